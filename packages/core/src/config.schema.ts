@@ -1,0 +1,82 @@
+/**
+ * Rempart's configuration, parsed once at start-up from environment variables.
+ * Every variable has a default, so `rempart serve` runs with no configuration.
+ *
+ * @example
+ *   const result = parseConfig({ REMPART_PORT: '9090' });
+ *   if (result.ok) console.log(result.config.port); // 9090
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z.enum(['0', '1', 'true', 'false', 'yes', 'no']).transform((v) => ['1', 'true', 'yes'].includes(v));
+
+export const EnvSchema = z.object({
+  REMPART_PORT: port.default(8080),
+  /** Address to listen on; loopback unless TLS is on, since plain HTTP must not face a network. */
+  REMPART_HOST: z.union([z.ipv4(), z.ipv6(), z.literal('localhost')]).optional(),
+  REMPART_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/ })
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  REMPART_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** `off` (default), `self-signed` (generated into the data directory), or `files` with cert and key. */
+  REMPART_TLS: z.enum(['off', 'self-signed', 'files']).optional(),
+  REMPART_TLS_CERT: z.string().min(1).optional(),
+  REMPART_TLS_KEY: z.string().min(1).optional(),
+  REMPART_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REMPART_TRUST_PROXY: bool.default(false),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  publicUrl: string;
+  tls: { mode: 'off' } | { mode: 'self-signed' } | { mode: 'files'; certFile: string; keyFile: string };
+  logLevel: z.infer<typeof EnvSchema>['REMPART_LOG_LEVEL'];
+  trustProxy: boolean;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+/** Parses environment variables into a `Config`, naming every bad variable at once. */
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`),
+    };
+  }
+  const e = parsed.data;
+  const errors: string[] = [];
+  const mode = e.REMPART_TLS ?? (e.REMPART_TLS_CERT || e.REMPART_TLS_KEY ? 'files' : 'off');
+  let tls: Config['tls'] = { mode: 'off' };
+  if (mode === 'files') {
+    if (!e.REMPART_TLS_CERT) errors.push('REMPART_TLS_CERT: required when TLS uses files');
+    if (!e.REMPART_TLS_KEY) errors.push('REMPART_TLS_KEY: required when TLS uses files');
+    tls = { mode: 'files', certFile: e.REMPART_TLS_CERT ?? '', keyFile: e.REMPART_TLS_KEY ?? '' };
+  } else if (mode === 'self-signed') {
+    tls = { mode: 'self-signed' };
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  const scheme = tls.mode === 'off' ? 'http' : 'https';
+  const host = e.REMPART_HOST ?? (tls.mode === 'off' ? '127.0.0.1' : '0.0.0.0');
+  const publicUrl = (e.REMPART_PUBLIC_URL ?? `${scheme}://localhost:${e.REMPART_PORT}`).replace(/\/+$/, '');
+  return {
+    ok: true,
+    config: {
+      port: e.REMPART_PORT,
+      host,
+      dataDir: e.REMPART_DATA_DIR,
+      databaseUrl: e.DATABASE_URL,
+      publicUrl,
+      tls,
+      logLevel: e.REMPART_LOG_LEVEL,
+      trustProxy: e.REMPART_TRUST_PROXY,
+    },
+  };
+}
