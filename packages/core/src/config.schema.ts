@@ -27,6 +27,11 @@ export const EnvSchema = z.object({
   REMPART_TLS_KEY: z.string().min(1).optional(),
   REMPART_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REMPART_TRUST_PROXY: bool.default(false),
+  /** 32 random bytes, base64: the master key shared by every server process (else a file in the data directory). */
+  REMPART_SECRET_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, 'must be 32 bytes, base64-encoded')
+    .optional(),
 });
 
 export interface Config {
@@ -38,6 +43,7 @@ export interface Config {
   tls: { mode: 'off' } | { mode: 'self-signed' } | { mode: 'files'; certFile: string; keyFile: string };
   logLevel: z.infer<typeof EnvSchema>['REMPART_LOG_LEVEL'];
   trustProxy: boolean;
+  secretKey: string | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -77,6 +83,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       tls,
       logLevel: e.REMPART_LOG_LEVEL,
       trustProxy: e.REMPART_TRUST_PROXY,
+      secretKey: e.REMPART_SECRET_KEY,
     },
   };
 }

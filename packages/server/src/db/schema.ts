@@ -1,0 +1,183 @@
+/**
+ * The database schema (PostgreSQL dialect, the same on PGlite and PostgreSQL).
+ * Migrations in ../../drizzle are generated from this file by drizzle-kit and committed.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+});
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const agents = pgTable(
+  'agents',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    email: text('email').notNull(),
+    displayName: text('display_name').notNull(),
+    unit: text('unit').notNull().default(''),
+    role: text('role', { enum: ['admin', 'host', 'agent'] }).notNull(),
+    clearance: text('clearance', { enum: ['public', 'internal', 'restricted', 'secret'] }).notNull(),
+    status: text('status', { enum: ['pending', 'active', 'disabled'] }).notNull(),
+    passwordHash: text('password_hash'),
+    /** WebAuthn user handle: random, never the email (W3C WebAuthn §14.6.1). */
+    webauthnUserId: bytea('webauthn_user_id').notNull(),
+    createdAt: ts('created_at').notNull(),
+    lastSignInAt: ts('last_sign_in_at'),
+  },
+  (t) => [uniqueIndex('agents_email_key').on(t.email)],
+);
+
+export const enrolmentTokens = pgTable(
+  'enrolment_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [uniqueIndex('enrolment_tokens_hash_key').on(t.tokenHash), index('enrolment_tokens_agent_idx').on(t.agentId)],
+);
+
+export const factors = pgTable(
+  'factors',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['totp', 'webauthn'] }).notNull(),
+    label: text('label').notNull(),
+    /** TOTP seed, sealed with the server key (AES-256-GCM); never stored in clear. */
+    totpSecretSealed: text('totp_secret_sealed'),
+    /** Last accepted TOTP time step: a code of this step or earlier is refused (RFC 6238 §5.2). */
+    totpLastStep: bigint('totp_last_step', { mode: 'number' }),
+    credentialId: text('credential_id'),
+    publicKey: bytea('public_key'),
+    signCount: bigint('sign_count', { mode: 'number' }),
+    transports: jsonb('transports').$type<string[]>(),
+    confirmed: boolean('confirmed').notNull().default(false),
+    createdAt: ts('created_at').notNull(),
+    lastUsedAt: ts('last_used_at'),
+  },
+  (t) => [
+    index('factors_agent_idx').on(t.agentId),
+    uniqueIndex('factors_credential_key')
+      .on(t.credentialId)
+      .where(sql`${t.credentialId} is not null`),
+  ],
+);
+
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [uniqueIndex('recovery_codes_hash_key').on(t.agentId, t.codeHash)],
+);
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    stage: text('stage', { enum: ['enrol', 'mfa', 'full'] }).notNull(),
+    createdAt: ts('created_at').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    mfaAt: ts('mfa_at'),
+    ip: text('ip').notNull(),
+    userAgent: text('user_agent').notNull(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [uniqueIndex('sessions_token_key').on(t.tokenHash), index('sessions_agent_idx').on(t.agentId)],
+);
+
+export const webauthnChallenges = pgTable('webauthn_challenges', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  purpose: text('purpose', { enum: ['register', 'authenticate'] }).notNull(),
+  challenge: text('challenge').notNull(),
+  agentId: uuid('agent_id').references(() => agents.id, { onDelete: 'cascade' }),
+  sessionId: uuid('session_id').references(() => sessions.id, { onDelete: 'cascade' }),
+  expiresAt: ts('expires_at').notNull(),
+});
+
+/** Failure counters for sign-in throttling, keyed by "email:…" or "ip:…". */
+export const throttles = pgTable('throttles', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull(),
+  firstFailureAt: ts('first_failure_at').notNull(),
+  lastFailureAt: ts('last_failure_at').notNull(),
+  lockedUntil: ts('locked_until'),
+  locks: integer('locks').notNull().default(0),
+});
+
+/** Append-only, hash-chained. `seq` is assigned under a lock so the chain has no gaps. */
+export const auditLog = pgTable('audit_log', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey(),
+  at: ts('at').notNull(),
+  actorId: text('actor_id'),
+  actor: text('actor'),
+  action: text('action').notNull(),
+  outcome: text('outcome', { enum: ['success', 'failure', 'denied'] }).notNull(),
+  targetId: text('target_id'),
+  ip: text('ip'),
+  details: jsonb('details').$type<Record<string, unknown>>().notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});
+
+/** The chain's head, updated with every append: truncating the tail is detected too. */
+export const auditHead = pgTable('audit_head', {
+  id: integer('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+});
+
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    createdAt: ts('created_at').notNull(),
+    severity: text('severity', { enum: ['info', 'low', 'medium', 'high', 'critical'] }).notNull(),
+    source: text('source', {
+      enum: ['identity', 'audit', 'meetings', 'leakcheck', 'netguard', 'spyware', 'serverwatch'],
+    }).notNull(),
+    title: text('title').notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull(),
+    acknowledgedAt: ts('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+  },
+  (t) => [index('alerts_created_idx').on(t.createdAt)],
+);
+
+/** Server-wide settings and keys that must be shared by every process (e.g. the CSRF key). */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});

@@ -1,0 +1,21 @@
+/** One pino logger; subsystems take children. Secrets are redacted by field name. */
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+
+export const redactedPaths = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.token',
+  '*.code',
+  '*.secret',
+  '*.csrfToken',
+  '*.recoveryCodes',
+];
+
+export function createLogger(level: LevelWithSilent, destination?: pino.DestinationStream): Logger {
+  return pino({ level, redact: { paths: redactedPaths, censor: '[redacted]' } }, destination);
+}
+
+export type { Logger };

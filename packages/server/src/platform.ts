@@ -1,0 +1,104 @@
+/**
+ * Composition root: opens the database, builds every service with its collaborators,
+ * and closes them in order. The HTTP app, the local admin socket and the CLI all use it.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '@rempart/core';
+import { AlertRepository } from './alerts/alert.repository.js';
+import { AlertService } from './alerts/alert.service.js';
+import { AuditRepository } from './audit/audit.repository.js';
+import { AuditService } from './audit/audit.service.js';
+import { systemClock, type Clock } from './clock.js';
+import { openDatabase, type Database, type DatabaseTarget } from './db/client.js';
+import { IdentityRepository } from './identity/identity.repository.js';
+import { IdentityService } from './identity/identity.service.js';
+import { argon2Hasher, type PasswordHasher } from './identity/password.js';
+import { KeyRing } from './identity/secrets.js';
+import type { ThrottleKind, ThrottlePolicy } from './identity/throttle.js';
+import { relyingPartyFor } from './identity/webauthn.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface Platform {
+  config: Config;
+  database: Database;
+  log: Logger;
+  clock: Clock;
+  identity: IdentityService;
+  identityRepo: IdentityRepository;
+  audit: AuditService;
+  alerts: AlertService;
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  /** Overrides the database chosen by the config (tests pass an in-memory PGlite). */
+  database?: DatabaseTarget;
+  clock?: Clock;
+  log?: Logger;
+  hasher?: PasswordHasher;
+  masterKey?: Buffer;
+  policies?: Partial<Record<ThrottleKind, ThrottlePolicy>>;
+}
+
+export function databaseTarget(config: Config): DatabaseTarget {
+  return config.databaseUrl
+    ? { kind: 'postgres', url: config.databaseUrl }
+    : { kind: 'pglite', dataDir: join(resolve(config.dataDir), 'pgdata') };
+}
+
+/** The master key: REMPART_SECRET_KEY, else `secret.key` in the data directory (created once, mode 0600). */
+export function loadMasterKey(config: Config): Buffer {
+  if (config.secretKey) return Buffer.from(config.secretKey, 'base64');
+  const dir = resolve(config.dataDir);
+  const file = join(dir, 'secret.key');
+  if (existsSync(file)) {
+    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
+    return key;
+  }
+  mkdirSync(dir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return key;
+}
+
+export async function openPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const keys = new KeyRing(options.masterKey ?? loadMasterKey(config));
+  const database = await openDatabase(options.database ?? databaseTarget(config));
+  const audit = new AuditService(new AuditRepository(database.db), clock);
+  const alerts = new AlertService(new AlertRepository(database.db), clock);
+  const identityRepo = new IdentityRepository(database.db);
+  const identity = new IdentityService({
+    repo: identityRepo,
+    audit,
+    alerts,
+    keys,
+    hasher: options.hasher ?? argon2Hasher,
+    clock,
+    publicUrl: config.publicUrl,
+    rp: relyingPartyFor(config.publicUrl),
+    log: log.child({ subsystem: 'identity' }),
+    ...(options.policies ? { policies: options.policies } : {}),
+  });
+  let closed = false;
+  return {
+    config,
+    database,
+    log,
+    clock,
+    identity,
+    identityRepo,
+    audit,
+    alerts,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await database.close();
+    },
+  };
+}

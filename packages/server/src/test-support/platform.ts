@@ -1,0 +1,58 @@
+/**
+ * Test platforms on a real database: an in-memory PGlite by default, or the PostgreSQL
+ * named by REMPART_TEST_DATABASE_URL (the test script starts a throwaway cluster), reset
+ * to an empty schema for each platform.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, type Config } from '@rempart/core';
+import pg from 'pg';
+import { ManualClock } from '../clock.js';
+import type { DatabaseTarget } from '../db/client.js';
+import { createLogger } from '../logger.js';
+import { openPlatform, type Platform, type PlatformOptions } from '../platform.js';
+
+export const testDatabaseUrl = process.env.REMPART_TEST_DATABASE_URL;
+
+export async function resetPostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('drop schema if exists public cascade; drop schema if exists drizzle cascade; create schema public;');
+  } finally {
+    await client.end();
+  }
+}
+
+export async function testTarget(): Promise<DatabaseTarget> {
+  if (testDatabaseUrl) {
+    await resetPostgres(testDatabaseUrl);
+    return { kind: 'postgres', url: testDatabaseUrl };
+  }
+  return { kind: 'pglite', dataDir: undefined };
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rempart-test-'));
+  const result = parseConfig({ REMPART_DATA_DIR: dataDir, REMPART_LOG_LEVEL: 'silent', REMPART_PORT: '0', ...env });
+  if (!result.ok) throw new Error(result.errors.join('; '));
+  return result.config;
+}
+
+export interface TestPlatform extends Platform {
+  clock: ManualClock;
+}
+
+export async function openTestPlatform(options: PlatformOptions & { env?: Record<string, string> } = {}): Promise<TestPlatform> {
+  const clock = new ManualClock(new Date());
+  const platform = await openPlatform(testConfig(options.env), {
+    database: await testTarget(),
+    clock,
+    log: createLogger('silent'),
+    masterKey: randomBytes(32),
+    ...options,
+  });
+  return { ...platform, clock };
+}
