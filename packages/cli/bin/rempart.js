@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 
 const main = new URL('../dist/main.js', import.meta.url);
 if (!existsSync(main)) {
-  console.error('rempart: the command is not built yet. Run `npm start` or `npm test` once from the repository root.');
+  console.error(
+    'rempart: the command is not built yet. Run `npm start` or `npm test` once from the repository root.',
+  );
   process.exit(2);
 }
 const { run } = await import(main.href);

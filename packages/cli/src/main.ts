@@ -71,7 +71,11 @@ function loadConfig(): Config {
   return result.config;
 }
 
-function strictArgs<T extends z.ZodType>(args: string[], options: Record<string, { type: 'string' }>, schema: T): z.infer<T> {
+function strictArgs<T extends z.ZodType>(
+  args: string[],
+  options: Record<string, { type: 'string' }>,
+  schema: T,
+): z.infer<T> {
   let values: Record<string, unknown>;
   try {
     ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }));
@@ -130,7 +134,13 @@ async function adminCreate(args: string[]): Promise<number> {
     : await withPlatform(config, (p) =>
         p.identity.inviteAgent(
           null,
-          { email: input.email, displayName: input.name, unit: input.unit, role: 'admin', clearance: 'secret' },
+          {
+            email: input.email,
+            displayName: input.name,
+            unit: input.unit,
+            role: 'admin',
+            clearance: 'secret',
+          },
           { ip: 'local', userAgent: 'rempart-cli' },
         ),
       );
@@ -162,7 +172,10 @@ async function auditVerify(args: string[]): Promise<number> {
   return 1;
 }
 
-async function withPlatform<T>(config: Config, work: (p: Awaited<ReturnType<typeof openPlatform>>) => Promise<T>): Promise<T> {
+async function withPlatform<T>(
+  config: Config,
+  work: (p: Awaited<ReturnType<typeof openPlatform>>) => Promise<T>,
+): Promise<T> {
   const platform = await openPlatform({ ...config, logLevel: 'warn' });
   try {
     return await work(platform);

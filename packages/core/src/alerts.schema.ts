@@ -5,7 +5,15 @@ export const severities = ['info', 'low', 'medium', 'high', 'critical'] as const
 export const Severity = z.enum(severities);
 export type Severity = z.infer<typeof Severity>;
 
-export const alertSources = ['identity', 'audit', 'meetings', 'leakcheck', 'netguard', 'spyware', 'serverwatch'] as const;
+export const alertSources = [
+  'identity',
+  'audit',
+  'meetings',
+  'leakcheck',
+  'netguard',
+  'spyware',
+  'serverwatch',
+] as const;
 export const AlertSource = z.enum(alertSources);
 export type AlertSource = z.infer<typeof AlertSource>;
 

@@ -94,7 +94,10 @@ export class RempartError extends Error {
     return new RempartError('forbidden', message);
   }
   static internal(cause?: unknown): RempartError {
-    return new RempartError('internal_error', 'Something went wrong on the server.', { cause, reportable: true });
+    return new RempartError('internal_error', 'Something went wrong on the server.', {
+      cause,
+      reportable: true,
+    });
   }
 }
 

@@ -112,9 +112,7 @@ export const RecoveryCode = z
   .pipe(z.string().regex(/^[a-z0-9]{10}$/, 'a recovery code is 10 letters or digits'));
 export const RecoveryRequest = z.strictObject({ code: RecoveryCode });
 
-export const EnrolmentToken = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{43}$/, 'not an enrolment token');
+export const EnrolmentToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not an enrolment token');
 
 export const EnrolmentPasswordRequest = z.strictObject({ token: EnrolmentToken, password: Password });
 
@@ -167,7 +165,11 @@ export const EnrolmentLink = z.object({
 });
 export type EnrolmentLink = z.infer<typeof EnrolmentLink>;
 
-export const EnrolmentInfo = z.object({ email: z.string(), displayName: z.string(), expiresAt: z.iso.datetime() });
+export const EnrolmentInfo = z.object({
+  email: z.string(),
+  displayName: z.string(),
+  expiresAt: z.iso.datetime(),
+});
 
 export const RecoveryCodesResponse = z.object({ recoveryCodes: z.array(z.string()) });
 

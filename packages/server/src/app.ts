@@ -10,7 +10,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import { RempartError } from '@rempart/core';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { alertRoutes } from './alerts/alert.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
@@ -51,7 +51,7 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   const publicOrigin = new URL(config.publicUrl).origin;
   // One app type whether or not it serves HTTPS: the routes do not depend on the transport.
   const app = Fastify({
-    loggerInstance: platform.log.child({ subsystem: 'http' }) as FastifyBaseLogger,
+    loggerInstance: platform.log.child({ subsystem: 'http' }),
     bodyLimit: API_BODY_LIMIT,
     trustProxy: config.trustProxy,
     genReqId: () => crypto.randomUUID(),
@@ -73,10 +73,18 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Rempart API', version: '0.1.0', description: 'Identity, audit log and alerts of Rempart.' },
+      info: {
+        title: 'Rempart API',
+        version: '0.1.0',
+        description: 'Identity, audit log and alerts of Rempart.',
+      },
       components: {
         securitySchemes: {
-          session: { type: 'apiKey', in: 'cookie', name: secure ? '__Host-rempart_session' : 'rempart_session' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: secure ? '__Host-rempart_session' : 'rempart_session',
+          },
           csrf: { type: 'apiKey', in: 'header', name: 'x-csrf-token' },
         },
       },
@@ -93,7 +101,7 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
     await platform.database.db.execute('select 1');
     return { status: 'ok' };
   });
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   identityRoutes(app, platform.identity, secure);
   adminRoutes(app, platform.identity);

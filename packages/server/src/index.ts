@@ -1,5 +1,11 @@
 export { buildApp, API_BODY_LIMIT, contentSecurityPolicy } from './app.js';
-export { openPlatform, databaseTarget, loadMasterKey, type Platform, type PlatformOptions } from './platform.js';
+export {
+  openPlatform,
+  databaseTarget,
+  loadMasterKey,
+  type Platform,
+  type PlatformOptions,
+} from './platform.js';
 export { serve, type RunningServer } from './serve.js';
 export { LocalAdminClient, localSocketPath } from './local/local-admin.js';
 export { createLogger } from './logger.js';

@@ -17,7 +17,10 @@ export interface RunningServer {
 
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
-export async function serve(config: Config, options: PlatformOptions & AppOptions = {}): Promise<RunningServer> {
+export async function serve(
+  config: Config,
+  options: PlatformOptions & AppOptions = {},
+): Promise<RunningServer> {
   const platform = await openPlatform(config, options);
   const tls = await loadTls(config);
   const app = await buildApp(platform, { ...options, ...(tls ? { https: tls } : {}) });
@@ -32,7 +35,10 @@ export async function serve(config: Config, options: PlatformOptions & AppOption
   purge.unref();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = config.publicUrl.replace(/:\d+$/, '') === config.publicUrl ? config.publicUrl : config.publicUrl.replace(/:\d+$/, `:${port}`);
+  const url =
+    config.publicUrl.replace(/:\d+$/, '') === config.publicUrl
+      ? config.publicUrl
+      : config.publicUrl.replace(/:\d+$/, `:${port}`);
   platform.log.info({ url, database: platform.database.kind, tls: config.tls.mode }, 'rempart listening');
   let closed = false;
   return {

@@ -3,7 +3,13 @@
  * table and follows the live feed.
  */
 import { EventEmitter } from 'node:events';
-import { RempartError, type Alert, type AlertFeedMessage, type AlertSource, type Severity } from '@rempart/core';
+import {
+  RempartError,
+  type Alert,
+  type AlertFeedMessage,
+  type AlertSource,
+  type Severity,
+} from '@rempart/core';
 import type { Clock } from '../clock.js';
 import type { AlertRepository, AlertRow } from './alert.repository.js';
 

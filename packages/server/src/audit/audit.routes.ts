@@ -11,7 +11,14 @@ export function auditRoutes(app: FastifyInstance, audit: AuditService): void {
   const tags = ['audit'];
   r.get(
     '/api/audit',
-    { schema: { tags, summary: 'Audit log, newest first', querystring: AuditListQuery, response: { 200: z.object({ entries: z.array(AuditEntry) }), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Audit log, newest first',
+        querystring: AuditListQuery,
+        response: { 200: z.object({ entries: z.array(AuditEntry) }), ...errorResponses },
+      },
+    },
     async (request) => {
       requireAuth(request, 'admin');
       return { entries: await audit.list(request.query.limit, request.query.before) };
@@ -19,7 +26,13 @@ export function auditRoutes(app: FastifyInstance, audit: AuditService): void {
   );
   r.get(
     '/api/audit/verify',
-    { schema: { tags, summary: 'Verify the hash chain of the whole audit log', response: { 200: AuditVerifyResult, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Verify the hash chain of the whole audit log',
+        response: { 200: AuditVerifyResult, ...errorResponses },
+      },
+    },
     async (request) => {
       requireAuth(request, 'admin');
       return audit.verify();

@@ -53,7 +53,10 @@ export const enrolmentTokens = pgTable(
     expiresAt: ts('expires_at').notNull(),
     usedAt: ts('used_at'),
   },
-  (t) => [uniqueIndex('enrolment_tokens_hash_key').on(t.tokenHash), index('enrolment_tokens_agent_idx').on(t.agentId)],
+  (t) => [
+    uniqueIndex('enrolment_tokens_hash_key').on(t.tokenHash),
+    index('enrolment_tokens_agent_idx').on(t.agentId),
+  ],
 );
 
 export const factors = pgTable(

@@ -4,7 +4,12 @@
  */
 import { IdentityError } from '@rempart/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Authenticated, IdentityService, RequestContext, SessionStep } from '../identity/identity.service.js';
+import type {
+  Authenticated,
+  IdentityService,
+  RequestContext,
+  SessionStep,
+} from '../identity/identity.service.js';
 import { SESSION_ABSOLUTE_MS } from '../identity/identity.service.js';
 import { safeEqual } from '../identity/secrets.js';
 

@@ -33,7 +33,13 @@ describe('enrolment', () => {
   it('walks an invited agent from link to a full session with TOTP and ten recovery codes', async () => {
     const link = await platform.identity.inviteAgent(
       null,
-      { email: 'claire.martin@interieur.gouv.fr', displayName: 'Claire Martin', unit: 'DNUM', role: 'admin', clearance: 'secret' },
+      {
+        email: 'claire.martin@interieur.gouv.fr',
+        displayName: 'Claire Martin',
+        unit: 'DNUM',
+        role: 'admin',
+        clearance: 'secret',
+      },
       { ip: 'local', userAgent: 'cli' },
     );
     const token = link.enrolmentUrl.split('/enrol/')[1] ?? '';
@@ -41,11 +47,20 @@ describe('enrolment', () => {
     const agent = new HttpAgent(app);
 
     const info = await agent.get(`/api/enrolment/${token}`);
-    expect(info.json).toMatchObject({ email: 'claire.martin@interieur.gouv.fr', displayName: 'Claire Martin' });
+    expect(info.json).toMatchObject({
+      email: 'claire.martin@interieur.gouv.fr',
+      displayName: 'Claire Martin',
+    });
 
-    expect((await agent.post('/api/enrolment/password', { token, password: 'short' })).json.error.code).toBe('weak_password');
-    expect((await agent.post('/api/enrolment/password', { token, password: 'qwerty123456' })).json.error.code).toBe('common_password');
-    expect((await agent.post('/api/enrolment/password', { token, password: 'Motdepasse2024!' })).json.error.code).toBe('common_password');
+    expect((await agent.post('/api/enrolment/password', { token, password: 'short' })).json.error.code).toBe(
+      'weak_password',
+    );
+    expect(
+      (await agent.post('/api/enrolment/password', { token, password: 'qwerty123456' })).json.error.code,
+    ).toBe('common_password');
+    expect(
+      (await agent.post('/api/enrolment/password', { token, password: 'Motdepasse2024!' })).json.error.code,
+    ).toBe('common_password');
 
     const set = await agent.post('/api/enrolment/password', { token, password: STRONG_PASSWORD });
     expect(set.status).toBe(200);
@@ -57,7 +72,9 @@ describe('enrolment', () => {
 
     const begin = await agent.post('/api/me/factors/totp/begin');
     expect(begin.json.otpauthUri).toContain('otpauth://totp/');
-    expect((await agent.post('/api/me/factors/totp/confirm', { code: '000000' })).json.error.code).toBe('totp_invalid');
+    expect((await agent.post('/api/me/factors/totp/confirm', { code: '000000' })).json.error.code).toBe(
+      'totp_invalid',
+    );
     const confirm = await agent.post('/api/me/factors/totp/confirm', {
       code: await totpCodeAt(begin.json.secret as string, platform.clock.now()),
     });
@@ -74,7 +91,10 @@ describe('enrolment', () => {
 
   it('refuses an enrolment link a second time', async () => {
     const { token } = await enrolWithTotp(platform, app, { email: 'a@x.gouv.fr' });
-    const again = await new HttpAgent(app).post('/api/enrolment/password', { token, password: STRONG_PASSWORD });
+    const again = await new HttpAgent(app).post('/api/enrolment/password', {
+      token,
+      password: STRONG_PASSWORD,
+    });
     expect(again.status).toBe(410);
     expect(again.json.error.code).toBe('enrolment_invalid');
   });
@@ -93,7 +113,9 @@ describe('enrolment', () => {
   it('does not store secrets in clear', async () => {
     const { secret, recoveryCodes } = await enrolWithTotp(platform, app, { email: 'b@x.gouv.fr' });
     const dump = JSON.stringify(
-      await platform.database.db.execute('select f.totp_secret_sealed, r.code_hash, s.token_hash, a.password_hash from factors f, recovery_codes r, sessions s, agents a'),
+      await platform.database.db.execute(
+        'select f.totp_secret_sealed, r.code_hash, s.token_hash, a.password_hash from factors f, recovery_codes r, sessions s, agents a',
+      ),
     );
     expect(dump).not.toContain(secret);
     expect(dump).not.toContain(recoveryCodes[0]?.replace('-', ''));
@@ -135,8 +157,14 @@ describe('sign-in', () => {
 
   it('answers the same way for an unknown email and a wrong password', async () => {
     await enrolWithTotp(platform, app, { email: 'e@x.gouv.fr' });
-    const unknown = await new HttpAgent(app).post('/api/auth/password', { email: 'nobody@x.gouv.fr', password: STRONG_PASSWORD });
-    const wrong = await new HttpAgent(app).post('/api/auth/password', { email: 'e@x.gouv.fr', password: 'not the password at all' });
+    const unknown = await new HttpAgent(app).post('/api/auth/password', {
+      email: 'nobody@x.gouv.fr',
+      password: STRONG_PASSWORD,
+    });
+    const wrong = await new HttpAgent(app).post('/api/auth/password', {
+      email: 'e@x.gouv.fr',
+      password: 'not the password at all',
+    });
     expect(unknown.status).toBe(401);
     expect(wrong.status).toBe(401);
     expect(unknown.json).toEqual(wrong.json);
@@ -147,13 +175,19 @@ describe('sign-in', () => {
     const attacker = new HttpAgent(app, '203.0.113.66');
     const codes: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await attacker.post('/api/auth/password', { email: 'f@x.gouv.fr', password: `wrong-password-${i}` });
+      const res = await attacker.post('/api/auth/password', {
+        email: 'f@x.gouv.fr',
+        password: `wrong-password-${i}`,
+      });
       codes.push(res.json.error.code as string);
       platform.clock.advance(31_000);
     }
     expect(codes).toEqual(Array(5).fill('invalid_credentials'));
     // Locked: even the right password is refused now, with a delay rather than a verdict.
-    const locked = await new HttpAgent(app).post('/api/auth/password', { email: 'f@x.gouv.fr', password: STRONG_PASSWORD });
+    const locked = await new HttpAgent(app).post('/api/auth/password', {
+      email: 'f@x.gouv.fr',
+      password: STRONG_PASSWORD,
+    });
     expect(locked.status).toBe(429);
     expect(locked.json.error.code).toBe('too_many_attempts');
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(60);
@@ -186,9 +220,10 @@ describe('sign-in', () => {
       await a.post('/api/auth/password', { email: 'ghost@x.gouv.fr', password: `guess-number-${i}` });
       platform.clock.advance(31_000);
     }
-    expect((await a.post('/api/auth/password', { email: 'ghost@x.gouv.fr', password: 'guess-number-9' })).json.error.code).toBe(
-      'too_many_attempts',
-    );
+    expect(
+      (await a.post('/api/auth/password', { email: 'ghost@x.gouv.fr', password: 'guess-number-9' })).json
+        .error.code,
+    ).toBe('too_many_attempts');
   });
 
   it('limits wrong second-factor codes per account', async () => {
@@ -243,7 +278,9 @@ describe('sessions', () => {
     const phone = await signIn('l@x.gouv.fr', secret, '192.0.2.10');
     const list = await laptop.get('/api/me/sessions');
     expect(list.json.sessions).toHaveLength(2);
-    const phoneSession = (list.json.sessions as { id: string; current: boolean; ip: string }[]).find((s) => !s.current);
+    const phoneSession = (list.json.sessions as { id: string; current: boolean; ip: string }[]).find(
+      (s) => !s.current,
+    );
     expect(phoneSession?.ip).toBe('192.0.2.10');
     expect((await laptop.delete(`/api/me/sessions/${phoneSession?.id}`)).status).toBe(204);
     const after = await phone.get('/api/me');
@@ -278,7 +315,12 @@ describe('sessions', () => {
     agent.csrf = 'A'.repeat(43);
     expect((await agent.post('/api/me/recovery-codes')).json.error.code).toBe('csrf_failed');
     agent.csrf = csrf;
-    const cross = await agent.request('POST', '/api/me/recovery-codes', {}, { origin: 'https://evil.example' });
+    const cross = await agent.request(
+      'POST',
+      '/api/me/recovery-codes',
+      {},
+      { origin: 'https://evil.example' },
+    );
     expect(cross.status).toBe(403);
     expect(cross.json.error.code).toBe('csrf_failed');
     expect((await agent.post('/api/me/recovery-codes')).status).toBe(200);
@@ -288,31 +330,54 @@ describe('sessions', () => {
 describe('administration', () => {
   it('lets an administrator invite an agent, and refuses the same to a plain agent', async () => {
     const { agent: admin } = await enrolWithTotp(platform, app, { email: 'admin@x.gouv.fr', role: 'admin' });
-    const invite = await admin.post('/api/admin/agents', { email: 'New.Agent@x.gouv.fr', displayName: 'New Agent', unit: 'SG', role: 'host', clearance: 'restricted' });
+    const invite = await admin.post('/api/admin/agents', {
+      email: 'New.Agent@x.gouv.fr',
+      displayName: 'New Agent',
+      unit: 'SG',
+      role: 'host',
+      clearance: 'restricted',
+    });
     expect(invite.status).toBe(201);
-    expect(invite.json.agent).toMatchObject({ email: 'new.agent@x.gouv.fr', role: 'host', clearance: 'restricted', status: 'pending' });
+    expect(invite.json.agent).toMatchObject({
+      email: 'new.agent@x.gouv.fr',
+      role: 'host',
+      clearance: 'restricted',
+      status: 'pending',
+    });
     expect(invite.json.enrolmentUrl).toMatch(/\/enrol\/[A-Za-z0-9_-]{43}$/);
     const dup = await admin.post('/api/admin/agents', { email: 'new.agent@x.gouv.fr', displayName: 'Again' });
     expect(dup.json.error.code).toBe('conflict');
 
     const { agent: plain } = await enrolWithTotp(platform, app, { email: 'plain@x.gouv.fr' });
     expect((await plain.get('/api/admin/agents')).status).toBe(403);
-    expect((await plain.post('/api/admin/agents', { email: 'z@x.gouv.fr', displayName: 'Z' })).json.error.code).toBe('forbidden');
+    expect(
+      (await plain.post('/api/admin/agents', { email: 'z@x.gouv.fr', displayName: 'Z' })).json.error.code,
+    ).toBe('forbidden');
   });
 
   it('disabling an agent ends all their sessions at once', async () => {
     const { agent: admin } = await enrolWithTotp(platform, app, { email: 'admin2@x.gouv.fr', role: 'admin' });
-    const { agent: target, agentId, secret } = await enrolWithTotp(platform, app, { email: 'target@x.gouv.fr' });
+    const {
+      agent: target,
+      agentId,
+      secret,
+    } = await enrolWithTotp(platform, app, { email: 'target@x.gouv.fr' });
     const second = await signIn('target@x.gouv.fr', secret);
     expect((await admin.post(`/api/admin/agents/${agentId}/disable`)).json.agent.status).toBe('disabled');
     expect((await target.get('/api/me')).status).toBe(401);
     expect((await second.get('/api/me')).status).toBe(401);
-    const again = await new HttpAgent(app).post('/api/auth/password', { email: 'target@x.gouv.fr', password: STRONG_PASSWORD });
+    const again = await new HttpAgent(app).post('/api/auth/password', {
+      email: 'target@x.gouv.fr',
+      password: STRONG_PASSWORD,
+    });
     expect(again.json.error.code).toBe('invalid_credentials');
   });
 
   it("resetting an agent's MFA needs the administrator's fresh MFA and a new enrolment", async () => {
-    const { agent: admin, secret: adminSecret } = await enrolWithTotp(platform, app, { email: 'admin3@x.gouv.fr', role: 'admin' });
+    const { agent: admin, secret: adminSecret } = await enrolWithTotp(platform, app, {
+      email: 'admin3@x.gouv.fr',
+      role: 'admin',
+    });
     const { agent: target, agentId } = await enrolWithTotp(platform, app, { email: 'lost-phone@x.gouv.fr' });
     platform.clock.advance(6 * 60 * 1000);
     await admin.get('/api/me');
@@ -320,24 +385,36 @@ describe('administration', () => {
     expect(stale.status).toBe(403);
     expect(stale.json.error.code).toBe('step_up_required');
 
-    expect((await admin.post('/api/auth/totp', { code: await totpCodeAt(adminSecret, platform.clock.now()) })).status).toBe(200);
+    expect(
+      (await admin.post('/api/auth/totp', { code: await totpCodeAt(adminSecret, platform.clock.now()) }))
+        .status,
+    ).toBe(200);
     const reset = await admin.post(`/api/admin/agents/${agentId}/reset-mfa`);
     expect(reset.status).toBe(200);
     expect(reset.json.agent).toMatchObject({ status: 'pending', factorCount: 0 });
     expect((await target.get('/api/me')).status).toBe(401);
     // The old password no longer works: the agent enrols again from the new link.
-    const old = await new HttpAgent(app).post('/api/auth/password', { email: 'lost-phone@x.gouv.fr', password: STRONG_PASSWORD });
+    const old = await new HttpAgent(app).post('/api/auth/password', {
+      email: 'lost-phone@x.gouv.fr',
+      password: STRONG_PASSWORD,
+    });
     expect(old.json.error.code).toBe('invalid_credentials');
     const token = (reset.json.enrolmentUrl as string).split('/enrol/')[1];
     expect((await new HttpAgent(app).get(`/api/enrolment/${token}`)).status).toBe(200);
 
     const log = await platform.audit.list(200);
-    expect(log.find((e) => e.action === 'agent.mfa_reset')).toMatchObject({ actor: 'admin3@x.gouv.fr', targetId: agentId });
+    expect(log.find((e) => e.action === 'agent.mfa_reset')).toMatchObject({
+      actor: 'admin3@x.gouv.fr',
+      targetId: agentId,
+    });
   });
 
   it('writes every authentication event to the audit log, never a secret', async () => {
     const { secret, recoveryCodes } = await enrolWithTotp(platform, app, { email: 'o@x.gouv.fr' });
-    await new HttpAgent(app).post('/api/auth/password', { email: 'o@x.gouv.fr', password: 'a-wrong-password-here' });
+    await new HttpAgent(app).post('/api/auth/password', {
+      email: 'o@x.gouv.fr',
+      password: 'a-wrong-password-here',
+    });
     await signIn('o@x.gouv.fr', secret);
     const log = await platform.audit.list(200);
     const actions = log.map((e) => `${e.action}:${e.outcome}`);

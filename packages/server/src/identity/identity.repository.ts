@@ -87,7 +87,11 @@ export class IdentityRepository {
       .select()
       .from(enrolmentTokens)
       .where(
-        and(eq(enrolmentTokens.tokenHash, tokenHash), isNull(enrolmentTokens.usedAt), gt(enrolmentTokens.expiresAt, now)),
+        and(
+          eq(enrolmentTokens.tokenHash, tokenHash),
+          isNull(enrolmentTokens.usedAt),
+          gt(enrolmentTokens.expiresAt, now),
+        ),
       );
     return row;
   }
@@ -174,7 +178,11 @@ export class IdentityRepository {
       .update(recoveryCodes)
       .set({ usedAt: now })
       .where(
-        and(eq(recoveryCodes.agentId, agentId), eq(recoveryCodes.codeHash, codeHash), isNull(recoveryCodes.usedAt)),
+        and(
+          eq(recoveryCodes.agentId, agentId),
+          eq(recoveryCodes.codeHash, codeHash),
+          isNull(recoveryCodes.usedAt),
+        ),
       )
       .returning({ id: recoveryCodes.id });
     return rows.length === 1;
@@ -201,7 +209,10 @@ export class IdentityRepository {
     return row;
   }
 
-  async updateSession(id: string, set: Partial<typeof sessions.$inferInsert>): Promise<SessionRow | undefined> {
+  async updateSession(
+    id: string,
+    set: Partial<typeof sessions.$inferInsert>,
+  ): Promise<SessionRow | undefined> {
     const [row] = await this.db.update(sessions).set(set).where(eq(sessions.id, id)).returning();
     return row;
   }
@@ -236,7 +247,13 @@ export class IdentityRepository {
   async purgeExpired(now: Date, idleCutoff: Date): Promise<void> {
     await this.db
       .delete(sessions)
-      .where(or(lt(sessions.expiresAt, now), lt(sessions.lastSeenAt, idleCutoff), sql`${sessions.revokedAt} is not null`));
+      .where(
+        or(
+          lt(sessions.expiresAt, now),
+          lt(sessions.lastSeenAt, idleCutoff),
+          sql`${sessions.revokedAt} is not null`,
+        ),
+      );
     await this.db.delete(webauthnChallenges).where(lt(webauthnChallenges.expiresAt, now));
   }
 

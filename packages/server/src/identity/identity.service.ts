@@ -21,8 +21,14 @@ import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import type { AgentRow, FactorRow, IdentityRepository, SessionRow } from './identity.repository.js';
 import { checkPasswordPolicy, decoyPasswordHash, type PasswordHasher } from './password.js';
-import { KeyRing, randomToken, sha256Hex } from './secrets.js';
-import { afterFailure, defaultPolicies, waitSeconds, type ThrottleKind, type ThrottlePolicy } from './throttle.js';
+import { randomToken, sha256Hex, type KeyRing } from './secrets.js';
+import {
+  afterFailure,
+  defaultPolicies,
+  waitSeconds,
+  type ThrottleKind,
+  type ThrottlePolicy,
+} from './throttle.js';
 import { checkTotp, newTotpSecret, totpUri } from './totp.js';
 import {
   authenticationOptions,
@@ -111,7 +117,13 @@ export class IdentityService {
    */
   async inviteAgent(
     actor: AgentRow | null,
-    input: { email: string; displayName: string; unit: string; role: AgentRow['role']; clearance: AgentRow['clearance'] },
+    input: {
+      email: string;
+      displayName: string;
+      unit: string;
+      role: AgentRow['role'];
+      clearance: AgentRow['clearance'];
+    },
     ctx: RequestContext,
   ): Promise<{ agent: Agent; enrolmentUrl: string; expiresAt: string }> {
     const now = this.clock.now();
@@ -162,9 +174,15 @@ export class IdentityService {
     return rows.map((r, i) => toAgent(r, counts.get(r.id) ?? 0, lockedUntil(locks[i]?.lockedUntil, now)));
   }
 
-  async setDisabled(actor: AgentRow, agentId: string, disabled: boolean, ctx: RequestContext): Promise<Agent> {
+  async setDisabled(
+    actor: AgentRow,
+    agentId: string,
+    disabled: boolean,
+    ctx: RequestContext,
+  ): Promise<Agent> {
     const agent = await this.requireAgent(agentId);
-    if (disabled && agent.id === actor.id) throw RempartError.conflict('You cannot disable your own account.');
+    if (disabled && agent.id === actor.id)
+      throw RempartError.conflict('You cannot disable your own account.');
     const now = this.clock.now();
     const hasFactor = (await this.repo.factorsOf(agent.id)).length > 0;
     const status = disabled ? 'disabled' : hasFactor ? 'active' : 'pending';
@@ -186,7 +204,13 @@ export class IdentityService {
     const agent = await this.requireAgent(agentId);
     await this.repo.clearThrottle(`email:${agent.email}`);
     await this.repo.clearThrottle(`mfa:${agent.id}`);
-    await this.audit.record({ action: 'agent.unlocked', outcome: 'success', actor: actorRef(actor), targetId: agent.id, ip: ctx.ip });
+    await this.audit.record({
+      action: 'agent.unlocked',
+      outcome: 'success',
+      actor: actorRef(actor),
+      targetId: agent.id,
+      ip: ctx.ip,
+    });
     return this.agentView(agent);
   }
 
@@ -197,7 +221,8 @@ export class IdentityService {
   async resetMfa(auth: Authenticated, agentId: string, ctx: RequestContext) {
     this.requireFreshMfa(auth, ADMIN_STEP_UP_MAX_AGE_SECONDS);
     const agent = await this.requireAgent(agentId);
-    if (agent.id === auth.agent.id) throw RempartError.conflict('Ask another administrator to reset your own MFA.');
+    if (agent.id === auth.agent.id)
+      throw RempartError.conflict('Ask another administrator to reset your own MFA.');
     const now = this.clock.now();
     await this.repo.deleteAllFactors(agent.id);
     const revoked = await this.repo.revokeAllSessions(agent.id, now);
@@ -233,7 +258,12 @@ export class IdentityService {
     const link = await this.repo.liveEnrolmentToken(sha256Hex(token), now);
     const agent = link && (await this.repo.agentById(link.agentId));
     if (!link || !agent || agent.status !== 'pending') {
-      await this.audit.record({ action: 'enrolment.password_set', outcome: 'failure', ip: ctx.ip, details: { reason: 'invalid_link' } });
+      await this.audit.record({
+        action: 'enrolment.password_set',
+        outcome: 'failure',
+        ip: ctx.ip,
+        details: { reason: 'invalid_link' },
+      });
       throw IdentityError.enrolmentInvalid();
     }
     checkPasswordPolicy(password, [agent.email, agent.displayName]);
@@ -241,7 +271,13 @@ export class IdentityService {
     if (!(await this.repo.consumeEnrolmentToken(link.id, now))) throw IdentityError.enrolmentInvalid();
     await this.repo.updateAgent(agent.id, { passwordHash });
     await this.repo.deleteAllFactors(agent.id);
-    await this.audit.record({ action: 'enrolment.password_set', outcome: 'success', actor: actorRef(agent), targetId: agent.id, ip: ctx.ip });
+    await this.audit.record({
+      action: 'enrolment.password_set',
+      outcome: 'success',
+      actor: actorRef(agent),
+      targetId: agent.id,
+      ip: ctx.ip,
+    });
     return this.startSession(agent, 'enrol', null, ctx);
   }
 
@@ -249,12 +285,19 @@ export class IdentityService {
 
   /** First step. The answer is the same whatever was wrong: unknown email, wrong password, disabled. */
   async passwordSignIn(email: string, password: string, ctx: RequestContext): Promise<SessionStep> {
-    await this.checkThrottles([['email', `email:${email}`], ['ip', `ip:${ctx.ip}`]]);
+    await this.checkThrottles([
+      ['email', `email:${email}`],
+      ['ip', `ip:${ctx.ip}`],
+    ]);
     const agent = await this.repo.agentByEmail(email);
     const hashed = agent?.passwordHash ?? (await decoyPasswordHash(this.hasher));
     const passwordOk = await this.hasher.verify(hashed, password);
     if (!agent || !agent.passwordHash || !passwordOk || agent.status === 'disabled') {
-      const reason = !agent ? 'unknown_email' : !passwordOk || !agent.passwordHash ? 'wrong_password' : 'disabled';
+      const reason = !agent
+        ? 'unknown_email'
+        : !passwordOk || !agent.passwordHash
+          ? 'wrong_password'
+          : 'disabled';
       await this.audit.record({
         action: 'auth.password',
         outcome: 'failure',
@@ -268,7 +311,13 @@ export class IdentityService {
       throw IdentityError.invalidCredentials();
     }
     await this.repo.clearThrottle(`email:${email}`);
-    await this.audit.record({ action: 'auth.password', outcome: 'success', actor: actorRef(agent), targetId: agent.id, ip: ctx.ip });
+    await this.audit.record({
+      action: 'auth.password',
+      outcome: 'success',
+      actor: actorRef(agent),
+      targetId: agent.id,
+      ip: ctx.ip,
+    });
     const factorsOf = await this.repo.factorsOf(agent.id);
     return this.startSession(agent, factorsOf.length > 0 ? 'mfa' : 'enrol', null, ctx);
   }
@@ -285,7 +334,14 @@ export class IdentityService {
       const result = await checkTotp(this.totpSecretOf(factor), code, now, factor.totpLastStep);
       if (result.ok && (await this.repo.advanceTotpStep(factor.id, result.step, now))) {
         await this.repo.clearThrottle(key);
-        await this.audit.record({ action: 'auth.totp', outcome: 'success', actor: actorRef(auth.agent), targetId: factor.id, ip: ctx.ip, details: { stepUp: auth.session.stage === 'full' } });
+        await this.audit.record({
+          action: 'auth.totp',
+          outcome: 'success',
+          actor: actorRef(auth.agent),
+          targetId: factor.id,
+          ip: ctx.ip,
+          details: { stepUp: auth.session.stage === 'full' },
+        });
         return this.completeMfa(auth);
       }
       if (result.ok || result.reason === 'reused') reused = true;
@@ -306,13 +362,24 @@ export class IdentityService {
     const key = `mfa:${auth.agent.id}`;
     await this.checkThrottles([['mfa', key]]);
     if (!(await this.repo.useRecoveryCode(auth.agent.id, this.keys.pepper(code), this.clock.now()))) {
-      await this.audit.record({ action: 'auth.recovery_code', outcome: 'failure', actor: actorRef(auth.agent), ip: ctx.ip });
+      await this.audit.record({
+        action: 'auth.recovery_code',
+        outcome: 'failure',
+        actor: actorRef(auth.agent),
+        ip: ctx.ip,
+      });
       await this.recordFailure('mfa', key, { email: auth.agent.email, ip: ctx.ip, agentId: auth.agent.id });
       throw IdentityError.recoveryInvalid();
     }
     await this.repo.clearThrottle(key);
     const left = await this.repo.recoveryCodesLeft(auth.agent.id);
-    await this.audit.record({ action: 'auth.recovery_code', outcome: 'success', actor: actorRef(auth.agent), ip: ctx.ip, details: { left } });
+    await this.audit.record({
+      action: 'auth.recovery_code',
+      outcome: 'success',
+      actor: actorRef(auth.agent),
+      ip: ctx.ip,
+      details: { left },
+    });
     if (left <= 2) {
       await this.alerts.raise({
         severity: 'low',
@@ -328,7 +395,8 @@ export class IdentityService {
   async webauthnAuthBegin(auth: Authenticated | undefined) {
     if (auth) this.requireStage(auth, ['mfa', 'full']);
     const credentials = auth ? await this.credentialsOf(auth.agent.id) : 'discoverable';
-    if (credentials !== 'discoverable' && credentials.length === 0) throw IdentityError.webauthnFailed('no passkey enrolled');
+    if (credentials !== 'discoverable' && credentials.length === 0)
+      throw IdentityError.webauthnFailed('no passkey enrolled');
     const options = await authenticationOptions(this.rp, credentials);
     const challenge = await this.repo.insertChallenge({
       purpose: 'authenticate',
@@ -357,7 +425,12 @@ export class IdentityService {
         ip: ctx.ip,
         details: { reason },
       });
-      if (agent) await this.recordFailure('mfa', `mfa:${agent.id}`, { email: agent.email, ip: ctx.ip, agentId: agent.id });
+      if (agent)
+        await this.recordFailure('mfa', `mfa:${agent.id}`, {
+          email: agent.email,
+          ip: ctx.ip,
+          agentId: agent.id,
+        });
       else await this.recordFailure('ip', `ip:${ctx.ip}`, { ip: ctx.ip });
       throw IdentityError.webauthnFailed();
     };
@@ -406,7 +479,13 @@ export class IdentityService {
 
   async signOut(auth: Authenticated, ctx: RequestContext): Promise<void> {
     await this.repo.revokeSession(auth.agent.id, auth.session.id, this.clock.now());
-    await this.audit.record({ action: 'auth.sign_out', outcome: 'success', actor: actorRef(auth.agent), targetId: auth.session.id, ip: ctx.ip });
+    await this.audit.record({
+      action: 'auth.sign_out',
+      outcome: 'success',
+      actor: actorRef(auth.agent),
+      targetId: auth.session.id,
+      ip: ctx.ip,
+    });
   }
 
   // ---------------------------------------------------------------- sessions
@@ -460,7 +539,13 @@ export class IdentityService {
     if (!(await this.repo.revokeSession(auth.agent.id, sessionId, this.clock.now()))) {
       throw RempartError.notFound('session');
     }
-    await this.audit.record({ action: 'session.revoked', outcome: 'success', actor: actorRef(auth.agent), targetId: sessionId, ip: ctx.ip });
+    await this.audit.record({
+      action: 'session.revoked',
+      outcome: 'success',
+      actor: actorRef(auth.agent),
+      targetId: sessionId,
+      ip: ctx.ip,
+    });
   }
 
   /** Step-up: sensitive actions need a second-factor check no older than `maxAgeSeconds`. */
@@ -499,12 +584,20 @@ export class IdentityService {
 
   async totpConfirm(auth: Authenticated, code: string, label: string | undefined, ctx: RequestContext) {
     this.requireEnrolOrFresh(auth);
-    const pending = (await this.repo.factorsOf(auth.agent.id, false)).find((f) => f.kind === 'totp' && !f.confirmed);
+    const pending = (await this.repo.factorsOf(auth.agent.id, false)).find(
+      (f) => f.kind === 'totp' && !f.confirmed,
+    );
     if (!pending) throw RempartError.badRequest('Start the authenticator enrolment first.');
     const now = this.clock.now();
     const result = await checkTotp(this.totpSecretOf(pending), code, now, null);
     if (!result.ok) {
-      await this.audit.record({ action: 'factor.added', outcome: 'failure', actor: actorRef(auth.agent), ip: ctx.ip, details: { kind: 'totp', reason: 'invalid_code' } });
+      await this.audit.record({
+        action: 'factor.added',
+        outcome: 'failure',
+        actor: actorRef(auth.agent),
+        ip: ctx.ip,
+        details: { kind: 'totp', reason: 'invalid_code' },
+      });
       throw IdentityError.totpInvalid();
     }
     await this.repo.updateFactor(pending.id, {
@@ -551,12 +644,22 @@ export class IdentityService {
     }
     let credential: StoredCredential | undefined;
     try {
-      credential = await verifyRegistration(this.rp, response as unknown as RegistrationResponseJSON, challenge.challenge);
+      credential = await verifyRegistration(
+        this.rp,
+        response as unknown as RegistrationResponseJSON,
+        challenge.challenge,
+      );
     } catch (error) {
       this.log.debug({ err: error }, 'webauthn registration rejected');
     }
     if (!credential || (await this.repo.factorByCredentialId(credential.id))) {
-      await this.audit.record({ action: 'factor.added', outcome: 'failure', actor: actorRef(auth.agent), ip: ctx.ip, details: { kind: 'webauthn' } });
+      await this.audit.record({
+        action: 'factor.added',
+        outcome: 'failure',
+        actor: actorRef(auth.agent),
+        ip: ctx.ip,
+        details: { kind: 'webauthn' },
+      });
       throw IdentityError.webauthnFailed();
     }
     const factor = await this.repo.insertFactor({
@@ -581,13 +684,25 @@ export class IdentityService {
     if (!factor) throw RempartError.notFound('factor');
     if (all.length <= 1) throw IdentityError.lastFactor();
     await this.repo.deleteFactor(factor.id);
-    await this.audit.record({ action: 'factor.removed', outcome: 'success', actor: actorRef(auth.agent), targetId: factor.id, ip: ctx.ip, details: { kind: factor.kind } });
+    await this.audit.record({
+      action: 'factor.removed',
+      outcome: 'success',
+      actor: actorRef(auth.agent),
+      targetId: factor.id,
+      ip: ctx.ip,
+      details: { kind: factor.kind },
+    });
   }
 
   async regenerateRecoveryCodes(auth: Authenticated, ctx: RequestContext): Promise<string[]> {
     this.requireFreshMfa(auth);
     const codes = await this.newRecoveryCodes(auth.agent.id);
-    await this.audit.record({ action: 'recovery_codes.generated', outcome: 'success', actor: actorRef(auth.agent), ip: ctx.ip });
+    await this.audit.record({
+      action: 'recovery_codes.generated',
+      outcome: 'success',
+      actor: actorRef(auth.agent),
+      ip: ctx.ip,
+    });
     return codes;
   }
 
@@ -595,11 +710,26 @@ export class IdentityService {
 
   /** The first confirmed factor completes the account: it becomes active and gets its recovery codes. */
   private async factorAdded(auth: Authenticated, factor: FactorRow, ctx: RequestContext) {
-    await this.audit.record({ action: 'factor.added', outcome: 'success', actor: actorRef(auth.agent), targetId: factor.id, ip: ctx.ip, details: { kind: factor.kind } });
+    await this.audit.record({
+      action: 'factor.added',
+      outcome: 'success',
+      actor: actorRef(auth.agent),
+      targetId: factor.id,
+      ip: ctx.ip,
+      details: { kind: factor.kind },
+    });
     if (auth.session.stage !== 'enrol') return { factor: toFactor(factor) };
     const recoveryCodes = await this.newRecoveryCodes(auth.agent.id);
-    const agent = (await this.repo.updateAgent(auth.agent.id, { status: 'active', lastSignInAt: this.clock.now() })) ?? auth.agent;
-    await this.audit.record({ action: 'enrolment.completed', outcome: 'success', actor: actorRef(agent), targetId: agent.id, ip: ctx.ip });
+    const agent =
+      (await this.repo.updateAgent(auth.agent.id, { status: 'active', lastSignInAt: this.clock.now() })) ??
+      auth.agent;
+    await this.audit.record({
+      action: 'enrolment.completed',
+      outcome: 'success',
+      actor: actorRef(agent),
+      targetId: agent.id,
+      ip: ctx.ip,
+    });
     const step = await this.upgrade({ session: auth.session, agent }, 'full');
     return { factor: toFactor(factor), recoveryCodes, token: step.token, state: step.state };
   }
@@ -608,7 +738,10 @@ export class IdentityService {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () =>
       Array.from({ length: 10 }, () => RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)]).join(''),
     );
-    await this.repo.replaceRecoveryCodes(agentId, codes.map((c) => this.keys.pepper(c)));
+    await this.repo.replaceRecoveryCodes(
+      agentId,
+      codes.map((c) => this.keys.pepper(c)),
+    );
     return codes.map((c) => `${c.slice(0, 5)}-${c.slice(5)}`);
   }
 
@@ -639,10 +772,16 @@ export class IdentityService {
     return { next: 'done', token, state: await this.sessionState({ session, agent: auth.agent }) };
   }
 
-  private async startSession(agent: AgentRow, stage: SessionStage, mfaAt: Date | null, ctx: RequestContext): Promise<SessionStep> {
+  private async startSession(
+    agent: AgentRow,
+    stage: SessionStage,
+    mfaAt: Date | null,
+    ctx: RequestContext,
+  ): Promise<SessionStep> {
     const now = this.clock.now();
     const token = randomToken();
-    const lifetime = stage === 'full' ? SESSION_ABSOLUTE_MS : stage === 'mfa' ? PENDING_MFA_MS : ENROL_SESSION_MS;
+    const lifetime =
+      stage === 'full' ? SESSION_ABSOLUTE_MS : stage === 'mfa' ? PENDING_MFA_MS : ENROL_SESSION_MS;
     const session = await this.repo.insertSession({
       id: randomUUID(),
       agentId: agent.id,
@@ -703,7 +842,14 @@ export class IdentityService {
       severity: kind === 'ip' ? 'high' : 'medium',
       source: 'identity',
       title: `Sign-in locked after ${state.failures} failures: ${subject}`,
-      details: { kind, email: who.email ?? null, ip: who.ip, agentId: who.agentId ?? null, failures: state.failures, lockedUntil: until },
+      details: {
+        kind,
+        email: who.email ?? null,
+        ip: who.ip,
+        agentId: who.agentId ?? null,
+        failures: state.failures,
+        lockedUntil: until,
+      },
     });
     this.log.warn({ kind, ip: who.ip, agentId: who.agentId }, 'sign-in locked');
   }
@@ -724,7 +870,10 @@ export class IdentityService {
   }
 
   private async agentView(row: AgentRow): Promise<Agent> {
-    const [factorRows, throttle] = await Promise.all([this.repo.factorsOf(row.id), this.repo.throttle(`email:${row.email}`)]);
+    const [factorRows, throttle] = await Promise.all([
+      this.repo.factorsOf(row.id),
+      this.repo.throttle(`email:${row.email}`),
+    ]);
     return toAgent(row, factorRows.length, lockedUntil(throttle?.lockedUntil, this.clock.now()));
   }
 }
@@ -764,5 +913,10 @@ function toFactor(row: FactorRow): Factor {
 }
 
 function credentialOf(f: FactorRow): StoredCredential {
-  return { id: f.credentialId ?? '', publicKey: f.publicKey ?? new Uint8Array(), counter: f.signCount ?? 0, transports: f.transports ?? [] };
+  return {
+    id: f.credentialId ?? '',
+    publicKey: f.publicKey ?? new Uint8Array(),
+    counter: f.signCount ?? 0,
+    transports: f.transports ?? [],
+  };
 }

@@ -63,8 +63,14 @@ export function checkPasswordPolicy(password: string, context: string[] = []): v
   const candidates = cores(password);
   if (candidates.some((c) => list.has(c))) throw IdentityError.commonPassword();
   if (new Set(password).size <= 2) throw IdentityError.commonPassword();
-  const words = context
-    .flatMap((c) => c.toLowerCase().split(/[^\p{L}\p{N}]+/u))
-    .filter((w) => w.length >= 4);
-  if (candidates.some((c) => words.includes(c))) throw IdentityError.commonPassword();
+  // The agent's own email or name, give or take a few characters, is as good as public.
+  const squash = (v: string) => v.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+  const squashed = squash(password);
+  const tokens = context.flatMap((c) => [
+    squash(c.split('@')[0] ?? c),
+    ...c.toLowerCase().split(/[^\p{L}\p{N}]+/u),
+  ]);
+  if (tokens.some((t) => t.length >= 4 && squashed.includes(t) && squashed.length - t.length < 6)) {
+    throw IdentityError.commonPassword();
+  }
 }

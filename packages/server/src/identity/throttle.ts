@@ -55,7 +55,8 @@ export function afterFailure(
   state: ThrottleState | undefined,
   now: Date,
 ): { state: ThrottleState; locked: boolean } {
-  const fresh = !state || isExpired(policy, state, now) || (state.lockedUntil !== null && state.lockedUntil <= now);
+  const fresh =
+    !state || isExpired(policy, state, now) || (state.lockedUntil !== null && state.lockedUntil <= now);
   const base: ThrottleState = fresh
     ? { failures: 0, firstFailureAt: now, lastFailureAt: now, lockedUntil: null, locks: state?.locks ?? 0 }
     : state;
@@ -64,7 +65,13 @@ export function afterFailure(
     // Each lock in a row lasts twice as long as the last, up to a day.
     const seconds = Math.min(policy.lockSeconds * 2 ** base.locks, 24 * 3600);
     return {
-      state: { ...base, failures, lastFailureAt: now, lockedUntil: new Date(now.getTime() + seconds * 1000), locks: base.locks + 1 },
+      state: {
+        ...base,
+        failures,
+        lastFailureAt: now,
+        lockedUntil: new Date(now.getTime() + seconds * 1000),
+        locks: base.locks + 1,
+      },
       locked: true,
     };
   }

@@ -42,7 +42,10 @@ export async function registrationOptions(
     userName: user.email,
     userDisplayName: user.displayName,
     attestationType: 'none',
-    excludeCredentials: existing.map((c) => ({ id: c.id, transports: c.transports as AuthenticatorTransport[] })),
+    excludeCredentials: existing.map((c) => ({
+      id: c.id,
+      transports: c.transports as AuthenticatorTransport[],
+    })),
     // Discoverable credentials allow sign-in with the passkey alone.
     authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
   });
@@ -92,7 +95,7 @@ export async function verifyAuthentication(
       id: credential.id,
       publicKey: new Uint8Array(credential.publicKey),
       counter: credential.counter,
-      transports: credential.transports as AuthenticatorTransport[],
+      transports: credential.transports,
     },
     requireUserVerification,
   });

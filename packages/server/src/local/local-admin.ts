@@ -6,8 +6,15 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';
-import { AuditVerifyResult, DisplayName, Email, EnrolmentLink, RempartError, type Config } from '@rempart/core';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  AuditVerifyResult,
+  DisplayName,
+  Email,
+  EnrolmentLink,
+  RempartError,
+  type Config,
+} from '@rempart/core';
+import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sendError } from '../http/errors.js';
@@ -17,31 +24,41 @@ export function localSocketPath(config: Config): string {
   return join(resolve(config.dataDir), 'rempart.sock');
 }
 
-export const CreateAdminRequest = z.strictObject({ email: Email, name: DisplayName, unit: z.string().trim().max(120).default('') });
+export const CreateAdminRequest = z.strictObject({
+  email: Email,
+  name: DisplayName,
+  unit: z.string().trim().max(120).default(''),
+});
 
 /** Starts the socket server; returns a function that stops it and removes the socket file. */
-export async function startLocalAdmin(platform: Platform): Promise<FastifyInstance> {
+export async function startLocalAdmin(platform: Platform): Promise<{ close(): Promise<void> }> {
   const path = localSocketPath(platform.config);
   if (existsSync(path)) unlinkSync(path);
   const app = Fastify({
-    loggerInstance: platform.log.child({ subsystem: 'local-admin' }) as FastifyBaseLogger,
+    loggerInstance: platform.log.child({ subsystem: 'local-admin' }),
     bodyLimit: 16 * 1024,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.post('/admin/create', { schema: { body: CreateAdminRequest, response: { 201: EnrolmentLink } } }, async (request, reply) => {
-    const { email, name, unit } = request.body;
-    const link = await platform.identity.inviteAgent(
-      null,
-      { email, displayName: name, unit, role: 'admin', clearance: 'secret' },
-      { ip: 'local', userAgent: 'rempart-cli' },
-    );
-    return reply.status(201).send(link);
-  });
-  r.get('/audit/verify', { schema: { response: { 200: AuditVerifyResult } } }, async () => platform.audit.verify());
-  r.get('/status', async () => ({ status: 'ok' }));
+  r.post(
+    '/admin/create',
+    { schema: { body: CreateAdminRequest, response: { 201: EnrolmentLink } } },
+    async (request, reply) => {
+      const { email, name, unit } = request.body;
+      const link = await platform.identity.inviteAgent(
+        null,
+        { email, displayName: name, unit, role: 'admin', clearance: 'secret' },
+        { ip: 'local', userAgent: 'rempart-cli' },
+      );
+      return reply.status(201).send(link);
+    },
+  );
+  r.get('/audit/verify', { schema: { response: { 200: AuditVerifyResult } } }, async () =>
+    platform.audit.verify(),
+  );
+  r.get('/status', () => ({ status: 'ok' }));
   app.addHook('onClose', () => {
     if (existsSync(path)) unlinkSync(path);
   });
@@ -81,7 +98,9 @@ export class LocalAdminClient {
           socketPath: this.socketPath,
           method,
           path,
-          headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+          headers: payload
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+            : {},
           timeout: 60_000,
         },
         (res) => {

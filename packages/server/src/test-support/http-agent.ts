@@ -15,7 +15,12 @@ export class HttpAgent {
     readonly ip = '198.51.100.7',
   ) {}
 
-  async request(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown, headers: Record<string, string> = {}) {
+  async request(
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
     const res: LightMyRequestResponse = await this.app.inject({
       method,
       url,
@@ -31,7 +36,10 @@ export class HttpAgent {
     });
     const setCookie = res.cookies.find((c) => c.name.endsWith('rempart_session'));
     if (setCookie) this.cookie = setCookie.value ? `${setCookie.name}=${setCookie.value}` : undefined;
-    const json = res.body.length > 0 && res.headers['content-type']?.toString().includes('json') ? (JSON.parse(res.body) as unknown) : undefined;
+    const json =
+      res.body.length > 0 && res.headers['content-type']?.toString().includes('json')
+        ? (JSON.parse(res.body) as unknown)
+        : undefined;
     const session = (json as { session?: { csrfToken?: string } } | undefined)?.session;
     if (session?.csrfToken) this.csrf = session.csrfToken;
     if (url === '/api/session' && (json as { csrfToken?: string } | undefined)?.csrfToken) {
@@ -64,7 +72,13 @@ export async function enrolWithTotp(
 ) {
   const link = await platform.identity.inviteAgent(
     null,
-    { email: input.email, displayName: input.displayName ?? input.email.split('@')[0] ?? 'Agent', unit: 'DGSI', role: input.role ?? 'agent', clearance: 'secret' },
+    {
+      email: input.email,
+      displayName: input.displayName ?? input.email.split('@')[0] ?? 'Agent',
+      unit: 'DGSI',
+      role: input.role ?? 'agent',
+      clearance: 'secret',
+    },
     { ip: 'local', userAgent: 'test' },
   );
   const token = link.enrolmentUrl.split('/enrol/')[1] ?? '';
@@ -78,5 +92,11 @@ export async function enrolWithTotp(
   if (confirm.status !== 200) throw new Error(`confirm failed: ${JSON.stringify(confirm.json)}`);
   // Move past the step used at enrolment so the next sign-in code is fresh.
   platform.clock.advance(30_000);
-  return { agent, secret, recoveryCodes: confirm.json.recoveryCodes as string[], agentId: link.agent.id, token };
+  return {
+    agent,
+    secret,
+    recoveryCodes: confirm.json.recoveryCodes as string[],
+    agentId: link.agent.id,
+    token,
+  };
 }

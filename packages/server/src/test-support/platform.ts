@@ -20,7 +20,9 @@ export async function resetPostgres(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('drop schema if exists public cascade; drop schema if exists drizzle cascade; create schema public;');
+    await client.query(
+      'drop schema if exists public cascade; drop schema if exists drizzle cascade; create schema public;',
+    );
   } finally {
     await client.end();
   }
@@ -36,7 +38,12 @@ export async function testTarget(): Promise<DatabaseTarget> {
 
 export function testConfig(env: Record<string, string> = {}): Config {
   const dataDir = mkdtempSync(join(tmpdir(), 'rempart-test-'));
-  const result = parseConfig({ REMPART_DATA_DIR: dataDir, REMPART_LOG_LEVEL: 'silent', REMPART_PORT: '0', ...env });
+  const result = parseConfig({
+    REMPART_DATA_DIR: dataDir,
+    REMPART_LOG_LEVEL: 'silent',
+    REMPART_PORT: '0',
+    ...env,
+  });
   if (!result.ok) throw new Error(result.errors.join('; '));
   return result.config;
 }
@@ -45,7 +52,9 @@ export interface TestPlatform extends Platform {
   clock: ManualClock;
 }
 
-export async function openTestPlatform(options: PlatformOptions & { env?: Record<string, string> } = {}): Promise<TestPlatform> {
+export async function openTestPlatform(
+  options: PlatformOptions & { env?: Record<string, string> } = {},
+): Promise<TestPlatform> {
   const clock = new ManualClock(new Date());
   const platform = await openPlatform(testConfig(options.env), {
     database: await testTarget(),

@@ -1,0 +1,99 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from './config.schema.js';
+
+describe('parseConfig', () => {
+  it('runs with no configuration at all: port 8080, ./data, loopback, plain HTTP', () => {
+    const result = parseConfig({});
+    expect(result).toEqual({
+      ok: true,
+      config: {
+        port: 8080,
+        host: '127.0.0.1',
+        dataDir: './data',
+        databaseUrl: undefined,
+        publicUrl: 'http://localhost:8080',
+        tls: { mode: 'off' },
+        logLevel: 'info',
+        trustProxy: false,
+        secretKey: undefined,
+      },
+    });
+  });
+
+  it('listens on every interface with HTTPS when TLS is on', () => {
+    const result = parseConfig({ REMPART_TLS: 'self-signed', REMPART_PORT: '8443' });
+    expect(result.ok && result.config).toMatchObject({
+      host: '0.0.0.0',
+      publicUrl: 'https://localhost:8443',
+      tls: { mode: 'self-signed' },
+    });
+  });
+
+  it('takes certificate files and infers TLS from them', () => {
+    const result = parseConfig({
+      REMPART_TLS_CERT: '/etc/rempart/cert.pem',
+      REMPART_TLS_KEY: '/etc/rempart/key.pem',
+    });
+    expect(result.ok && result.config.tls).toEqual({
+      mode: 'files',
+      certFile: '/etc/rempart/cert.pem',
+      keyFile: '/etc/rempart/key.pem',
+    });
+  });
+
+  it('names every bad variable at once', () => {
+    const result = parseConfig({
+      REMPART_PORT: 'eighty',
+      DATABASE_URL: 'mysql://x',
+      REMPART_LOG_LEVEL: 'loud',
+      REMPART_SECRET_KEY: 'short',
+    });
+    expect(result.ok).toBe(false);
+    const errors = result.ok ? [] : result.errors;
+    for (const name of ['REMPART_PORT', 'DATABASE_URL', 'REMPART_LOG_LEVEL', 'REMPART_SECRET_KEY']) {
+      expect(errors.some((e) => e.startsWith(name))).toBe(true);
+    }
+  });
+
+  it('refuses a certificate without its key', () => {
+    const result = parseConfig({ REMPART_TLS: 'files', REMPART_TLS_CERT: '/c.pem' });
+    expect(result).toEqual({ ok: false, errors: ['REMPART_TLS_KEY: required when TLS uses files'] });
+  });
+
+  it('accepts a 32-byte base64 secret key and strips a trailing slash from the public URL', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const result = parseConfig({
+      REMPART_SECRET_KEY: key,
+      REMPART_PUBLIC_URL: 'https://rempart.ministere.gouv.fr/',
+    });
+    expect(result.ok && result.config).toMatchObject({
+      secretKey: key,
+      publicUrl: 'https://rempart.ministere.gouv.fr',
+    });
+  });
+
+  it('never throws, whatever the environment holds (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.constantFrom(
+            'REMPART_PORT',
+            'REMPART_HOST',
+            'DATABASE_URL',
+            'REMPART_PUBLIC_URL',
+            'REMPART_TLS',
+            'REMPART_TRUST_PROXY',
+            'REMPART_SECRET_KEY',
+          ),
+          fc.string(),
+        ),
+        (env) => {
+          const result = parseConfig(env);
+          if (!result.ok) expect(result.errors.length).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
