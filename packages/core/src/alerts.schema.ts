@@ -17,16 +17,18 @@ export const alertSources = [
 export const AlertSource = z.enum(alertSources);
 export type AlertSource = z.infer<typeof AlertSource>;
 
-export const Alert = z.object({
-  id: z.uuid(),
-  createdAt: z.iso.datetime(),
-  severity: Severity,
-  source: AlertSource,
-  title: z.string(),
-  details: z.record(z.string(), z.unknown()),
-  acknowledgedAt: z.iso.datetime().nullable(),
-  acknowledgedBy: z.string().nullable(),
-});
+export const Alert = z
+  .object({
+    id: z.uuid(),
+    createdAt: z.iso.datetime(),
+    severity: Severity,
+    source: AlertSource,
+    title: z.string(),
+    details: z.record(z.string(), z.unknown()),
+    acknowledgedAt: z.iso.datetime().nullable(),
+    acknowledgedBy: z.string().nullable(),
+  })
+  .meta({ id: 'Alert' });
 export type Alert = z.infer<typeof Alert>;
 
 export const AlertListQuery = z.strictObject({

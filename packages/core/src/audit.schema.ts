@@ -5,18 +5,20 @@ export const auditOutcomes = ['success', 'failure', 'denied'] as const;
 export const AuditOutcome = z.enum(auditOutcomes);
 export type AuditOutcome = z.infer<typeof AuditOutcome>;
 
-export const AuditEntry = z.object({
-  seq: z.number().int(),
-  at: z.iso.datetime(),
-  actorId: z.string().nullable(),
-  actor: z.string().nullable(),
-  action: z.string(),
-  outcome: AuditOutcome,
-  targetId: z.string().nullable(),
-  ip: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
-  hash: z.string(),
-});
+export const AuditEntry = z
+  .object({
+    seq: z.number().int(),
+    at: z.iso.datetime(),
+    actorId: z.string().nullable(),
+    actor: z.string().nullable(),
+    action: z.string(),
+    outcome: AuditOutcome,
+    targetId: z.string().nullable(),
+    ip: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()),
+    hash: z.string(),
+  })
+  .meta({ id: 'AuditEntry' });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
 export const AuditListQuery = z.strictObject({

@@ -37,28 +37,32 @@ export const Password = z.string().min(1).max(1024);
 
 export const Uuid = z.uuid();
 
-export const Factor = z.object({
-  id: Uuid,
-  kind: z.enum(['totp', 'webauthn']),
-  label: z.string(),
-  createdAt: z.iso.datetime(),
-  lastUsedAt: z.iso.datetime().nullable(),
-});
+export const Factor = z
+  .object({
+    id: Uuid,
+    kind: z.enum(['totp', 'webauthn']),
+    label: z.string(),
+    createdAt: z.iso.datetime(),
+    lastUsedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'Factor' });
 export type Factor = z.infer<typeof Factor>;
 
-export const Agent = z.object({
-  id: Uuid,
-  email: z.string(),
-  displayName: z.string(),
-  unit: z.string(),
-  role: Role,
-  clearance: Clearance,
-  status: AgentStatus,
-  createdAt: z.iso.datetime(),
-  lastSignInAt: z.iso.datetime().nullable(),
-  factorCount: z.number().int(),
-  lockedUntil: z.iso.datetime().nullable(),
-});
+export const Agent = z
+  .object({
+    id: Uuid,
+    email: z.string(),
+    displayName: z.string(),
+    unit: z.string(),
+    role: Role,
+    clearance: Clearance,
+    status: AgentStatus,
+    createdAt: z.iso.datetime(),
+    lastSignInAt: z.iso.datetime().nullable(),
+    factorCount: z.number().int(),
+    lockedUntil: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'Agent' });
 export type Agent = z.infer<typeof Agent>;
 
 /** What a session is allowed to do: only enrol, only finish the second step, or everything. */
@@ -80,16 +84,18 @@ export const SessionState = z.discriminatedUnion('authenticated', [
 ]);
 export type SessionState = z.infer<typeof SessionState>;
 
-export const SessionInfo = z.object({
-  id: Uuid,
-  createdAt: z.iso.datetime(),
-  lastSeenAt: z.iso.datetime(),
-  ip: z.string(),
-  userAgent: z.string(),
-  stage: SessionStage,
-  mfaAt: z.iso.datetime().nullable(),
-  current: z.boolean(),
-});
+export const SessionInfo = z
+  .object({
+    id: Uuid,
+    createdAt: z.iso.datetime(),
+    lastSeenAt: z.iso.datetime(),
+    ip: z.string(),
+    userAgent: z.string(),
+    stage: SessionStage,
+    mfaAt: z.iso.datetime().nullable(),
+    current: z.boolean(),
+  })
+  .meta({ id: 'SessionInfo' });
 export type SessionInfo = z.infer<typeof SessionInfo>;
 
 // ---- requests ----
@@ -143,10 +149,12 @@ export const FactorEnrolledResponse = z.object({
   recoveryCodes: z.array(z.string()).optional(),
 });
 
-export const SignInStepResponse = z.object({
-  next: z.enum(['mfa', 'enrol', 'done']),
-  session: SessionState,
-});
+export const SignInStepResponse = z
+  .object({
+    next: z.enum(['mfa', 'enrol', 'done']),
+    session: SessionState,
+  })
+  .meta({ id: 'SignInStepResponse' });
 export type SignInStepResponse = z.infer<typeof SignInStepResponse>;
 
 export const InviteAgentRequest = z.strictObject({
@@ -158,11 +166,13 @@ export const InviteAgentRequest = z.strictObject({
 });
 export type InviteAgentRequest = z.infer<typeof InviteAgentRequest>;
 
-export const EnrolmentLink = z.object({
-  agent: Agent,
-  enrolmentUrl: z.string(),
-  expiresAt: z.iso.datetime(),
-});
+export const EnrolmentLink = z
+  .object({
+    agent: Agent,
+    enrolmentUrl: z.string(),
+    expiresAt: z.iso.datetime(),
+  })
+  .meta({ id: 'EnrolmentLink' });
 export type EnrolmentLink = z.infer<typeof EnrolmentLink>;
 
 export const EnrolmentInfo = z.object({
@@ -180,9 +190,11 @@ export const PASSWORD_MIN_LENGTH = 12;
 /** How long an MFA check counts as "fresh" for sensitive actions (step-up). */
 export const STEP_UP_MAX_AGE_SECONDS = 600;
 
-export const MeResponse = z.object({
-  agent: Agent,
-  factors: z.array(Factor),
-  recoveryCodesLeft: z.number().int(),
-});
+export const MeResponse = z
+  .object({
+    agent: Agent,
+    factors: z.array(Factor),
+    recoveryCodesLeft: z.number().int(),
+  })
+  .meta({ id: 'MeResponse' });
 export type MeResponse = z.infer<typeof MeResponse>;

@@ -11,7 +11,12 @@ import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import { RempartError } from '@rempart/core';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
 import { alertRoutes } from './alerts/alert.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
 import { installAuth } from './http/auth.js';
@@ -90,6 +95,8 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
       },
     },
     transform: jsonSchemaTransform,
+    // Schemas registered with an id (ErrorBody, …) become shared components referenced by $ref.
+    transformObject: jsonSchemaTransformObject,
   });
 
   // Only JSON is accepted on the API (the default text/plain parser is removed).
