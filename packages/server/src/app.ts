@@ -21,6 +21,7 @@ import { alertRoutes } from './alerts/alert.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
 import { installAuth } from './http/auth.js';
 import { sendError } from './http/errors.js';
+import { RequestLogController } from './http/request-log.js';
 import { adminRoutes } from './identity/admin.routes.js';
 import { identityRoutes } from './identity/identity.routes.js';
 import type { Platform } from './platform.js';
@@ -60,6 +61,7 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
     bodyLimit: API_BODY_LIMIT,
     trustProxy: config.trustProxy,
     genReqId: () => crypto.randomUUID(),
+    logController: new RequestLogController(),
     return503OnClosing: true,
     ...(options.https ? { https: options.https } : {}),
   }) as unknown as FastifyInstance;

@@ -19,3 +19,8 @@ export function createLogger(level: LevelWithSilent, destination?: pino.Destinat
 }
 
 export type { Logger };
+
+/** Enrolment links carry their token in the path: it never reaches a log line. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/enrol(?:ment)?\/)[^/?#]+/g, '$1[redacted]');
+}

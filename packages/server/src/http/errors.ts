@@ -41,7 +41,7 @@ export function toRempartError(error: unknown): RempartError {
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const e = toRempartError(error);
   if (e.reportable) request.log.error({ err: error }, 'request failed');
-  else request.log.info({ code: e.code }, 'request refused');
+  else request.log.debug({ code: e.code }, 'request refused');
   const retryAfter = (e.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
   if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
   return reply.status(e.status).type('application/json').send(e.toBody());
