@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '@rempart/core';
@@ -28,6 +28,7 @@ beforeEach(async () => {
 
 afterEach(() => {
   vi.restoreAllMocks();
+  if (process.env.REMPART_DATA_DIR) rmSync(process.env.REMPART_DATA_DIR, { recursive: true, force: true });
   process.env = { ...saved };
 });
 

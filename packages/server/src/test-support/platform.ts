@@ -4,7 +4,7 @@
  * to an empty schema for each platform.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type Config } from '@rempart/core';
@@ -56,12 +56,20 @@ export async function openTestPlatform(
   options: PlatformOptions & { env?: Record<string, string> } = {},
 ): Promise<TestPlatform> {
   const clock = new ManualClock(new Date());
-  const platform = await openPlatform(testConfig(options.env), {
+  const config = testConfig(options.env);
+  const platform = await openPlatform(config, {
     database: await testTarget(),
     clock,
     log: createLogger('silent'),
     masterKey: randomBytes(32),
     ...options,
   });
-  return { ...platform, clock };
+  return {
+    ...platform,
+    clock,
+    close: async () => {
+      await platform.close();
+      rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
 }
