@@ -1,0 +1,84 @@
+/** Small statistics and text plots for benchmark reports. */
+
+/** Nearest-rank percentile of an ascending array (`p` in 0–100). */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+export function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Latency figures in milliseconds, rounded to 0.01 ms. */
+export function latencySummary(latencies) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const round = (v) => Math.round(v * 100) / 100;
+  const mean = sorted.reduce((sum, v) => sum + v, 0) / (sorted.length || 1);
+  return {
+    count: sorted.length,
+    minMs: round(sorted[0] ?? Number.NaN),
+    meanMs: round(mean),
+    p50Ms: round(percentile(sorted, 50)),
+    p90Ms: round(percentile(sorted, 90)),
+    p99Ms: round(percentile(sorted, 99)),
+    maxMs: round(sorted.at(-1) ?? Number.NaN),
+  };
+}
+
+/** A bucket width of 1, 2 or 5 × 10^k giving about `buckets` buckets over `span`. */
+function niceWidth(span, buckets) {
+  const raw = span / buckets;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  return ([1, 2, 5, 10].find((m) => m * magnitude >= raw) ?? 10) * magnitude;
+}
+
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/** A bar of `fraction` × `width` characters, to an eighth of a character. */
+function bar(fraction, width) {
+  const eighths = Math.round(fraction * width * 8);
+  return '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
+}
+
+/**
+ * A latency histogram as text lines. Buckets span the fastest sample to the 99.5th
+ * percentile, and one last bucket gathers the slow tail so it cannot squash the plot.
+ */
+export function histogram(latencies, { buckets = 12, width = 40, unit = 'ms' } = {}) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  if (sorted.length === 0) return ['  (no samples)'];
+  const high = percentile(sorted, 99.5);
+  const step = niceWidth(Math.max(high - sorted[0], 1e-3), buckets);
+  const low = Math.floor(sorted[0] / step) * step;
+  const count = Math.max(1, Math.ceil((high - low) / step));
+  const counts = new Array(count + 1).fill(0);
+  for (const v of sorted) counts[Math.min(count, Math.floor((v - low) / step))]++;
+  if (counts[count] === 0) counts.pop();
+  const digits = step >= 1 ? 0 : Math.ceil(-Math.log10(step));
+  const label = (i) =>
+    i === count
+      ? `≥ ${(low + count * step).toFixed(digits)} ${unit}`
+      : `${(low + i * step).toFixed(digits)}–${(low + (i + 1) * step).toFixed(digits)} ${unit}`;
+  const labels = counts.map((_, i) => label(i));
+  const labelWidth = Math.max(...labels.map((l) => l.length));
+  const most = Math.max(...counts);
+  return counts.map(
+    (n, i) => `  ${labels[i].padStart(labelWidth)} │${bar(n / most, width).padEnd(width)} ${n}`,
+  );
+}
+
+/** Rows of cells as aligned text: first column left-aligned, the others right-aligned. */
+export function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
+  return rows.map((row) =>
+    row
+      .map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c])))
+      .join('   ')
+      .trimEnd(),
+  );
+}
