@@ -70,7 +70,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
   const clock = options.clock ?? systemClock;
   const keys = new KeyRing(options.masterKey ?? loadMasterKey(config));
   const database = await openDatabase(options.database ?? databaseTarget(config));
-  const audit = new AuditService(new AuditRepository(database.db), clock);
+  const audit = new AuditService(new AuditRepository(database.db, database.kind === 'postgres'), clock);
   const alerts = new AlertService(new AlertRepository(database.db), clock);
   const identityRepo = new IdentityRepository(database.db);
   const identity = new IdentityService({

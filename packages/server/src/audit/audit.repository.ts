@@ -9,11 +9,18 @@ const AUDIT_LOCK_KEY = 0x61756469;
 export type NewEntry = Omit<ChainedFields, 'seq'>;
 
 export class AuditRepository {
-  constructor(private readonly db: Db) {}
+  /**
+   * @param sharedDatabase true when other processes may append too (PostgreSQL): appends then
+   *   take an advisory lock. PGlite has one connection whose transactions already run one at a time.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly sharedDatabase = true,
+  ) {}
 
   async append(entry: NewEntry): Promise<StoredEntry> {
     return this.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
+      if (this.sharedDatabase) await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
       const [head] = await tx.select().from(auditHead).where(eq(auditHead.id, 1));
       const seq = (head?.seq ?? 0) + 1;
       const prevHash = head?.hash ?? GENESIS_HASH;

@@ -41,6 +41,12 @@ import {
   type StoredCredential,
 } from './webauthn.js';
 
+/** Parts of an agent's view that cost a read each. */
+interface AgentExtras {
+  factorCount: number;
+  lockedUntil: string | null;
+}
+
 /** Where a request comes from, for the audit log and throttling. */
 export interface RequestContext {
   ip: string;
@@ -285,7 +291,7 @@ export class IdentityService {
 
   /** First step. The answer is the same whatever was wrong: unknown email, wrong password, disabled. */
   async passwordSignIn(email: string, password: string, ctx: RequestContext): Promise<SessionStep> {
-    await this.checkThrottles([
+    const counted = await this.checkThrottles([
       ['email', `email:${email}`],
       ['ip', `ip:${ctx.ip}`],
     ]);
@@ -310,7 +316,7 @@ export class IdentityService {
       await this.recordFailure('ip', `ip:${ctx.ip}`, { ip: ctx.ip });
       throw IdentityError.invalidCredentials();
     }
-    await this.repo.clearThrottle(`email:${email}`);
+    if (counted.has(`email:${email}`)) await this.repo.clearThrottle(`email:${email}`);
     await this.audit.record({
       action: 'auth.password',
       outcome: 'success',
@@ -318,22 +324,26 @@ export class IdentityService {
       targetId: agent.id,
       ip: ctx.ip,
     });
-    const factorsOf = await this.repo.factorsOf(agent.id);
-    return this.startSession(agent, factorsOf.length > 0 ? 'mfa' : 'enrol', null, ctx);
+    const factorCount = (await this.repo.factorsOf(agent.id)).length;
+    return this.startSession(agent, factorCount > 0 ? 'mfa' : 'enrol', null, ctx, {
+      factorCount,
+      lockedUntil: null,
+    });
   }
 
   /** Second step of sign-in, or a step-up check in a full session. */
   async verifyTotp(auth: Authenticated, code: string, ctx: RequestContext): Promise<SessionStep> {
     this.requireStage(auth, ['mfa', 'full']);
     const key = `mfa:${auth.agent.id}`;
-    await this.checkThrottles([['mfa', key]]);
+    const counted = await this.checkThrottles([['mfa', key]]);
     const now = this.clock.now();
-    const totps = (await this.repo.factorsOf(auth.agent.id)).filter((f) => f.kind === 'totp');
+    const all = await this.repo.factorsOf(auth.agent.id);
+    const totps = all.filter((f) => f.kind === 'totp');
     let reused = false;
     for (const factor of totps) {
       const result = await checkTotp(this.totpSecretOf(factor), code, now, factor.totpLastStep);
       if (result.ok && (await this.repo.advanceTotpStep(factor.id, result.step, now))) {
-        await this.repo.clearThrottle(key);
+        if (counted.has(key)) await this.repo.clearThrottle(key);
         await this.audit.record({
           action: 'auth.totp',
           outcome: 'success',
@@ -342,7 +352,7 @@ export class IdentityService {
           ip: ctx.ip,
           details: { stepUp: auth.session.stage === 'full' },
         });
-        return this.completeMfa(auth);
+        return this.completeMfa(auth, { factorCount: all.length, lockedUntil: null });
       }
       if (result.ok || result.reason === 'reused') reused = true;
     }
@@ -506,11 +516,14 @@ export class IdentityService {
     return { session, agent };
   }
 
-  async sessionState(auth: Authenticated): Promise<SessionState> {
+  /** `known` saves the reads a caller has just done (factor count, lock) on the sign-in path. */
+  async sessionState(auth: Authenticated, known?: AgentExtras): Promise<SessionState> {
     return {
       authenticated: true,
       stage: auth.session.stage,
-      agent: await this.agentView(auth.agent),
+      agent: known
+        ? toAgent(auth.agent, known.factorCount, known.lockedUntil)
+        : await this.agentView(auth.agent),
       csrfToken: this.keys.csrfToken(auth.session.id),
       mfaAt: auth.session.mfaAt?.toISOString() ?? null,
       expiresAt: auth.session.expiresAt.toISOString(),
@@ -745,18 +758,18 @@ export class IdentityService {
     return codes.map((c) => `${c.slice(0, 5)}-${c.slice(5)}`);
   }
 
-  private async completeMfa(auth: Authenticated): Promise<SessionStep> {
+  private async completeMfa(auth: Authenticated, known?: AgentExtras): Promise<SessionStep> {
     if (auth.session.stage === 'mfa') {
       await this.repo.updateAgent(auth.agent.id, { lastSignInAt: this.clock.now() });
     }
-    return this.upgrade(auth, 'full');
+    return this.upgrade(auth, 'full', known);
   }
 
   /**
    * Moves a session to a new stage with a fresh token (no session fixation across a
    * privilege change) and a fresh MFA time.
    */
-  private async upgrade(auth: Authenticated, stage: SessionStage): Promise<SessionStep> {
+  private async upgrade(auth: Authenticated, stage: SessionStage, known?: AgentExtras): Promise<SessionStep> {
     const now = this.clock.now();
     const token = randomToken();
     const wasFull = auth.session.stage === 'full';
@@ -769,7 +782,7 @@ export class IdentityService {
       ...(wasFull ? {} : { expiresAt: new Date(now.getTime() + SESSION_ABSOLUTE_MS) }),
     });
     if (!session) throw IdentityError.unauthenticated();
-    return { next: 'done', token, state: await this.sessionState({ session, agent: auth.agent }) };
+    return { next: 'done', token, state: await this.sessionState({ session, agent: auth.agent }, known) };
   }
 
   private async startSession(
@@ -777,6 +790,7 @@ export class IdentityService {
     stage: SessionStage,
     mfaAt: Date | null,
     ctx: RequestContext,
+    known?: AgentExtras,
   ): Promise<SessionStep> {
     const now = this.clock.now();
     const token = randomToken();
@@ -795,7 +809,7 @@ export class IdentityService {
       userAgent: ctx.userAgent.slice(0, 300),
     });
     const next = stage === 'full' ? 'done' : stage;
-    return { next, token, state: await this.sessionState({ session, agent }) };
+    return { next, token, state: await this.sessionState({ session, agent }, known) };
   }
 
   private requireStage(auth: Authenticated, stages: SessionStage[]): void {
@@ -810,13 +824,18 @@ export class IdentityService {
     this.requireFreshMfa(auth);
   }
 
-  private async checkThrottles(keys: [ThrottleKind, string][]): Promise<void> {
+  /** Refuses the attempt while any key must wait; returns the keys that have counted failures. */
+  private async checkThrottles(keys: [ThrottleKind, string][]): Promise<Set<string>> {
     const now = this.clock.now();
     let wait = 0;
+    const counted = new Set<string>();
     for (const [kind, key] of keys) {
-      wait = Math.max(wait, waitSeconds(this.policies[kind], await this.repo.throttle(key), now));
+      const state = await this.repo.throttle(key);
+      if (state) counted.add(key);
+      wait = Math.max(wait, waitSeconds(this.policies[kind], state, now));
     }
     if (wait > 0) throw IdentityError.tooManyAttempts(wait);
+    return counted;
   }
 
   /** Counts a failure; a key that becomes locked is a failure burst and raises an alert. */
