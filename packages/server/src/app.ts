@@ -120,11 +120,13 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   const webRoot = options.webRoot ?? defaultWebRoot;
   const hasConsole = existsSync(`${webRoot}/index.html`);
   if (hasConsole) {
-    await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: ['index.html'] });
+    await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: true, index: ['index.html'] });
   }
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    if (path.startsWith('/api/') || request.method !== 'GET' || !hasConsole) {
+    // A missing file (hashed asset of an older build, favicon, …) is a 404, not the console page.
+    const isFile = path.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(path);
+    if (path.startsWith('/api/') || request.method !== 'GET' || !hasConsole || isFile) {
       return sendError(request, reply, RempartError.notFound('route'));
     }
     // Client-side routes of the console (/enrol/…, /account, …) all load the same page.

@@ -1,0 +1,250 @@
+/**
+ * The console's only way to the server: a fetch wrapper over the JSON API. Every answer is
+ * parsed with the shared contract (`@rempart/core`), every error becomes an `ApiError` with
+ * the server's stable code, and the anti-forgery token rides on every state-changing request.
+ */
+import {
+  Agent,
+  Alert,
+  AuditEntry,
+  AuditVerifyResult,
+  EnrolmentInfo,
+  EnrolmentLink,
+  FactorEnrolledResponse,
+  MeResponse,
+  PasskeyBeginResponse,
+  RecoveryCodesResponse,
+  SessionInfo,
+  SessionState,
+  SignInStepResponse,
+  TotpEnrolBeginResponse,
+  type InviteAgentRequest,
+} from '@rempart/core';
+import { z } from 'zod';
+
+/** Codes the console raises itself, next to the server's `ErrorCode`s. */
+export const clientErrorCodes = [
+  'network_error',
+  'invalid_response',
+  'step_up_cancelled',
+  'webauthn_cancelled',
+  'webauthn_unsupported',
+  'webauthn_already_registered',
+  'unexpected',
+] as const;
+export type ClientErrorCode = (typeof clientErrorCodes)[number];
+
+export class ApiError extends Error {
+  /** HTTP status; 0 when the server could not be reached or the failure happened in the browser. */
+  readonly status: number;
+  /** A server `ErrorCode`, a `ClientErrorCode`, or a code newer than this console. */
+  readonly code: string;
+  readonly details: unknown;
+
+  constructor(status: number, code: string, message: string, details?: unknown, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+/** Access problems any request may meet; the session layer reacts to them. */
+export type AuthSignal = 'unauthenticated' | 'enrolment_required' | 'mfa_required';
+const authSignals: ReadonlySet<string> = new Set<AuthSignal>([
+  'unauthenticated',
+  'enrolment_required',
+  'mfa_required',
+]);
+
+let csrfToken: string | undefined;
+let authSignalHandler: ((signal: AuthSignal) => void) | undefined;
+let stepUpHandler: (() => Promise<boolean>) | undefined;
+
+/** Keeps the anti-forgery token of the latest session the server described. */
+export function rememberSession(state: SessionState): void {
+  csrfToken = state.authenticated ? state.csrfToken : undefined;
+}
+
+export function onAuthSignal(handler: (signal: AuthSignal) => void): () => void {
+  authSignalHandler = handler;
+  return () => {
+    if (authSignalHandler === handler) authSignalHandler = undefined;
+  };
+}
+
+/**
+ * Registers the step-up prompt: it resolves true once the agent has confirmed their identity
+ * again, false when they gave up. A request refused with `step_up_required` is retried once.
+ */
+export function onStepUpRequired(handler: () => Promise<boolean>): () => void {
+  stepUpHandler = handler;
+  return () => {
+    if (stepUpHandler === handler) stepUpHandler = undefined;
+  };
+}
+
+type Method = 'GET' | 'POST' | 'DELETE';
+
+async function send(method: Method, path: string, body: unknown, mayStepUp: boolean): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const init: RequestInit = { method, credentials: 'same-origin', headers, cache: 'no-store' };
+  if (method === 'POST') {
+    headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body ?? {});
+  }
+  if (method !== 'GET' && csrfToken !== undefined) headers['x-csrf-token'] = csrfToken;
+
+  let response: Response;
+  try {
+    response = await fetch(path, init);
+  } catch (cause) {
+    throw new ApiError(0, 'network_error', 'The server could not be reached.', undefined, cause);
+  }
+  if (response.ok) return response;
+
+  const error = await readError(response);
+  if (error.code === 'step_up_required' && mayStepUp && stepUpHandler) {
+    if (await stepUpHandler()) return send(method, path, body, false);
+    throw new ApiError(error.status, 'step_up_cancelled', error.message, error.details);
+  }
+  if (authSignals.has(error.code)) authSignalHandler?.(error.code as AuthSignal);
+  throw error;
+}
+
+async function readError(response: Response): Promise<ApiError> {
+  let parsed: z.infer<typeof ErrorBody> | undefined;
+  try {
+    const result = ErrorBody.safeParse(await response.json());
+    if (result.success) parsed = result.data;
+  } catch {
+    // Not JSON (a proxy's error page, say): described by the status alone below.
+  }
+  if (parsed) {
+    const { code, message, details } = parsed.error;
+    return new ApiError(response.status, code, message, details);
+  }
+  const code = response.status >= 500 ? 'service_unavailable' : 'unexpected';
+  return new ApiError(response.status, code, `HTTP ${response.status}`);
+}
+
+async function json<S extends z.ZodType>(
+  schema: S,
+  method: Method,
+  path: string,
+  body?: unknown,
+): Promise<z.output<S>> {
+  const response = await send(method, path, body, true);
+  let data: unknown;
+  try {
+    data = await response.json();
+  } catch (cause) {
+    throw new ApiError(response.status, 'invalid_response', 'The server sent an unreadable answer.', cause);
+  }
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    throw new ApiError(
+      response.status,
+      'invalid_response',
+      'The server sent an unexpected answer.',
+      result.error.issues,
+    );
+  }
+  return result.data;
+}
+
+async function empty(method: Method, path: string, body?: unknown): Promise<void> {
+  await send(method, path, body, true);
+}
+
+async function step(path: string, body: unknown): Promise<SignInStepResponse> {
+  const result = await json(SignInStepResponse, 'POST', path, body);
+  rememberSession(result.session);
+  return result;
+}
+
+const id = (value: string): string => encodeURIComponent(value);
+
+const AgentList = z.object({ agents: z.array(Agent) });
+const AgentResult = z.object({ agent: Agent });
+const SessionList = z.object({ sessions: z.array(SessionInfo) });
+const AuditList = z.object({ entries: z.array(AuditEntry) });
+const AlertList = z.object({ alerts: z.array(Alert) });
+const AlertResult = z.object({ alert: Alert });
+
+export type AlertStatusFilter = 'open' | 'acknowledged' | 'all';
+
+/** One function per endpoint of the API the console uses. */
+export const api = {
+  // ---- session and sign-in ----
+  async session(): Promise<SessionState> {
+    const state = await json(SessionState, 'GET', '/api/session');
+    rememberSession(state);
+    return state;
+  },
+  enrolmentInfo: (token: string) => json(EnrolmentInfo, 'GET', `/api/enrolment/${id(token)}`),
+  setEnrolmentPassword: (token: string, password: string) =>
+    step('/api/enrolment/password', { token, password }),
+  signInWithPassword: (email: string, password: string) => step('/api/auth/password', { email, password }),
+  verifyTotp: (code: string) => step('/api/auth/totp', { code }),
+  verifyRecoveryCode: (code: string) => step('/api/auth/recovery', { code }),
+  passkeySignInBegin: () => json(PasskeyBeginResponse, 'POST', '/api/auth/webauthn/begin'),
+  passkeySignInFinish: (challengeId: string, response: unknown) =>
+    step('/api/auth/webauthn/finish', { challengeId, response }),
+  signOut: () => empty('POST', '/api/auth/sign-out'),
+
+  // ---- my account ----
+  me: () => json(MeResponse, 'GET', '/api/me'),
+  sessions: () => json(SessionList, 'GET', '/api/me/sessions'),
+  revokeSession: (sessionId: string) => empty('DELETE', `/api/me/sessions/${id(sessionId)}`),
+  totpBegin: () => json(TotpEnrolBeginResponse, 'POST', '/api/me/factors/totp/begin'),
+  totpConfirm: (code: string, label?: string) =>
+    json(FactorEnrolledResponse, 'POST', '/api/me/factors/totp/confirm', { code, label }),
+  passkeyRegisterBegin: () => json(PasskeyBeginResponse, 'POST', '/api/me/factors/webauthn/begin'),
+  passkeyRegisterFinish: (challengeId: string, response: unknown, label?: string) =>
+    json(FactorEnrolledResponse, 'POST', '/api/me/factors/webauthn/finish', { challengeId, response, label }),
+  removeFactor: (factorId: string) => empty('DELETE', `/api/me/factors/${id(factorId)}`),
+  newRecoveryCodes: () => json(RecoveryCodesResponse, 'POST', '/api/me/recovery-codes'),
+
+  // ---- administration ----
+  agents: () => json(AgentList, 'GET', '/api/admin/agents'),
+  inviteAgent: (request: InviteAgentRequest) => json(EnrolmentLink, 'POST', '/api/admin/agents', request),
+  disableAgent: (agentId: string) => json(AgentResult, 'POST', `/api/admin/agents/${id(agentId)}/disable`),
+  enableAgent: (agentId: string) => json(AgentResult, 'POST', `/api/admin/agents/${id(agentId)}/enable`),
+  unlockAgent: (agentId: string) => json(AgentResult, 'POST', `/api/admin/agents/${id(agentId)}/unlock`),
+  resetMfa: (agentId: string) => json(EnrolmentLink, 'POST', `/api/admin/agents/${id(agentId)}/reset-mfa`),
+  newEnrolmentLink: (agentId: string) =>
+    json(EnrolmentLink, 'POST', `/api/admin/agents/${id(agentId)}/enrolment-link`),
+
+  // ---- audit log and alerts ----
+  audit: (limit: number, before?: number) => {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (before !== undefined) query.set('before', String(before));
+    return json(AuditList, 'GET', `/api/audit?${query.toString()}`);
+  },
+  verifyAudit: () => json(AuditVerifyResult, 'GET', '/api/audit/verify'),
+  alerts: (status: AlertStatusFilter) =>
+    json(AlertList, 'GET', `/api/alerts?${new URLSearchParams({ status }).toString()}`),
+  acknowledgeAlert: (alertId: string) => json(AlertResult, 'POST', `/api/alerts/${id(alertId)}/ack`),
+};
+
+/** `details.retryAfterSeconds` of a `too_many_attempts` error, when the server gave one. */
+export function retryAfterSeconds(error: ApiError): number | undefined {
+  const details = error.details;
+  if (typeof details !== 'object' || details === null || !('retryAfterSeconds' in details)) return undefined;
+  const value = details.retryAfterSeconds;
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** `details.minLength` of a `weak_password` error. */
+export function minLength(error: ApiError): number | undefined {
+  const details = error.details;
+  if (typeof details !== 'object' || details === null || !('minLength' in details)) return undefined;
+  const value = details.minLength;
+  return typeof value === 'number' ? value : undefined;
+}

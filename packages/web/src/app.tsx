@@ -1,0 +1,106 @@
+/**
+ * The console: providers, the route guard and the page for each route. What a session may see
+ * follows its stage: none → sign-in, 'mfa' → the second step, 'enrol' → factor enrolment only,
+ * 'full' → everything its role allows.
+ */
+import type { SessionState } from '@rempart/core';
+import { StrictMode } from 'react';
+import { Layout } from './components/layout';
+import { ErrorMessage, StatusMessage } from './components/messages';
+import { Page } from './components/page';
+import { StepUpProvider } from './components/step-up';
+import { I18nContext, useI18n, useLanguageState } from './i18n';
+import { AccountPage } from './pages/account.page';
+import { AgentsPage } from './pages/agents.page';
+import { AlertsPage } from './pages/alerts.page';
+import { AuditPage } from './pages/audit.page';
+import { EnrolLinkPage } from './pages/enrol-link.page';
+import { EnrolPage } from './pages/enrol.page';
+import { HomePage } from './pages/home.page';
+import { ForbiddenPage, NotFoundPage } from './pages/not-found.page';
+import { SignInPage } from './pages/sign-in.page';
+import { rememberReturnPath } from './return-path';
+import { Redirect, matchRoute, usePath, type Route } from './router';
+import { SessionProvider, useSession } from './session';
+
+/** Where a session must go instead of `route`, if anywhere. */
+export function redirectFor(route: Route, state: SessionState): string | undefined {
+  if (route.name === 'enrol-link') return undefined;
+  if (!state.authenticated || state.stage === 'mfa') return route.name === 'sign-in' ? undefined : '/sign-in';
+  if (state.stage === 'enrol') return route.name === 'enrol' ? undefined : '/enrol';
+  // A full session on /enrol may still be reading its recovery codes: the page decides.
+  return route.name === 'sign-in' ? '/' : undefined;
+}
+
+function Screen({ route }: { route: Route }) {
+  const { state } = useSession();
+  const admin = state?.authenticated === true && state.agent.role === 'admin';
+  switch (route.name) {
+    case 'sign-in':
+      return <SignInPage />;
+    case 'enrol-link':
+      return <EnrolLinkPage key={route.token} token={route.token} />;
+    case 'enrol':
+      return <EnrolPage />;
+    case 'home':
+      return <HomePage />;
+    case 'account':
+      return <AccountPage />;
+    case 'agents':
+      return admin ? <AgentsPage /> : <ForbiddenPage />;
+    case 'alerts':
+      return admin ? <AlertsPage /> : <ForbiddenPage />;
+    case 'audit':
+      return admin ? <AuditPage /> : <ForbiddenPage />;
+    case 'not-found':
+      return <NotFoundPage />;
+  }
+}
+
+function Routes() {
+  const { t } = useI18n();
+  const { state, loadError, refresh } = useSession();
+  const path = usePath();
+  const route = matchRoute(path);
+
+  if (state === undefined) {
+    return (
+      <Page title={t('app.name')}>
+        {loadError === undefined ? (
+          <StatusMessage message={t('app.loading')} />
+        ) : (
+          <>
+            <ErrorMessage error={loadError} />
+            <button type="button" className="button" onClick={() => void refresh()}>
+              {t('common.retry')}
+            </button>
+          </>
+        )}
+      </Page>
+    );
+  }
+
+  const target = redirectFor(route, state);
+  if (target !== undefined) {
+    if (target === '/sign-in') rememberReturnPath(path);
+    return <Redirect to={target} />;
+  }
+  return <Screen route={route} />;
+}
+
+export function App() {
+  const i18n = useLanguageState();
+  return (
+    <StrictMode>
+      <I18nContext value={i18n}>
+        <SessionProvider>
+          <StepUpProvider>
+            <Layout>
+              <Routes />
+            </Layout>
+          </StepUpProvider>
+        </SessionProvider>
+      </I18nContext>
+    </StrictMode>
+  );
+}

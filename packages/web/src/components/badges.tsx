@@ -1,0 +1,23 @@
+/** Enumerated values shown as text and, where it helps, colour (never colour alone). */
+import type { Agent, AgentStatus, AuditEntry, Severity } from '@rempart/core';
+import { useI18n } from '../i18n';
+
+export function SeverityBadge({ severity }: { severity: Severity }) {
+  const { t } = useI18n();
+  return <span className={`badge severity-${severity}`}>{t(`severity.${severity}`)}</span>;
+}
+
+export function StatusBadge({ status }: { status: AgentStatus }) {
+  const { t } = useI18n();
+  return <span className={`badge status-${status}`}>{t(`status.${status}`)}</span>;
+}
+
+export function OutcomeBadge({ outcome }: { outcome: AuditEntry['outcome'] }) {
+  const { t } = useI18n();
+  return <span className={`badge outcome-${outcome}`}>{t(`outcome.${outcome}`)}</span>;
+}
+
+export function ClearanceBadge({ clearance }: { clearance: Agent['clearance'] }) {
+  const { t } = useI18n();
+  return <span className={`badge clearance-${clearance}`}>{t(`clearance.${clearance}`)}</span>;
+}
