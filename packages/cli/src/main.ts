@@ -154,11 +154,13 @@ async function auditVerify(args: string[]): Promise<number> {
   strictArgs(args, {}, z.object({}));
   const config = loadConfig();
   const client = new LocalAdminClient(localSocketPath(config));
-  const progress = (n: number) => process.stderr.write(`\rchecked ${n} entries…`);
+  // Progress only on a terminal: a pipe or a log file gets the verdict alone.
+  const tty = process.stderr.isTTY;
+  const progress = (n: number) => tty && process.stderr.write(`\rchecked ${n} entries…`);
   const result = (await client.available())
     ? await client.verifyAudit()
     : await withPlatform(config, (p) => p.audit.verify(progress));
-  process.stderr.write('\r');
+  if (tty) process.stderr.write('\r\x1b[K');
   if (result.ok) {
     console.log(`Audit log intact: ${result.entries} entries, hash chain verified.`);
     return 0;

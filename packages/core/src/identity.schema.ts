@@ -71,7 +71,11 @@ export const SessionStage = z.enum(sessionStages);
 export type SessionStage = z.infer<typeof SessionStage>;
 
 export const SessionState = z.discriminatedUnion('authenticated', [
-  z.object({ authenticated: z.literal(false) }),
+  z.object({
+    authenticated: z.literal(false),
+    /** True when the request carried a session that has ended (revoked, expired or disabled). */
+    ended: z.boolean().optional(),
+  }),
   z.object({
     authenticated: z.literal(true),
     stage: SessionStage,

@@ -74,7 +74,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       const next = await api.session();
       if (mine !== generation.current) return current.current;
       setLoadError(undefined);
-      if (current.current?.authenticated && !next.authenticated) setNotice('sessionEnded');
+      // Ended under our eyes, or found ended when the page loaded (the server says so once).
+      if (!next.authenticated && (current.current?.authenticated || next.ended)) setNotice('sessionEnded');
       apply(next);
       return next;
     } catch (error) {

@@ -16,6 +16,8 @@ import { safeEqual } from '../identity/secrets.js';
 declare module 'fastify' {
   interface FastifyRequest {
     auth: Authenticated | undefined;
+    /** The request carried a session cookie that no longer opens a session. */
+    sessionEnded: boolean;
   }
 }
 
@@ -41,6 +43,7 @@ export function requestContext(request: FastifyRequest): RequestContext {
 export function installAuth(app: FastifyInstance, options: AuthOptions): void {
   const name = cookieName(options.secure);
   app.decorateRequest('auth', undefined);
+  app.decorateRequest('sessionEnded', false);
 
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
@@ -48,7 +51,10 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
     if (token) {
       request.auth = await options.identity.resolveSession(token);
       // A dead session's cookie is cleared so the browser stops sending it.
-      if (!request.auth) clearSessionCookie(reply, options.secure);
+      if (!request.auth) {
+        request.sessionEnded = true;
+        clearSessionCookie(reply, options.secure);
+      }
     }
     if (SAFE_METHODS.has(request.method)) return;
     const origin = request.headers.origin;

@@ -289,6 +289,19 @@ describe('sessions', () => {
     expect(String(after.headers['set-cookie'])).toMatch(/rempart_session=;/);
   });
 
+  it('tells a page that loads with an ended session that it has ended, once', async () => {
+    const { agent: laptop, secret } = await enrolWithTotp(platform, app, { email: 'l2@x.gouv.fr' });
+    const phone = await signIn('l2@x.gouv.fr', secret, '192.0.2.11');
+    expect((await phone.get('/api/session')).json).toMatchObject({ authenticated: true });
+    const list = await laptop.get('/api/me/sessions');
+    const other = (list.json.sessions as { id: string; current: boolean }[]).find((s) => !s.current);
+    expect((await laptop.delete(`/api/me/sessions/${other?.id}`)).status).toBe(204);
+    expect((await phone.get('/api/session')).json).toEqual({ authenticated: false, ended: true });
+    // The cookie was cleared with that answer: the next page load is a plain signed-out one.
+    expect(phone.cookie).toBeUndefined();
+    expect((await phone.get('/api/session')).json).toEqual({ authenticated: false });
+  });
+
   it('sets the cookie httpOnly and SameSite=Strict, and changes the token when the session is upgraded', async () => {
     const { secret } = await enrolWithTotp(platform, app, { email: 'm@x.gouv.fr' });
     const a = new HttpAgent(app);
@@ -304,7 +317,7 @@ describe('sessions', () => {
     // The pre-MFA token no longer opens anything.
     const stale = new HttpAgent(app);
     stale.cookie = before;
-    expect((await stale.get('/api/session')).json).toEqual({ authenticated: false });
+    expect((await stale.get('/api/session')).json).toEqual({ authenticated: false, ended: true });
   });
 
   it('refuses a state-changing request without the anti-forgery token, or from another origin', async () => {

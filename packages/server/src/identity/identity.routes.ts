@@ -42,7 +42,9 @@ export function identityRoutes(app: FastifyInstance, identity: IdentityService, 
     '/api/session',
     { schema: { tags, summary: 'The current session, if any', response: { 200: SessionState } } },
     async (request) =>
-      request.auth ? identity.sessionState(request.auth) : { authenticated: false as const },
+      request.auth
+        ? identity.sessionState(request.auth)
+        : { authenticated: false as const, ...(request.sessionEnded && { ended: true }) },
   );
 
   r.get(

@@ -254,7 +254,8 @@ export function AccountPage() {
                         disabled={action.busy}
                         onClick={() => void revoke(item)}
                       >
-                        {t('account.revoke')}
+                        {/* Revoking the session in use is signing out here: say so. */}
+                        {item.current ? t('nav.signOut') : t('account.revoke')}
                       </button>
                     </td>
                   </tr>
