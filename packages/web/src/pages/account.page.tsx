@@ -2,7 +2,7 @@
 import type { Factor, SessionInfo } from '@rempart/core';
 import { useState } from 'react';
 import { api } from '../api';
-import { ClearanceBadge } from '../components/badges';
+import { AgentFacts } from '../components/agent-facts';
 import { TextField } from '../components/fields';
 import { ErrorMessage, StatusMessage } from '../components/messages';
 import { Page } from '../components/page';
@@ -103,20 +103,7 @@ export function AccountPage() {
 
       <section className="card" aria-labelledby="account-profile">
         <h2 id="account-profile">{t('account.profile')}</h2>
-        <dl className="facts">
-          <dt>{t('home.name')}</dt>
-          <dd>{agent.displayName}</dd>
-          <dt>{t('home.email')}</dt>
-          <dd>{agent.email}</dd>
-          <dt>{t('home.unit')}</dt>
-          <dd>{agent.unit === '' ? t('common.none') : agent.unit}</dd>
-          <dt>{t('home.role')}</dt>
-          <dd>{t(`role.${agent.role}`)}</dd>
-          <dt>{t('home.clearance')}</dt>
-          <dd>
-            <ClearanceBadge clearance={agent.clearance} />
-          </dd>
-        </dl>
+        <AgentFacts agent={agent} />
       </section>
 
       <section className="card" aria-labelledby="account-factors">

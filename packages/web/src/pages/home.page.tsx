@@ -1,6 +1,6 @@
 /** The overview: who is signed in, how freshly verified, and where to go next. */
 import { api } from '../api';
-import { ClearanceBadge } from '../components/badges';
+import { AgentFacts } from '../components/agent-facts';
 import { Page } from '../components/page';
 import { useLoad } from '../hooks';
 import { useI18n } from '../i18n';
@@ -29,19 +29,7 @@ export function HomePage() {
       <div className="grid-2">
         <section className="card" aria-labelledby="home-identity">
           <h2 id="home-identity">{t('home.identity')}</h2>
-          <dl className="facts">
-            <dt>{t('home.name')}</dt>
-            <dd>{agent.displayName}</dd>
-            <dt>{t('home.email')}</dt>
-            <dd>{agent.email}</dd>
-            <dt>{t('home.unit')}</dt>
-            <dd>{agent.unit === '' ? t('common.none') : agent.unit}</dd>
-            <dt>{t('home.role')}</dt>
-            <dd>{t(`role.${agent.role}`)}</dd>
-            <dt>{t('home.clearance')}</dt>
-            <dd>
-              <ClearanceBadge clearance={agent.clearance} />
-            </dd>
+          <AgentFacts agent={agent}>
             <dt>{t('home.mfaAt')}</dt>
             <dd>
               {session.mfaAt === null ? (
@@ -54,7 +42,7 @@ export function HomePage() {
             <dd>
               <time dateTime={session.expiresAt}>{formatDateTime(session.expiresAt)}</time>
             </dd>
-          </dl>
+          </AgentFacts>
         </section>
         <section className="card" aria-labelledby="home-shortcuts">
           <h2 id="home-shortcuts">{t('home.shortcuts')}</h2>
