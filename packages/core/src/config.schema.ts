@@ -34,6 +34,17 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, 'must be 32 bytes, base64-encoded')
     .optional(),
+  /** The address the embedded SFU binds its media sockets to and announces in ICE candidates. */
+  REMPART_MEDIA_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
+  /** UDP port range for media, `min-max` (default: any free port). */
+  REMPART_MEDIA_PORTS: z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, 'must be min-max, e.g. 40000-40100')
+    .optional(),
+  /** TURN servers given to browsers, comma-separated `turn:` / `turns:` URLs (coturn). */
+  REMPART_TURN_URLS: z.string().optional(),
+  /** coturn's `static-auth-secret`: browsers get time-limited TURN credentials (TURN REST API). */
+  REMPART_TURN_SECRET: z.string().min(16).optional(),
 });
 
 export interface Config {
@@ -46,6 +57,12 @@ export interface Config {
   logLevel: z.infer<typeof EnvSchema>['REMPART_LOG_LEVEL'];
   trustProxy: boolean;
   secretKey: string | undefined;
+  media: {
+    /** IP for media sockets and ICE candidates; loopback when the server listens on loopback. */
+    ip: string | undefined;
+    ports: { min: number; max: number } | undefined;
+    turn: { urls: string[]; secret: string } | undefined;
+  };
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -70,6 +87,21 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   } else if (mode === 'self-signed') {
     tls = { mode: 'self-signed' };
   }
+  let ports: Config['media']['ports'];
+  if (e.REMPART_MEDIA_PORTS) {
+    const [min = 0, max = 0] = e.REMPART_MEDIA_PORTS.split('-').map(Number);
+    if (min < 1024 || max > 65535 || min > max)
+      errors.push('REMPART_MEDIA_PORTS: must be an increasing range within 1024-65535');
+    ports = { min, max };
+  }
+  const turnUrls = (e.REMPART_TURN_URLS ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  if (turnUrls.some((u) => !/^turns?:[^\s]+$/.test(u)))
+    errors.push('REMPART_TURN_URLS: each URL must start with turn: or turns:');
+  if (turnUrls.length > 0 && !e.REMPART_TURN_SECRET)
+    errors.push('REMPART_TURN_SECRET: required with REMPART_TURN_URLS');
   if (errors.length > 0) return { ok: false, errors };
   const scheme = tls.mode === 'off' ? 'http' : 'https';
   const host = e.REMPART_HOST ?? (tls.mode === 'off' ? '127.0.0.1' : '0.0.0.0');
@@ -86,6 +118,14 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       logLevel: e.REMPART_LOG_LEVEL,
       trustProxy: e.REMPART_TRUST_PROXY,
       secretKey: e.REMPART_SECRET_KEY,
+      media: {
+        ip: e.REMPART_MEDIA_IP ?? (host === '127.0.0.1' || host === 'localhost' ? '127.0.0.1' : undefined),
+        ports,
+        turn:
+          turnUrls.length > 0 && e.REMPART_TURN_SECRET
+            ? { urls: turnUrls, secret: e.REMPART_TURN_SECRET }
+            : undefined,
+      },
     },
   };
 }

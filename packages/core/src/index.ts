@@ -4,3 +4,4 @@ export * from './config.schema.js';
 export * from './identity.schema.js';
 export * from './alerts.schema.js';
 export * from './audit.schema.js';
+export * from './meetings.schema.js';

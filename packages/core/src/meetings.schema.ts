@@ -1,0 +1,292 @@
+/**
+ * The meetings contract: scheduling over HTTP, and the signalling protocol spoken on
+ * the meeting's WebSocket (`/api/meetings/live/<linkId>`). Every message both ways is
+ * parsed with these schemas; anything else is refused with an `error` message.
+ *
+ * Knowing a meeting's identifiers grants nothing: admission is decided on the verified
+ * identity behind the connection (see `decideAdmission` on the server).
+ */
+import { z } from 'zod';
+import { classifications } from './classification.js';
+import { DisplayName, Email, Uuid } from './identity.schema.js';
+
+/** 128 random bits, base64url without padding: the `<id>` of `/m/<id>`. It rotates. */
+export const MeetingLinkId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a meeting link id');
+export type MeetingLinkId = z.infer<typeof MeetingLinkId>;
+
+export const MeetingClassification = z.enum(classifications);
+
+export const MeetingOptions = z.strictObject({
+  /** People who are not invited wait for a host; off, they are refused. */
+  lobby: z.boolean().default(true),
+  /** External guests (email one-time code, lobby, host approval), off by default. */
+  guests: z.boolean().default(false),
+});
+export type MeetingOptions = z.infer<typeof MeetingOptions>;
+
+/** A person as the meeting shows them: every field comes from the identity service. */
+export const AgentRef = z.object({
+  id: Uuid,
+  displayName: z.string(),
+  unit: z.string(),
+  email: z.string(),
+});
+export type AgentRef = z.infer<typeof AgentRef>;
+
+export const MEETING_MAX_HOURS = 24;
+export const MEETING_MAX_INVITEES = 500;
+export const MEETING_MAX_UNITS = 50;
+
+const Title = DisplayName.pipe(z.string().max(200));
+
+export const CreateMeetingRequest = z
+  .strictObject({
+    title: Title,
+    classification: MeetingClassification.default('internal'),
+    startsAt: z.iso.datetime({ offset: true }),
+    endsAt: z.iso.datetime({ offset: true }),
+    /** Co-hosts besides the creator, by email; each must be an active agent. */
+    cohosts: z.array(Email).max(20).default([]),
+    invitees: z
+      .strictObject({
+        emails: z.array(Email).max(MEETING_MAX_INVITEES).default([]),
+        units: z.array(z.string().trim().min(1).max(120)).max(MEETING_MAX_UNITS).default([]),
+      })
+      .default({ emails: [], units: [] }),
+    options: MeetingOptions.default({ lobby: true, guests: false }),
+  })
+  .meta({ id: 'CreateMeetingRequest' });
+export type CreateMeetingRequest = z.infer<typeof CreateMeetingRequest>;
+
+export const meetingStates = ['scheduled', 'open', 'ended'] as const;
+
+export const Meeting = z
+  .object({
+    id: Uuid,
+    linkId: MeetingLinkId,
+    /** The address to share: `<public URL>/m/<linkId>`. */
+    url: z.string(),
+    title: z.string(),
+    classification: MeetingClassification,
+    startsAt: z.iso.datetime(),
+    endsAt: z.iso.datetime(),
+    hosts: z.array(AgentRef),
+    invitees: z.object({ agents: z.array(AgentRef), units: z.array(z.string()) }),
+    options: MeetingOptions,
+    locked: z.boolean(),
+    endedAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+    createdBy: Uuid,
+  })
+  .meta({ id: 'Meeting' });
+export type Meeting = z.infer<typeof Meeting>;
+
+/** What a person who is not (yet) in the meeting may see of it: nothing that helps an intruder. */
+export const MeetingPreview = z
+  .object({
+    linkId: MeetingLinkId,
+    title: z.string(),
+    classification: MeetingClassification,
+    startsAt: z.iso.datetime(),
+    endsAt: z.iso.datetime(),
+  })
+  .meta({ id: 'MeetingPreview' });
+export type MeetingPreview = z.infer<typeof MeetingPreview>;
+
+// ---------------------------------------------------------------------------------------------
+// Admission
+
+export const refusalReasons = [
+  'unauthenticated',
+  'not_invited',
+  'clearance',
+  'locked',
+  'removed',
+  'denied',
+  'not_started',
+  'ended',
+  'guests_not_allowed',
+  'rate_limited',
+] as const;
+export const RefusalReason = z.enum(refusalReasons);
+export type RefusalReason = z.infer<typeof RefusalReason>;
+
+export const AdmissionOutcome = z.enum(['admit', 'lobby', 'step_up', 'refuse']);
+export type AdmissionOutcome = z.infer<typeof AdmissionOutcome>;
+
+export const AdmissionCheck = z
+  .object({
+    outcome: AdmissionOutcome,
+    reason: RefusalReason.nullable(),
+    meeting: MeetingPreview.nullable(),
+  })
+  .meta({ id: 'AdmissionCheck' });
+export type AdmissionCheck = z.infer<typeof AdmissionCheck>;
+
+// ---------------------------------------------------------------------------------------------
+// Signalling: the meeting's WebSocket
+
+/** Largest signalling message accepted, in bytes (an SDP offer with three tracks is ~6 KiB). */
+export const SIGNAL_MAX_BYTES = 64 * 1024;
+export const CHAT_MAX_CHARS = 2000;
+
+export const MediaSource = z.enum(['camera', 'microphone', 'screen']);
+export type MediaSource = z.infer<typeof MediaSource>;
+
+export const Participant = z.object({
+  /** One id per presence in the meeting (a rejoin gets a new one). */
+  id: Uuid,
+  agentId: Uuid.nullable(),
+  displayName: z.string(),
+  unit: z.string(),
+  email: z.string(),
+  guest: z.boolean(),
+  host: z.boolean(),
+  invited: z.boolean(),
+  /** ISO time of the participant's last MFA check (null for a guest). */
+  mfaAt: z.iso.datetime().nullable(),
+  joinedAt: z.iso.datetime(),
+  audio: z.boolean(),
+  video: z.boolean(),
+  screen: z.boolean(),
+  hand: z.boolean(),
+});
+export type Participant = z.infer<typeof Participant>;
+
+export const LobbyEntry = z.object({
+  id: Uuid,
+  agentId: Uuid.nullable(),
+  displayName: z.string(),
+  unit: z.string(),
+  email: z.string(),
+  guest: z.boolean(),
+  invited: z.boolean(),
+  /** Removed from this meeting earlier: re-admission is a host's decision. */
+  removedBefore: z.boolean(),
+  since: z.iso.datetime(),
+});
+export type LobbyEntry = z.infer<typeof LobbyEntry>;
+
+export const ChatMessage = z.object({
+  id: Uuid,
+  from: z.object({ participantId: Uuid, displayName: z.string(), guest: z.boolean() }),
+  text: z.string(),
+  at: z.iso.datetime(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const Sdp = z.string().min(1).max(SIGNAL_MAX_BYTES);
+
+/** A media track carried to a subscriber: which transceiver (mid) holds whose camera, microphone or screen. */
+export const TrackInfo = z.object({ mid: z.string(), participantId: Uuid, source: MediaSource });
+export type TrackInfo = z.infer<typeof TrackInfo>;
+
+export const IceServer = z.object({
+  urls: z.array(z.string()),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof IceServer>;
+
+/** Every client message names the meeting it is for (the stable `id`, which a link rotation keeps). */
+const client = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.strictObject({ type: z.literal(type), meetingId: Uuid, ...shape });
+
+export const ClientMessage = z.discriminatedUnion('type', [
+  /** The participant's sending connection: an SDP offer with its sendonly tracks. */
+  client('publish', { sdp: Sdp, sources: z.record(z.string().max(16), MediaSource) }),
+  client('subscribe.answer', { sdp: Sdp }),
+  client('media.state', { audio: z.boolean(), video: z.boolean(), screen: z.boolean() }),
+  client('hand', { raised: z.boolean() }),
+  client('chat.send', { text: z.string().trim().min(1).max(CHAT_MAX_CHARS) }),
+  client('keyframe', { participantId: Uuid }),
+  // Host actions
+  client('lobby.admit', { entryId: Uuid }),
+  client('lobby.deny', { entryId: Uuid }),
+  client('participant.mute', { participantId: Uuid, source: z.enum(['microphone', 'camera', 'screen']) }),
+  client('participant.remove', { participantId: Uuid }),
+  client('participant.promote', { participantId: Uuid }),
+  client('meeting.lock', { locked: z.boolean() }),
+  client('meeting.end', {}),
+  client('ping', {}),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+export const signalErrorCodes = [
+  'malformed',
+  'too_large',
+  'wrong_meeting',
+  'out_of_order',
+  'forbidden',
+  'unknown_participant',
+  'rate_limited',
+  'media_failed',
+] as const;
+export const SignalErrorCode = z.enum(signalErrorCodes);
+export type SignalErrorCode = z.infer<typeof SignalErrorCode>;
+
+/** A view of the meeting for those inside it. */
+export const MeetingView = Meeting.pick({
+  id: true,
+  linkId: true,
+  url: true,
+  title: true,
+  classification: true,
+  startsAt: true,
+  endsAt: true,
+  options: true,
+  locked: true,
+});
+export type MeetingView = z.infer<typeof MeetingView>;
+
+export const ServerMessage = z.discriminatedUnion('type', [
+  /** First message of an admission: waiting, or refused / step-up (then the socket closes). */
+  z.object({
+    type: z.literal('admission'),
+    outcome: AdmissionOutcome,
+    reason: RefusalReason.nullable(),
+    meeting: MeetingPreview,
+  }),
+  z.object({
+    type: z.literal('welcome'),
+    self: Participant,
+    meeting: MeetingView,
+    roster: z.array(Participant),
+    chat: z.array(ChatMessage),
+    iceServers: z.array(IceServer),
+  }),
+  z.object({ type: z.literal('roster'), participants: z.array(Participant) }),
+  z.object({ type: z.literal('meeting'), meeting: MeetingView }),
+  /** Hosts only: who waits in the lobby. */
+  z.object({ type: z.literal('lobby'), waiting: z.array(LobbyEntry) }),
+  /** Hosts only: someone tried to join and was refused or sent to the lobby. */
+  z.object({
+    type: z.literal('attempt'),
+    who: z.string(),
+    outcome: AdmissionOutcome,
+    reason: RefusalReason.nullable(),
+    at: z.iso.datetime(),
+  }),
+  z.object({ type: z.literal('publish.answer'), sdp: Sdp }),
+  z.object({ type: z.literal('subscribe.offer'), sdp: Sdp, tracks: z.array(TrackInfo) }),
+  z.object({ type: z.literal('chat'), message: ChatMessage }),
+  /** A host muted this participant's source; its forwarding has already stopped. */
+  z.object({ type: z.literal('muted'), source: z.enum(['microphone', 'camera', 'screen']), by: z.string() }),
+  z.object({ type: z.literal('removed'), by: z.string() }),
+  z.object({ type: z.literal('denied') }),
+  z.object({ type: z.literal('ended'), by: z.string().nullable() }),
+  z.object({ type: z.literal('error'), code: SignalErrorCode, message: z.string() }),
+  z.object({ type: z.literal('pong') }),
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+
+/** WebSocket close codes of the meeting socket (4000–4999 are the application's). */
+export const MeetingCloseCode = {
+  unauthenticated: 4401,
+  refused: 4403,
+  stepUp: 4428,
+  removed: 4410,
+  ended: 4499,
+  sessionEnded: 4440,
+  protocol: 4400,
+} as const;
