@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import process from 'node:process';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -61,10 +61,21 @@ if (!write) cpSync(join(serverDir, 'drizzle'), out, { recursive: true });
 const before = new Set(readdirSync(out));
 const result = spawnSync(
   'npx',
-  ['drizzle-kit', 'generate', '--dialect', 'postgresql', '--schema', './src/db/schema.ts', '--out', out],
+  // drizzle-kit prefixes `./` to --out, so it must be relative to the server folder.
+  [
+    'drizzle-kit',
+    'generate',
+    '--dialect',
+    'postgresql',
+    '--schema',
+    './src/db/schema.ts',
+    '--out',
+    relative(serverDir, out),
+  ],
   { cwd: serverDir, encoding: 'utf8' },
 );
-if (result.status !== 0) {
+// drizzle-kit exits 0 on some failures (an unreadable folder): its output says so.
+if (result.status !== 0 || /\bError\b|ENOENT/.test(`${result.stdout}${result.stderr}`)) {
   console.error(result.stdout, result.stderr);
   console.error('drizzle-kit generate failed.');
   process.exit(1);

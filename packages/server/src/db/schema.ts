@@ -11,6 +11,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -184,3 +185,57 @@ export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/** A meeting. `linkId` is the 128-bit random `<id>` of `/m/<id>`; rotating it kills the old link. */
+export const meetings = pgTable(
+  'meetings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    linkId: text('link_id').notNull(),
+    title: text('title').notNull(),
+    classification: text('classification', {
+      enum: ['public', 'internal', 'restricted', 'secret'],
+    }).notNull(),
+    startsAt: ts('starts_at').notNull(),
+    endsAt: ts('ends_at').notNull(),
+    lobby: boolean('lobby').notNull(),
+    guests: boolean('guests').notNull(),
+    locked: boolean('locked').notNull().default(false),
+    endedAt: ts('ended_at'),
+    createdAt: ts('created_at').notNull(),
+    createdBy: uuid('created_by')
+      .notNull()
+      .references(() => agents.id),
+  },
+  (t) => [uniqueIndex('meetings_link_key').on(t.linkId), index('meetings_starts_idx').on(t.startsAt)],
+);
+
+/** Hosts and invited agents of a meeting. */
+export const meetingMembers = pgTable(
+  'meeting_members',
+  {
+    meetingId: uuid('meeting_id')
+      .notNull()
+      .references(() => meetings.id, { onDelete: 'cascade' }),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['host', 'invitee'] }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.meetingId, t.agentId] }),
+    index('meeting_members_agent_idx').on(t.agentId),
+  ],
+);
+
+/** Organisational units invited as a whole: every agent of the unit is an invitee. */
+export const meetingUnits = pgTable(
+  'meeting_units',
+  {
+    meetingId: uuid('meeting_id')
+      .notNull()
+      .references(() => meetings.id, { onDelete: 'cascade' }),
+    unit: text('unit').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.meetingId, t.unit] }), index('meeting_units_unit_idx').on(t.unit)],
+);
