@@ -84,6 +84,10 @@ export class RempartError extends Error {
   static badRequest(message: string, details?: unknown): RempartError {
     return new RempartError('bad_request', message, { details });
   }
+  /** A well-formed request the domain rules refuse (an end before the start, an unknown invitee…). */
+  static validation(message: string, details?: unknown): RempartError {
+    return new RempartError('validation_failed', message, { details });
+  }
   static notFound(what = 'resource'): RempartError {
     return new RempartError('not_found', `No such ${what}.`);
   }

@@ -245,7 +245,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
     type: z.literal('admission'),
     outcome: AdmissionOutcome,
     reason: RefusalReason.nullable(),
-    meeting: MeetingPreview,
+    /** Null when refused: a refused person learns nothing of the meeting, not even its title. */
+    meeting: MeetingPreview.nullable(),
   }),
   z.object({
     type: z.literal('welcome'),

@@ -24,6 +24,8 @@ import { sendError } from './http/errors.js';
 import { RequestLogController } from './http/request-log.js';
 import { adminRoutes } from './identity/admin.routes.js';
 import { identityRoutes } from './identity/identity.routes.js';
+import { meetingRoutes } from './meetings/meetings.routes.js';
+import { signallingRoutes } from './meetings/signalling.js';
 import type { Platform } from './platform.js';
 
 export const defaultWebRoot = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -76,14 +78,15 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
     referrerPolicy: { policy: 'no-referrer' },
   });
   await app.register(fastifyCookie);
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  // Larger than any message accepted, so that an oversized one is answered, not a dropped socket.
+  await app.register(fastifyWebsocket, { options: { maxPayload: 256 * 1024 } });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'Rempart API',
         version: '0.1.0',
-        description: 'Identity, audit log and alerts of Rempart.',
+        description: 'Identity, audit log, alerts and meetings of Rempart.',
       },
       components: {
         securitySchemes: {
@@ -116,6 +119,8 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   adminRoutes(app, platform.identity);
   auditRoutes(app, platform.audit);
   alertRoutes(app, platform.alerts, platform.audit, publicOrigin);
+  meetingRoutes(app, platform.meetings, platform.live);
+  signallingRoutes(app, platform.live, publicOrigin);
 
   const webRoot = options.webRoot ?? defaultWebRoot;
   const hasConsole = existsSync(`${webRoot}/index.html`);

@@ -19,6 +19,11 @@ import { KeyRing } from './identity/secrets.js';
 import type { ThrottleKind, ThrottlePolicy } from './identity/throttle.js';
 import { relyingPartyFor } from './identity/webauthn.js';
 import { createLogger, type Logger } from './logger.js';
+import { EmbeddedEngine } from './media/embedded.js';
+import type { MediaEngine } from './media/engine.js';
+import { MeetingsRepository } from './meetings/meetings.repository.js';
+import { MeetingsService } from './meetings/meetings.service.js';
+import { LiveMeetings } from './meetings/signalling.js';
 
 export interface Platform {
   config: Config;
@@ -29,6 +34,9 @@ export interface Platform {
   identityRepo: IdentityRepository;
   audit: AuditService;
   alerts: AlertService;
+  meetings: MeetingsService;
+  live: LiveMeetings;
+  media: MediaEngine;
   close(): Promise<void>;
 }
 
@@ -40,6 +48,8 @@ export interface PlatformOptions {
   hasher?: PasswordHasher;
   masterKey?: Buffer;
   policies?: Partial<Record<ThrottleKind, ThrottlePolicy>>;
+  /** The SFU; the embedded engine by default. */
+  media?: MediaEngine;
 }
 
 export function databaseTarget(config: Config): DatabaseTarget {
@@ -85,6 +95,25 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     log: log.child({ subsystem: 'identity' }),
     ...(options.policies ? { policies: options.policies } : {}),
   });
+  const meetings = new MeetingsService({
+    repo: new MeetingsRepository(database.db),
+    identity,
+    audit,
+    alerts,
+    clock,
+    publicUrl: config.publicUrl,
+    log: log.child({ subsystem: 'meetings' }),
+  });
+  const media =
+    options.media ?? new EmbeddedEngine({ ...config.media, logger: log.child({ subsystem: 'media' }) });
+  const live = new LiveMeetings({
+    meetings,
+    identity,
+    engine: media,
+    audit,
+    clock,
+    log: log.child({ subsystem: 'meetings' }),
+  });
   let closed = false;
   return {
     config,
@@ -95,9 +124,14 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     identityRepo,
     audit,
     alerts,
+    meetings,
+    live,
+    media,
     close: async () => {
       if (closed) return;
       closed = true;
+      await live.close();
+      await media.close();
       await database.close();
     },
   };

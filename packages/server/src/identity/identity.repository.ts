@@ -1,5 +1,5 @@
 /** The only place that touches the identity tables. */
-import { and, count, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, ilike, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   agents,
@@ -41,6 +41,40 @@ export class IdentityRepository {
   async agentByWebauthnUserId(userId: Uint8Array): Promise<AgentRow | undefined> {
     const [row] = await this.db.select().from(agents).where(eq(agents.webauthnUserId, userId));
     return row;
+  }
+
+  async agentsByEmails(emails: string[]): Promise<AgentRow[]> {
+    if (emails.length === 0) return [];
+    return this.db.select().from(agents).where(inArray(agents.email, emails));
+  }
+
+  async agentsByIds(ids: string[]): Promise<AgentRow[]> {
+    return this.db.select().from(agents).where(inArray(agents.id, ids));
+  }
+
+  async searchActiveAgents(query: string, limit: number): Promise<AgentRow[]> {
+    // ILIKE patterns: the user's % and _ are literal.
+    const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return this.db
+      .select()
+      .from(agents)
+      .where(
+        and(
+          eq(agents.status, 'active'),
+          or(ilike(agents.displayName, pattern), ilike(agents.email, pattern), ilike(agents.unit, pattern)),
+        ),
+      )
+      .orderBy(asc(agents.displayName))
+      .limit(limit);
+  }
+
+  async activeUnits(): Promise<string[]> {
+    const rows = await this.db
+      .selectDistinct({ unit: agents.unit })
+      .from(agents)
+      .where(and(eq(agents.status, 'active'), ne(agents.unit, '')))
+      .orderBy(asc(agents.unit));
+    return rows.map((r) => r.unit);
   }
 
   async listAgents(): Promise<AgentRow[]> {

@@ -65,6 +65,13 @@ export interface SessionStep {
   state: SessionState;
 }
 
+/** Sessions that just ended: one (`sessionId`) or all of an agent's. */
+export interface SessionsEnded {
+  agentId: string;
+  sessionId?: string;
+  reason: 'signed_out' | 'revoked' | 'agent_disabled' | 'mfa_reset';
+}
+
 export const SESSION_IDLE_MS = 30 * 60 * 1000;
 export const SESSION_ABSOLUTE_MS = 12 * 3600 * 1000;
 /** A password-only session must finish its second step quickly. */
@@ -101,6 +108,7 @@ export class IdentityService {
   private readonly publicUrl: string;
   private readonly log: Logger;
   private readonly policies: Record<ThrottleKind, ThrottlePolicy>;
+  private readonly endedListeners = new Set<(ended: SessionsEnded) => void>();
 
   constructor(deps: IdentityDeps) {
     this.repo = deps.repo;
@@ -115,7 +123,48 @@ export class IdentityService {
     this.policies = { ...defaultPolicies, ...deps.policies };
   }
 
+  /**
+   * Tells other modules when sessions end (sign-out, revocation, agent disabled, MFA reset), so
+   * that live connections opened with them (meeting sockets) close at once. Returns the unsubscribe.
+   */
+  onSessionsEnded(listener: (ended: SessionsEnded) => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
+
+  private sessionsEnded(ended: SessionsEnded): void {
+    for (const listener of this.endedListeners) {
+      try {
+        listener(ended);
+      } catch (error) {
+        this.log.error({ err: error }, 'session-ended listener failed');
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ agents
+
+  /** Active agents by email, for invitations; the emails not found are returned apart. */
+  async activeAgentsByEmail(emails: readonly string[]): Promise<{ found: AgentRow[]; unknown: string[] }> {
+    const rows = await this.repo.agentsByEmails([...new Set(emails)]);
+    const active = rows.filter((r) => r.status === 'active');
+    const known = new Set(active.map((r) => r.email));
+    return { found: active, unknown: emails.filter((e) => !known.has(e)) };
+  }
+
+  async agentsByIds(ids: readonly string[]): Promise<AgentRow[]> {
+    return ids.length === 0 ? [] : this.repo.agentsByIds([...new Set(ids)]);
+  }
+
+  /** The directory hosts pick invitees from: active agents whose name, email or unit matches. */
+  async searchDirectory(query: string, limit = 20): Promise<AgentRow[]> {
+    return this.repo.searchActiveAgents(query.trim(), limit);
+  }
+
+  /** Organisational units that have at least one active agent. */
+  async units(): Promise<string[]> {
+    return this.repo.activeUnits();
+  }
 
   /**
    * Creates an agent and an enrolment link (24 h, single use). `actor` is the
@@ -195,6 +244,7 @@ export class IdentityService {
     const updated = await this.repo.updateAgent(agent.id, { status });
     // Every session of a disabled agent dies at once: they are revoked, and checked on each request.
     const revoked = disabled ? await this.repo.revokeAllSessions(agent.id, now) : 0;
+    if (disabled) this.sessionsEnded({ agentId: agent.id, reason: 'agent_disabled' });
     await this.audit.record({
       action: disabled ? 'agent.disabled' : 'agent.enabled',
       outcome: 'success',
@@ -232,6 +282,7 @@ export class IdentityService {
     const now = this.clock.now();
     await this.repo.deleteAllFactors(agent.id);
     const revoked = await this.repo.revokeAllSessions(agent.id, now);
+    this.sessionsEnded({ agentId: agent.id, reason: 'mfa_reset' });
     const updated = await this.repo.updateAgent(agent.id, { status: 'pending', passwordHash: null });
     const link = await this.issueEnrolmentLink(agent, now);
     await this.audit.record({
@@ -489,6 +540,7 @@ export class IdentityService {
 
   async signOut(auth: Authenticated, ctx: RequestContext): Promise<void> {
     await this.repo.revokeSession(auth.agent.id, auth.session.id, this.clock.now());
+    this.sessionsEnded({ agentId: auth.agent.id, sessionId: auth.session.id, reason: 'signed_out' });
     await this.audit.record({
       action: 'auth.sign_out',
       outcome: 'success',
@@ -552,6 +604,7 @@ export class IdentityService {
     if (!(await this.repo.revokeSession(auth.agent.id, sessionId, this.clock.now()))) {
       throw RempartError.notFound('session');
     }
+    this.sessionsEnded({ agentId: auth.agent.id, sessionId, reason: 'revoked' });
     await this.audit.record({
       action: 'session.revoked',
       outcome: 'success',

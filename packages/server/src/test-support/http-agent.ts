@@ -68,16 +68,23 @@ export const STRONG_PASSWORD = 'correct-horse-battery-staple-42';
 export async function enrolWithTotp(
   platform: TestPlatform,
   app: FastifyInstance,
-  input: { email: string; displayName?: string; role?: 'admin' | 'host' | 'agent'; ip?: string },
+  input: {
+    email: string;
+    displayName?: string;
+    role?: 'admin' | 'host' | 'agent';
+    ip?: string;
+    unit?: string;
+    clearance?: 'public' | 'internal' | 'restricted' | 'secret';
+  },
 ) {
   const link = await platform.identity.inviteAgent(
     null,
     {
       email: input.email,
       displayName: input.displayName ?? input.email.split('@')[0] ?? 'Agent',
-      unit: 'DGSI',
+      unit: input.unit ?? 'DGSI',
       role: input.role ?? 'agent',
-      clearance: 'secret',
+      clearance: input.clearance ?? 'secret',
     },
     { ip: 'local', userAgent: 'test' },
   );

@@ -1,0 +1,498 @@
+/**
+ * A meeting while it runs: who is in, who waits in the lobby, chat, hands, and the media
+ * room. Everything that changes is broadcast to those entitled to see it; nothing here is
+ * reachable before admission (the signalling socket adds people only after the decision).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  MeetingCloseCode,
+  type AdmissionOutcome,
+  type ChatMessage,
+  type ClientMessage,
+  type LobbyEntry,
+  type Participant,
+  type RefusalReason,
+  type ServerMessage,
+  type SignalErrorCode,
+} from '@rempart/core';
+import type { AuditLog } from '../audit/audit.service.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { MediaEngine, MediaRoom } from '../media/engine.js';
+import type { Standing } from './admission.js';
+import type { MeetingRecord } from './meetings.repository.js';
+import type { MeetingsService } from './meetings.service.js';
+
+const CHAT_HISTORY = 200;
+
+/** The socket as the room sees it. */
+export interface Connection {
+  send(message: ServerMessage): void;
+  close(code: number, reason: string): void;
+}
+
+/** A verified person behind a connection. */
+export interface Member {
+  personKey: string;
+  agentId: string | null;
+  sessionId: string | null;
+  displayName: string;
+  unit: string;
+  email: string;
+  guest: boolean;
+  mfaAt: Date | null;
+  invited: boolean;
+  ip: string;
+}
+
+const hostMessageTypes = [
+  'lobby.admit',
+  'lobby.deny',
+  'participant.mute',
+  'participant.remove',
+  'participant.promote',
+  'meeting.lock',
+  'meeting.end',
+] as const;
+type HostMessage = Extract<ClientMessage, { type: (typeof hostMessageTypes)[number] }>;
+type OwnMessage = Exclude<ClientMessage, HostMessage>;
+const isHostMessage = (m: ClientMessage): m is HostMessage =>
+  (hostMessageTypes as readonly string[]).includes(m.type);
+
+interface Present {
+  participant: Participant;
+  member: Member;
+  conn: Connection;
+  /** The engine sent a subscribe offer that the client has not answered yet. */
+  offerPending: boolean;
+  publishing: boolean;
+}
+
+interface Waiting {
+  entry: LobbyEntry;
+  member: Member;
+  conn: Connection;
+  /** Called when a host admits: re-runs the admission decision and joins or refuses. */
+  onAdmitted: () => Promise<void>;
+}
+
+export class SignalError extends Error {
+  constructor(
+    readonly code: SignalErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RoomDeps {
+  meetings: MeetingsService;
+  engine: MediaEngine;
+  audit: AuditLog;
+  clock: Clock;
+  log: Logger;
+  /** Standings survive the room (a removed person stays removed if everyone leaves and comes back). */
+  standings: Map<string, Standing>;
+  onEmpty: () => void;
+}
+
+export class MeetingRoom {
+  private readonly present = new Map<string, Present>();
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly chat: ChatMessage[] = [];
+  private readonly media: MediaRoom;
+  private endTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    public record: MeetingRecord,
+    private readonly deps: RoomDeps,
+  ) {
+    this.media = deps.engine.openRoom(record.row.id, {
+      subscribeOffer: (participantId, sdp, tracks) => {
+        const p = this.present.get(participantId);
+        if (!p) return;
+        p.offerPending = true;
+        p.conn.send({ type: 'subscribe.offer', sdp, tracks });
+      },
+      mediaFailed: (participantId, reason) => {
+        deps.log.warn({ meetingId: record.row.id, participantId, reason }, 'media connection failed');
+      },
+    });
+    this.scheduleEnd();
+  }
+
+  get id(): string {
+    return this.record.row.id;
+  }
+
+  get isEmpty(): boolean {
+    return this.present.size === 0 && this.waiting.size === 0;
+  }
+
+  standing(personKey: string): Standing {
+    return this.deps.standings.get(personKey) ?? 'none';
+  }
+
+  // ------------------------------------------------------------ people in/out
+
+  join(member: Member, conn: Connection): Present {
+    const now = this.deps.clock.now();
+    const participant: Participant = {
+      id: randomUUID(),
+      agentId: member.agentId,
+      displayName: member.displayName,
+      unit: member.unit,
+      email: member.email,
+      guest: member.guest,
+      host: member.agentId !== null && this.record.hostIds.includes(member.agentId),
+      invited: member.invited,
+      mfaAt: member.mfaAt?.toISOString() ?? null,
+      joinedAt: now.toISOString(),
+      audio: false,
+      video: false,
+      screen: false,
+      hand: false,
+    };
+    const present: Present = { participant, member, conn, offerPending: false, publishing: false };
+    this.present.set(participant.id, present);
+    conn.send({
+      type: 'welcome',
+      self: participant,
+      meeting: this.deps.meetings.meetingView(this.record),
+      roster: this.roster(),
+      chat: [...this.chat],
+      iceServers: this.deps.engine.iceServers(participant.id),
+    });
+    if (participant.host) conn.send({ type: 'lobby', waiting: this.lobbyList() });
+    this.media.join(participant.id);
+    this.broadcastRoster();
+    return present;
+  }
+
+  enterLobby(member: Member, conn: Connection, onAdmitted: () => Promise<void>): Waiting {
+    const waiting: Waiting = {
+      entry: {
+        id: randomUUID(),
+        agentId: member.agentId,
+        displayName: member.displayName,
+        unit: member.unit,
+        email: member.email,
+        guest: member.guest,
+        invited: member.invited,
+        removedBefore: this.standing(member.personKey) === 'removed',
+        since: this.deps.clock.now().toISOString(),
+      },
+      member,
+      conn,
+      onAdmitted,
+    };
+    this.waiting.set(waiting.entry.id, waiting);
+    this.broadcastLobby();
+    return waiting;
+  }
+
+  /** The connection went away (closed tab, network): no decision, just gone. */
+  disconnect(id: string): void {
+    if (this.present.has(id)) {
+      this.media.leave(id);
+      this.present.delete(id);
+      this.broadcastRoster();
+    } else if (this.waiting.delete(id)) {
+      this.broadcastLobby();
+    }
+    this.closeIfEmpty();
+  }
+
+  /** Hosts hear about everyone who tried to get in and did not. */
+  notifyAttempt(who: string, outcome: AdmissionOutcome, reason: RefusalReason | null): void {
+    const at = this.deps.clock.now().toISOString();
+    this.toHosts({ type: 'attempt', who, outcome, reason, at });
+  }
+
+  /** Closes every connection of a person whose session ended (revoked, signed out, disabled). */
+  sessionsEnded(agentId: string, sessionId: string | undefined): void {
+    const matches = (m: Member) =>
+      m.agentId === agentId && (sessionId === undefined || m.sessionId === sessionId);
+    for (const [id, p] of this.present) {
+      if (!matches(p.member)) continue;
+      this.media.leave(id);
+      this.present.delete(id);
+      p.conn.close(MeetingCloseCode.sessionEnded, 'session ended');
+    }
+    for (const [id, w] of this.waiting) {
+      if (!matches(w.member)) continue;
+      this.waiting.delete(id);
+      w.conn.close(MeetingCloseCode.sessionEnded, 'session ended');
+    }
+    this.broadcastRoster();
+    this.broadcastLobby();
+    this.closeIfEmpty();
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  /** Applies one parsed message from a participant. Throws `SignalError` for a refused message. */
+  async handle(participantId: string, message: ClientMessage): Promise<void> {
+    const me = this.present.get(participantId);
+    if (!me) throw new SignalError('out_of_order', 'You are not in the meeting.');
+    if (message.meetingId !== this.id)
+      throw new SignalError('wrong_meeting', 'This socket is for another meeting.');
+    if (isHostMessage(message)) return this.hostAction(me, message);
+    return this.ownAction(participantId, me, message);
+  }
+
+  private async ownAction(participantId: string, me: Present, message: OwnMessage): Promise<void> {
+    switch (message.type) {
+      case 'ping':
+        me.conn.send({ type: 'pong' });
+        return;
+      case 'publish': {
+        if (me.publishing) throw new SignalError('out_of_order', 'A publish negotiation is in progress.');
+        me.publishing = true;
+        try {
+          const sdp = await this.media.publish(participantId, message.sdp, message.sources);
+          if (this.present.get(participantId) === me) me.conn.send({ type: 'publish.answer', sdp });
+        } catch (error) {
+          throw new SignalError('media_failed', `The media engine refused the offer: ${messageOf(error)}`);
+        } finally {
+          me.publishing = false;
+        }
+        return;
+      }
+      case 'subscribe.answer':
+        if (!me.offerPending)
+          throw new SignalError('out_of_order', 'No subscribe offer is waiting for an answer.');
+        me.offerPending = false;
+        try {
+          await this.media.subscribeAnswer(participantId, message.sdp);
+        } catch (error) {
+          throw new SignalError('media_failed', `The media engine refused the answer: ${messageOf(error)}`);
+        }
+        return;
+      case 'media.state': {
+        const { participant } = me;
+        // A participant may turn their own sources on and off; a host's mute is lifted this way too.
+        participant.audio = message.audio;
+        participant.video = message.video;
+        participant.screen = message.screen;
+        this.media.setForwarding(participantId, 'microphone', message.audio);
+        this.media.setForwarding(participantId, 'camera', message.video);
+        this.media.setForwarding(participantId, 'screen', message.screen);
+        this.broadcastRoster();
+        return;
+      }
+      case 'hand':
+        me.participant.hand = message.raised;
+        this.broadcastRoster();
+        return;
+      case 'chat.send': {
+        const chat: ChatMessage = {
+          id: randomUUID(),
+          from: { participantId, displayName: me.participant.displayName, guest: me.participant.guest },
+          text: message.text,
+          at: this.deps.clock.now().toISOString(),
+        };
+        this.chat.push(chat);
+        if (this.chat.length > CHAT_HISTORY) this.chat.shift();
+        this.broadcast({ type: 'chat', message: chat });
+        return;
+      }
+      case 'keyframe':
+        if (!this.present.has(message.participantId))
+          throw new SignalError('unknown_participant', 'No such participant in this meeting.');
+        this.media.requestKeyframe(message.participantId);
+        return;
+    }
+  }
+
+  private async hostAction(me: Present, message: HostMessage): Promise<void> {
+    if (!me.participant.host) throw new SignalError('forbidden', 'Only hosts can do this.');
+    const actor = { id: me.member.agentId ?? '', email: me.member.email };
+    const audit = (action: string, targetId: string, details: Record<string, unknown> = {}) =>
+      this.deps.audit.record({
+        action,
+        outcome: 'success',
+        actor,
+        targetId,
+        ip: me.member.ip,
+        details: { meetingId: this.id, ...details },
+      });
+    switch (message.type) {
+      case 'lobby.admit':
+      case 'lobby.deny': {
+        const w = this.waiting.get(message.entryId);
+        if (!w) throw new SignalError('unknown_participant', 'Nobody with this id waits in the lobby.');
+        this.waiting.delete(w.entry.id);
+        const admit = message.type === 'lobby.admit';
+        this.deps.standings.set(w.member.personKey, admit ? 'admitted' : 'denied');
+        await audit(
+          admit ? 'meeting.lobby_admitted' : 'meeting.lobby_denied',
+          w.entry.agentId ?? w.member.email,
+          {
+            who: w.member.email,
+          },
+        );
+        this.broadcastLobby();
+        if (admit) await w.onAdmitted();
+        else {
+          w.conn.send({ type: 'denied' });
+          w.conn.close(MeetingCloseCode.refused, 'denied');
+        }
+        return;
+      }
+      case 'participant.mute': {
+        const target = this.target(message.participantId);
+        this.media.setForwarding(target.participant.id, message.source, false);
+        if (message.source === 'microphone') target.participant.audio = false;
+        else if (message.source === 'camera') target.participant.video = false;
+        else target.participant.screen = false;
+        target.conn.send({ type: 'muted', source: message.source, by: me.participant.displayName });
+        await audit('meeting.participant_muted', target.participant.agentId ?? target.member.email, {
+          source: message.source,
+        });
+        this.broadcastRoster();
+        return;
+      }
+      case 'participant.remove': {
+        const target = this.target(message.participantId);
+        if (target === me)
+          throw new SignalError('forbidden', 'Leave the meeting instead of removing yourself.');
+        // Media stops before anything else: not one more packet to or from them.
+        this.media.leave(target.participant.id);
+        this.present.delete(target.participant.id);
+        this.deps.standings.set(target.member.personKey, 'removed');
+        target.conn.send({ type: 'removed', by: me.participant.displayName });
+        target.conn.close(MeetingCloseCode.removed, 'removed by a host');
+        this.broadcastRoster();
+        await audit('meeting.participant_removed', target.participant.agentId ?? target.member.email);
+        return;
+      }
+      case 'participant.promote': {
+        const target = this.target(message.participantId);
+        if (target.member.agentId === null || target.member.guest)
+          throw new SignalError('forbidden', 'Guests cannot be hosts.');
+        if (target.participant.host) return;
+        await this.deps.meetings.addHost(this.id, target.member.agentId);
+        this.record = (await this.deps.meetings.byId(this.id)) ?? this.record;
+        target.participant.host = true;
+        target.conn.send({ type: 'lobby', waiting: this.lobbyList() });
+        await audit('meeting.cohost_promoted', target.member.agentId);
+        this.broadcastRoster();
+        return;
+      }
+      case 'meeting.lock': {
+        this.record = await this.deps.meetings.setLocked(this.id, message.locked);
+        await audit(message.locked ? 'meeting.locked' : 'meeting.unlocked', this.id);
+        if (message.locked) {
+          // A locked meeting has no lobby: whoever waits is turned away.
+          for (const w of this.waiting.values()) {
+            w.conn.send({ type: 'admission', outcome: 'refuse', reason: 'locked', meeting: null });
+            w.conn.close(MeetingCloseCode.refused, 'locked');
+          }
+          this.waiting.clear();
+          this.broadcastLobby();
+        }
+        this.broadcast({ type: 'meeting', meeting: this.deps.meetings.meetingView(this.record) });
+        return;
+      }
+      case 'meeting.end':
+        await this.end(me.participant.displayName, actor, me.member.ip);
+        return;
+    }
+  }
+
+  // -------------------------------------------------------------- whole room
+
+  /** Another path changed the meeting (a link rotation over HTTP): tell those inside. */
+  refresh(record: MeetingRecord): void {
+    this.record = record;
+    this.broadcast({ type: 'meeting', meeting: this.deps.meetings.meetingView(record) });
+  }
+
+  async end(
+    by: string | null,
+    actor: { id: string; email: string } | null,
+    ip: string | null,
+  ): Promise<void> {
+    if (this.closed) return;
+    if (this.record.row.endedAt === null) this.record = await this.deps.meetings.end(this.id);
+    await this.deps.audit.record({
+      action: 'meeting.ended',
+      outcome: 'success',
+      actor,
+      targetId: this.id,
+      ip,
+      details: { participants: this.present.size, by },
+    });
+    const everyone = [...this.present.values(), ...this.waiting.values()];
+    this.present.clear();
+    this.waiting.clear();
+    for (const p of everyone) {
+      p.conn.send({ type: 'ended', by });
+      p.conn.close(MeetingCloseCode.ended, 'meeting ended');
+    }
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.endTimer);
+    this.media.close();
+    this.deps.onEmpty();
+  }
+
+  stats() {
+    return { participants: this.present.size, waiting: this.waiting.size, media: this.media.stats() };
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private scheduleEnd(): void {
+    const ms = this.record.row.endsAt.getTime() - this.deps.clock.now().getTime();
+    // setTimeout holds at most ~24.8 days; meetings last at most a day.
+    if (ms > 0 && ms < 2 ** 31 - 1) {
+      this.endTimer = setTimeout(() => void this.end(null, null, null).catch(() => undefined), ms);
+      this.endTimer.unref();
+    }
+  }
+
+  private target(participantId: string): Present {
+    const target = this.present.get(participantId);
+    if (!target) throw new SignalError('unknown_participant', 'No such participant in this meeting.');
+    return target;
+  }
+
+  private roster(): Participant[] {
+    return [...this.present.values()].map((p) => p.participant);
+  }
+
+  private lobbyList(): LobbyEntry[] {
+    return [...this.waiting.values()].map((w) => w.entry);
+  }
+
+  private broadcast(message: ServerMessage): void {
+    for (const p of this.present.values()) p.conn.send(message);
+  }
+
+  private broadcastRoster(): void {
+    this.broadcast({ type: 'roster', participants: this.roster() });
+  }
+
+  private broadcastLobby(): void {
+    this.toHosts({ type: 'lobby', waiting: this.lobbyList() });
+  }
+
+  private toHosts(message: ServerMessage): void {
+    for (const p of this.present.values()) if (p.participant.host) p.conn.send(message);
+  }
+
+  private closeIfEmpty(): void {
+    if (this.isEmpty) this.close();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
+}

@@ -1,0 +1,292 @@
+/**
+ * The meeting's WebSocket, `/api/meetings/live/<linkId>`: the only way into a running
+ * meeting. Admission is decided before anything else is sent; a refused or step-up
+ * connection gets one `admission` message and is closed, a lobby connection can only
+ * wait, and an admitted one gets the roster, chat and media.
+ *
+ * Every message is parsed with the contract's schemas; a bad one (malformed, too large,
+ * out of order, for another meeting) is answered with an `error` and changes nothing.
+ */
+import {
+  ClientMessage,
+  MeetingCloseCode,
+  SIGNAL_MAX_BYTES,
+  type ServerMessage,
+  type SignalErrorCode,
+} from '@rempart/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { AuditLog } from '../audit/audit.service.js';
+import type { Clock } from '../clock.js';
+import { requestContext } from '../http/auth.js';
+import type { Authenticated, IdentityService } from '../identity/identity.service.js';
+import type { Logger } from '../logger.js';
+import type { MediaEngine } from '../media/engine.js';
+import type { AdmissionPerson, Standing } from './admission.js';
+import { MeetingRoom, SignalError, type Connection, type Member } from './meeting-room.js';
+import type { MeetingRecord } from './meetings.repository.js';
+import { type JoinAttempt, type MeetingsService } from './meetings.service.js';
+
+/** Messages one connection may send per second, on average, with bursts of twice that. */
+const MESSAGES_PER_SECOND = 20;
+
+export interface LiveDeps {
+  meetings: MeetingsService;
+  identity: IdentityService;
+  engine: MediaEngine;
+  audit: AuditLog;
+  clock: Clock;
+  log: Logger;
+}
+
+/** The running meetings of this process. */
+export class LiveMeetings {
+  private readonly rooms = new Map<string, MeetingRoom>();
+  private readonly standings = new Map<string, Map<string, Standing>>();
+  private readonly stopListening: () => void;
+
+  constructor(readonly deps: LiveDeps) {
+    this.stopListening = deps.identity.onSessionsEnded(({ agentId, sessionId }) => {
+      for (const room of this.rooms.values()) room.sessionsEnded(agentId, sessionId);
+    });
+  }
+
+  roomOf(meetingId: string): MeetingRoom | undefined {
+    return this.rooms.get(meetingId);
+  }
+
+  room(record: MeetingRecord): MeetingRoom {
+    const existing = this.rooms.get(record.row.id);
+    if (existing) return existing;
+    let standings = this.standings.get(record.row.id);
+    if (!standings) this.standings.set(record.row.id, (standings = new Map<string, Standing>()));
+    const room = new MeetingRoom(record, {
+      ...this.deps,
+      standings,
+      onEmpty: () => {
+        if (this.rooms.get(record.row.id) === room) this.rooms.delete(record.row.id);
+        if (room.record.row.endedAt !== null) this.standings.delete(record.row.id);
+      },
+    });
+    this.rooms.set(record.row.id, room);
+    return room;
+  }
+
+  standingOf = (meetingId: string, person: AdmissionPerson): Standing =>
+    this.standings.get(meetingId)?.get(personKey(person)) ?? 'none';
+
+  /** Hosts in the meeting hear about refused and waiting attempts, however they came (HTTP or socket). */
+  notifyHosts(attempt: JoinAttempt): void {
+    if (attempt.decision.outcome === 'admit') return;
+    this.rooms
+      .get(attempt.record.row.id)
+      ?.notifyAttempt(attempt.label, attempt.decision.outcome, attempt.decision.reason);
+  }
+
+  close(): Promise<void> {
+    this.stopListening();
+    for (const room of [...this.rooms.values()]) room.close();
+    return Promise.resolve();
+  }
+}
+
+export function personKey(person: AdmissionPerson): string {
+  return person.kind === 'agent'
+    ? `agent:${person.id}`
+    : person.kind === 'guest'
+      ? `guest:${person.email}`
+      : 'anonymous';
+}
+
+function memberOf(auth: Authenticated, invited: boolean, ip: string): Member {
+  return {
+    personKey: `agent:${auth.agent.id}`,
+    agentId: auth.agent.id,
+    sessionId: auth.session.id,
+    displayName: auth.agent.displayName,
+    unit: auth.agent.unit,
+    email: auth.agent.email,
+    guest: false,
+    mfaAt: auth.session.mfaAt,
+    invited,
+    ip,
+  };
+}
+
+/** Wraps a ws socket: JSON out, silent when already closed. */
+function connectionOf(socket: WebSocket): Connection {
+  return {
+    send: (message: ServerMessage) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+    },
+    close: (code, reason) => {
+      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)
+        socket.close(code, reason);
+    },
+  };
+}
+
+export function signallingRoutes(app: FastifyInstance, live: LiveMeetings, publicOrigin: string): void {
+  const deps = live.deps;
+  app.get<{ Params: { linkId: string } }>(
+    '/api/meetings/live/:linkId',
+    { websocket: true, schema: { hide: true } },
+    (socket, request) => {
+      const conn = connectionOf(socket);
+      // Messages that arrive while admission is being decided wait for it.
+      const early: Buffer[] = [];
+      const buffer = (data: Buffer) => early.push(data);
+      socket.on('message', buffer);
+      void admit(socket, conn, request, live, deps, publicOrigin, early, () =>
+        socket.off('message', buffer),
+      ).catch((error: unknown) => {
+        deps.log.error({ err: error }, 'meeting socket failed');
+        conn.close(1011, 'internal error');
+      });
+    },
+  );
+}
+
+async function admit(
+  socket: WebSocket,
+  conn: Connection,
+  request: FastifyRequest<{ Params: { linkId: string } }>,
+  live: LiveMeetings,
+  deps: LiveDeps,
+  publicOrigin: string,
+  early: Buffer[],
+  stopBuffering: () => void,
+): Promise<void> {
+  // Browsers send cookies on WebSocket upgrades: a foreign Origin is a cross-site hijack attempt.
+  if (request.headers.origin !== undefined && request.headers.origin !== publicOrigin) {
+    conn.close(MeetingCloseCode.unauthenticated, 'csrf_failed');
+    return;
+  }
+  const ctx = requestContext(request);
+  const linkId = /^[A-Za-z0-9_-]{22}$/.test(request.params.linkId) ? request.params.linkId : '';
+  const auth = request.auth;
+  const attempt = await deps.meetings.attempt(linkId, auth, live.standingOf, { ...ctx, via: 'socket' });
+  if (socket.readyState !== socket.OPEN) return;
+  const { decision } = attempt;
+
+  if (!attempt.record || decision.outcome === 'refuse') {
+    conn.send({ type: 'admission', outcome: 'refuse', reason: decision.reason, meeting: null });
+    if (attempt.record) {
+      live.notifyHosts(attempt);
+      await deps.meetings.alertRefused(attempt, ctx.ip);
+    }
+    conn.close(
+      decision.reason === 'unauthenticated' ? MeetingCloseCode.unauthenticated : MeetingCloseCode.refused,
+      decision.reason ?? 'refused',
+    );
+    return;
+  }
+  const { record } = attempt;
+  const preview = deps.meetings.preview(record);
+  if (decision.outcome === 'step_up') {
+    conn.send({ type: 'admission', outcome: 'step_up', reason: null, meeting: preview });
+    conn.close(MeetingCloseCode.stepUp, 'step-up required');
+    return;
+  }
+  // From here the person is a verified agent (guests come through their own flow).
+  if (!auth) return conn.close(MeetingCloseCode.unauthenticated, 'unauthenticated');
+  const member = memberOf(auth, decision.invited, ctx.ip);
+  const room = live.room(record);
+  const limiter = new MessageBudget(deps.clock);
+  let participantId: string | undefined;
+  let waitingId: string | undefined;
+
+  const enter = () => {
+    const present = room.join(member, conn);
+    participantId = present.participant.id;
+    waitingId = undefined;
+  };
+
+  socket.on('close', () => {
+    if (participantId) room.disconnect(participantId);
+    else if (waitingId) room.disconnect(waitingId);
+  });
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    void onMessage(data, isBinary);
+  });
+
+  const fail = (code: SignalErrorCode, message: string) => conn.send({ type: 'error', code, message });
+  const onMessage = async (data: Buffer, isBinary: boolean) => {
+    if (!limiter.take()) return fail('rate_limited', 'Too many messages: slow down.');
+    if (isBinary) return fail('malformed', 'Messages are JSON text.');
+    if (data.length > SIGNAL_MAX_BYTES)
+      return fail('too_large', `Messages are at most ${SIGNAL_MAX_BYTES} bytes.`);
+    let json: unknown;
+    try {
+      json = JSON.parse(data.toString('utf8'));
+    } catch {
+      return fail('malformed', 'Not JSON.');
+    }
+    const parsed = ClientMessage.safeParse(json);
+    if (!parsed.success) return fail('malformed', parsed.error.issues[0]?.message ?? 'Not a valid message.');
+    if (!participantId) {
+      // In the lobby one may only wait.
+      if (parsed.data.type === 'ping') return conn.send({ type: 'pong' });
+      return fail('out_of_order', 'You are not in the meeting yet.');
+    }
+    try {
+      await room.handle(participantId, parsed.data);
+    } catch (error) {
+      if (error instanceof SignalError) return fail(error.code, error.message);
+      deps.log.error({ err: error, meetingId: room.id }, 'signalling message failed');
+      return fail('media_failed', 'The message could not be applied.');
+    }
+  };
+
+  if (decision.outcome === 'admit') {
+    enter();
+  } else {
+    conn.send({ type: 'admission', outcome: 'lobby', reason: null, meeting: preview });
+    const waiting = room.enterLobby(member, conn, async () => {
+      // A host said yes: decide again (the meeting or the session may have changed meanwhile).
+      const again = await deps.meetings.attempt(room.record.row.linkId, auth, live.standingOf, {
+        ...ctx,
+        via: 'socket',
+      });
+      if (again.decision.outcome === 'admit' && again.record) enter();
+      else {
+        conn.send({
+          type: 'admission',
+          outcome: again.decision.outcome,
+          reason: again.decision.reason,
+          meeting: again.decision.outcome === 'refuse' ? null : preview,
+        });
+        conn.close(
+          again.decision.outcome === 'step_up' ? MeetingCloseCode.stepUp : MeetingCloseCode.refused,
+          again.decision.reason ?? 'refused',
+        );
+      }
+    });
+    waitingId = waiting.entry.id;
+    live.notifyHosts(attempt);
+  }
+  stopBuffering();
+  for (const data of early.splice(0)) void onMessage(data, false);
+}
+
+/** A token bucket per connection. */
+class MessageBudget {
+  private tokens = MESSAGES_PER_SECOND * 2;
+  private last: number;
+
+  constructor(private readonly clock: Clock) {
+    this.last = clock.now().getTime();
+  }
+
+  take(): boolean {
+    const now = this.clock.now().getTime();
+    this.tokens = Math.min(
+      MESSAGES_PER_SECOND * 2,
+      this.tokens + ((now - this.last) / 1000) * MESSAGES_PER_SECOND,
+    );
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
