@@ -17,8 +17,40 @@ describe('parseConfig', () => {
         logLevel: 'info',
         trustProxy: false,
         secretKey: undefined,
+        media: { ip: '127.0.0.1', ports: undefined, turn: undefined },
       },
     });
+  });
+
+  it('reads the media settings and refuses inconsistent ones', () => {
+    const ok = parseConfig({
+      REMPART_TLS: 'self-signed',
+      REMPART_MEDIA_IP: '192.0.2.10',
+      REMPART_MEDIA_PORTS: '40000-40100',
+      REMPART_TURN_URLS: 'turn:turn.example.org:3478, turns:turn.example.org:5349',
+      REMPART_TURN_SECRET: 'a-long-shared-secret',
+    });
+    expect(ok.ok && ok.config.media).toEqual({
+      ip: '192.0.2.10',
+      ports: { min: 40000, max: 40100 },
+      turn: {
+        urls: ['turn:turn.example.org:3478', 'turns:turn.example.org:5349'],
+        secret: 'a-long-shared-secret',
+      },
+    });
+    // Facing the network, the media address is found from the interfaces unless set.
+    const tls = parseConfig({ REMPART_TLS: 'self-signed' });
+    expect(tls.ok && tls.config.media.ip).toBeUndefined();
+    const bad = parseConfig({
+      REMPART_MEDIA_PORTS: '50000-40000',
+      REMPART_TURN_URLS: 'http://turn.example.org',
+    });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.errors.join('\n')).toMatch(
+      /REMPART_MEDIA_PORTS[\s\S]*REMPART_TURN_URLS[\s\S]*REMPART_TURN_SECRET/,
+    );
+    expect(parseConfig({ REMPART_MEDIA_PORTS: '1-2' }).ok).toBe(false);
+    expect(parseConfig({ REMPART_MEDIA_IP: 'not-an-ip' }).ok).toBe(false);
   });
 
   it('listens on every interface with HTTPS when TLS is on', () => {
