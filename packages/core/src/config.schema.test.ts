@@ -18,8 +18,21 @@ describe('parseConfig', () => {
         trustProxy: false,
         secretKey: undefined,
         media: { ip: '127.0.0.1', ports: undefined, turn: undefined },
+        mail: undefined,
       },
     });
+  });
+
+  it('reads the outgoing mail settings', () => {
+    const result = parseConfig({
+      REMPART_SMTP_URL: 'smtp://rempart:secret@mail.example.org:587',
+      REMPART_PUBLIC_URL: 'https://rempart.example.org',
+    });
+    expect(result.ok && result.config.mail).toEqual({
+      smtpUrl: 'smtp://rempart:secret@mail.example.org:587',
+      from: 'Rempart <no-reply@rempart.example.org>',
+    });
+    expect(parseConfig({ REMPART_SMTP_URL: 'http://mail.example.org' }).ok).toBe(false);
   });
 
   it('reads the media settings and refuses inconsistent ones', () => {

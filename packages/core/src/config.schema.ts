@@ -45,6 +45,10 @@ export const EnvSchema = z.object({
   REMPART_TURN_URLS: z.string().optional(),
   /** coturn's `static-auth-secret`: browsers get time-limited TURN credentials (TURN REST API). */
   REMPART_TURN_SECRET: z.string().min(16).optional(),
+  /** Outgoing mail (guest codes): `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`. */
+  REMPART_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** The sender of Rempart's mail; `Rempart <no-reply@…>` on the public host by default. */
+  REMPART_MAIL_FROM: z.string().min(3).max(200).optional(),
 });
 
 export interface Config {
@@ -63,6 +67,8 @@ export interface Config {
     ports: { min: number; max: number } | undefined;
     turn: { urls: string[]; secret: string } | undefined;
   };
+  /** Outgoing mail; undefined when no SMTP server is configured (guests cannot be invited then). */
+  mail: { smtpUrl: string; from: string } | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -118,6 +124,12 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       logLevel: e.REMPART_LOG_LEVEL,
       trustProxy: e.REMPART_TRUST_PROXY,
       secretKey: e.REMPART_SECRET_KEY,
+      mail: e.REMPART_SMTP_URL
+        ? {
+            smtpUrl: e.REMPART_SMTP_URL,
+            from: e.REMPART_MAIL_FROM ?? `Rempart <no-reply@${hostOf(publicUrl)}>`,
+          }
+        : undefined,
       media: {
         ip: e.REMPART_MEDIA_IP ?? (host === '127.0.0.1' || host === 'localhost' ? '127.0.0.1' : undefined),
         ports,
@@ -128,4 +140,11 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       },
     },
   };
+}
+
+/** The host part of an http(s) URL already validated by the schema (core has no URL class). */
+function hostOf(url: string): string {
+  const rest = url.replace(/^https?:\/\//, '');
+  if (rest.startsWith('[')) return rest.slice(0, rest.indexOf(']') + 1);
+  return rest.split(/[:/?#]/)[0] ?? rest;
 }

@@ -119,9 +119,43 @@ export const AdmissionCheck = z
     outcome: AdmissionOutcome,
     reason: RefusalReason.nullable(),
     meeting: MeetingPreview.nullable(),
+    /** Refused as signed out, but the meeting takes external guests: offer the guest flow. */
+    guestsWelcome: z.boolean(),
   })
   .meta({ id: 'AdmissionCheck' });
 export type AdmissionCheck = z.infer<typeof AdmissionCheck>;
+
+// ---------------------------------------------------------------------------------------------
+// External guests: an emailed one-time code proves the address, then the lobby and a host decide.
+
+/** Eight letters and digits without look-alikes, shown as XXXX-XXXX; typed with or without the dash. */
+export const GUEST_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+export const GuestCode = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-HJ-NP-Z2-9]{4}-?[A-HJ-NP-Z2-9]{4}$/, 'a code looks like ABCD-EF23')
+  .transform((c) => c.replace('-', ''));
+
+export const GuestStartRequest = z
+  .strictObject({ email: Email, displayName: DisplayName })
+  .meta({ id: 'GuestStartRequest' });
+export type GuestStartRequest = z.infer<typeof GuestStartRequest>;
+
+export const GuestStartResponse = z
+  .object({ challengeId: Uuid, expiresAt: z.iso.datetime() })
+  .meta({ id: 'GuestStartResponse' });
+export type GuestStartResponse = z.infer<typeof GuestStartResponse>;
+
+export const GuestVerifyRequest = z
+  .strictObject({ challengeId: Uuid, code: GuestCode })
+  .meta({ id: 'GuestVerifyRequest' });
+export type GuestVerifyRequest = z.infer<typeof GuestVerifyRequest>;
+
+export const GuestVerifyResponse = z
+  .object({ guest: z.object({ displayName: z.string(), email: z.string() }) })
+  .meta({ id: 'GuestVerifyResponse' });
+export type GuestVerifyResponse = z.infer<typeof GuestVerifyResponse>;
 
 // ---------------------------------------------------------------------------------------------
 // Signalling: the meeting's WebSocket

@@ -21,6 +21,8 @@ import { relyingPartyFor } from './identity/webauthn.js';
 import { createLogger, type Logger } from './logger.js';
 import { EmbeddedEngine } from './media/embedded.js';
 import type { MediaEngine } from './media/engine.js';
+import { SmtpMailer, type Mailer } from './mail/mailer.js';
+import { GuestService } from './meetings/guests.js';
 import { MeetingsRepository } from './meetings/meetings.repository.js';
 import { MeetingsService } from './meetings/meetings.service.js';
 import { LiveMeetings } from './meetings/signalling.js';
@@ -50,6 +52,7 @@ export interface PlatformOptions {
   policies?: Partial<Record<ThrottleKind, ThrottlePolicy>>;
   /** The SFU; the embedded engine by default. */
   media?: MediaEngine;
+  mailer?: Mailer;
 }
 
 export function databaseTarget(config: Config): DatabaseTarget {
@@ -95,6 +98,8 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     log: log.child({ subsystem: 'identity' }),
     ...(options.policies ? { policies: options.policies } : {}),
   });
+  const mailer =
+    options.mailer ?? (config.mail ? new SmtpMailer(config.mail.smtpUrl, config.mail.from) : undefined);
   const meetings = new MeetingsService({
     repo: new MeetingsRepository(database.db),
     identity,
@@ -103,11 +108,22 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     clock,
     publicUrl: config.publicUrl,
     log: log.child({ subsystem: 'meetings' }),
+    mailConfigured: mailer !== undefined,
+  });
+  const guests = new GuestService({
+    db: database.db,
+    meetings,
+    mailer,
+    audit,
+    clock,
+    log: log.child({ subsystem: 'meetings' }),
   });
   const media =
     options.media ?? new EmbeddedEngine({ ...config.media, logger: log.child({ subsystem: 'media' }) });
   const live = new LiveMeetings({
     meetings,
+    guests,
+    secureCookies: config.tls.mode !== 'off',
     identity,
     engine: media,
     audit,
@@ -132,6 +148,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       closed = true;
       await live.close();
       await media.close();
+      mailer?.close();
       await database.close();
     },
   };

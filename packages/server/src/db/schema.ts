@@ -239,3 +239,27 @@ export const meetingUnits = pgTable(
   },
   (t) => [primaryKey({ columns: [t.meetingId, t.unit] }), index('meeting_units_unit_idx').on(t.unit)],
 );
+
+/** An external guest's pass to one meeting: an emailed one-time code, then a cookie token. */
+export const guestPasses = pgTable(
+  'guest_passes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    meetingId: uuid('meeting_id')
+      .notNull()
+      .references(() => meetings.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    displayName: text('display_name').notNull(),
+    codeHash: text('code_hash').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: ts('created_at').notNull(),
+    codeExpiresAt: ts('code_expires_at').notNull(),
+    verifiedAt: ts('verified_at'),
+    tokenHash: text('token_hash'),
+    ip: text('ip').notNull(),
+  },
+  (t) => [
+    uniqueIndex('guest_passes_token_key').on(t.tokenHash),
+    index('guest_passes_meeting_idx').on(t.meetingId),
+  ],
+);

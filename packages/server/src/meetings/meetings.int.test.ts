@@ -122,6 +122,8 @@ describe('scheduling', () => {
       [{ endsAt: new Date(now - 120_000).toISOString() }, 'validation_failed'],
       [{ invitees: { emails: ['nobody@nowhere.example'], units: [] } }, 'validation_failed'],
       [{ classification: 'secret', options: { lobby: true, guests: true } }, 'validation_failed'],
+      // Guests get their code by email: without outgoing mail there are no guests.
+      [{ options: { lobby: true, guests: true } }, 'validation_failed'],
       [{ classification: 'top-secret' }, 'validation_failed'],
       [{ pin: '123456' }, 'validation_failed'],
       [{ title: '' }, 'validation_failed'],
@@ -179,6 +181,7 @@ describe('admission check over HTTP', () => {
       outcome: 'refuse',
       reason: 'unauthenticated',
       meeting: null,
+      guestsWelcome: false,
     });
     expect(await check(invitee)).toMatchObject({ outcome: 'admit', meeting: { title: meeting.title } });
     expect(await check(unitMember)).toMatchObject({ outcome: 'admit' });

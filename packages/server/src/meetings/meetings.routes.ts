@@ -5,6 +5,10 @@ import {
   CreateMeetingRequest,
   IdParam,
   Meeting,
+  GuestStartRequest,
+  GuestStartResponse,
+  GuestVerifyRequest,
+  GuestVerifyResponse,
   MeetingLinkId,
   RempartError,
 } from '@rempart/core';
@@ -14,7 +18,7 @@ import { z } from 'zod';
 import { requestContext, requireAuth } from '../http/auth.js';
 import { errorResponses } from '../http/openapi.js';
 import { agentRef, type MeetingsService } from './meetings.service.js';
-import type { LiveMeetings } from './signalling.js';
+import { guestAwareRequester, guestCookieName, type LiveMeetings } from './signalling.js';
 
 const MeetingReply = z.object({ meeting: Meeting });
 const Empty = z.object({}).strict().optional();
@@ -124,7 +128,8 @@ export function meetingRoutes(app: FastifyInstance, meetings: MeetingsService, l
     },
     async (request) => {
       const ctx = requestContext(request);
-      const attempt = await meetings.attempt(request.params.linkId, request.auth, live.standingOf, {
+      const requester = guestAwareRequester(request, live.deps.guests, live.secureCookies);
+      const attempt = await meetings.attempt(request.params.linkId, requester, live.standingOf, {
         ...ctx,
         via: 'http',
       });
@@ -137,7 +142,65 @@ export function meetingRoutes(app: FastifyInstance, meetings: MeetingsService, l
         outcome: decision.outcome,
         reason: decision.reason,
         meeting: attempt.record && decision.outcome !== 'refuse' ? meetings.preview(attempt.record) : null,
+        guestsWelcome:
+          decision.reason === 'unauthenticated' &&
+          live.deps.guests.enabled &&
+          attempt.record !== undefined &&
+          attempt.record.row.guests &&
+          (attempt.record.row.classification === 'public' ||
+            attempt.record.row.classification === 'internal'),
       };
+    },
+  );
+
+  r.post(
+    '/api/m/:linkId/guest',
+    {
+      schema: {
+        tags,
+        summary: 'As an external guest, ask for a one-time code by email',
+        params: z.strictObject({ linkId: MeetingLinkId }),
+        body: GuestStartRequest,
+        response: { 202: GuestStartResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const started = await live.deps.guests.start(
+        request.params.linkId,
+        request.body,
+        requestContext(request).ip,
+      );
+      return reply.status(202).send(started);
+    },
+  );
+
+  r.post(
+    '/api/m/:linkId/guest/verify',
+    {
+      schema: {
+        tags,
+        summary: 'Check the emailed code; the guest pass cookie then opens the lobby',
+        params: z.strictObject({ linkId: MeetingLinkId }),
+        body: GuestVerifyRequest,
+        response: { 200: GuestVerifyResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { pass, token } = await live.deps.guests.verify(
+        request.body.challengeId,
+        request.body.code,
+        requestContext(request).ip,
+      );
+      const record = await meetings.byId(pass.meetingId);
+      const maxAge = Math.max(60, Math.floor(((record?.row.endsAt.getTime() ?? 0) - Date.now()) / 1000));
+      void reply.setCookie(guestCookieName(live.secureCookies), token, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: live.secureCookies,
+        maxAge,
+      });
+      return { guest: { displayName: pass.displayName, email: pass.email } };
     },
   );
 

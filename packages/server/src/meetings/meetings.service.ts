@@ -27,6 +27,7 @@ import {
   type Standing,
 } from './admission.js';
 import { AttemptLimiter } from './attempts.js';
+import type { GuestPass } from './guests.js';
 import type { MeetingRecord, MeetingsRepository } from './meetings.repository.js';
 
 /** Refused attempts one source may make in the window before it is refused outright. */
@@ -41,6 +42,14 @@ export interface MeetingsDeps {
   clock: Clock;
   publicUrl: string;
   log: Logger;
+  /** Outgoing mail is configured, so guests can receive their codes. */
+  mailConfigured: boolean;
+}
+
+/** Who is asking: an agent's session, and a way to find a guest pass for the meeting asked for. */
+export interface Requester {
+  auth: Authenticated | undefined;
+  guest?: (meetingId: string) => Promise<GuestPass | undefined>;
 }
 
 /** A join attempt as the rooms see it: who, what was decided, and whether the hosts should hear of it. */
@@ -50,6 +59,7 @@ export interface JoinAttempt {
   person: AdmissionPerson;
   /** The person as hosts will see them: verified name and unit, or what is known of a stranger. */
   label: string;
+  guest: GuestPass | undefined;
 }
 
 export function newLinkId(): string {
@@ -80,6 +90,10 @@ export class MeetingsService {
       (request.classification === 'restricted' || request.classification === 'secret')
     )
       throw RempartError.validation('External guests cannot join restricted or secret meetings.');
+    if (request.options.guests && !this.deps.mailConfigured)
+      throw RempartError.validation(
+        'External guests receive a code by email: configure REMPART_SMTP_URL first.',
+      );
 
     const emails = [...request.cohosts, ...request.invitees.emails];
     const { found, unknown } = await identity.activeAgentsByEmail(emails);
@@ -206,12 +220,13 @@ export class MeetingsService {
    */
   async attempt(
     linkId: string,
-    auth: Authenticated | undefined,
+    requester: Requester,
     standingOf: (meetingId: string, person: AdmissionPerson) => Standing,
     ctx: RequestContext & { via: 'http' | 'socket' },
   ): Promise<JoinAttempt | { record: undefined; decision: AdmissionDecision }> {
     const now = this.deps.clock.now();
-    const person = personOf(auth);
+    const { auth } = requester;
+    let person = personOf(auth);
     // A signed-in person is limited as themselves, so that one agent behind an institution's
     // NAT cannot shut out their colleagues; a signed-out one by their address.
     const source = person.kind === 'agent' ? `agent:${person.id}` : `ip:${ctx.ip}`;
@@ -229,7 +244,7 @@ export class MeetingsService {
         details: { via: ctx.via, outcome: 'refuse', reason: 'rate_limited' },
       });
       return record
-        ? { record, decision, person, label: labelOf(auth, ctx.ip) }
+        ? { record, decision, person, label: labelOf(auth, undefined, ctx.ip), guest: undefined }
         : { record: undefined, decision };
     }
 
@@ -246,6 +261,9 @@ export class MeetingsService {
       return { record: undefined, decision: { outcome: 'refuse', reason: 'not_invited', invited: false } };
     }
 
+    // A guest pass counts only for its own meeting, and only for someone without an agent session.
+    const guest = person.kind === 'anonymous' ? await requester.guest?.(record.row.id) : undefined;
+    if (guest) person = { kind: 'guest', email: guest.email };
     const decision = decideAdmission({
       meeting: admissionMeeting(record),
       person,
@@ -264,10 +282,11 @@ export class MeetingsService {
         reason: decision.reason,
         invited: decision.invited,
         classification: record.row.classification,
+        ...(guest && { guest: guest.email }),
       },
     });
     if (decision.outcome === 'refuse') await this.countRefusal(source, ctx.ip, actor, record);
-    return { record, decision, person, label: labelOf(auth, ctx.ip) };
+    return { record, decision, person, label: labelOf(auth, guest, ctx.ip), guest };
   }
 
   private async countRefusal(
@@ -402,7 +421,8 @@ export function personOf(auth: Authenticated | undefined): AdmissionPerson {
   };
 }
 
-function labelOf(auth: Authenticated | undefined, ip: string): string {
+function labelOf(auth: Authenticated | undefined, guest: GuestPass | undefined, ip: string): string {
+  if (guest) return `GUEST ${guest.displayName} (${guest.email})`;
   if (!auth || auth.session.stage !== 'full') return `someone signed out (${ip})`;
   const unit = auth.agent.unit === '' ? '' : `, ${auth.agent.unit}`;
   return `${auth.agent.displayName} (${auth.agent.email}${unit})`;

@@ -25,13 +25,17 @@ import type { MediaEngine } from '../media/engine.js';
 import type { AdmissionPerson, Standing } from './admission.js';
 import { MeetingRoom, SignalError, type Connection, type Member } from './meeting-room.js';
 import type { MeetingRecord } from './meetings.repository.js';
-import { type JoinAttempt, type MeetingsService } from './meetings.service.js';
+import { GUEST_COOKIE, type GuestPass, type GuestService } from './guests.js';
+import { type JoinAttempt, type MeetingsService, type Requester } from './meetings.service.js';
 
 /** Messages one connection may send per second, on average, with bursts of twice that. */
 const MESSAGES_PER_SECOND = 20;
 
 export interface LiveDeps {
   meetings: MeetingsService;
+  guests: GuestService;
+  /** Cookies carry `Secure` and the `__Host-` prefix (the server speaks TLS). */
+  secureCookies: boolean;
   identity: IdentityService;
   engine: MediaEngine;
   audit: AuditLog;
@@ -49,6 +53,10 @@ export class LiveMeetings {
     this.stopListening = deps.identity.onSessionsEnded(({ agentId, sessionId }) => {
       for (const room of this.rooms.values()) room.sessionsEnded(agentId, sessionId);
     });
+  }
+
+  get secureCookies(): boolean {
+    return this.deps.secureCookies;
   }
 
   roomOf(meetingId: string): MeetingRoom | undefined {
@@ -113,6 +121,35 @@ function memberOf(auth: Authenticated, invited: boolean, ip: string): Member {
   };
 }
 
+function guestMemberOf(pass: GuestPass, ip: string): Member {
+  return {
+    personKey: `guest:${pass.email}`,
+    agentId: null,
+    sessionId: null,
+    displayName: pass.displayName,
+    unit: '',
+    email: pass.email,
+    guest: true,
+    mfaAt: null,
+    invited: false,
+    ip,
+  };
+}
+
+/** The requester of an HTTP or socket request: the agent session, and the guest cookie if any. */
+export function guestAwareRequester(
+  request: FastifyRequest,
+  guests: GuestService,
+  secure: boolean,
+): Requester {
+  const token = request.cookies[guestCookieName(secure)];
+  return { auth: request.auth, guest: (meetingId) => guests.resolve(token, meetingId) };
+}
+
+export function guestCookieName(secure: boolean): string {
+  return secure ? `__Host-${GUEST_COOKIE}` : GUEST_COOKIE;
+}
+
 /** Wraps a ws socket: JSON out, silent when already closed. */
 function connectionOf(socket: WebSocket): Connection {
   return {
@@ -165,7 +202,8 @@ async function admit(
   const ctx = requestContext(request);
   const linkId = /^[A-Za-z0-9_-]{22}$/.test(request.params.linkId) ? request.params.linkId : '';
   const auth = request.auth;
-  const attempt = await deps.meetings.attempt(linkId, auth, live.standingOf, { ...ctx, via: 'socket' });
+  const requester = guestAwareRequester(request, deps.guests, live.secureCookies);
+  const attempt = await deps.meetings.attempt(linkId, requester, live.standingOf, { ...ctx, via: 'socket' });
   if (socket.readyState !== socket.OPEN) return;
   const { decision } = attempt;
 
@@ -188,9 +226,13 @@ async function admit(
     conn.close(MeetingCloseCode.stepUp, 'step-up required');
     return;
   }
-  // From here the person is a verified agent (guests come through their own flow).
-  if (!auth) return conn.close(MeetingCloseCode.unauthenticated, 'unauthenticated');
-  const member = memberOf(auth, decision.invited, ctx.ip);
+  // From here the person is a verified agent, or a guest whose email was verified.
+  const member = auth
+    ? memberOf(auth, decision.invited, ctx.ip)
+    : attempt.guest
+      ? guestMemberOf(attempt.guest, ctx.ip)
+      : undefined;
+  if (!member) return conn.close(MeetingCloseCode.unauthenticated, 'unauthenticated');
   const room = live.room(record);
   const limiter = new MessageBudget(deps.clock);
   let participantId: string | undefined;
@@ -244,7 +286,7 @@ async function admit(
     conn.send({ type: 'admission', outcome: 'lobby', reason: null, meeting: preview });
     const waiting = room.enterLobby(member, conn, async () => {
       // A host said yes: decide again (the meeting or the session may have changed meanwhile).
-      const again = await deps.meetings.attempt(room.record.row.linkId, auth, live.standingOf, {
+      const again = await deps.meetings.attempt(room.record.row.linkId, requester, live.standingOf, {
         ...ctx,
         via: 'socket',
       });
