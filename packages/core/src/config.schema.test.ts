@@ -19,8 +19,16 @@ describe('parseConfig', () => {
         secretKey: undefined,
         media: { ip: '127.0.0.1', ports: undefined, turn: undefined },
         mail: undefined,
+        meetings: { stepUpSeconds: 600 },
       },
     });
+  });
+
+  it('lets the meeting step-up window be shortened, never lengthened', () => {
+    const short = parseConfig({ REMPART_MEETING_STEP_UP_SECONDS: '120' });
+    expect(short.ok && short.config.meetings.stepUpSeconds).toBe(120);
+    expect(parseConfig({ REMPART_MEETING_STEP_UP_SECONDS: '601' }).ok).toBe(false);
+    expect(parseConfig({ REMPART_MEETING_STEP_UP_SECONDS: '10' }).ok).toBe(false);
   });
 
   it('reads the outgoing mail settings', () => {

@@ -45,6 +45,11 @@ export const EnvSchema = z.object({
   REMPART_TURN_URLS: z.string().optional(),
   /** coturn's `static-auth-secret`: browsers get time-limited TURN credentials (TURN REST API). */
   REMPART_TURN_SECRET: z.string().min(16).optional(),
+  /**
+   * How recent an MFA check must be to join a restricted or secret meeting, in seconds.
+   * Ten minutes at most; an institution may ask for less.
+   */
+  REMPART_MEETING_STEP_UP_SECONDS: z.coerce.number().int().min(60).max(600).default(600),
   /** Outgoing mail (guest codes): `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`. */
   REMPART_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   /** The sender of Rempart's mail; `Rempart <no-reply@…>` on the public host by default. */
@@ -67,6 +72,7 @@ export interface Config {
     ports: { min: number; max: number } | undefined;
     turn: { urls: string[]; secret: string } | undefined;
   };
+  meetings: { stepUpSeconds: number };
   /** Outgoing mail; undefined when no SMTP server is configured (guests cannot be invited then). */
   mail: { smtpUrl: string; from: string } | undefined;
 }
@@ -124,6 +130,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       logLevel: e.REMPART_LOG_LEVEL,
       trustProxy: e.REMPART_TRUST_PROXY,
       secretKey: e.REMPART_SECRET_KEY,
+      meetings: { stepUpSeconds: e.REMPART_MEETING_STEP_UP_SECONDS },
       mail: e.REMPART_SMTP_URL
         ? {
             smtpUrl: e.REMPART_SMTP_URL,

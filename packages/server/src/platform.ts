@@ -109,6 +109,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     publicUrl: config.publicUrl,
     log: log.child({ subsystem: 'meetings' }),
     mailConfigured: mailer !== undefined,
+    stepUpSeconds: config.meetings.stepUpSeconds,
   });
   const guests = new GuestService({
     db: database.db,

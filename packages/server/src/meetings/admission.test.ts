@@ -24,6 +24,7 @@ function meeting(overrides: Partial<AdmissionMeeting> = {}): AdmissionMeeting {
     hostIds: new Set(['host']),
     inviteeIds: new Set(['invitee']),
     invitedUnits: new Set(['Cabinet']),
+    stepUpSeconds: 600,
     ...overrides,
   };
 }
@@ -130,6 +131,18 @@ const rows: Row[] = [
     name: 'secret, never MFA in this session',
     meeting: { classification: 'secret' },
     person: agent('host', 'secret', null),
+    expect: 'step_up',
+  },
+  {
+    name: 'restricted, a 5-minute policy, MFA 6 min ago',
+    meeting: { classification: 'restricted', stepUpSeconds: 300 },
+    person: agent('invitee', 'secret', 6),
+    expect: 'step_up',
+  },
+  {
+    name: 'a policy above 10 minutes is capped at 10',
+    meeting: { classification: 'secret', stepUpSeconds: 3600 },
+    person: agent('invitee', 'secret', 11),
     expect: 'step_up',
   },
   { name: 'internal, MFA 3 h ago', person: agent('invitee', 'secret', 180), expect: 'admit' },
@@ -257,6 +270,7 @@ describe('decideAdmission', () => {
     hostIds: fc.constant(new Set(['host'])),
     inviteeIds: fc.constant(new Set(['invitee'])),
     invitedUnits: fc.constant(new Set(['Cabinet'])),
+    stepUpSeconds: fc.constantFrom(60, 300, 600, 3600),
   });
   const arbitraryPerson: fc.Arbitrary<AdmissionPerson> = fc.oneof(
     fc.constant({ kind: 'anonymous' as const }),
@@ -284,7 +298,9 @@ describe('decideAdmission', () => {
           expect(rank.indexOf(person.clearance)).toBeGreaterThanOrEqual(rank.indexOf(m.classification));
           if (m.classification === 'restricted' || m.classification === 'secret') {
             expect(person.mfaAt).not.toBeNull();
-            expect(NOW.getTime() - (person.mfaAt?.getTime() ?? 0)).toBeLessThanOrEqual(600_000);
+            expect(NOW.getTime() - (person.mfaAt?.getTime() ?? 0)).toBeLessThanOrEqual(
+              Math.min(m.stepUpSeconds, 600) * 1000,
+            );
           }
           // A locked meeting admits only hosts and invitees.
           if (m.locked)

@@ -40,6 +40,8 @@ export interface AdmissionMeeting {
   hostIds: ReadonlySet<string>;
   inviteeIds: ReadonlySet<string>;
   invitedUnits: ReadonlySet<string>;
+  /** How recent the MFA check must be for restricted and secret meetings (10 minutes at most). */
+  stepUpSeconds: number;
 }
 
 export type AdmissionPerson =
@@ -104,7 +106,9 @@ export function decideAdmission({ meeting, person, standing, now }: AdmissionInp
   if (!clears(person.clearance, meeting.classification)) return refuse('clearance', invited);
   if (needsStepUp(meeting.classification)) {
     const fresh =
-      person.mfaAt !== null && now.getTime() - person.mfaAt.getTime() <= STEP_UP_MAX_AGE_SECONDS * 1000;
+      person.mfaAt !== null &&
+      now.getTime() - person.mfaAt.getTime() <=
+        Math.min(meeting.stepUpSeconds, STEP_UP_MAX_AGE_SECONDS) * 1000;
     if (!fresh) return { outcome: 'step_up', reason: null, invited };
   }
 

@@ -44,6 +44,7 @@ export interface MeetingsDeps {
   log: Logger;
   /** Outgoing mail is configured, so guests can receive their codes. */
   mailConfigured: boolean;
+  stepUpSeconds: number;
 }
 
 /** Who is asking: an agent's session, and a way to find a guest pass for the meeting asked for. */
@@ -265,7 +266,7 @@ export class MeetingsService {
     const guest = person.kind === 'anonymous' ? await requester.guest?.(record.row.id) : undefined;
     if (guest) person = { kind: 'guest', email: guest.email };
     const decision = decideAdmission({
-      meeting: admissionMeeting(record),
+      meeting: admissionMeeting(record, this.deps.stepUpSeconds),
       person,
       standing: standingOf(record.row.id, person),
       now,
@@ -393,7 +394,7 @@ export function agentRef(agent: AgentRow): AgentRef {
   return { id: agent.id, displayName: agent.displayName, unit: agent.unit, email: agent.email };
 }
 
-export function admissionMeeting(record: MeetingRecord): AdmissionMeeting {
+export function admissionMeeting(record: MeetingRecord, stepUpSeconds: number): AdmissionMeeting {
   const { row } = record;
   return {
     classification: row.classification,
@@ -406,6 +407,7 @@ export function admissionMeeting(record: MeetingRecord): AdmissionMeeting {
     hostIds: new Set(record.hostIds),
     inviteeIds: new Set(record.inviteeIds),
     invitedUnits: new Set(record.units),
+    stepUpSeconds,
   };
 }
 
