@@ -290,8 +290,11 @@ describe('the meeting socket', () => {
     expect(await low.next('admission')).toMatchObject({ outcome: 'refuse', reason: 'clearance' });
   });
 
-  it('asks for a fresh MFA check before a restricted meeting, then admits', async () => {
+  it('asks for a fresh MFA check before a restricted meeting, tells the hosts, then admits', async () => {
     const meeting = await schedule({ classification: 'restricted' });
+    await stepUp(host, hostSecret);
+    const h = await connect(meeting, host);
+    await h.next('welcome');
     platform.clock.advance(11 * 60_000);
     const first = await connect(meeting, invitee);
     expect(await first.next('admission')).toMatchObject({
@@ -299,6 +302,11 @@ describe('the meeting socket', () => {
       meeting: { title: meeting.title },
     });
     expect((await first.closedWith()).code).toBe(MeetingCloseCode.stepUp);
+    // A stale MFA check may be a stolen session: the hosts inside hear of it at once.
+    expect(await h.next('attempt')).toMatchObject({
+      who: expect.stringContaining('Jan Peeters'),
+      outcome: 'step_up',
+    });
     const code = await totpCodeAt(inviteeSecret, platform.clock.now());
     expect((await invitee.post('/api/auth/totp', { code })).status).toBe(200);
     const second = await connect(meeting, invitee);

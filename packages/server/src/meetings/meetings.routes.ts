@@ -137,7 +137,7 @@ export function meetingRoutes(app: FastifyInstance, meetings: MeetingsService, l
       if (attempt.record && decision.outcome === 'refuse') {
         live.notifyHosts(attempt);
         await meetings.alertRefused(attempt, ctx.ip);
-      }
+      } else if (attempt.record && decision.outcome === 'step_up') live.notifyHosts(attempt);
       return {
         outcome: decision.outcome,
         reason: decision.reason,

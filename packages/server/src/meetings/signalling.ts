@@ -222,6 +222,8 @@ async function admit(
   const { record } = attempt;
   const preview = deps.meetings.preview(record);
   if (decision.outcome === 'step_up') {
+    // Hosts hear of it: a stale MFA check on a sensitive meeting may be a stolen session.
+    live.notifyHosts(attempt);
     conn.send({ type: 'admission', outcome: 'step_up', reason: null, meeting: preview });
     conn.close(MeetingCloseCode.stepUp, 'step-up required');
     return;
