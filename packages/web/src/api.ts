@@ -4,20 +4,27 @@
  * the server's stable code, and the anti-forgery token rides on every state-changing request.
  */
 import {
+  AdmissionCheck,
   Agent,
+  AgentRef,
   Alert,
   AuditEntry,
   AuditVerifyResult,
   EnrolmentInfo,
   EnrolmentLink,
   FactorEnrolledResponse,
+  GuestStartResponse,
+  GuestVerifyResponse,
   MeResponse,
+  Meeting,
   PasskeyBeginResponse,
   RecoveryCodesResponse,
   SessionInfo,
   SessionState,
   SignInStepResponse,
   TotpEnrolBeginResponse,
+  type CreateMeetingRequest,
+  type GuestStartRequest,
   type InviteAgentRequest,
 } from '@rempart/core';
 import { z } from 'zod';
@@ -87,6 +94,14 @@ export function onStepUpRequired(handler: () => Promise<boolean>): () => void {
   return () => {
     if (stepUpHandler === handler) stepUpHandler = undefined;
   };
+}
+
+/**
+ * Asks the agent to confirm their identity now, for a decision the server makes outside a
+ * request (the meeting socket's step-up). Resolves false when nobody is listening or they gave up.
+ */
+export function confirmIdentity(): Promise<boolean> {
+  return stepUpHandler ? stepUpHandler() : Promise.resolve(false);
 }
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -176,6 +191,10 @@ const SessionList = z.object({ sessions: z.array(SessionInfo) });
 const AuditList = z.object({ entries: z.array(AuditEntry) });
 const AlertList = z.object({ alerts: z.array(Alert) });
 const AlertResult = z.object({ alert: Alert });
+const MeetingList = z.object({ meetings: z.array(Meeting) });
+const MeetingResult = z.object({ meeting: Meeting });
+const DirectoryAgents = z.object({ agents: z.array(AgentRef) });
+const DirectoryUnits = z.object({ units: z.array(z.string()) });
 
 export type AlertStatusFilter = 'open' | 'acknowledged' | 'all';
 
@@ -231,6 +250,23 @@ export const api = {
   alerts: (status: AlertStatusFilter) =>
     json(AlertList, 'GET', `/api/alerts?${new URLSearchParams({ status }).toString()}`),
   acknowledgeAlert: (alertId: string) => json(AlertResult, 'POST', `/api/alerts/${id(alertId)}/ack`),
+
+  // ---- meetings ----
+  meetings: () => json(MeetingList, 'GET', '/api/meetings'),
+  meeting: (meetingId: string) => json(MeetingResult, 'GET', `/api/meetings/${id(meetingId)}`),
+  createMeeting: (request: CreateMeetingRequest) => json(MeetingResult, 'POST', '/api/meetings', request),
+  rotateMeetingLink: (meetingId: string) =>
+    json(MeetingResult, 'POST', `/api/meetings/${id(meetingId)}/rotate`),
+  endMeeting: (meetingId: string) => json(MeetingResult, 'POST', `/api/meetings/${id(meetingId)}/end`),
+  /** What would happen if I joined now; a refusal is an answer here, not an error. */
+  admissionCheck: (linkId: string) => json(AdmissionCheck, 'GET', `/api/m/${id(linkId)}`),
+  guestStart: (linkId: string, request: GuestStartRequest) =>
+    json(GuestStartResponse, 'POST', `/api/m/${id(linkId)}/guest`, request),
+  guestVerify: (linkId: string, challengeId: string, code: string) =>
+    json(GuestVerifyResponse, 'POST', `/api/m/${id(linkId)}/guest/verify`, { challengeId, code }),
+  directoryAgents: (query: string) =>
+    json(DirectoryAgents, 'GET', `/api/directory/agents?${new URLSearchParams({ q: query }).toString()}`),
+  directoryUnits: () => json(DirectoryUnits, 'GET', '/api/directory/units'),
 };
 
 /** `details.retryAfterSeconds` of a `too_many_attempts` error, when the server gave one. */

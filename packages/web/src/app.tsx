@@ -1,9 +1,9 @@
 /**
  * The console: providers, the route guard and the page for each route. What a session may see
  * follows its stage: none → sign-in, 'mfa' → the second step, 'enrol' → factor enrolment only,
- * 'full' → everything its role allows.
+ * 'full' → everything its role allows. The meeting room is the exception: it is open to anyone,
+ * because its own admission check decides (and explains) who gets in.
  */
-import type { SessionState } from '@rempart/core';
 import { StrictMode } from 'react';
 import { Layout } from './components/layout';
 import { ErrorMessage, StatusMessage } from './components/messages';
@@ -17,20 +17,15 @@ import { AuditPage } from './pages/audit.page';
 import { EnrolLinkPage } from './pages/enrol-link.page';
 import { EnrolPage } from './pages/enrol.page';
 import { HomePage } from './pages/home.page';
+import { MeetingDetailPage } from './pages/meeting-detail.page';
+import { MeetingRoomPage } from './pages/meeting-room.page';
+import { MeetingsPage } from './pages/meetings.page';
 import { ForbiddenPage, NotFoundPage } from './pages/not-found.page';
 import { SignInPage } from './pages/sign-in.page';
 import { rememberReturnPath } from './return-path';
-import { Redirect, matchRoute, usePath, type Route } from './router';
+import { Redirect, matchRoute, usePath } from './router';
+import { redirectFor, type Route } from './routes';
 import { SessionProvider, useSession } from './session';
-
-/** Where a session must go instead of `route`, if anywhere. */
-export function redirectFor(route: Route, state: SessionState): string | undefined {
-  if (route.name === 'enrol-link') return undefined;
-  if (!state.authenticated || state.stage === 'mfa') return route.name === 'sign-in' ? undefined : '/sign-in';
-  if (state.stage === 'enrol') return route.name === 'enrol' ? undefined : '/enrol';
-  // A full session on /enrol may still be reading its recovery codes: the page decides.
-  return route.name === 'sign-in' ? '/' : undefined;
-}
 
 function Screen({ route }: { route: Route }) {
   const { state } = useSession();
@@ -52,6 +47,13 @@ function Screen({ route }: { route: Route }) {
       return admin ? <AlertsPage /> : <ForbiddenPage />;
     case 'audit':
       return admin ? <AuditPage /> : <ForbiddenPage />;
+    case 'meetings':
+      return <MeetingsPage />;
+    case 'meeting':
+      return <MeetingDetailPage key={route.id} id={route.id} />;
+    case 'meeting-room':
+      // Not keyed by the link: after a host replaces it, the address follows and the page stays.
+      return <MeetingRoomPage linkId={route.linkId} />;
     case 'not-found':
       return <NotFoundPage />;
   }

@@ -57,6 +57,16 @@ describe('console translations', () => {
     expect(en['account.addPasskey']).toBe('Add passkey');
     expect(en['account.addTotp']).toBe('Add authenticator app');
     expect(en['account.newRecovery']).toBe('New recovery codes');
+    expect(en['schedule.title']).toBe('Title');
+    expect(en['schedule.classification']).toBe('Classification');
+    expect(en['schedule.start']).toBe('Start');
+    expect(en['schedule.end']).toBe('End');
+    expect(en['schedule.submit']).toBe('Schedule meeting');
+    expect(en['guest.name']).toBe('Your name');
+    expect(en['guest.email']).toBe('Email');
+    expect(en['guest.code']).toBe('Code from the email');
+    expect(en['room.chatInput']).toBe('Message');
+    expect(en['room.guest']).toBe('GUEST');
   });
 });
 

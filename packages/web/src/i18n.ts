@@ -83,6 +83,8 @@ export interface I18n {
   t: Translate;
   /** A date and time in the reader's language, e.g. "12 Mar 2026, 14:05". */
   formatDateTime: (iso: string) => string;
+  /** A time of day in the reader's language, e.g. "09:41" or "9:41 AM". */
+  formatTime: (iso: string) => string;
   formatNumber: (value: number) => string;
 }
 
@@ -119,6 +121,7 @@ export function useLanguageState(): I18n {
     const locale =
       navigator.languages.find((tag) => tag.toLowerCase().split('-')[0] === language) ?? language;
     const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
+    const time = new Intl.DateTimeFormat(locale, { timeStyle: 'short' });
     const number = new Intl.NumberFormat(locale);
     return {
       language,
@@ -127,6 +130,10 @@ export function useLanguageState(): I18n {
       formatDateTime: (iso) => {
         const date = new Date(iso);
         return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+      },
+      formatTime: (iso) => {
+        const date = new Date(iso);
+        return Number.isNaN(date.getTime()) ? iso : time.format(date);
       },
       formatNumber: (value) => number.format(value),
     };

@@ -4,39 +4,7 @@
  */
 import { useEffect, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
 
-export type Route =
-  | { name: 'sign-in' }
-  | { name: 'enrol-link'; token: string }
-  | { name: 'enrol' }
-  | { name: 'home' }
-  | { name: 'account' }
-  | { name: 'agents' }
-  | { name: 'alerts' }
-  | { name: 'audit' }
-  | { name: 'not-found' };
-
-export function matchRoute(path: string): Route {
-  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  switch (trimmed) {
-    case '/':
-      return { name: 'home' };
-    case '/sign-in':
-      return { name: 'sign-in' };
-    case '/enrol':
-      return { name: 'enrol' };
-    case '/account':
-      return { name: 'account' };
-    case '/admin/agents':
-      return { name: 'agents' };
-    case '/alerts':
-      return { name: 'alerts' };
-    case '/audit':
-      return { name: 'audit' };
-  }
-  const enrolLink = /^\/enrol\/([A-Za-z0-9_-]+)$/.exec(trimmed);
-  if (enrolLink?.[1] !== undefined) return { name: 'enrol-link', token: enrolLink[1] };
-  return { name: 'not-found' };
-}
+export { matchRoute, type Route } from './routes';
 
 const listeners = new Set<() => void>();
 let navigations = 0;

@@ -1,5 +1,5 @@
 /** Enumerated values shown as text and, where it helps, colour (never colour alone). */
-import type { Agent, AgentStatus, AuditEntry, Severity } from '@rempart/core';
+import type { Agent, AgentStatus, AuditEntry, Classification, Severity } from '@rempart/core';
 import { useI18n } from '../i18n';
 
 export function SeverityBadge({ severity }: { severity: Severity }) {
@@ -20,4 +20,15 @@ export function OutcomeBadge({ outcome }: { outcome: AuditEntry['outcome'] }) {
 export function ClearanceBadge({ clearance }: { clearance: Agent['clearance'] }) {
   const { t } = useI18n();
   return <span className={`badge clearance-${clearance}`}>{t(`clearance.${clearance}`)}</span>;
+}
+
+/** A meeting's classification: the same levels and colours as a clearance, named as a classification. */
+export function ClassificationBadge({ classification }: { classification: Classification }) {
+  const { t } = useI18n();
+  return (
+    <span className={`badge clearance-${classification}`}>
+      <span className="visually-hidden">{t('meetings.classification')}: </span>
+      {t(`clearance.${classification}`)}
+    </span>
+  );
 }

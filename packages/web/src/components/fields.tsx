@@ -74,3 +74,19 @@ export function SelectField({
     </div>
   );
 }
+
+/** A checkbox with its label beside it; `hint` explains what ticking it does. */
+export function CheckboxField({
+  id,
+  label,
+  hint,
+  ...input
+}: Omit<FieldProps, 'problem'> & Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'type'>) {
+  return (
+    <div className="field field-check">
+      <input id={id} type="checkbox" aria-describedby={describedBy(id, hint, undefined)} {...input} />
+      <label htmlFor={id}>{label}</label>
+      <Extras id={id} hint={hint} />
+    </div>
+  );
+}

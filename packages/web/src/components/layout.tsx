@@ -2,7 +2,7 @@
 import type { ReactNode } from 'react';
 import { useAction } from '../hooks';
 import { isLanguage, languageNames, languages, useI18n } from '../i18n';
-import { Link, navigate, usePath } from '../router';
+import { Link, matchRoute, navigate, usePath } from '../router';
 import { useSession } from '../session';
 import { ErrorMessage } from './messages';
 
@@ -78,6 +78,8 @@ export function Layout({ children }: { children: ReactNode }) {
   const { state } = useSession();
   const signedIn = state?.authenticated === true;
   const full = signedIn && state.stage === 'full';
+  // A meeting takes the whole window: no navigation to leave it by mistake, no footer.
+  const room = matchRoute(usePath()).name === 'meeting-room';
 
   return (
     <>
@@ -112,10 +114,11 @@ export function Layout({ children }: { children: ReactNode }) {
             {signedIn && state.stage !== 'mfa' ? <SignOutButton /> : null}
           </div>
         </div>
-        {full ? (
+        {full && !room ? (
           <nav className="mainnav" aria-label={t('app.mainNav')}>
             <ul>
               <NavLink to="/">{t('nav.home')}</NavLink>
+              <NavLink to="/meetings">{t('nav.meetings')}</NavLink>
               <NavLink to="/account">{t('nav.account')}</NavLink>
               {state.agent.role === 'admin' ? (
                 <>
@@ -128,12 +131,14 @@ export function Layout({ children }: { children: ReactNode }) {
           </nav>
         ) : null}
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} className={room ? 'main-room' : undefined}>
         {children}
       </main>
-      <footer className="footer">
-        <p>{t('app.footer')}</p>
-      </footer>
+      {room ? null : (
+        <footer className="footer">
+          <p>{t('app.footer')}</p>
+        </footer>
+      )}
     </>
   );
 }

@@ -48,6 +48,10 @@ export function HomePage() {
           <h2 id="home-shortcuts">{t('home.shortcuts')}</h2>
           <ul className="shortcuts">
             <li>
+              <Link to="/meetings">{t('nav.meetings')}</Link>
+              <span>{t('home.meetingsLink')}</span>
+            </li>
+            <li>
               <Link to="/account">{t('nav.account')}</Link>
               <span>{t('home.accountLink')}</span>
             </li>

@@ -1,0 +1,272 @@
+import type { AdmissionCheck, TrackInfo } from '@rempart/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MAX_RETRIES, MeetingClient, type MeetingClientDeps } from './client';
+import type { Outgoing, SocketEvents } from './connection';
+import type { MediaHandlers, MediaSession } from './media';
+
+const meetingId = '3d5f2a9e-8b7c-4d6e-9f10-a1b2c3d4e5f6';
+const linkId = 'AbCdEfGhIjKlMnOpQrStUv';
+const rotated = 'ZyXwVuTsRqPoNmLkJiHgFe';
+const selfId = '11111111-1111-4111-8111-111111111111';
+const otherId = '22222222-2222-4222-8222-222222222222';
+
+const preview = {
+  linkId,
+  title: 'Crisis cell',
+  classification: 'restricted' as const,
+  startsAt: '2026-03-12T09:00:00.000Z',
+  endsAt: '2026-03-12T10:00:00.000Z',
+};
+const self = {
+  id: selfId,
+  agentId: selfId,
+  displayName: 'Claire Martin',
+  unit: 'DGSI',
+  email: 'claire.martin@example.org',
+  guest: false,
+  host: true,
+  invited: true,
+  mfaAt: '2026-03-12T08:41:00.000Z',
+  joinedAt: '2026-03-12T09:01:00.000Z',
+  audio: false,
+  video: false,
+  screen: false,
+  hand: false,
+};
+const welcome = (link = linkId) => ({
+  type: 'welcome',
+  self,
+  meeting: {
+    id: meetingId,
+    linkId: link,
+    url: `https://rempart.example/m/${link}`,
+    title: 'Crisis cell',
+    classification: 'restricted',
+    startsAt: preview.startsAt,
+    endsAt: preview.endsAt,
+    options: { lobby: true, guests: false },
+    locked: false,
+  },
+  roster: [self],
+  chat: [],
+  iceServers: [{ urls: ['stun:127.0.0.1:3478'] }],
+});
+
+class FakeSocket {
+  sent: Outgoing[] = [];
+  open = true;
+  constructor(
+    readonly url: string,
+    readonly events: SocketEvents,
+  ) {}
+  send(data: string) {
+    this.sent.push(JSON.parse(data));
+  }
+  close() {
+    this.open = false;
+  }
+  isOpen() {
+    return this.open;
+  }
+  receive(message: unknown) {
+    this.events.message(JSON.stringify(message));
+  }
+}
+
+class FakeMedia implements MediaSession {
+  closed = false;
+  answers: string[] = [];
+  offers: { sdp: string; tracks: readonly TrackInfo[] }[] = [];
+  constructor(readonly handlers: MediaHandlers) {}
+  start() {
+    this.handlers.send({ type: 'publish', sdp: 'v=0 offer', sources: { '0': 'microphone', '1': 'camera' } });
+    return Promise.resolve();
+  }
+  replaceTrack() {
+    return Promise.resolve();
+  }
+  setScreen() {
+    return Promise.resolve();
+  }
+  publishAnswer(sdp: string) {
+    this.answers.push(sdp);
+  }
+  publishRefused() {
+    return true;
+  }
+  subscribeOffer(sdp: string, tracks: readonly TrackInfo[]) {
+    this.offers.push({ sdp, tracks });
+    return Promise.resolve();
+  }
+  audioLevels() {
+    return Promise.resolve(new Map<string, number>());
+  }
+  close() {
+    this.closed = true;
+  }
+}
+
+function setUp(checks: AdmissionCheck[], confirm = true) {
+  const sockets: FakeSocket[] = [];
+  const media: FakeMedia[] = [];
+  const confirmIdentity = vi.fn(() => Promise.resolve(confirm));
+  const deps: MeetingClientDeps = {
+    check: vi.fn(() => {
+      const next = checks.shift();
+      return next ? Promise.resolve(next) : Promise.reject(new Error('no more checks'));
+    }),
+    confirmIdentity,
+    socketUrl: (link) => `ws://test/api/meetings/live/${link}`,
+    createSocket: (url, events) => {
+      const socket = new FakeSocket(url, events);
+      sockets.push(socket);
+      return socket;
+    },
+    createMedia: (_ice, handlers) => {
+      const session = new FakeMedia(handlers);
+      media.push(session);
+      return session;
+    },
+  };
+  const client = new MeetingClient(linkId, deps);
+  return { client, deps, confirmIdentity, sockets, media, phase: () => client.getSnapshot().state.phase };
+}
+
+const admit: AdmissionCheck = { outcome: 'admit', reason: null, meeting: preview, guestsWelcome: false };
+const settle = () => vi.advanceTimersByTimeAsync(0);
+
+beforeEach(() =>
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] }),
+);
+afterEach(() => vi.useRealTimers());
+
+describe('the meeting client', () => {
+  it('checks, shows the pre-join screen, then joins and publishes after welcome', async () => {
+    const { client, sockets, media, phase } = setUp([admit]);
+    await client.check();
+    expect(phase()).toBe('prejoin');
+    client.join();
+    expect(phase()).toBe('connecting');
+    expect(sockets[0]?.url).toBe(`ws://test/api/meetings/live/${linkId}`);
+    sockets[0]?.receive(welcome());
+    expect(phase()).toBe('joined');
+    await vi.waitFor(() => expect(client.getSnapshot().media).toBe('connected'));
+    const sent = sockets[0]?.sent.map((m) => m.type);
+    expect(sent).toContain('media.state');
+    expect(sent).toContain('publish');
+    sockets[0]?.receive({ type: 'publish.answer', sdp: 'v=0 answer' });
+    expect(media[0]?.answers).toEqual(['v=0 answer']);
+    client.close();
+  });
+
+  it('hands subscribe offers to the media connection', async () => {
+    const { client, sockets, media } = setUp([admit]);
+    await client.check();
+    client.join();
+    sockets[0]?.receive(welcome());
+    const tracks = [{ mid: '0', participantId: otherId, source: 'microphone' }];
+    sockets[0]?.receive({ type: 'subscribe.offer', sdp: 'v=0 offer', tracks });
+    expect(media[0]?.offers).toEqual([{ sdp: 'v=0 offer', tracks }]);
+    client.close();
+  });
+
+  it('asks for a step-up when the socket requires it, then connects again', async () => {
+    const { client, confirmIdentity, sockets, phase } = setUp([admit]);
+    await client.check();
+    client.join();
+    sockets[0]?.receive({ type: 'admission', outcome: 'step_up', reason: null, meeting: preview });
+    sockets[0]?.events.close(4428, 'step-up required');
+    await settle();
+    expect(confirmIdentity).toHaveBeenCalledTimes(1);
+    expect(sockets).toHaveLength(2);
+    expect(phase()).toBe('connecting');
+    client.close();
+  });
+
+  it('stays on the step-up screen when the person cancels, and checks again once they confirm', async () => {
+    const checks: AdmissionCheck[] = [
+      { outcome: 'step_up', reason: null, meeting: preview, guestsWelcome: false },
+      admit,
+    ];
+    const { client, confirmIdentity, phase } = setUp(checks, false);
+    await client.check();
+    await settle();
+    expect(phase()).toBe('step-up');
+    confirmIdentity.mockResolvedValue(true);
+    await client.stepUp();
+    expect(phase()).toBe('prejoin');
+    client.close();
+  });
+
+  it('tears media down when removed, and says by whom', async () => {
+    const { client, sockets, media, phase } = setUp([admit]);
+    await client.check();
+    client.join();
+    sockets[0]?.receive(welcome());
+    sockets[0]?.receive({ type: 'removed', by: 'Jean Dupont' });
+    expect(phase()).toBe('removed');
+    expect(client.getSnapshot().state.by).toBe('Jean Dupont');
+    expect(media[0]?.closed).toBe(true);
+    expect(sockets[0]?.open).toBe(false);
+    client.close();
+  });
+
+  it('reconnects after a drop with the link as last rotated, and gives up in the end', async () => {
+    const { client, sockets, phase } = setUp([admit]);
+    await client.check();
+    client.join();
+    sockets[0]?.receive(welcome());
+    sockets[0]?.receive({ type: 'meeting', meeting: { ...welcome(rotated).meeting } });
+    expect(client.getSnapshot().linkId).toBe(rotated);
+    sockets[0]?.events.close(1006, '');
+    expect(phase()).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(sockets[1]?.url).toBe(`ws://test/api/meetings/live/${rotated}`);
+    for (let i = 1; i <= MAX_RETRIES; i++) {
+      sockets[i]?.events.close(1006, '');
+      await vi.advanceTimersByTimeAsync(40_000);
+    }
+    expect(phase()).toBe('disconnected');
+    client.close();
+  });
+
+  it('sends a host’s actions with the meeting id, and nothing once left', async () => {
+    const { client, sockets, phase } = setUp([admit]);
+    await client.check();
+    client.join();
+    sockets[0]?.receive(welcome());
+    expect(client.admit('44444444-4444-4444-8444-444444444444')).toBe(true);
+    expect(client.lock(true)).toBe(true);
+    expect(sockets[0]?.sent.slice(-2)).toEqual([
+      { type: 'lobby.admit', entryId: '44444444-4444-4444-8444-444444444444', meetingId },
+      { type: 'meeting.lock', locked: true, meetingId },
+    ]);
+    client.leave();
+    expect(phase()).toBe('left');
+    expect(client.sendChat('hello')).toBe(false);
+    client.close();
+  });
+
+  it('turns a muted source off and tells the server the new state', async () => {
+    const { client, sockets } = setUp([admit]);
+    await client.check();
+    client.join();
+    sockets[0]?.receive(welcome());
+    sockets[0]?.receive({ type: 'muted', source: 'microphone', by: 'Jean Dupont' });
+    await settle();
+    expect(client.getSnapshot().local.micOn).toBe(false);
+    expect(sockets[0]?.sent.at(-1)).toEqual({
+      type: 'media.state',
+      audio: false,
+      video: false,
+      screen: false,
+      meetingId,
+    });
+    expect(client.getSnapshot().state.notice).toEqual({
+      kind: 'muted',
+      source: 'microphone',
+      by: 'Jean Dupont',
+    });
+    client.close();
+  });
+});

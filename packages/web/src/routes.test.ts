@@ -1,0 +1,92 @@
+import type { Agent, SessionState } from '@rempart/core';
+import { describe, expect, it } from 'vitest';
+import { matchRoute, redirectFor, type Route } from './routes';
+
+const linkId = 'AbCdEfGhIjKlMnOpQrStU_';
+const meetingId = '3d5f2a9e-8b7c-4d6e-9f10-a1b2c3d4e5f6';
+
+const agent: Agent = {
+  id: '11111111-1111-4111-8111-111111111111',
+  email: 'claire.martin@example.org',
+  displayName: 'Claire Martin',
+  unit: 'DGSI',
+  role: 'agent',
+  clearance: 'internal',
+  status: 'active',
+  createdAt: '2026-03-01T08:00:00.000Z',
+  lastSignInAt: null,
+  factorCount: 1,
+  lockedUntil: null,
+};
+
+function session(stage: 'mfa' | 'enrol' | 'full'): SessionState {
+  return {
+    authenticated: true,
+    stage,
+    agent,
+    csrfToken: 'token',
+    mfaAt: null,
+    expiresAt: '2026-03-12T18:00:00.000Z',
+  };
+}
+const signedOut: SessionState = { authenticated: false };
+
+describe('console routes', () => {
+  it('names the meetings list, one meeting and a meeting room', () => {
+    expect(matchRoute('/meetings')).toEqual({ name: 'meetings' });
+    expect(matchRoute('/meetings/')).toEqual({ name: 'meetings' });
+    expect(matchRoute(`/meetings/${meetingId}`)).toEqual({ name: 'meeting', id: meetingId });
+    expect(matchRoute(`/m/${linkId}`)).toEqual({ name: 'meeting-room', linkId });
+  });
+
+  it('reads a meeting id in any case, the way the server writes it', () => {
+    expect(matchRoute(`/meetings/${meetingId.toUpperCase()}`)).toEqual({ name: 'meeting', id: meetingId });
+  });
+
+  it('takes only a 22-character link id as a meeting room, never a short code', () => {
+    for (const path of [
+      '/m/123456',
+      `/m/${linkId}x`,
+      `/m/${linkId.slice(1)}`,
+      '/m/AbCdEfGhIjKlMnOpQrSt.U',
+      '/m/',
+    ])
+      expect(matchRoute(path)).toEqual({ name: 'not-found' });
+  });
+
+  it('does not take anything after a meeting id for a meeting', () => {
+    expect(matchRoute('/meetings/not-a-uuid')).toEqual({ name: 'not-found' });
+    expect(matchRoute(`/meetings/${meetingId}/edit`)).toEqual({ name: 'not-found' });
+  });
+
+  it('still knows the console pages it knew', () => {
+    expect(matchRoute('/')).toEqual({ name: 'home' });
+    expect(matchRoute('/admin/agents')).toEqual({ name: 'agents' });
+    expect(matchRoute('/enrol/abc_DEF-123')).toEqual({ name: 'enrol-link', token: 'abc_DEF-123' });
+  });
+});
+
+describe('where a session is sent', () => {
+  const room: Route = { name: 'meeting-room', linkId };
+
+  it('lets a signed-out person open a meeting room: the room explains and offers sign-in or the guest way', () => {
+    expect(redirectFor(room, signedOut)).toBeUndefined();
+    expect(redirectFor(room, session('mfa'))).toBeUndefined();
+    expect(redirectFor(room, session('full'))).toBeUndefined();
+  });
+
+  it('sends an agent who must still enrol a factor to enrolment, even from a meeting room', () => {
+    expect(redirectFor(room, session('enrol'))).toBe('/enrol');
+  });
+
+  it('keeps the meetings pages for complete sessions', () => {
+    expect(redirectFor({ name: 'meetings' }, signedOut)).toBe('/sign-in');
+    expect(redirectFor({ name: 'meeting', id: meetingId }, session('mfa'))).toBe('/sign-in');
+    expect(redirectFor({ name: 'meetings' }, session('enrol'))).toBe('/enrol');
+    expect(redirectFor({ name: 'meetings' }, session('full'))).toBeUndefined();
+  });
+
+  it('sends a complete session away from the sign-in page', () => {
+    expect(redirectFor({ name: 'sign-in' }, session('full'))).toBe('/');
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * The console's routes as data: which page a path names, and where a session must go instead.
+ * Pure (no window, no React), so the rules are tested without a browser; `router.tsx` wires
+ * them to the History API.
+ */
+import { MeetingLinkId, Uuid, type SessionState } from '@rempart/core';
+
+export type Route =
+  | { name: 'sign-in' }
+  | { name: 'enrol-link'; token: string }
+  | { name: 'enrol' }
+  | { name: 'home' }
+  | { name: 'account' }
+  | { name: 'agents' }
+  | { name: 'alerts' }
+  | { name: 'audit' }
+  | { name: 'meetings' }
+  | { name: 'meeting'; id: string }
+  /** `/m/<linkId>`: the address a meeting is shared by. */
+  | { name: 'meeting-room'; linkId: string }
+  | { name: 'not-found' };
+
+/**
+ * @example
+ *   matchRoute('/m/AbCdEfGhIjKlMnOpQrStUv') // → { name: 'meeting-room', linkId: 'AbCdEfGhIjKlMnOpQrStUv' }
+ *   matchRoute('/m/1234')                   // → { name: 'not-found' }
+ */
+export function matchRoute(path: string): Route {
+  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  switch (trimmed) {
+    case '/':
+      return { name: 'home' };
+    case '/sign-in':
+      return { name: 'sign-in' };
+    case '/enrol':
+      return { name: 'enrol' };
+    case '/account':
+      return { name: 'account' };
+    case '/admin/agents':
+      return { name: 'agents' };
+    case '/alerts':
+      return { name: 'alerts' };
+    case '/audit':
+      return { name: 'audit' };
+    case '/meetings':
+      return { name: 'meetings' };
+  }
+  const enrolLink = /^\/enrol\/([A-Za-z0-9_-]+)$/.exec(trimmed);
+  if (enrolLink?.[1] !== undefined) return { name: 'enrol-link', token: enrolLink[1] };
+  const meeting = /^\/meetings\/([^/]+)$/.exec(trimmed);
+  if (meeting?.[1] !== undefined && Uuid.safeParse(meeting[1]).success)
+    return { name: 'meeting', id: meeting[1].toLowerCase() };
+  const room = /^\/m\/([^/]+)$/.exec(trimmed);
+  if (room?.[1] !== undefined && MeetingLinkId.safeParse(room[1]).success)
+    return { name: 'meeting-room', linkId: room[1] };
+  return { name: 'not-found' };
+}
+
+/** Where a session must go instead of `route`, if anywhere. */
+export function redirectFor(route: Route, state: SessionState): string | undefined {
+  if (route.name === 'enrol-link') return undefined;
+  // The meeting room makes its own admission check: signed out, the page says so and offers
+  // sign-in or, where the meeting takes them, the way in for external guests.
+  if (route.name === 'meeting-room' && !(state.authenticated && state.stage === 'enrol')) return undefined;
+  if (!state.authenticated || state.stage === 'mfa') return route.name === 'sign-in' ? undefined : '/sign-in';
+  if (state.stage === 'enrol') return route.name === 'enrol' ? undefined : '/enrol';
+  // A full session on /enrol may still be reading its recovery codes: the page decides.
+  return route.name === 'sign-in' ? '/' : undefined;
+}
