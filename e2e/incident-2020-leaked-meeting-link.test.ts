@@ -1,0 +1,196 @@
+/**
+ * The incident replayed. In November 2020 a journalist joined a confidential videoconference
+ * of the EU defence ministers after seeing its ID and most of its PIN on a photo a minister
+ * posted; nobody asked who he was. Here the outsider holds far more: the full meeting link and
+ * every identifier the meeting has. Signed out; signed in as an agent who is not invited (the
+ * lobby is off); with a session cookie stolen from an invitee whose MFA check is older than
+ * the step-up window: each time, no media, no roster, no chat, and the hosts are told.
+ */
+import type { Alert, Meeting } from '@rempart/core';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstAdmin, type ApiAgent } from './support/api-agent.js';
+import { openBrowser, type Browser } from './support/browser.js';
+import {
+  chatCount,
+  expectMediaFlowing,
+  expectState,
+  joinMeeting,
+  received,
+  recordPeerConnections,
+} from './support/meeting-page.js';
+import { startRempart, type RunningRempart } from './support/server.js';
+
+/** The shortest step-up window the configuration allows, so the stolen session ages quickly. */
+const STEP_UP_SECONDS = 60;
+
+let rempart: RunningRempart;
+let host: ApiAgent;
+let minister: ApiAgent;
+let colleague: ApiAgent;
+/** A second session of the invited minister, taken at the start: its MFA check ages. */
+let stolen: ApiAgent;
+let stolenAt = 0;
+let meeting: Meeting;
+let hostPage: Page;
+const browsers: Browser[] = [];
+
+async function pageFor(agent: ApiAgent | null): Promise<Page> {
+  const b = await openBrowser();
+  browsers.push(b);
+  await recordPeerConnections(b.page);
+  if (agent) await agent.signInBrowser(b.context);
+  return b.page;
+}
+
+/**
+ * What a hand-made client gets on the meeting socket when it skips the page and speaks the
+ * protocol directly, naming the meeting by its every identifier.
+ */
+async function rawSocket(page: Page, linkId: string, meetingId: string): Promise<string[]> {
+  return page.evaluate(
+    ({ linkId, meetingId }) =>
+      new Promise<string[]>((resolve) => {
+        const types: string[] = [];
+        const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/api/meetings/live/${linkId}`);
+        ws.onopen = () => {
+          ws.send(JSON.stringify({ type: 'chat.send', meetingId, text: 'hello ministers' }));
+          ws.send(JSON.stringify({ type: 'publish', meetingId, sdp: 'v=0\r\n', sources: { '0': 'camera' } }));
+        };
+        ws.onmessage = (event) => {
+          const message = JSON.parse(String(event.data)) as { type: string; outcome?: string };
+          types.push(message.type === 'admission' ? `admission:${message.outcome ?? ''}` : message.type);
+        };
+        ws.onclose = (event) => resolve([...types, `close:${event.code}`]);
+        setTimeout(() => resolve([...types, 'timeout']), 10_000);
+      }),
+    { linkId, meetingId },
+  );
+}
+
+/** Nothing of the meeting reached this page: no media connection, no roster, no chat. */
+async function expectNothingLeaked(page: Page): Promise<void> {
+  expect((await received(page)).peers).toBe(0);
+  expect(await page.getByTestId('roster-entry').count()).toBe(0);
+  expect(await page.getByTestId('tile').count()).toBe(0);
+  expect(await chatCount(page)).toBe(0);
+  // The page's own content (the header names whoever holds the session, a thief included).
+  const text = (await page.locator('main').textContent()) ?? '';
+  expect(text).not.toContain('Claire Martin');
+  expect(text).not.toContain('hello from the ministers');
+}
+
+beforeAll(async () => {
+  rempart = await startRempart({ REMPART_MEETING_STEP_UP_SECONDS: String(STEP_UP_SECONDS) });
+  host = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
+    email: 'claire.martin@defense.gouv.fr',
+    name: 'Claire Martin',
+    unit: 'Cabinet',
+  });
+  minister = await host.invite({
+    email: 'jan.peeters@defensie.be',
+    displayName: 'Jan Peeters',
+    unit: 'Defensie',
+    clearance: 'secret',
+  });
+  colleague = await host.invite({
+    email: 'lucas.bernard@defense.gouv.fr',
+    displayName: 'Lucas Bernard',
+    unit: 'DGRIS',
+    clearance: 'secret',
+  });
+  stolen = await minister.newSession();
+  stolenAt = Date.now();
+  const now = Date.now();
+  ({ meeting } = await host.ok<{ meeting: Meeting }>('POST', '/api/meetings', {
+    title: 'Conseil des ministres de la défense (UE)',
+    classification: 'secret',
+    startsAt: new Date(now - 60_000).toISOString(),
+    endsAt: new Date(now + 3_600_000).toISOString(),
+    invitees: { emails: [minister.email], units: [] },
+    options: { lobby: false, guests: false },
+  }));
+});
+
+afterAll(async () => {
+  for (const b of browsers) await b.close();
+  await rempart?.stop();
+});
+
+describe('incident of November 2020: a leaked meeting link', () => {
+  it('the host and the invited minister meet, with media flowing', async () => {
+    hostPage = await pageFor(host);
+    await joinMeeting(hostPage, meeting.url);
+    await expectState(hostPage, 'joined');
+    const ministerPage = await pageFor(minister);
+    await joinMeeting(ministerPage, meeting.url);
+    await expectState(ministerPage, 'joined');
+    await expectMediaFlowing(hostPage);
+    await ministerPage.getByTestId('chat-input').fill('hello from the ministers');
+    await ministerPage.getByTestId('chat-input').press('Enter');
+    await hostPage.getByTestId('chat-message').first().waitFor();
+  });
+
+  it('signed out, the full link and every identifier get nothing, and the hosts are told', async () => {
+    const page = await pageFor(null);
+    await page.goto(meeting.url);
+    await expectState(page, 'refused');
+    expect(await page.getByTestId('meeting-state').getAttribute('data-reason')).toBe('unauthenticated');
+    expect(await rawSocket(page, meeting.linkId, meeting.id)).toEqual(['admission:refuse', 'close:4401']);
+    const byId = await page.evaluate(async (id) => (await fetch(`/api/meetings/${id}`)).status, meeting.id);
+    expect(byId).toBe(401);
+    await expectNothingLeaked(page);
+    await hostPage
+      .getByTestId('attempt')
+      .filter({ hasText: /signed out/i })
+      .first()
+      .waitFor({ timeout: 20_000 });
+  });
+
+  it('signed in as an agent who is not invited, with the lobby off: refused, and the hosts are told', async () => {
+    const page = await pageFor(colleague);
+    await page.goto(meeting.url);
+    await expectState(page, 'refused');
+    expect(await page.getByTestId('meeting-state').getAttribute('data-reason')).toBe('not_invited');
+    expect(await rawSocket(page, meeting.linkId, meeting.id)).toEqual(['admission:refuse', 'close:4403']);
+    const byId = await page.evaluate(async (id) => (await fetch(`/api/meetings/${id}`)).status, meeting.id);
+    expect([403, 404]).toContain(byId);
+    await expectNothingLeaked(page);
+    await hostPage
+      .getByTestId('attempt')
+      .filter({ hasText: 'Lucas Bernard' })
+      .first()
+      .waitFor({ timeout: 20_000 });
+  });
+
+  it('with an invitee’s stolen session cookie whose MFA is older than the window: a step-up no thief can pass', async () => {
+    const wait = stolenAt + (STEP_UP_SECONDS + 2) * 1000 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const page = await pageFor(stolen);
+    await page.goto(meeting.url);
+    await expectState(page, 'step-up');
+    // The prompt asks for the minister's second factor, which the thief does not have.
+    await page.getByRole('dialog').waitFor({ timeout: 20_000 });
+    expect(await rawSocket(page, meeting.linkId, meeting.id)).toEqual(['admission:step_up', 'close:4428']);
+    await expectNothingLeaked(page);
+    await hostPage
+      .getByTestId('attempt')
+      .filter({ hasText: 'Jan Peeters' })
+      .first()
+      .waitFor({ timeout: 20_000 });
+  });
+
+  it('the refusals are raised as alerts and every decision is in the audit log', async () => {
+    const { alerts } = await host.ok<{ alerts: Alert[] }>('GET', '/api/alerts?status=all');
+    const about = alerts.filter((a) => a.source === 'meetings' && a.title.includes(meeting.title));
+    expect(about.some((a) => a.title.includes('signed out'))).toBe(true);
+    expect(about.some((a) => a.title.includes('Lucas Bernard'))).toBe(true);
+    expect(about.every((a) => a.severity === 'high')).toBe(true);
+    const { entries } = await host.ok<{ entries: { action: string; outcome: string }[] }>(
+      'GET',
+      '/api/audit?limit=200',
+    );
+    const denied = entries.filter((e) => e.action === 'meeting.join' && e.outcome === 'denied');
+    expect(denied.length).toBeGreaterThanOrEqual(6);
+  });
+});

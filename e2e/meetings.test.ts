@@ -1,0 +1,184 @@
+/**
+ * Meetings in real Chromium with a fake camera and microphone, against a real `rempart serve`
+ * and its embedded SFU, all on loopback: people see and hear each other through the server;
+ * a stranger waits in the lobby until a host lets them in; a locked meeting refuses; a removed
+ * participant stops receiving media at once, even from a client that does not cooperate.
+ */
+import type { Meeting } from '@rempart/core';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstAdmin, type ApiAgent } from './support/api-agent.js';
+import { openBrowser, type Browser } from './support/browser.js';
+import {
+  expectMediaFlowing,
+  expectState,
+  joinMeeting,
+  received,
+  recordPeerConnections,
+} from './support/meeting-page.js';
+import { startRempart, type RunningRempart } from './support/server.js';
+
+let rempart: RunningRempart;
+let host: ApiAgent;
+let invitee: ApiAgent;
+let stranger: ApiAgent;
+let latecomer: ApiAgent;
+let outsider: ApiAgent;
+const browsers: Browser[] = [];
+
+async function pageFor(agent: ApiAgent | null, options: { keepAfterClose?: boolean } = {}): Promise<Page> {
+  const b = await openBrowser();
+  browsers.push(b);
+  await recordPeerConnections(b.page, options);
+  if (agent) await agent.signInBrowser(b.context);
+  return b.page;
+}
+
+async function schedule(body: Record<string, unknown>): Promise<Meeting> {
+  const now = Date.now();
+  const { meeting } = await host.ok<{ meeting: Meeting }>('POST', '/api/meetings', {
+    title: 'Réunion de crise cyber',
+    classification: 'internal',
+    startsAt: new Date(now - 60_000).toISOString(),
+    endsAt: new Date(now + 3_600_000).toISOString(),
+    invitees: { emails: [invitee.email], units: [] },
+    ...body,
+  });
+  return meeting;
+}
+
+beforeAll(async () => {
+  rempart = await startRempart();
+  host = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
+    email: 'claire.martin@interieur.gouv.fr',
+    name: 'Claire Martin',
+    unit: 'Cabinet du ministre',
+  });
+  invitee = await host.invite({
+    email: 'jan.peeters@defensie.be',
+    displayName: 'Jan Peeters',
+    unit: 'Defensie',
+    clearance: 'secret',
+  });
+  stranger = await host.invite({
+    email: 'lucas.bernard@interieur.gouv.fr',
+    displayName: 'Lucas Bernard',
+    unit: 'DGSI',
+    clearance: 'secret',
+  });
+  latecomer = await host.invite({
+    email: 'sofia.rossi@interieur.gouv.fr',
+    displayName: 'Sofia Rossi',
+    unit: 'DNUM',
+    clearance: 'internal',
+  });
+  outsider = await host.invite({
+    email: 'emma.janssens@vlaanderen.be',
+    displayName: 'Emma Janssens',
+    unit: 'Kanselarij',
+    clearance: 'secret',
+  });
+});
+
+afterAll(async () => {
+  for (const b of browsers) await b.close();
+  await rempart?.stop();
+});
+
+describe('a meeting in three browsers', () => {
+  let meeting: Meeting;
+  let hostPage: Page;
+  let inviteePage: Page;
+  let strangerPage: Page;
+
+  it('host and invitee see and hear each other through the SFU, each tile named by a verified identity', async () => {
+    meeting = await schedule({});
+    hostPage = await pageFor(host);
+    inviteePage = await pageFor(invitee);
+    await joinMeeting(hostPage, meeting.url);
+    await expectState(hostPage, 'joined');
+    await joinMeeting(inviteePage, meeting.url);
+    await expectState(inviteePage, 'joined');
+
+    const atHost = await expectMediaFlowing(hostPage);
+    const atInvitee = await expectMediaFlowing(inviteePage);
+    expect(atHost.framesDecoded).toBeGreaterThan(0);
+    expect(atInvitee.audioPackets).toBeGreaterThan(0);
+
+    const tile = hostPage.locator('[data-testid="tile"][data-self="false"]');
+    await expect.poll(() => tile.count()).toBe(1);
+    expect(await tile.getAttribute('data-name')).toBe('Jan Peeters');
+    expect(await tile.getAttribute('data-guest')).toBe('false');
+    expect(await tile.textContent()).toMatch(/Defensie/);
+  });
+
+  it('a non-invited agent waits in the lobby until the host admits them, then sees video', async () => {
+    strangerPage = await pageFor(stranger);
+    await joinMeeting(strangerPage, meeting.url);
+    await expectState(strangerPage, 'lobby');
+    // Nothing of the meeting reaches the lobby: no peer connection, no roster, no chat.
+    expect((await received(strangerPage)).peers).toBe(0);
+    expect(await strangerPage.getByTestId('roster-entry').count()).toBe(0);
+
+    const entry = hostPage.locator('[data-testid="lobby-entry"][data-name="Lucas Bernard"]');
+    await entry.waitFor({ timeout: 20_000 });
+    expect(await entry.textContent()).toMatch(/DGSI/);
+    await entry.getByTestId('admit').click();
+    await expectState(strangerPage, 'joined');
+    const seen = await expectMediaFlowing(strangerPage);
+    expect(seen.framesDecoded).toBeGreaterThan(0);
+  });
+
+  it('chat reaches everyone in the meeting with the sender’s verified name', async () => {
+    await inviteePage.getByTestId('chat-input').fill('Le point de situation commence.');
+    await inviteePage.getByTestId('chat-input').press('Enter');
+    for (const page of [hostPage, strangerPage]) {
+      const message = page.getByTestId('chat-message').filter({ hasText: 'Le point de situation commence.' });
+      await message.waitFor({ timeout: 20_000 });
+      expect(await message.textContent()).toMatch(/Jan Peeters/);
+    }
+  });
+
+  it('a removed participant stops receiving media at once, even if their browser keeps listening', async () => {
+    // This participant's page ignores every close(): what stops the media is the server.
+    const stubborn = await pageFor(latecomer, { keepAfterClose: true });
+    await joinMeeting(stubborn, meeting.url);
+    await expectState(stubborn, 'lobby');
+    const entry = hostPage.locator('[data-testid="lobby-entry"][data-name="Sofia Rossi"]');
+    await entry.waitFor({ timeout: 20_000 });
+    await entry.getByTestId('admit').click();
+    await expectState(stubborn, 'joined');
+    await expectMediaFlowing(stubborn);
+
+    const row = hostPage.locator('[data-testid="roster-entry"][data-name="Sofia Rossi"]');
+    await row.getByTestId('remove').click();
+    await hostPage.getByTestId('confirm').click();
+    await expectState(stubborn, 'removed');
+    const atRemoval = await received(stubborn);
+    await stubborn.waitForTimeout(2_000);
+    const later = await received(stubborn);
+    // A packet or two may have been on the wire; a live 30 fps stream would add ~100.
+    expect(later.videoPackets - atRemoval.videoPackets).toBeLessThan(5);
+    expect(later.audioPackets - atRemoval.audioPackets).toBeLessThan(5);
+    // The others keep going.
+    const before = await received(hostPage);
+    await expect
+      .poll(async () => (await received(hostPage)).framesDecoded)
+      .toBeGreaterThan(before.framesDecoded);
+    // And a rejoin goes back to the lobby: removal needs a host's re-admission.
+    await stubborn.goto(meeting.url);
+    await expectState(stubborn, 'prejoin');
+    await stubborn.getByTestId('join').click();
+    await expectState(stubborn, 'lobby');
+  });
+
+  it('a locked meeting refuses whoever is not invited, with no lobby', async () => {
+    await hostPage.getByTestId('lock').click();
+    await expect.poll(() => hostPage.getByTestId('lock').getAttribute('aria-pressed')).toBe('true');
+    const late = await pageFor(outsider);
+    await late.goto(meeting.url);
+    await expectState(late, 'refused');
+    expect(await late.getByTestId('meeting-state').getAttribute('data-reason')).toBe('locked');
+    expect((await received(late)).peers).toBe(0);
+  });
+});
