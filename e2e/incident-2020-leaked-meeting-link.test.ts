@@ -142,7 +142,7 @@ describe('incident of November 2020: a leaked meeting link', () => {
     await expectNothingLeaked(page);
     await hostPage
       .getByTestId('attempt')
-      .filter({ hasText: /signed out/i })
+      .filter({ hasText: /not signed in/i })
       .first()
       .waitFor({ timeout: 20_000 });
   });

@@ -24,6 +24,7 @@ import {
 import { findPostgres, startCluster } from './pg-cluster.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
+const TURNSERVER = '/usr/bin/turnserver';
 
 // ---------------------------------------------------------------------------------------------------
 // System packages: real programs the tests drive, from Debian's archive.
@@ -41,6 +42,11 @@ const SYSTEM_PACKAGES = {
       const pg = findPostgres();
       return pg === null ? null : `PostgreSQL ${pg.version} in ${pg.bin}`;
     },
+  },
+  coturn: {
+    label: 'coturn TURN server',
+    apt: 'coturn',
+    find: () => (existsSync(TURNSERVER) ? TURNSERVER : null),
   },
 };
 
@@ -173,7 +179,7 @@ const STEPS = [
   },
   {
     name: 'system',
-    summary: "Debian's chromium and postgresql (apt-get install when missing, as root)",
+    summary: "Debian's chromium, postgresql and coturn (apt-get install when missing, as root)",
     run: (context) => ensureSystemPackages(context.systemPackages),
   },
   {
@@ -227,15 +233,16 @@ const STEPS = [
   },
   {
     name: 'integration',
-    summary: 'vitest run --project integration, on PGlite',
-    needs: ['deps'],
+    summary: 'vitest run --project integration, on PGlite (TURN through a real coturn)',
+    needs: ['deps', 'system'],
+    systemPackages: ['coturn'],
     run: () => vitest('integration'),
   },
   {
     name: 'integration-pg',
     summary: 'the same, on a throwaway PostgreSQL cluster (REMPART_TEST_DATABASE_URL)',
     needs: ['deps', 'system'],
-    systemPackages: ['postgresql'],
+    systemPackages: ['postgresql', 'coturn'],
     run: integrationOnPostgres,
   },
   {

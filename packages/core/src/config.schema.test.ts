@@ -70,8 +70,29 @@ describe('parseConfig', () => {
     expect(!bad.ok && bad.errors.join('\n')).toMatch(
       /REMPART_MEDIA_PORTS[\s\S]*REMPART_TURN_URLS[\s\S]*REMPART_TURN_SECRET/,
     );
-    expect(parseConfig({ REMPART_MEDIA_PORTS: '1-2' }).ok).toBe(false);
     expect(parseConfig({ REMPART_MEDIA_IP: 'not-an-ip' }).ok).toBe(false);
+  });
+
+  it('takes a media port range of two ports at least, and says how many participants a range serves', () => {
+    const smallest = parseConfig({ REMPART_MEDIA_PORTS: '1-2' });
+    expect(smallest.ok && smallest.config.media.ports).toEqual({ min: 1, max: 2 });
+    for (const range of ['40000-40000', '40001-40000']) {
+      const result = parseConfig({ REMPART_MEDIA_PORTS: range });
+      expect(result).toEqual({
+        ok: false,
+        errors: [
+          'REMPART_MEDIA_PORTS: min must be less than max; each participant takes two ports, ' +
+            'so 40000-40199 serves 100 participants',
+        ],
+      });
+    }
+    for (const range of ['0-100', '65000-65536', '70000-80000', '99999-1'])
+      expect(parseConfig({ REMPART_MEDIA_PORTS: range })).toEqual({
+        ok: false,
+        errors: ['REMPART_MEDIA_PORTS: ports must be within 1-65535'],
+      });
+    for (const range of ['40000', '40000-', '-40000', '40000:40100', '400000-400001'])
+      expect(parseConfig({ REMPART_MEDIA_PORTS: range }).ok).toBe(false);
   });
 
   it('listens on every interface with HTTPS when TLS is on', () => {

@@ -36,7 +36,7 @@ export const EnvSchema = z.object({
     .optional(),
   /** The address the embedded SFU binds its media sockets to and announces in ICE candidates. */
   REMPART_MEDIA_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
-  /** UDP port range for media, `min-max` (default: any free port). */
+  /** UDP port range for media, `min-max`, two ports per participant (default: any free port). */
   REMPART_MEDIA_PORTS: z
     .string()
     .regex(/^\d{1,5}-\d{1,5}$/, 'must be min-max, e.g. 40000-40100')
@@ -102,8 +102,14 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   let ports: Config['media']['ports'];
   if (e.REMPART_MEDIA_PORTS) {
     const [min = 0, max = 0] = e.REMPART_MEDIA_PORTS.split('-').map(Number);
-    if (min < 1024 || max > 65535 || min > max)
-      errors.push('REMPART_MEDIA_PORTS: must be an increasing range within 1024-65535');
+    if (![min, max].every((p) => p >= 1 && p <= 65535))
+      errors.push('REMPART_MEDIA_PORTS: ports must be within 1-65535');
+    else if (min >= max)
+      // The embedded SFU gives each participant two peer connections, each on its own UDP port.
+      errors.push(
+        'REMPART_MEDIA_PORTS: min must be less than max; each participant takes two ports, ' +
+          'so 40000-40199 serves 100 participants',
+      );
     ports = { min, max };
   }
   const turnUrls = (e.REMPART_TURN_URLS ?? '')

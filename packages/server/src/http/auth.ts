@@ -37,7 +37,9 @@ export function cookieName(secure: boolean): string {
 
 export function requestContext(request: FastifyRequest): RequestContext {
   const ua = request.headers['user-agent'];
-  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua.slice(0, 300) : '' };
+  // An upgraded socket injected in-process has no peer address; say so rather than carry undefined.
+  const ip = (request.ip as string | undefined) ?? 'unknown';
+  return { ip, userAgent: typeof ua === 'string' ? ua.slice(0, 300) : '' };
 }
 
 export function installAuth(app: FastifyInstance, options: AuthOptions): void {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import {
   RempartError,
   type AgentRef,
+  type AttemptPerson,
   type CreateMeetingRequest,
   type Meeting,
   type MeetingPreview,
@@ -60,6 +61,8 @@ export interface JoinAttempt {
   person: AdmissionPerson;
   /** The person as hosts will see them: verified name and unit, or what is known of a stranger. */
   label: string;
+  /** The same person, structured, for hosts' consoles to word in their own language. */
+  who: AttemptPerson;
   guest: GuestPass | undefined;
 }
 
@@ -245,7 +248,7 @@ export class MeetingsService {
         details: { via: ctx.via, outcome: 'refuse', reason: 'rate_limited' },
       });
       return record
-        ? { record, decision, person, label: labelOf(auth, undefined, ctx.ip), guest: undefined }
+        ? { record, decision, person, ...describe(auth, undefined, ctx.ip), guest: undefined }
         : { record: undefined, decision };
     }
 
@@ -287,7 +290,7 @@ export class MeetingsService {
       },
     });
     if (decision.outcome === 'refuse') await this.countRefusal(source, ctx.ip, actor, record);
-    return { record, decision, person, label: labelOf(auth, guest, ctx.ip), guest };
+    return { record, decision, person, ...describe(auth, guest, ctx.ip), guest };
   }
 
   private async countRefusal(
@@ -421,6 +424,18 @@ export function personOf(auth: Authenticated | undefined): AdmissionPerson {
     clearance: auth.agent.clearance,
     mfaAt: auth.session.mfaAt,
   };
+}
+
+function describe(
+  auth: Authenticated | undefined,
+  guest: GuestPass | undefined,
+  ip: string,
+): { label: string; who: AttemptPerson } {
+  const label = labelOf(auth, guest, ip);
+  if (guest) return { label, who: { kind: 'guest', displayName: guest.displayName, email: guest.email } };
+  if (!auth || auth.session.stage !== 'full') return { label, who: { kind: 'signed_out', ip } };
+  const { displayName, email, unit } = auth.agent;
+  return { label, who: { kind: 'agent', displayName, email, unit } };
 }
 
 function labelOf(auth: Authenticated | undefined, guest: GuestPass | undefined, ip: string): string {

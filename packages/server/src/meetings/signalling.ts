@@ -88,7 +88,7 @@ export class LiveMeetings {
     if (attempt.decision.outcome === 'admit') return;
     this.rooms
       .get(attempt.record.row.id)
-      ?.notifyAttempt(attempt.label, attempt.decision.outcome, attempt.decision.reason);
+      ?.notifyAttempt(attempt.label, attempt.who, attempt.decision.outcome, attempt.decision.reason);
   }
 
   close(): Promise<void> {

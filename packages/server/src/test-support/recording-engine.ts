@@ -65,6 +65,11 @@ export class RecordingEngine implements MediaEngine {
     this.rooms.get(roomId)?.events.subscribeOffer(participantId, 'v=0 offer', []);
   }
 
+  /** Reports a participant's media connection as failed, as the engine does on a network failure. */
+  fail(roomId: string, participantId: string, reason: string): void {
+    this.rooms.get(roomId)?.events.mediaFailed?.(participantId, reason);
+  }
+
   iceServers(): IceServer[] {
     return [];
   }

@@ -241,14 +241,15 @@ describe('inside the meeting', () => {
         state,
         message({
           type: 'attempt',
-          who: `Person ${i}`,
+          who: `someone signed out (203.0.113.${i})`,
+          person: { kind: 'signed_out', ip: `203.0.113.${i}` },
           outcome: 'refuse',
           reason: 'not_invited',
           at: preview.startsAt,
         }),
       );
     expect(state.attempts).toHaveLength(MAX_ATTEMPTS_SHOWN);
-    expect(state.attempts[0]?.who).toBe(`Person ${MAX_ATTEMPTS_SHOWN + 4}`);
+    expect(state.attempts[0]?.who).toEqual({ kind: 'signed_out', ip: `203.0.113.${MAX_ATTEMPTS_SHOWN + 4}` });
     expect(new Set(state.attempts.map((a) => a.key)).size).toBe(MAX_ATTEMPTS_SHOWN);
   });
 

@@ -2,7 +2,8 @@ import { AdmissionOutcome, refusalReasons, signalErrorCodes } from '@rempart/cor
 import { describe, expect, it } from 'vitest';
 import { isMessageKey } from '../i18n';
 import { en } from '../messages/en';
-import { attemptKey, attemptReasonKey, refusalKey, signalErrorKey } from './wording';
+import { fr } from '../messages/fr';
+import { attemptKey, attemptReasonKey, attemptWho, refusalKey, signalErrorKey } from './wording';
 
 describe('what a refused person and the hosts read', () => {
   it('explains every refusal reason the server can give, in a sentence of its own', () => {
@@ -25,6 +26,21 @@ describe('what a refused person and the hosts read', () => {
     }
     expect(en[attemptKey('refuse')]).toContain('{reason}');
     for (const reason of refusalReasons) expect(isMessageKey(attemptReasonKey(reason))).toBe(true);
+  });
+
+  it('names who tried in the reader’s language, with every value the server verified', () => {
+    const fill = (lang: Record<string, string>, who: ReturnType<typeof attemptWho>) =>
+      Object.entries(who.values).reduce((text, [k, v]) => text.replace(`{${k}}`, v), lang[who.key] ?? '');
+    const agent = attemptWho({ kind: 'agent', displayName: 'Lucas Bernard', email: 'l@b.fr', unit: 'DGSI' });
+    expect(fill(en, agent)).toBe('Lucas Bernard (l@b.fr, DGSI)');
+    expect(fill(en, attemptWho({ kind: 'agent', displayName: 'Lucas', email: 'l@b.fr', unit: '' }))).toBe(
+      'Lucas (l@b.fr)',
+    );
+    const guest = attemptWho({ kind: 'guest', displayName: 'Ann Smith', email: 'ann@example.org' });
+    expect(fill(en, guest)).toBe('GUEST Ann Smith (ann@example.org)');
+    expect(fill(fr, guest)).toBe('EXTERNE Ann Smith (ann@example.org)');
+    const nobody = attemptWho({ kind: 'signed_out', ip: '203.0.113.9' });
+    expect(fill(fr, nobody)).toBe('une personne non connectée (203.0.113.9)');
   });
 
   it('words every signalling error', () => {

@@ -7,7 +7,7 @@ import type { LobbyEntry } from '@rempart/core';
 import { useEffect, useState } from 'react';
 import { useI18n } from '../../i18n';
 import type { AttemptNotice } from '../../meeting/state';
-import { attemptKey, attemptReasonKey } from '../../meeting/wording';
+import { attemptKey, attemptReasonKey, attemptWho } from '../../meeting/wording';
 import { IdentityBadge } from './identity-badge';
 
 /** How long the newest attempt stays on the stage as a notice (it stays in the list). */
@@ -105,8 +105,14 @@ export function LobbyPanel({
 
 export function AttemptText({ attempt }: { attempt: AttemptNotice }) {
   const { t } = useI18n();
+  const who = attemptWho(attempt.who);
   return (
-    <>{t(attemptKey(attempt.outcome), { who: attempt.who, reason: t(attemptReasonKey(attempt.reason)) })}</>
+    <>
+      {t(attemptKey(attempt.outcome), {
+        who: t(who.key, who.values),
+        reason: t(attemptReasonKey(attempt.reason)),
+      })}
+    </>
   );
 }
 
