@@ -105,6 +105,24 @@ describe('a meeting in three browsers', () => {
     expect(atHost.framesDecoded).toBeGreaterThan(0);
     expect(atInvitee.audioPackets).toBeGreaterThan(0);
 
+    // The frames decoded were decrypted first: the media is end-to-end encrypted both ways,
+    // with the same safety code on both screens (one MLS epoch, one group).
+    for (const page of [hostPage, inviteePage]) {
+      const e2ee = page.getByTestId('e2ee-state');
+      await expect.poll(() => e2ee.getAttribute('data-state'), { timeout: 20_000 }).toBe('on');
+      await expect
+        .poll(async () => Number(await e2ee.getAttribute('data-decrypted')), { timeout: 20_000 })
+        .toBeGreaterThan(0);
+      expect(Number(await e2ee.getAttribute('data-encrypted'))).toBeGreaterThan(0);
+    }
+    const codes = [];
+    for (const page of [hostPage, inviteePage]) {
+      await page.getByTestId('e2ee-show-code').click();
+      codes.push(await page.getByTestId('e2ee-safety-code').textContent());
+    }
+    expect(codes[0]).toMatch(/^\d{4} \d{4} \d{4}$/);
+    expect(codes[1]).toBe(codes[0]);
+
     const tile = hostPage.locator('[data-testid="tile"][data-self="false"]');
     await expect.poll(() => tile.count()).toBe(1);
     expect(await tile.getAttribute('data-name')).toBe('Jan Peeters');
@@ -150,10 +168,14 @@ describe('a meeting in three browsers', () => {
     await expectState(stubborn, 'joined');
     await expectMediaFlowing(stubborn);
 
+    const epoch = async () => Number(await hostPage.getByTestId('e2ee-state').getAttribute('data-epoch'));
+    const epochWithHer = await epoch();
     const row = hostPage.locator('[data-testid="roster-entry"][data-name="Sofia Rossi"]');
     await row.getByTestId('remove').click();
     await hostPage.getByTestId('confirm').click();
     await expectState(stubborn, 'removed');
+    // Her removal starts a new MLS epoch: what is sent from now on is under keys she never had.
+    await expect.poll(epoch, { timeout: 20_000 }).toBeGreaterThan(epochWithHer);
     const atRemoval = await received(stubborn);
     await stubborn.waitForTimeout(2_000);
     const later = await received(stubborn);
@@ -174,7 +196,10 @@ describe('a meeting in three browsers', () => {
 
   it('a locked meeting refuses whoever is not invited, with no lobby', async () => {
     await hostPage.getByTestId('lock').click();
-    await expect.poll(() => hostPage.getByTestId('lock').getAttribute('aria-pressed')).toBe('true');
+    // A round trip through the server: give a loaded machine (four browsers, two cores) time.
+    await expect
+      .poll(() => hostPage.getByTestId('lock').getAttribute('aria-pressed'), { timeout: 10_000 })
+      .toBe('true');
     const late = await pageFor(outsider);
     await late.goto(meeting.url);
     await expectState(late, 'refused');

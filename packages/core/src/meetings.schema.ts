@@ -201,6 +201,14 @@ export const LobbyEntry = z.object({
 });
 export type LobbyEntry = z.infer<typeof LobbyEntry>;
 
+/** Who tried to join, as far as the server could verify: an agent, a guest, or nobody signed in. */
+export const AttemptPerson = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('agent'), displayName: z.string(), email: z.string(), unit: z.string() }),
+  z.object({ kind: z.literal('guest'), displayName: z.string(), email: z.string() }),
+  z.object({ kind: z.literal('signed_out'), ip: z.string() }),
+]);
+export type AttemptPerson = z.infer<typeof AttemptPerson>;
+
 export const ChatMessage = z.object({
   id: Uuid,
   from: z.object({ participantId: Uuid, displayName: z.string(), guest: z.boolean() }),
@@ -222,6 +230,18 @@ export const IceServer = z.object({
 });
 export type IceServer = z.infer<typeof IceServer>;
 
+/**
+ * End-to-end encryption of media (see `packages/web/src/meeting/e2ee/`): the clients agree on
+ * group keys with MLS (RFC 9420) and the server only carries their opaque messages, base64
+ * encoded, between admitted participants of one meeting. It never parses nor keeps them.
+ */
+export const E2EE_MAX_BYTES = 24 * 1024;
+export const MlsBlob = z
+  .string()
+  .min(4)
+  .max(Math.ceil(E2EE_MAX_BYTES / 3) * 4)
+  .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'not base64');
+
 /** Every client message names the meeting it is for (the stable `id`, which a link rotation keeps). */
 const client = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   z.strictObject({ type: z.literal(type), meetingId: Uuid, ...shape });
@@ -234,6 +254,13 @@ export const ClientMessage = z.discriminatedUnion('type', [
   client('hand', { raised: z.boolean() }),
   client('chat.send', { text: z.string().trim().min(1).max(CHAT_MAX_CHARS) }),
   client('keyframe', { participantId: Uuid }),
+  /** A fresh MLS KeyPackage (RFC 9420 §10) so that the committer can add this participant. */
+  client('e2ee.keypackage', { data: MlsBlob }),
+  /** An MLS commit for everyone else, and the Welcome (RFC 9420 §12.4.3.1) for those it adds. */
+  client('e2ee.commit', {
+    data: MlsBlob,
+    welcome: z.strictObject({ data: MlsBlob, to: z.array(Uuid).min(1).max(100) }).nullable(),
+  }),
   // Host actions
   client('lobby.admit', { entryId: Uuid }),
   client('lobby.deny', { entryId: Uuid }),
@@ -297,7 +324,9 @@ export const ServerMessage = z.discriminatedUnion('type', [
   /** Hosts only: someone tried to join and was refused or sent to the lobby. */
   z.object({
     type: z.literal('attempt'),
+    /** The same person as one line of text, for logs and tools; the console words `person` itself. */
     who: z.string(),
+    person: AttemptPerson,
     outcome: AdmissionOutcome,
     reason: RefusalReason.nullable(),
     at: z.iso.datetime(),
@@ -312,6 +341,10 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ended'), by: z.string().nullable() }),
   z.object({ type: z.literal('error'), code: SignalErrorCode, message: z.string() }),
   z.object({ type: z.literal('pong') }),
+  /** Opaque MLS messages relayed from another participant of this meeting (`from`). */
+  z.object({ type: z.literal('e2ee.keypackage'), from: Uuid, data: MlsBlob }),
+  z.object({ type: z.literal('e2ee.commit'), from: Uuid, data: MlsBlob }),
+  z.object({ type: z.literal('e2ee.welcome'), from: Uuid, data: MlsBlob }),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import {
   MeetingCloseCode,
   type AdmissionOutcome,
+  type AttemptPerson,
   type ChatMessage,
   type ClientMessage,
   type LobbyEntry,
@@ -117,6 +118,8 @@ export class MeetingRoom {
       },
       mediaFailed: (participantId, reason) => {
         deps.log.warn({ meetingId: record.row.id, participantId, reason }, 'media connection failed');
+        // The participant's client shows it as a media failure, with this reason.
+        this.present.get(participantId)?.conn.send({ type: 'error', code: 'media_failed', message: reason });
       },
     });
     this.scheduleEnd();
@@ -205,9 +208,14 @@ export class MeetingRoom {
   }
 
   /** Hosts hear about everyone who tried to get in and did not. */
-  notifyAttempt(who: string, outcome: AdmissionOutcome, reason: RefusalReason | null): void {
+  notifyAttempt(
+    who: string,
+    person: AttemptPerson,
+    outcome: AdmissionOutcome,
+    reason: RefusalReason | null,
+  ): void {
     const at = this.deps.clock.now().toISOString();
-    this.toHosts({ type: 'attempt', who, outcome, reason, at });
+    this.toHosts({ type: 'attempt', who, person, outcome, reason, at });
   }
 
   /** Closes every connection of a person whose session ended (revoked, signed out, disabled). */
@@ -303,7 +311,35 @@ export class MeetingRoom {
           throw new SignalError('unknown_participant', 'No such participant in this meeting.');
         this.media.requestKeyframe(message.participantId);
         return;
+      case 'e2ee.keypackage':
+        this.relay(participantId, { type: 'e2ee.keypackage', from: participantId, data: message.data });
+        return;
+      case 'e2ee.commit': {
+        const to = new Set(message.welcome?.to ?? []);
+        for (const id of to)
+          if (id === participantId || !this.present.has(id))
+            throw new SignalError(
+              'unknown_participant',
+              'A Welcome is addressed to someone not in the meeting.',
+            );
+        this.relay(participantId, { type: 'e2ee.commit', from: participantId, data: message.data }, to);
+        if (message.welcome)
+          for (const id of to)
+            this.present
+              .get(id)
+              ?.conn.send({ type: 'e2ee.welcome', from: participantId, data: message.welcome.data });
+        return;
+      }
     }
+  }
+
+  /**
+   * End-to-end encryption's MLS messages go from one admitted participant to the others of this
+   * meeting only, as they came: the server can neither read nor forge them (they are signed and
+   * encrypted between clients) and keeps nothing of them.
+   */
+  private relay(from: string, message: ServerMessage, except: ReadonlySet<string> = new Set()): void {
+    for (const [id, p] of this.present) if (id !== from && !except.has(id)) p.conn.send(message);
   }
 
   private async hostAction(me: Present, message: HostMessage): Promise<void> {

@@ -1,4 +1,4 @@
-import { ClientMessage, MeetingCloseCode, type Meeting } from '@rempart/core';
+import { ClientMessage, E2EE_MAX_BYTES, MeetingCloseCode, type Meeting } from '@rempart/core';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -267,7 +267,10 @@ describe('the meeting socket', () => {
       meeting: null,
     });
     expect((await anonymous.closedWith()).code).toBe(MeetingCloseCode.unauthenticated);
-    expect((await h.next('attempt')).reason).toBe('unauthenticated');
+    expect(await h.next('attempt')).toMatchObject({
+      reason: 'unauthenticated',
+      person: { kind: 'signed_out', ip: expect.any(String) },
+    });
     const alerts = await platform.alerts.list('all', 100);
     expect(alerts.length).toBe(before + 1);
     expect(alerts[0]).toMatchObject({ source: 'meetings', severity: 'high' });
@@ -346,6 +349,25 @@ describe('the meeting socket', () => {
     expect((await back.next('admission')).outcome).toBe('lobby');
     const lobby = await h.latest('lobby', (l) => l.waiting.length === 1);
     expect(lobby.waiting[0]?.removedBefore).toBe(true);
+  });
+
+  it('tells a participant whose media connection failed, and nobody else', async () => {
+    const meeting = await schedule();
+    const h = await connect(meeting, host);
+    await h.next('welcome');
+    const i = await connect(meeting, invitee);
+    const { self } = await i.next('welcome');
+    engine.fail(meeting.id, self.id, 'subscribe connection failed');
+    expect(await i.next('error')).toEqual({
+      type: 'error',
+      code: 'media_failed',
+      message: 'subscribe connection failed',
+    });
+    // Still in the meeting: the others keep seeing them, and they can still talk.
+    i.send({ type: 'chat.send', text: 'my video is gone', ...ids(meeting) });
+    expect((await h.next('chat')).message.text).toBe('my video is gone');
+    expect(h.messages.some((m) => m.type === 'error')).toBe(false);
+    expect(i.closed).toBeUndefined();
   });
 
   it('lets only hosts use host actions; promotes a co-host', async () => {
@@ -440,6 +462,103 @@ describe('the meeting socket', () => {
     const i = await connect(meeting, invitee);
     await i.next('welcome');
     platform.clock.advance(ATTEMPT_WINDOW_MS);
+  });
+});
+
+describe('end-to-end encryption messages', () => {
+  const e2eeTypes = ['e2ee.keypackage', 'e2ee.commit', 'e2ee.welcome'];
+  const sawE2ee = (socket: MeetingSocket) => socket.messages.some((m) => e2eeTypes.includes(m.type));
+  /** Loopback delivers in well under this: what has not arrived by then was not sent. */
+  const settled = () => new Promise((resolve) => setTimeout(resolve, 200));
+
+  it('are relayed as they are between admitted participants of the meeting, never to the lobby nor another meeting', async () => {
+    const meeting = await schedule();
+    const other = await schedule({ title: 'Autre réunion' });
+    const h = await connect(meeting, host);
+    const hw = await h.next('welcome');
+    const i = await connect(meeting, invitee);
+    const iw = await i.next('welcome');
+    const u = await connect(meeting, unitMember);
+    const uw = await u.next('welcome');
+    const s = await connect(meeting, stranger);
+    await s.next('admission');
+    const elsewhere = await connect(other, lowClearance);
+    await elsewhere.next('welcome');
+
+    // A KeyPackage goes to everyone else in the meeting, named by who the server knows sent it.
+    i.send({ type: 'e2ee.keypackage', data: 'S2V5UGFja2FnZQ==', ...ids(meeting) });
+    expect(await h.next('e2ee.keypackage')).toEqual({
+      type: 'e2ee.keypackage',
+      from: iw.self.id,
+      data: 'S2V5UGFja2FnZQ==',
+    });
+    expect((await u.next('e2ee.keypackage')).from).toBe(iw.self.id);
+
+    // A commit goes to the others; its Welcome only to whom it adds.
+    h.send({
+      type: 'e2ee.commit',
+      data: 'Q29tbWl0',
+      welcome: { data: 'V2VsY29tZQ==', to: [iw.self.id] },
+      ...ids(meeting),
+    });
+    expect(await i.next('e2ee.welcome')).toEqual({
+      type: 'e2ee.welcome',
+      from: hw.self.id,
+      data: 'V2VsY29tZQ==',
+    });
+    expect(await u.next('e2ee.commit')).toEqual({ type: 'e2ee.commit', from: hw.self.id, data: 'Q29tbWl0' });
+
+    // Someone in the lobby can neither send nor receive any of it.
+    s.send({ type: 'e2ee.keypackage', data: 'TG9iYnk=', ...ids(meeting) });
+    expect((await s.next('error')).code).toBe('out_of_order');
+    await settled();
+    expect(i.messages.filter((m) => m.type === 'e2ee.commit')).toEqual([]);
+    expect(h.messages.some((m) => m.type === 'e2ee.keypackage')).toBe(false);
+    expect(sawE2ee(s)).toBe(false);
+    expect(sawE2ee(elsewhere)).toBe(false);
+    expect(uw.self.id).not.toBe(hw.self.id);
+  });
+
+  it('are refused when malformed, too large or addressed outside the meeting, and change nothing', async () => {
+    const meeting = await schedule();
+    const other = await schedule({ title: 'Autre réunion' });
+    const h = await connect(meeting, host);
+    const hw = await h.next('welcome');
+    const i = await connect(meeting, invitee);
+    const iw = await i.next('welcome');
+    const elsewhere = await connect(other, lowClearance);
+    const ew = await elsewhere.next('welcome');
+    const base64Max = Math.ceil(E2EE_MAX_BYTES / 3) * 4;
+    const commit = (welcome: unknown, data = 'Q29tbWl0') =>
+      JSON.stringify({ type: 'e2ee.commit', data, welcome, ...ids(meeting) });
+    const cases: [string, string][] = [
+      [JSON.stringify({ type: 'e2ee.keypackage', data: 'not base64!', ...ids(meeting) }), 'malformed'],
+      [
+        JSON.stringify({ type: 'e2ee.keypackage', data: 'A'.repeat(base64Max + 4), ...ids(meeting) }),
+        'malformed',
+      ],
+      [
+        JSON.stringify({ type: 'e2ee.keypackage', data: 'S2V5', from: hw.self.id, ...ids(meeting) }),
+        'malformed',
+      ],
+      [JSON.stringify({ type: 'e2ee.welcome', data: 'S2V5', ...ids(meeting) }), 'malformed'],
+      [JSON.stringify({ type: 'e2ee.keypackage', data: 'S2V5', meetingId: other.id }), 'wrong_meeting'],
+      [commit({ data: 'V2VsY29tZQ==', to: [ew.self.id] }), 'unknown_participant'],
+      [commit({ data: 'V2VsY29tZQ==', to: [iw.self.id] }), 'unknown_participant'],
+      [commit({ data: 'V2VsY29tZQ==', to: [] }), 'malformed'],
+      [commit(null, 'A'.repeat(70_000)), 'too_large'],
+    ];
+    for (const [raw, code] of cases) {
+      i.sendRaw(raw);
+      expect((await i.next('error')).code, raw.slice(0, 80)).toBe(code);
+    }
+    await settled();
+    expect(sawE2ee(h)).toBe(false);
+    expect(sawE2ee(elsewhere)).toBe(false);
+    // A refused commit relayed nothing, and a good one still goes through.
+    i.send({ type: 'e2ee.commit', data: 'Q29tbWl0', welcome: null, ...ids(meeting) });
+    expect((await h.next('e2ee.commit')).from).toBe(iw.self.id);
+    expect(i.closed).toBeUndefined();
   });
 });
 

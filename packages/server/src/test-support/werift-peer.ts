@@ -1,10 +1,11 @@
 /**
- * werift peer connections that play the browser against a media room, on loopback: a
- * publisher that offers sendonly microphone and camera (and screen) transceivers and writes
- * RTP into them, and a subscriber that answers the engine's offers the way the meeting client
- * does and counts the packets it receives per participant and source.
+ * werift peer connections that play the browser against a media room, on loopback (directly,
+ * or relay-only through a TURN server): a publisher that offers sendonly microphone and camera
+ * (and screen) transceivers and writes RTP into them, and a subscriber that answers the
+ * engine's offers the way the meeting client does and counts the packets it receives per
+ * participant and source.
  */
-import type { MediaSource, TrackInfo } from '@rempart/core';
+import type { IceServer, MediaSource, TrackInfo } from '@rempart/core';
 import {
   PictureLossIndication,
   ReceiverEstimatedMaxBitrate,
@@ -25,10 +26,25 @@ import {
 } from 'werift';
 import type { MediaRoom, RoomEvents } from '../media/engine.js';
 
-/** A browser's configuration, as the meeting client sets it: no ICE servers, max-bundle. */
-export function browserConfig(ip = '127.0.0.1'): RTCPeerConnectionConfig {
+/** How a fake browser reaches the engine. */
+export interface BrowserNetwork {
+  /** The only local address (default loopback). */
+  ip?: string;
+  /** The `iceServers` of the welcome message (TURN credentials); none by default. */
+  iceServers?: IceServer[];
+  /** Relay candidates only, as a browser behind a firewall that lets nothing but TURN out. */
+  relayOnly?: boolean;
+}
+
+/** A browser's configuration, as the meeting client sets it: the server's ICE servers, max-bundle. */
+export function browserConfig({
+  ip = '127.0.0.1',
+  iceServers = [],
+  relayOnly = false,
+}: BrowserNetwork = {}): RTCPeerConnectionConfig {
   return {
-    iceServers: [],
+    iceServers,
+    iceTransportPolicy: relayOnly ? 'relay' : 'all',
     bundlePolicy: 'max-bundle',
     iceUseIpv4: false,
     iceUseIpv6: false,
@@ -57,7 +73,7 @@ const opusFrame = Buffer.alloc(60, 0xfc);
 
 /** A browser's publish connection. */
 export class FakePublisher {
-  readonly pc = new RTCPeerConnection(browserConfig());
+  readonly pc: RTCPeerConnection;
   /** Keyframe requests (PLI) received, by source. */
   readonly plis: Record<MediaSource, number> = { microphone: 0, camera: 0, screen: 0 };
   private readonly sending = new Map<MediaSource, RTCRtpTransceiver>();
@@ -65,7 +81,8 @@ export class FakePublisher {
   private timer: NodeJS.Timeout | undefined;
   private videoPayload = vp8Keyframe;
 
-  constructor(sources: readonly MediaSource[] = ['microphone', 'camera']) {
+  constructor(sources: readonly MediaSource[] = ['microphone', 'camera'], network: BrowserNetwork = {}) {
+    this.pc = new RTCPeerConnection(browserConfig(network));
     for (const source of sources) this.add(source);
   }
 
@@ -117,6 +134,21 @@ export class FakePublisher {
     void transceiver.sender.sendRtp(new RtpPacket(header, video ? this.videoPayload : opusFrame));
   }
 
+  /** Writes one packet of a source with the given payload (an encrypted frame, say). */
+  sendPayload(source: MediaSource, payload: Buffer): void {
+    const transceiver = this.sending.get(source);
+    if (!transceiver) return;
+    const n = this.sequence[source]++;
+    const video = source !== 'microphone';
+    const header = new RtpHeader({
+      payloadType: 96,
+      sequenceNumber: n & 0xffff,
+      timestamp: (n * (video ? 3000 : 960)) >>> 0,
+      marker: video,
+    });
+    void transceiver.sender.sendRtp(new RtpPacket(header, payload));
+  }
+
   /** Sends a packet of every source every `intervalMs` until `stop`; video packets of `videoBytes`. */
   stream(intervalMs = 20, videoBytes = vp8Keyframe.length): void {
     this.stop();
@@ -142,7 +174,7 @@ export class FakePublisher {
 
 /** A browser's subscribe connection: answers offers one at a time, as the meeting client does. */
 export class FakeSubscriber {
-  readonly pc = new RTCPeerConnection(browserConfig());
+  readonly pc: RTCPeerConnection;
   /** What the latest offer said each mid carries. */
   tracks: readonly TrackInfo[] = [];
   /** The latest offer applied. */
@@ -153,9 +185,15 @@ export class FakeSubscriber {
   held: { sdp: string; tracks: readonly TrackInfo[] } | undefined;
   readonly errors: Error[] = [];
   private readonly counts = new Map<MediaStreamTrack, number>();
+  /** The payloads received, by track (the latest 200). */
+  private readonly payloadLog = new Map<MediaStreamTrack, Buffer[]>();
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(private readonly sendAnswer: (sdp: string) => Promise<void>) {
+  constructor(
+    private readonly sendAnswer: (sdp: string) => Promise<void>,
+    network: BrowserNetwork = {},
+  ) {
+    this.pc = new RTCPeerConnection(browserConfig(network));
     this.pc.onTrack.subscribe((track) => this.count(track));
   }
 
@@ -257,7 +295,19 @@ export class FakeSubscriber {
   private count(track: MediaStreamTrack): void {
     if (this.counts.has(track)) return;
     this.counts.set(track, 0);
-    track.onReceiveRtp.subscribe(() => this.counts.set(track, (this.counts.get(track) ?? 0) + 1));
+    const payloads: Buffer[] = [];
+    this.payloadLog.set(track, payloads);
+    track.onReceiveRtp.subscribe((rtp) => {
+      this.counts.set(track, (this.counts.get(track) ?? 0) + 1);
+      payloads.push(Buffer.from(rtp.payload));
+      if (payloads.length > 200) payloads.shift();
+    });
+  }
+
+  /** The latest payloads received of a participant's source, as they arrived. */
+  payloads(participantId: string, source: MediaSource): Buffer[] {
+    const transceiver = this.transceiver(participantId, source);
+    return (transceiver?.receiver.tracks ?? []).flatMap((track) => this.payloadLog.get(track) ?? []);
   }
 }
 
@@ -284,8 +334,9 @@ export class FakeBrowser {
     readonly id: string,
     private readonly room: MediaRoom,
     private readonly signalling: FakeSignalling,
+    private readonly network: BrowserNetwork = {},
   ) {
-    this.subscriber = new FakeSubscriber((sdp) => room.subscribeAnswer(id, sdp));
+    this.subscriber = new FakeSubscriber((sdp) => room.subscribeAnswer(id, sdp), network);
   }
 
   join(): this {
@@ -296,7 +347,7 @@ export class FakeBrowser {
 
   /** Offers the given sources (or renegotiates the current ones) and applies the engine's answer. */
   async publish(sources?: readonly MediaSource[]): Promise<FakePublisher> {
-    const publisher = this.publisher ?? new FakePublisher(sources);
+    const publisher = this.publisher ?? new FakePublisher(sources, this.network);
     this.publisher = publisher;
     const { sdp, sources: mids } = await publisher.offer();
     await publisher.accept(await this.room.publish(this.id, sdp, mids));
@@ -305,6 +356,10 @@ export class FakeBrowser {
 
   received(from: FakeBrowser, source: MediaSource): number {
     return this.subscriber.received(from.id, source);
+  }
+
+  payloads(from: FakeBrowser, source: MediaSource): Buffer[] {
+    return this.subscriber.payloads(from.id, source);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { AdmissionCheck, TrackInfo } from '@rempart/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_RETRIES, MeetingClient, type MeetingClientDeps } from './client';
+import { MAX_RETRIES, MeetingClient, type E2eeSession, type MeetingClientDeps } from './client';
+import { initialE2ee, type FrameCrypto } from './e2ee/session';
 import type { Outgoing, SocketEvents } from './connection';
 import type { MediaHandlers, MediaSession } from './media';
 
@@ -106,7 +107,30 @@ class FakeMedia implements MediaSession {
   }
 }
 
-function setUp(checks: AdmissionCheck[], confirm = true) {
+/** End-to-end encryption stands aside here: frames pass through, keys are someone else's test. */
+class FakeE2ee implements E2eeSession {
+  readonly snapshot = { ...initialE2ee, state: 'on' as const };
+  readonly crypto: FrameCrypto | undefined = {
+    attachSender: () => undefined,
+    attachReceiver: () => undefined,
+  };
+  rosters = 0;
+  closed = false;
+  roster() {
+    this.rosters++;
+  }
+  receive() {}
+  close() {
+    this.closed = true;
+  }
+}
+
+/** A browser without encoded transforms: no encryption possible. */
+class UnsupportedE2ee extends FakeE2ee {
+  override readonly crypto = undefined;
+}
+
+function setUp(checks: AdmissionCheck[], confirm = true, e2ee: () => E2eeSession = () => new FakeE2ee()) {
   const sockets: FakeSocket[] = [];
   const media: FakeMedia[] = [];
   const confirmIdentity = vi.fn(() => Promise.resolve(confirm));
@@ -127,6 +151,7 @@ function setUp(checks: AdmissionCheck[], confirm = true) {
       media.push(session);
       return session;
     },
+    createE2ee: e2ee,
   };
   const client = new MeetingClient(linkId, deps);
   return { client, deps, confirmIdentity, sockets, media, phase: () => client.getSnapshot().state.phase };
@@ -167,6 +192,33 @@ describe('the meeting client', () => {
     const tracks = [{ mid: '0', participantId: otherId, source: 'microphone' }];
     sockets[0]?.receive({ type: 'subscribe.offer', sdp: 'v=0 offer', tracks });
     expect(media[0]?.offers).toEqual([{ sdp: 'v=0 offer', tracks }]);
+    client.close();
+  });
+
+  it('hands the MLS messages and every roster to end-to-end encryption, and shows its state', async () => {
+    const e2ee = new FakeE2ee();
+    const received = vi.spyOn(e2ee, 'receive');
+    const { client, sockets } = setUp([admit], true, () => e2ee);
+    await client.check();
+    client.join();
+    sockets[0]?.receive(welcome());
+    sockets[0]?.receive({ type: 'e2ee.commit', from: otherId, data: 'Q29tbWl0' });
+    sockets[0]?.receive({ type: 'roster', participants: [] });
+    expect(received).toHaveBeenCalledWith({ type: 'e2ee.commit', from: otherId, data: 'Q29tbWl0' });
+    expect(e2ee.rosters).toBe(2);
+    expect(client.getSnapshot().e2ee.state).toBe('on');
+    client.leave();
+    expect(e2ee.closed).toBe(true);
+    client.close();
+  });
+
+  it('sends no media at all where frames cannot be encrypted', async () => {
+    const { client, sockets, media } = setUp([admit], true, () => new UnsupportedE2ee());
+    await client.check();
+    client.join();
+    sockets[0]?.receive(welcome());
+    expect(media).toHaveLength(0);
+    expect(client.getSnapshot().media).toBe('failed');
     client.close();
   });
 

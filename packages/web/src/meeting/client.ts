@@ -13,6 +13,13 @@ import {
   type SocketFactory,
 } from './connection';
 import { LocalMedia, type LocalSnapshot } from './devices';
+import {
+  MeetingE2ee,
+  initialE2ee,
+  type E2eeEvents,
+  type E2eeSnapshot,
+  type FrameCrypto,
+} from './e2ee/session';
 import { MeetingMedia, type MediaSession, type MediaSessionFactory, type RemoteTracks } from './media';
 import { ActiveSpeaker } from './speaker';
 import { initialMeetingState, meetingReducer, type MeetingEvent, type MeetingState } from './state';
@@ -37,7 +44,23 @@ export interface MeetingSnapshot {
   speaker: string | undefined;
   /** Participants heard above the speaking threshold now. */
   speaking: ReadonlySet<string>;
+  /** End-to-end encryption of the media: state, epoch, safety code, frame counters. */
+  e2ee: E2eeSnapshot;
 }
+
+/** What the client asks of end-to-end encryption (`MeetingE2ee` in the browser). */
+export interface E2eeSession {
+  readonly snapshot: E2eeSnapshot;
+  /** The frame transforms; undefined when the browser cannot encrypt frames. */
+  readonly crypto: FrameCrypto | undefined;
+  roster(participants: readonly Participant[]): void;
+  receive(
+    message: Extract<ServerMessage, { type: 'e2ee.keypackage' | 'e2ee.commit' | 'e2ee.welcome' }>,
+  ): void;
+  close(): void;
+}
+
+export type E2eeFactory = (selfId: string, meetingId: string, events: E2eeEvents) => E2eeSession;
 
 export interface MeetingClientDeps {
   check(linkId: string): Promise<AdmissionCheck>;
@@ -48,6 +71,7 @@ export interface MeetingClientDeps {
   createMedia?: MediaSessionFactory;
   /** The browser's devices (by default `navigator.mediaDevices`; none in Node, where tests run). */
   mediaDevices?: MediaDevices;
+  createE2ee?: E2eeFactory;
 }
 
 const noSpeakers: ReadonlySet<string> = new Set();
@@ -58,6 +82,7 @@ export class MeetingClient {
   private readonly listeners = new Set<() => void>();
   private connection: MeetingConnection | undefined;
   private media: MediaSession | undefined;
+  private e2ee: E2eeSession | undefined;
   private local: LocalMedia;
   private remote: RemoteTracks = new Map();
   private mediaStatus: MediaStatus = 'off';
@@ -265,6 +290,12 @@ export class MeetingClient {
         break;
       case 'roster':
         this.afterRoster(before.roster, message.participants);
+        this.e2ee?.roster(message.participants);
+        break;
+      case 'e2ee.keypackage':
+      case 'e2ee.commit':
+      case 'e2ee.welcome':
+        this.e2ee?.receive(message);
         break;
       case 'publish.answer':
         this.media?.publishAnswer(message.sdp);
@@ -305,11 +336,36 @@ export class MeetingClient {
 
   private startMedia(welcome: Extract<ServerMessage, { type: 'welcome' }>): void {
     this.stopMedia();
+    const createE2ee =
+      this.deps.createE2ee ?? ((selfId, meetingId, events) => new MeetingE2ee(selfId, meetingId, events));
+    const e2ee = createE2ee(welcome.self.id, welcome.meeting.id, {
+      send: (message) => this.send(message),
+      changed: () => {
+        if (this.e2ee === e2ee) this.emit();
+      },
+      newEpoch: (members) => {
+        if (this.e2ee !== e2ee) return;
+        // Frames of the new epoch: each video restarts from a keyframe its receivers can decrypt.
+        for (const id of members) if (id !== welcome.self.id && this.remote.has(id)) this.requestKeyframe(id);
+      },
+    });
+    this.e2ee = e2ee;
+    e2ee.roster(welcome.roster);
+    const frames = e2ee.crypto;
+    if (!frames) {
+      // Media goes end-to-end encrypted or not at all.
+      this.media = undefined;
+      this.mediaStatus = 'failed';
+      this.mediaProblem = 'end-to-end encryption is not available in this browser';
+      this.emit();
+      return;
+    }
     const createMedia = this.deps.createMedia ?? ((ice, handlers) => new MeetingMedia(ice, handlers));
     const media = createMedia(welcome.iceServers, {
       send: (message) => this.send(message),
       remote: (tracks) => this.onRemote(tracks),
       failed: (reason) => this.mediaFailed(reason),
+      frames,
     });
     this.media = media;
     this.mediaStatus = 'connecting';
@@ -336,6 +392,8 @@ export class MeetingClient {
     this.levelTimer = undefined;
     this.media?.close();
     this.media = undefined;
+    this.e2ee?.close();
+    this.e2ee = undefined;
     this.mediaStatus = 'off';
     this.remote = new Map();
     this.speakers = new ActiveSpeaker();
@@ -510,6 +568,7 @@ export class MeetingClient {
       mediaProblem: this.mediaProblem,
       speaker: this.media ? this.speakers.current : undefined,
       speaking: this.speaking,
+      e2ee: this.e2ee?.snapshot ?? initialE2ee,
     };
   }
 }

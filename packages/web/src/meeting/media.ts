@@ -12,6 +12,7 @@
  */
 import type { IceServer, MediaSource, TrackInfo } from '@rempart/core';
 import type { Outgoing } from './connection';
+import type { FrameCrypto } from './e2ee/session';
 import { audioLevelsFromStats, localAudioLevel, toAudioStat, type AudioStat } from './speaker';
 import { publishSources, sameTracks, tracksByParticipant, type SourceTracks } from './tracks';
 
@@ -49,6 +50,11 @@ export interface MediaHandlers {
   remote(tracks: RemoteTracks): void;
   /** A connection failed on the network side. */
   failed(reason: string): void;
+  /**
+   * End-to-end encryption of every sent and received frame (see `e2ee/`). Absent, nothing
+   * is transformed: only tests that fake the browser leave it out.
+   */
+  frames?: FrameCrypto;
 }
 
 export interface DeviceTracks {
@@ -129,6 +135,8 @@ export class MeetingMedia implements MediaSession {
       streams: [this.cameraStream],
     });
     this.sending.set(video, 'camera');
+    this.handlers.frames?.attachSender(audio.sender, 'audio');
+    this.handlers.frames?.attachSender(video.sender, 'video');
     return this.renegotiate();
   }
 
@@ -149,6 +157,7 @@ export class MeetingMedia implements MediaSession {
         streams: [this.screenStream],
       });
       this.sending.set(this.screen, 'screen');
+      this.handlers.frames?.attachSender(this.screen.sender, 'video');
     } else {
       if (!this.screen) return;
       this.sending.delete(this.screen);
@@ -270,7 +279,10 @@ export class MeetingMedia implements MediaSession {
 
   private openSubscriber(): RTCPeerConnection {
     const pc = this.createPeer(this.config);
-    pc.addEventListener('track', () => this.updateRemote());
+    pc.addEventListener('track', (event) => {
+      this.handlers.frames?.attachReceiver(event.receiver);
+      this.updateRemote();
+    });
     this.watch(pc, 'subscribe');
     this.subscriber = pc;
     return pc;

@@ -11,6 +11,7 @@ import {
   MeetingCloseCode,
   type AdmissionCheck,
   type AdmissionOutcome,
+  type AttemptPerson,
   type ChatMessage,
   type LobbyEntry,
   type MediaSource,
@@ -96,7 +97,7 @@ export const MAX_CHAT_KEPT = 500;
 export interface AttemptNotice {
   /** Local, for lists: the server gives attempts no id. */
   key: number;
-  who: string;
+  who: AttemptPerson;
   outcome: AdmissionOutcome;
   reason: RefusalReason | null;
   at: string;
@@ -267,7 +268,7 @@ function onMessage(state: MeetingState, message: ServerMessage): MeetingState {
       const key = state.attemptSeq + 1;
       const notice: AttemptNotice = {
         key,
-        who: message.who,
+        who: message.person,
         outcome: message.outcome,
         reason: message.reason,
         at: message.at,
@@ -296,6 +297,9 @@ function onMessage(state: MeetingState, message: ServerMessage): MeetingState {
     case 'publish.answer':
     case 'subscribe.offer':
     case 'pong':
+    case 'e2ee.keypackage':
+    case 'e2ee.commit':
+    case 'e2ee.welcome':
       return state;
   }
 }

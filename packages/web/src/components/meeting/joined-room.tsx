@@ -12,6 +12,7 @@ import { signalErrorKey } from '../../meeting/wording';
 import { ClassificationBadge } from '../badges';
 import { ConfirmDialog } from '../confirm-dialog';
 import { ControlButton, DeviceProblemMessage, DeviceToggles } from './device-toggles';
+import { E2eeIndicator } from './e2ee-indicator';
 import { AttemptToast, LobbyPanel } from './lobby-panel';
 import { ChatPanel } from './chat-panel';
 import { RosterPanel } from './roster-panel';
@@ -61,6 +62,7 @@ export function JoinedRoom({ client, snapshot }: { client: MeetingClient; snapsh
         {meeting ? <ClassificationBadge classification={meeting.classification} /> : null}
         {locked ? <span className="badge badge-locked">{t('meeting.locked')}</span> : null}
         <MediaStatus snapshot={snapshot} />
+        <E2eeIndicator e2ee={snapshot.e2ee} />
       </header>
 
       <Notices client={client} snapshot={snapshot} />
