@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -48,14 +48,23 @@ export function pinSelf(cpu) {
 }
 
 /**
- * Starts `node ...args` on `cpu` (or unpinned when `cpu` is undefined) with exactly `env`.
- * taskset execs node in place, so the child's pid is node's own and signals reach it
- * directly. The last few kilobytes of its output are kept for the error message if it fails.
+ * Starts `node ...args` on `cpu` (or unpinned when `cpu` is undefined) with exactly `env`;
+ * `ipc` adds a message channel (`child.send`, `child.on('message')`).
  */
-export function spawnNode(args, { cpu, env, cwd }) {
-  const argv = [process.execPath, ...args];
-  const [command, ...rest] = cpu === undefined ? argv : ['taskset', '-c', String(cpu), ...argv];
-  const child = spawn(command, rest, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnNode(args, { cpu, env, cwd, ipc = false }) {
+  return spawnPinned(process.execPath, args, { cpu, env, cwd, ipc });
+}
+
+/**
+ * Starts `command ...args` on `cpu` (or unpinned when `cpu` is undefined). taskset execs
+ * the command in place, so the child's pid is the command's own: signals reach it directly
+ * and /proc/<pid> describes it. The last few kilobytes of its output are kept for the error
+ * message if it fails.
+ */
+export function spawnPinned(command, args, { cpu, env, cwd, ipc = false }) {
+  const argv = cpu === undefined ? [command, ...args] : ['taskset', '-c', String(cpu), command, ...args];
+  const stdio = ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])];
+  const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio });
   let tail = '';
   const keep = (chunk) => {
     tail = (tail + chunk.toString('utf8')).slice(-4000);
@@ -129,4 +138,40 @@ export function releaseOnExit() {
     for (const child of children) if (!hasExited(child)) child.kill('SIGKILL');
     for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
   });
+}
+
+let clockTicks;
+
+/** Clock ticks per second, the unit of /proc's CPU times. */
+function clockHz() {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return clockTicks;
+}
+
+/**
+ * CPU seconds (user + system, every thread) that a running process has used so far, from
+ * /proc/<pid>/stat (proc(5): utime and stime, fields 14 and 15, in clock ticks).
+ */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockHz();
+}
+
+/**
+ * Time each CPU has spent busy and in all since boot, from /proc/stat (proc(5): the `cpuN`
+ * lines; busy is everything but idle and iowait), in clock ticks, by CPU number.
+ */
+export function cpuTimes() {
+  const times = new Map();
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const match = /^cpu(\d+) (.*)$/.exec(line);
+    if (!match) continue;
+    const ticks = match[2].trim().split(/\s+/).map(Number);
+    const total = ticks.slice(0, 8).reduce((sum, t) => sum + t, 0);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+    times.set(Number(match[1]), { busy: (total - idle) / clockHz(), total: total / clockHz() });
+  }
+  return times;
 }

@@ -82,3 +82,78 @@ export function table(rows) {
       .trimEnd(),
   );
 }
+
+/**
+ * Least-squares line y = intercept + slope·x through `points` ([x, y] pairs). With a single
+ * distinct x, or when the best line would start below zero, the line goes through the origin.
+ */
+export function linearFit(points) {
+  const n = points.length;
+  const mx = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const my = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const sxx = points.reduce((sum, [x]) => sum + (x - mx) ** 2, 0);
+  if (sxx > 0) {
+    const slope = points.reduce((sum, [x, y]) => sum + (x - mx) * (y - my), 0) / sxx;
+    const intercept = my - slope * mx;
+    if (intercept >= 0 && slope > 0) return { intercept, slope };
+  }
+  const slope = points.reduce((sum, [x, y]) => sum + x * y, 0) / points.reduce((sum, [x]) => sum + x * x, 0);
+  return { intercept: 0, slope };
+}
+
+/** The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) at or above `value`. */
+function niceCeil(value) {
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  const steps = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10];
+  return (steps.find((m) => m * magnitude >= value) ?? 10) * magnitude;
+}
+
+/**
+ * Several series of points on one text grid, axes from 0. Each series has a `marker` for
+ * its points and, when it has a `fit` ({ intercept, slope }), its fitted line drawn with
+ * its `line` character. `limit` draws a horizontal rule (such as 100% of a core) when in range.
+ */
+export function scatterPlot(series, { width = 60, height = 16, xLabel = 'x', yLabel = 'y', limit } = {}) {
+  const xs = series.flatMap((s) => s.points.map(([x]) => x));
+  const ys = series.flatMap((s) => s.points.map(([, y]) => y));
+  if (xs.length === 0) return ['  (no points)'];
+  const xMax = niceCeil(Math.max(...xs, 1));
+  const yMax = niceCeil(Math.max(...ys, 1) * 1.05);
+  const grid = Array.from({ length: height }, () => new Array(width).fill(' '));
+  const col = (x) => Math.round((x / xMax) * (width - 1));
+  const row = (y) => height - 1 - Math.round((y / yMax) * (height - 1));
+  if (limit !== undefined && limit.y <= yMax) grid[row(limit.y)].fill('┄');
+  for (const s of series) {
+    if (!s.fit) continue;
+    for (let c = 0; c < width; c++) {
+      const y = s.fit.intercept + s.fit.slope * ((c / (width - 1)) * xMax);
+      if (y >= 0 && y <= yMax) grid[row(y)][c] = s.line;
+    }
+  }
+  const markers = series.map((s) => s.marker);
+  for (const s of series) {
+    for (const [x, y] of s.points) {
+      const cell = grid[row(y)];
+      cell[col(x)] = markers.includes(cell[col(x)]) && cell[col(x)] !== s.marker ? '*' : s.marker;
+    }
+  }
+  const yLabels = new Map([
+    [0, String(yMax)],
+    [Math.floor((height - 1) / 2), String(yMax / 2)],
+    [height - 1, '0'],
+  ]);
+  if (limit !== undefined && limit.y <= yMax) yLabels.set(row(limit.y), `${limit.label} ${limit.y}`);
+  const labelWidth = Math.max(yLabel.length, ...[...yLabels.values()].map((l) => l.length));
+  const xTicks = `0${String(xMax).padStart(width - 1)}`;
+  const legend = series.map((s) => `${s.marker} ${s.label}${s.fit ? ` (${s.line} fit)` : ''}`).join('   ');
+  return [
+    `  ${yLabel.padStart(labelWidth)}`,
+    ...grid.map((cells, r) =>
+      `  ${(yLabels.get(r) ?? '').padStart(labelWidth)} ┤${cells.join('')}`.trimEnd(),
+    ),
+    `  ${' '.repeat(labelWidth)} └${'─'.repeat(width)}`,
+    `  ${' '.repeat(labelWidth)}  ${xTicks}`,
+    `  ${' '.repeat(labelWidth)}  ${xLabel.padStart(Math.floor((width + xLabel.length) / 2))}`,
+    `  ${legend}`,
+  ];
+}
