@@ -229,7 +229,7 @@ async function main() {
     for (const line of table([
       ['', 'median', 'p90', 'min', 'max'],
       [
-        'Rempart (admission, socket, SFU)',
+        'Rempart (admission, socket, SFU, E2EE)',
         `${r.p50Ms} ms`,
         `${r.p90Ms} ms`,
         `${r.minMs} ms`,
