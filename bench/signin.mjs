@@ -17,7 +17,6 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   allowedCpus,
+  freePort,
   pinSelf,
   releaseAll,
   releaseOnExit,
@@ -130,16 +130,6 @@ function serverEnv(dataDir, port, secretKey) {
     REMPART_SECRET_KEY: secretKey,
     UV_THREADPOOL_SIZE: '1',
   };
-}
-
-async function freePort() {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  probe.close();
-  await once(probe, 'close');
-  return port;
 }
 
 async function waitUntilReady(base, server) {

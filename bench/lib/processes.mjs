@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -174,4 +175,15 @@ export function cpuTimes() {
     times.set(Number(match[1]), { busy: (total - idle) / clockHz(), total: total / clockHz() });
   }
   return times;
+}
+
+/** A TCP port free on 127.0.0.1 right now (the kernel picks it). */
+export async function freePort() {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address();
+  probe.close();
+  await once(probe, 'close');
+  return port;
 }

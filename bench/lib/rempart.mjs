@@ -6,14 +6,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { totpCodeAt } from '@rempart/server';
-import { scratchDir, spawnNode } from './processes.mjs';
+import { freePort, scratchDir, spawnNode } from './processes.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI_BIN = fileURLToPath(new URL('../../packages/cli/bin/rempart.js', import.meta.url));
@@ -21,16 +19,6 @@ export const CLI_BIN = fileURLToPath(new URL('../../packages/cli/bin/rempart.js'
 const SESSION_COOKIE = 'rempart_session';
 const READY_TIMEOUT_MS = 60_000;
 const { fetch } = globalThis;
-
-export async function freePort() {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
 
 /**
  * Starts `rempart serve` on `cpu` with a fresh data directory. `base` is where requests go
