@@ -207,3 +207,37 @@ describe('a meeting in three browsers', () => {
     expect((await received(late)).peers).toBe(0);
   });
 });
+
+describe('scheduling from the console', () => {
+  it('a host schedules and invites from the form; rotating the link kills the old one at once', async () => {
+    const page = await pageFor(host);
+    await page.goto(`${rempart.url}/meetings`);
+    await page.getByLabel('Title').fill('Cellule interministérielle de crise');
+    await page.getByLabel('Classification').selectOption('restricted');
+    await page.getByLabel('Find an agent to invite').fill('Jan');
+    await page.getByRole('button', { name: 'Add Jan Peeters' }).click();
+    await page.getByTestId('schedule-submit').click();
+    const urlOf = async () => ((await page.getByTestId('meeting-url').textContent()) ?? '').trim();
+    await page.getByTestId('meeting-url').waitFor({ timeout: 20_000 });
+    const first = /\/m\/[A-Za-z0-9_-]{22}$/.exec(await urlOf())?.[0] ?? '';
+    expect(first).not.toBe('');
+
+    // The invitee's console lists it, and the link opens its pre-join screen.
+    const { meetings } = await invitee.ok<{ meetings: Meeting[] }>('GET', '/api/meetings');
+    const scheduled = meetings.find((m) => m.title === 'Cellule interministérielle de crise');
+    expect(scheduled).toMatchObject({ classification: 'restricted', url: `${rempart.url}${first}` });
+    const inviteePage = await pageFor(invitee);
+    await inviteePage.goto(`${rempart.url}${first}`);
+    await expectState(inviteePage, 'prejoin');
+
+    await page.getByTestId('rotate-link').click();
+    await page.getByTestId('confirm').click();
+    await expect.poll(urlOf, { timeout: 20_000 }).not.toContain(first);
+    const second = /\/m\/[A-Za-z0-9_-]{22}$/.exec(await urlOf())?.[0] ?? '';
+    // The old link is dead even for the invitee; the new one works.
+    await inviteePage.goto(`${rempart.url}${first}`);
+    await expectState(inviteePage, 'refused');
+    await inviteePage.goto(`${rempart.url}${second}`);
+    await expectState(inviteePage, 'prejoin');
+  });
+});
