@@ -4,54 +4,11 @@ import { MAX_RETRIES, MeetingClient, type E2eeSession, type MeetingClientDeps } 
 import { initialE2ee, type FrameCrypto } from './e2ee/session';
 import type { Outgoing, SocketEvents } from './connection';
 import type { MediaHandlers, MediaSession } from './media';
+import { linkId, meetingId, preview, welcome } from './test-fixtures';
 
-const meetingId = '3d5f2a9e-8b7c-4d6e-9f10-a1b2c3d4e5f6';
-const linkId = 'AbCdEfGhIjKlMnOpQrStUv';
 const rotated = 'ZyXwVuTsRqPoNmLkJiHgFe';
-const selfId = '11111111-1111-4111-8111-111111111111';
 const otherId = '22222222-2222-4222-8222-222222222222';
-
-const preview = {
-  linkId,
-  title: 'Crisis cell',
-  classification: 'restricted' as const,
-  startsAt: '2026-03-12T09:00:00.000Z',
-  endsAt: '2026-03-12T10:00:00.000Z',
-};
-const self = {
-  id: selfId,
-  agentId: selfId,
-  displayName: 'Claire Martin',
-  unit: 'DGSI',
-  email: 'claire.martin@example.org',
-  guest: false,
-  host: true,
-  invited: true,
-  mfaAt: '2026-03-12T08:41:00.000Z',
-  joinedAt: '2026-03-12T09:01:00.000Z',
-  audio: false,
-  video: false,
-  screen: false,
-  hand: false,
-};
-const welcome = (link = linkId) => ({
-  type: 'welcome',
-  self,
-  meeting: {
-    id: meetingId,
-    linkId: link,
-    url: `https://rempart.example/m/${link}`,
-    title: 'Crisis cell',
-    classification: 'restricted',
-    startsAt: preview.startsAt,
-    endsAt: preview.endsAt,
-    options: { lobby: true, guests: false },
-    locked: false,
-  },
-  roster: [self],
-  chat: [],
-  iceServers: [{ urls: ['stun:127.0.0.1:3478'] }],
-});
+const welcomeAt = (link = linkId) => welcome({ link, iceServers: [{ urls: ['stun:127.0.0.1:3478'] }] });
 
 class FakeSocket {
   sent: Outgoing[] = [];
@@ -173,7 +130,7 @@ describe('the meeting client', () => {
     client.join();
     expect(phase()).toBe('connecting');
     expect(sockets[0]?.url).toBe(`ws://test/api/meetings/live/${linkId}`);
-    sockets[0]?.receive(welcome());
+    sockets[0]?.receive(welcomeAt());
     expect(phase()).toBe('joined');
     await vi.waitFor(() => expect(client.getSnapshot().media).toBe('connected'));
     const sent = sockets[0]?.sent.map((m) => m.type);
@@ -188,7 +145,7 @@ describe('the meeting client', () => {
     const { client, sockets, media } = setUp([admit]);
     await client.check();
     client.join();
-    sockets[0]?.receive(welcome());
+    sockets[0]?.receive(welcomeAt());
     const tracks = [{ mid: '0', participantId: otherId, source: 'microphone' }];
     sockets[0]?.receive({ type: 'subscribe.offer', sdp: 'v=0 offer', tracks });
     expect(media[0]?.offers).toEqual([{ sdp: 'v=0 offer', tracks }]);
@@ -201,7 +158,7 @@ describe('the meeting client', () => {
     const { client, sockets } = setUp([admit], true, () => e2ee);
     await client.check();
     client.join();
-    sockets[0]?.receive(welcome());
+    sockets[0]?.receive(welcomeAt());
     sockets[0]?.receive({ type: 'e2ee.commit', from: otherId, data: 'Q29tbWl0' });
     sockets[0]?.receive({ type: 'roster', participants: [] });
     expect(received).toHaveBeenCalledWith({ type: 'e2ee.commit', from: otherId, data: 'Q29tbWl0' });
@@ -216,7 +173,7 @@ describe('the meeting client', () => {
     const { client, sockets, media } = setUp([admit], true, () => new UnsupportedE2ee());
     await client.check();
     client.join();
-    sockets[0]?.receive(welcome());
+    sockets[0]?.receive(welcomeAt());
     expect(media).toHaveLength(0);
     expect(client.getSnapshot().media).toBe('failed');
     client.close();
@@ -254,7 +211,7 @@ describe('the meeting client', () => {
     const { client, sockets, media, phase } = setUp([admit]);
     await client.check();
     client.join();
-    sockets[0]?.receive(welcome());
+    sockets[0]?.receive(welcomeAt());
     sockets[0]?.receive({ type: 'removed', by: 'Jean Dupont' });
     expect(phase()).toBe('removed');
     expect(client.getSnapshot().state.by).toBe('Jean Dupont');
@@ -267,8 +224,8 @@ describe('the meeting client', () => {
     const { client, sockets, phase } = setUp([admit]);
     await client.check();
     client.join();
-    sockets[0]?.receive(welcome());
-    sockets[0]?.receive({ type: 'meeting', meeting: { ...welcome(rotated).meeting } });
+    sockets[0]?.receive(welcomeAt());
+    sockets[0]?.receive({ type: 'meeting', meeting: { ...welcomeAt(rotated).meeting } });
     expect(client.getSnapshot().linkId).toBe(rotated);
     sockets[0]?.events.close(1006, '');
     expect(phase()).toBe('reconnecting');
@@ -286,7 +243,7 @@ describe('the meeting client', () => {
     const { client, sockets, phase } = setUp([admit]);
     await client.check();
     client.join();
-    sockets[0]?.receive(welcome());
+    sockets[0]?.receive(welcomeAt());
     expect(client.admit('44444444-4444-4444-8444-444444444444')).toBe(true);
     expect(client.lock(true)).toBe(true);
     expect(sockets[0]?.sent.slice(-2)).toEqual([
@@ -303,7 +260,7 @@ describe('the meeting client', () => {
     const { client, sockets } = setUp([admit]);
     await client.check();
     client.join();
-    sockets[0]?.receive(welcome());
+    sockets[0]?.receive(welcomeAt());
     sockets[0]?.receive({ type: 'muted', source: 'microphone', by: 'Jean Dupont' });
     await settle();
     expect(client.getSnapshot().local.micOn).toBe(false);

@@ -9,44 +9,9 @@ import {
   type SocketEvents,
   type Timers,
 } from './connection';
+import { linkId, meetingId, welcome } from './test-fixtures';
 
-const meetingId = '3d5f2a9e-8b7c-4d6e-9f10-a1b2c3d4e5f6';
-const linkId = 'AbCdEfGhIjKlMnOpQrStUv';
-const selfId = '11111111-1111-4111-8111-111111111111';
-
-const welcome = {
-  type: 'welcome',
-  self: {
-    id: selfId,
-    agentId: selfId,
-    displayName: 'Claire Martin',
-    unit: 'DGSI',
-    email: 'claire.martin@example.org',
-    guest: false,
-    host: true,
-    invited: true,
-    mfaAt: '2026-03-12T08:41:00.000Z',
-    joinedAt: '2026-03-12T09:01:00.000Z',
-    audio: false,
-    video: false,
-    screen: false,
-    hand: false,
-  },
-  meeting: {
-    id: meetingId,
-    linkId,
-    url: `https://rempart.example/m/${linkId}`,
-    title: 'Crisis cell',
-    classification: 'internal',
-    startsAt: '2026-03-12T09:00:00.000Z',
-    endsAt: '2026-03-12T10:00:00.000Z',
-    options: { lobby: true, guests: false },
-    locked: false,
-  },
-  roster: [],
-  chat: [],
-  iceServers: [],
-};
+const welcomeMessage = welcome({ roster: [] });
 
 class FakeSocket {
   sent: unknown[] = [];
@@ -129,7 +94,7 @@ describe('the meeting connection', () => {
 
   it('stamps every message with the meeting id from welcome', () => {
     const { connection, socket, received } = connect();
-    socket.events.message(JSON.stringify(welcome));
+    socket.events.message(JSON.stringify(welcomeMessage));
     expect(received.map((m) => m.type)).toEqual(['welcome']);
     expect(connection.send({ type: 'hand', raised: true })).toBe(true);
     expect(socket.sent).toEqual([{ type: 'hand', raised: true, meetingId }]);
@@ -137,7 +102,7 @@ describe('the meeting connection', () => {
 
   it('refuses to send a message the contract would refuse', () => {
     const { connection, socket } = connect();
-    socket.events.message(JSON.stringify(welcome));
+    socket.events.message(JSON.stringify(welcomeMessage));
     expect(connection.send({ type: 'chat.send', text: '   ' })).toBe(false);
     expect(connection.send({ type: 'chat.send', text: 'x'.repeat(2001) })).toBe(false);
     expect(socket.sent).toEqual([]);
@@ -152,7 +117,7 @@ describe('the meeting connection', () => {
 
   it('keeps the socket alive with pings once admitted', () => {
     const { socket, timers } = connect();
-    socket.events.message(JSON.stringify(welcome));
+    socket.events.message(JSON.stringify(welcomeMessage));
     timers.tick();
     expect(socket.sent).toEqual([{ type: 'ping', meetingId }]);
     expect(KEEPALIVE_MS).toBeLessThan(60_000);
@@ -160,7 +125,7 @@ describe('the meeting connection', () => {
 
   it('reports a close by the server with its code', () => {
     const { socket, closed, timers } = connect();
-    socket.events.message(JSON.stringify(welcome));
+    socket.events.message(JSON.stringify(welcomeMessage));
     socket.events.close(4410, 'removed by a host');
     expect(closed).toEqual([[4410, 'removed by a host']]);
     expect(timers.intervals.size).toBe(0);

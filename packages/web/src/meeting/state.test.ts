@@ -1,4 +1,4 @@
-import { MeetingCloseCode, type Participant, type ServerMessage } from '@rempart/core';
+import { MeetingCloseCode, type ServerMessage } from '@rempart/core';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_ATTEMPTS_SHOWN,
@@ -10,47 +10,9 @@ import {
   type MeetingEvent,
   type MeetingState,
 } from './state';
+import { meetingView, participant, preview } from './test-fixtures';
 
-const meetingId = '3d5f2a9e-8b7c-4d6e-9f10-a1b2c3d4e5f6';
-const linkId = 'AbCdEfGhIjKlMnOpQrStUv';
-const preview = {
-  linkId,
-  title: 'Crisis cell',
-  classification: 'restricted' as const,
-  startsAt: '2026-03-12T09:00:00.000Z',
-  endsAt: '2026-03-12T10:00:00.000Z',
-};
-const view = {
-  id: meetingId,
-  linkId,
-  url: `https://rempart.example/m/${linkId}`,
-  title: 'Crisis cell',
-  classification: 'restricted' as const,
-  startsAt: preview.startsAt,
-  endsAt: preview.endsAt,
-  options: { lobby: true, guests: false },
-  locked: false,
-};
-
-function participant(id: string, name: string, extra: Partial<Participant> = {}): Participant {
-  return {
-    id,
-    agentId: id,
-    displayName: name,
-    unit: 'DGSI',
-    email: `${name.toLowerCase().replace(/\s+/g, '.')}@example.org`,
-    guest: false,
-    host: false,
-    invited: true,
-    mfaAt: '2026-03-12T08:41:00.000Z',
-    joinedAt: '2026-03-12T09:01:00.000Z',
-    audio: true,
-    video: true,
-    screen: false,
-    hand: false,
-    ...extra,
-  };
-}
+const view = meetingView();
 
 const me = participant('11111111-1111-4111-8111-111111111111', 'Claire Martin', { host: true });
 const jean = participant('22222222-2222-4222-8222-222222222222', 'Jean Dupont');
