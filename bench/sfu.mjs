@@ -31,6 +31,7 @@ import {
   allowedCpus,
   cpuSeconds,
   cpuTimes,
+  freePort,
   pinSelf,
   releaseAll,
   releaseOnExit,
@@ -39,6 +40,7 @@ import {
   spawnNode,
   stopChild,
 } from './lib/processes.mjs';
+import { gitRevision, progress } from './lib/report.mjs';
 import { linearFit, median, scatterPlot, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -101,16 +103,6 @@ function parseOptions(argv) {
     runs: integer('runs'),
     janus: !values['no-janus'],
   };
-}
-
-// ------------------------------------------------------------------ progress
-
-const live = process.stderr.isTTY;
-
-/** One progress line on stderr, rewritten in place on a terminal. */
-function progress(text, final = false) {
-  if (live) process.stderr.write(`\r\x1b[K${text}${final ? '\n' : ''}`);
-  else if (final) process.stderr.write(`${text}\n`);
 }
 
 // ------------------------------------------------------------------- engines
@@ -285,7 +277,6 @@ async function measureRempart(context, errors, where) {
 
 async function measureJanus(context, errors, where) {
   const { startJanus, createRoom, destroyRoom } = await import('./lib/janus.mjs');
-  const { freePort } = await import('./lib/rempart.mjs');
   progress(`${where.label}: starting janus`);
   const dir = scratchDir('rempart-bench-janus-');
   try {
@@ -369,16 +360,6 @@ async function ensureJanus() {
 }
 
 // -------------------------------------------------------------------- report
-
-function gitRevision() {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
-    const status = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' });
-    return { commit: commit.trim(), dirty: status.trim().length > 0 };
-  } catch {
-    return undefined;
-  }
-}
 
 function versions() {
   let werift;

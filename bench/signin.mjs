@@ -14,7 +14,6 @@
  * Exit status: 0 a clean run; 1 a sign-in failed or the benchmark could not run; 2 bad
  * usage or the command is not built.
  */
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -22,7 +21,6 @@ import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setInterval, clearInterval } from 'node:timers';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -35,7 +33,9 @@ import {
   scratchDir,
   spawnNode,
   stopChild,
+  waitUntilReady,
 } from './lib/processes.mjs';
+import { gitRevision, live, progress } from './lib/report.mjs';
 import { histogram, latencySummary, median, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -99,14 +99,6 @@ function parseOptions(argv) {
 
 // ------------------------------------------------------------------ progress
 
-const live = process.stderr.isTTY;
-
-/** One progress line on stderr, rewritten in place on a terminal. */
-function progress(text, final = false) {
-  if (live) process.stderr.write(`\r\x1b[K${text}${final ? '\n' : ''}`);
-  else if (final) process.stderr.write(`${text}\n`);
-}
-
 /** Calls `describe` every half second to refresh the progress line until stopped. */
 function ticker(describe) {
   if (!live) return () => {};
@@ -130,22 +122,6 @@ function serverEnv(dataDir, port, secretKey) {
     REMPART_SECRET_KEY: secretKey,
     UV_THREADPOOL_SIZE: '1',
   };
-}
-
-async function waitUntilReady(base, server) {
-  const deadline = performance.now() + READY_TIMEOUT_MS;
-  while (performance.now() < deadline) {
-    if (server.exitCode !== null || server.signalCode !== null) {
-      throw new Error(`rempart serve exited before it was ready:\n${server.outputTail()}`);
-    }
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(100);
-  }
-  throw new Error(`rempart serve was not ready after ${READY_TIMEOUT_MS / 1000} s:\n${server.outputTail()}`);
 }
 
 // ---------------------------------------------------------------------- load
@@ -249,7 +225,7 @@ async function measureRempart(fixtures, totpCodeAt, options, placement, label) {
     env: serverEnv(dataDir, port, fixtures.secretKey),
   });
   try {
-    await waitUntilReady(base, server);
+    await waitUntilReady(`${base}/healthz`, server, { name: 'rempart serve', timeoutMs: READY_TIMEOUT_MS });
     const result = await signInLoad(base, fixtures.agents, totpCodeAt, options, label);
     if (server.exitCode !== null || server.signalCode !== null) {
       const how = server.signalCode ?? `exit status ${server.exitCode}`;
@@ -300,16 +276,6 @@ async function measurePeer(fixtures, options, placement, label) {
 }
 
 // -------------------------------------------------------------------- report
-
-function gitRevision() {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
-    const status = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' });
-    return { commit: commit.trim(), dirty: status.trim().length > 0 };
-  } catch {
-    return undefined;
-  }
-}
 
 /** `argon2id m=19456,t=2,p=1` from a PHC string such as `$argon2id$v=19$m=19456,t=2,p=1$salt$hash`. */
 function argon2Parameters(phc) {

@@ -9,8 +9,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
 
+const { fetch } = globalThis;
 const children = new Set();
 const scratchDirs = new Set();
 
@@ -186,4 +189,22 @@ export async function freePort() {
   probe.close();
   await once(probe, 'close');
   return port;
+}
+
+/**
+ * Resolves once `url` answers 2xx; rejects, with the end of the child's output, if `child`
+ * (called `name` in the message) exits first or `timeoutMs` passes.
+ */
+export async function waitUntilReady(url, child, { name, timeoutMs = 60_000 }) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (hasExited(child)) throw new Error(`${name} exited before it was ready:\n${child.outputTail()}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100);
+  }
+  throw new Error(`${name} was not ready after ${timeoutMs / 1000} s:\n${child.outputTail()}`);
 }

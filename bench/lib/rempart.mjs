@@ -6,12 +6,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { totpCodeAt } from '@rempart/server';
-import { freePort, scratchDir, spawnNode } from './processes.mjs';
+import { freePort, scratchDir, spawnNode, waitUntilReady } from './processes.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI_BIN = fileURLToPath(new URL('../../packages/cli/bin/rempart.js', import.meta.url));
@@ -43,23 +41,7 @@ export async function startRempart({ cpu }) {
   };
   const child = spawnNode([CLI_BIN, 'serve'], { cpu, cwd: ROOT, env });
   const base = `http://127.0.0.1:${port}`;
-  const deadline = performance.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`rempart serve exited before it was ready:\n${child.outputTail()}`);
-    }
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (performance.now() > deadline) {
-      throw new Error(
-        `rempart serve was not ready after ${READY_TIMEOUT_MS / 1000} s:\n${child.outputTail()}`,
-      );
-    }
-    await sleep(100);
-  }
+  await waitUntilReady(`${base}/healthz`, child, { name: 'rempart serve', timeoutMs: READY_TIMEOUT_MS });
   const cli = (args) =>
     execFileSync(process.execPath, [CLI_BIN, ...args], { cwd: ROOT, env, encoding: 'utf8' });
   return { child, base, origin: env.REMPART_PUBLIC_URL, dataDir, cli };
