@@ -10,14 +10,14 @@ import type { Alert, Meeting } from '@rempart/core';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstAdmin, type ApiAgent } from './support/api-agent.js';
-import { openBrowser, type Browser } from './support/browser.js';
+import type { Browser } from './support/browser.js';
 import {
   chatCount,
   expectMediaFlowing,
   expectState,
   joinMeeting,
   received,
-  recordPeerConnections,
+  personPage,
 } from './support/meeting-page.js';
 import { startRempart, type RunningRempart } from './support/server.js';
 
@@ -35,13 +35,8 @@ let meeting: Meeting;
 let hostPage: Page;
 const browsers: Browser[] = [];
 
-async function pageFor(agent: ApiAgent | null): Promise<Page> {
-  const b = await openBrowser();
-  browsers.push(b);
-  await recordPeerConnections(b.page);
-  if (agent) await agent.signInBrowser(b.context);
-  return b.page;
-}
+const pageFor = (agent: ApiAgent | null, options: { keepAfterClose?: boolean } = {}) =>
+  personPage(browsers, agent, options);
 
 /**
  * What a hand-made client gets on the meeting socket when it skips the page and speaks the

@@ -8,13 +8,13 @@ import type { Meeting } from '@rempart/core';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstAdmin, type ApiAgent } from './support/api-agent.js';
-import { openBrowser, type Browser } from './support/browser.js';
+import type { Browser } from './support/browser.js';
 import {
   expectMediaFlowing,
   expectState,
   joinMeeting,
   received,
-  recordPeerConnections,
+  personPage,
 } from './support/meeting-page.js';
 import { startRempart, type RunningRempart } from './support/server.js';
 
@@ -26,13 +26,8 @@ let latecomer: ApiAgent;
 let outsider: ApiAgent;
 const browsers: Browser[] = [];
 
-async function pageFor(agent: ApiAgent | null, options: { keepAfterClose?: boolean } = {}): Promise<Page> {
-  const b = await openBrowser();
-  browsers.push(b);
-  await recordPeerConnections(b.page, options);
-  if (agent) await agent.signInBrowser(b.context);
-  return b.page;
-}
+const pageFor = (agent: ApiAgent | null, options: { keepAfterClose?: boolean } = {}) =>
+  personPage(browsers, agent, options);
 
 async function schedule(body: Record<string, unknown>): Promise<Meeting> {
   const now = Date.now();

@@ -5,6 +5,8 @@
  */
 import type { Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
+import type { ApiAgent } from './api-agent.js';
+import { openBrowser, type Browser } from './browser.js';
 
 /** Keeps every RTCPeerConnection the page makes; `keepAfterClose` ignores `close()` calls. */
 export async function recordPeerConnections(page: Page, options: { keepAfterClose?: boolean } = {}) {
@@ -104,4 +106,20 @@ export async function joinMeeting(page: Page, url: string): Promise<void> {
 
 export async function chatCount(page: Page): Promise<number> {
   return page.getByTestId('chat-message').count();
+}
+
+/**
+ * A fresh Chromium whose peer connections are recorded, signed in as `agent` (or signed out
+ * when null); it is added to `browsers`, for the test file to close at the end.
+ */
+export async function personPage(
+  browsers: Browser[],
+  agent: ApiAgent | null,
+  options: { keepAfterClose?: boolean } = {},
+): Promise<Page> {
+  const b = await openBrowser();
+  browsers.push(b);
+  await recordPeerConnections(b.page, options);
+  if (agent) await agent.signInBrowser(b.context);
+  return b.page;
 }
