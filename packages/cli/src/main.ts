@@ -6,8 +6,17 @@
  *   npx rempart admin create --email chef@ministere.gouv.fr --name "Claire Martin"
  *   npx rempart audit verify
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Email, DisplayName, isRempartError, parseConfig, type Config } from '@rempart/core';
+import {
+  Email,
+  DisplayName,
+  isRempartError,
+  parseConfig,
+  type Config,
+  type LeakCheckResult,
+} from '@rempart/core';
 import { LocalAdminClient, localSocketPath, openPlatform, serve } from '@rempart/server';
 import { z } from 'zod';
 
@@ -18,6 +27,11 @@ Commands:
   admin create --email E --name N [--unit U]
                                           create an administrator and print a one-time enrolment link
   audit verify                            check the audit log's hash chain; exit 1 naming the first broken entry
+  leakcheck FILE... [--json] [--redact OUTDIR]
+                                          check images before posting them: meeting links and codes, secrets,
+                                          contacts, classification markings, QR codes, metadata (GPS, device,
+                                          owner); --redact writes a masked copy of each, without metadata;
+                                          exit 0 nothing found, 1 something found, 2 an unreadable file
   help                                    show this text
 
 Configuration comes from the environment (REMPART_PORT, REMPART_DATA_DIR, DATABASE_URL,
@@ -37,6 +51,8 @@ export async function run(argv: string[]): Promise<number> {
       case 'admin':
         if (sub === 'create') return await adminCreate(rest);
         throw new UsageError(`unknown admin command: ${sub ?? '(none)'}`);
+      case 'leakcheck':
+        return await leakcheckCommand(sub === undefined ? [] : [sub, ...rest]);
       case 'audit':
         if (sub === 'verify') return await auditVerify(rest);
         throw new UsageError(`unknown audit command: ${sub ?? '(none)'}`);
@@ -172,6 +188,127 @@ async function auditVerify(args: string[]): Promise<number> {
   }[result.reason];
   console.error(`Audit log BROKEN at entry #${result.firstBrokenSeq}: ${why}.`);
   return 1;
+}
+
+const extensions: Record<string, string> = {
+  jpeg: 'jpg',
+  png: 'png',
+  webp: 'webp',
+  gif: 'gif',
+  tiff: 'tif',
+  avif: 'avif',
+};
+
+async function leakcheckCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { json: { type: 'boolean', default: false }, redact: { type: 'string' } },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const files = parsed.positionals;
+  const { json, redact: outDir } = parsed.values;
+  if (files.length === 0) throw new UsageError('leakcheck needs at least one image file');
+  if (outDir !== undefined) {
+    if (outDir.trim() === '') throw new UsageError('--redact needs a folder');
+    const clash = files.find((f) => resolve(outDir, basename(f)) === resolve(f));
+    if (clash) throw new UsageError(`--redact ${outDir} would overwrite ${clash}; choose another folder`);
+    mkdirSync(outDir, { recursive: true });
+  }
+  const config = loadConfig();
+  const client = new LocalAdminClient(localSocketPath(config));
+  const check = async (check: (file: Buffer) => Promise<LeakCheckResult>) => {
+    const reports: Report[] = [];
+    const tty = process.stderr.isTTY && files.length > 1;
+    for (const [i, file] of files.entries()) {
+      if (tty) process.stderr.write(`\rchecking ${i + 1}/${files.length}: ${basename(file)}\x1b[K`);
+      reports.push(await checkOne(file, outDir, check));
+    }
+    if (tty) process.stderr.write('\r\x1b[K');
+    return reports;
+  };
+  const redact = outDir !== undefined;
+  const reports = (await client.available())
+    ? await check((bytes) => client.leakcheck(bytes, redact))
+    : await withPlatform(config, (p) =>
+        check((bytes) => p.leakcheck.check(null, bytes, { redact, ip: 'local' })),
+      );
+  if (json) console.log(JSON.stringify(reports, null, 2));
+  else for (const report of reports) printReport(report);
+  if (reports.some((r) => r.error)) return 2;
+  return reports.some((r) => (r.findings?.length ?? 0) > 0) ? 1 : 0;
+}
+
+interface Report {
+  file: string;
+  error?: { code: string; message: string };
+  image?: LeakCheckResult['image'];
+  findings?: LeakCheckResult['findings'];
+  redacted?: string;
+  elapsedMs?: number;
+}
+
+async function checkOne(
+  file: string,
+  outDir: string | undefined,
+  check: (file: Buffer) => Promise<LeakCheckResult>,
+): Promise<Report> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not_found' : 'unreadable';
+    return { file, error: { code, message: `cannot read ${file}: ${(error as Error).message}` } };
+  }
+  try {
+    const result = await check(bytes);
+    let redacted: string | undefined;
+    if (outDir !== undefined && result.redacted) {
+      const ext = extensions[result.image.format] ?? result.image.format;
+      const name = `${basename(file, extname(file))}.${ext}`;
+      redacted = join(outDir, name);
+      writeFileSync(redacted, Buffer.from(result.redacted.base64, 'base64'));
+    }
+    return {
+      file,
+      image: result.image,
+      findings: result.findings,
+      ...(redacted ? { redacted } : {}),
+      elapsedMs: result.elapsedMs,
+    };
+  } catch (error) {
+    if (isRempartError(error) && error.status < 500) {
+      return { file, error: { code: error.code, message: error.message } };
+    }
+    throw error;
+  }
+}
+
+function printReport(report: Report): void {
+  if (report.error) {
+    console.error(`${report.file}: ${report.error.message} (${report.error.code})`);
+    return;
+  }
+  const { image, findings = [] } = report;
+  const head = image
+    ? `${image.format} ${image.width}×${image.height}, ${((report.elapsedMs ?? 0) / 1000).toFixed(1)} s`
+    : '';
+  if (findings.length === 0) {
+    console.log(`${report.file} (${head}): nothing found`);
+  } else {
+    console.log(`${report.file} (${head}): ${findings.length} finding${findings.length > 1 ? 's' : ''}`);
+    for (const f of findings) {
+      const where = f.box ? `at ${f.box.x},${f.box.y} ${f.box.width}×${f.box.height}` : 'in the metadata';
+      console.log(`  [${f.severity}] ${f.kind}: “${f.text}” ${where}`);
+      console.log(`      ${f.reason}`);
+    }
+  }
+  if (report.redacted) console.log(`  redacted copy: ${report.redacted}`);
 }
 
 async function withPlatform<T>(

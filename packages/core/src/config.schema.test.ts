@@ -20,6 +20,7 @@ describe('parseConfig', () => {
         media: { ip: '127.0.0.1', ports: undefined, turn: undefined },
         mail: undefined,
         meetings: { stepUpSeconds: 600 },
+        leakcheck: { workers: 2 },
       },
     });
   });

@@ -50,6 +50,8 @@ export const EnvSchema = z.object({
    * Ten minutes at most; an institution may ask for less.
    */
   REMPART_MEETING_STEP_UP_SECONDS: z.coerce.number().int().min(60).max(600).default(600),
+  /** OCR threads of the leak check (each reads one image at a time); started at the first check. */
+  REMPART_LEAKCHECK_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
   /** Outgoing mail (guest codes): `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`. */
   REMPART_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   /** The sender of Rempart's mail; `Rempart <no-reply@…>` on the public host by default. */
@@ -73,6 +75,7 @@ export interface Config {
     turn: { urls: string[]; secret: string } | undefined;
   };
   meetings: { stepUpSeconds: number };
+  leakcheck: { workers: number };
   /** Outgoing mail; undefined when no SMTP server is configured (guests cannot be invited then). */
   mail: { smtpUrl: string; from: string } | undefined;
 }
@@ -137,6 +140,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       trustProxy: e.REMPART_TRUST_PROXY,
       secretKey: e.REMPART_SECRET_KEY,
       meetings: { stepUpSeconds: e.REMPART_MEETING_STEP_UP_SECONDS },
+      leakcheck: { workers: e.REMPART_LEAKCHECK_WORKERS },
       mail: e.REMPART_SMTP_URL
         ? {
             smtpUrl: e.REMPART_SMTP_URL,

@@ -40,6 +40,9 @@ export const errorCodes = {
   webauthn_failed: 400,
   last_factor: 409,
   recovery_invalid: 400,
+  // leak check
+  image_unreadable: 422,
+  image_too_large: 413,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof errorCodes;

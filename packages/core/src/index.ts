@@ -5,3 +5,4 @@ export * from './identity.schema.js';
 export * from './alerts.schema.js';
 export * from './audit.schema.js';
 export * from './meetings.schema.js';
+export * from './leakcheck.schema.js';

@@ -24,6 +24,7 @@ import { sendError } from './http/errors.js';
 import { RequestLogController } from './http/request-log.js';
 import { adminRoutes } from './identity/admin.routes.js';
 import { identityRoutes } from './identity/identity.routes.js';
+import { leakcheckRoutes } from './leakcheck/leakcheck.routes.js';
 import { meetingRoutes } from './meetings/meetings.routes.js';
 import { signallingRoutes } from './meetings/signalling.js';
 import type { Platform } from './platform.js';
@@ -121,6 +122,7 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   alertRoutes(app, platform.alerts, platform.audit, publicOrigin);
   meetingRoutes(app, platform.meetings, platform.live);
   signallingRoutes(app, platform.live, publicOrigin);
+  await leakcheckRoutes(app, platform.leakcheck);
 
   const webRoot = options.webRoot ?? defaultWebRoot;
   const hasConsole = existsSync(`${webRoot}/index.html`);

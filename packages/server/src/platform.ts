@@ -18,6 +18,7 @@ import { argon2Hasher, type PasswordHasher } from './identity/password.js';
 import { KeyRing } from './identity/secrets.js';
 import type { ThrottleKind, ThrottlePolicy } from './identity/throttle.js';
 import { relyingPartyFor } from './identity/webauthn.js';
+import { LeakCheckService } from './leakcheck/leakcheck.service.js';
 import { createLogger, type Logger } from './logger.js';
 import { EmbeddedEngine } from './media/embedded.js';
 import type { MediaEngine } from './media/engine.js';
@@ -39,6 +40,7 @@ export interface Platform {
   meetings: MeetingsService;
   live: LiveMeetings;
   media: MediaEngine;
+  leakcheck: LeakCheckService;
   close(): Promise<void>;
 }
 
@@ -131,6 +133,16 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     clock,
     log: log.child({ subsystem: 'meetings' }),
   });
+  const leakcheck = new LeakCheckService({
+    meetings,
+    live,
+    audit,
+    alerts,
+    mailer,
+    log: log.child({ subsystem: 'leakcheck' }),
+    workers: config.leakcheck.workers,
+    dir: join(resolve(config.dataDir), 'ocr'),
+  });
   let closed = false;
   return {
     config,
@@ -144,9 +156,11 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     meetings,
     live,
     media,
+    leakcheck,
     close: async () => {
       if (closed) return;
       closed = true;
+      await leakcheck.close();
       await live.close();
       await media.close();
       mailer?.close();

@@ -11,6 +11,9 @@ import {
   DisplayName,
   Email,
   EnrolmentLink,
+  LEAKCHECK_MAX_BYTES,
+  LeakCheckQuery,
+  LeakCheckResult,
   RempartError,
   type Config,
 } from '@rempart/core';
@@ -58,6 +61,26 @@ export async function startLocalAdmin(platform: Platform): Promise<{ close(): Pr
   r.get('/audit/verify', { schema: { response: { 200: AuditVerifyResult } } }, async () =>
     platform.audit.verify(),
   );
+  await app.register((scoped, _options, done) => {
+    scoped.addContentTypeParser(
+      'application/octet-stream',
+      { parseAs: 'buffer', bodyLimit: LEAKCHECK_MAX_BYTES },
+      (_request, body, next) => next(null, body),
+    );
+    scoped.withTypeProvider<ZodTypeProvider>().post(
+      '/leakcheck',
+      {
+        bodyLimit: LEAKCHECK_MAX_BYTES,
+        schema: { querystring: LeakCheckQuery, response: { 200: LeakCheckResult } },
+      },
+      async (request) =>
+        platform.leakcheck.check(null, request.body as Buffer, {
+          redact: request.query.redact === 'true',
+          ip: 'local',
+        }),
+    );
+    done();
+  });
   r.get('/status', () => ({ status: 'ok' }));
   app.addHook('onClose', () => {
     if (existsSync(path)) unlinkSync(path);
@@ -90,18 +113,26 @@ export class LocalAdminClient {
     return AuditVerifyResult.parse(await this.call('GET', '/audit/verify'));
   }
 
+  async leakcheck(file: Buffer, redact: boolean): Promise<LeakCheckResult> {
+    return LeakCheckResult.parse(await this.call('POST', `/leakcheck?redact=${redact}`, file));
+  }
+
   private call(method: string, path: string, body?: unknown): Promise<unknown> {
     return new Promise((resolvePromise, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const raw = Buffer.isBuffer(body);
+      const payload = body === undefined ? undefined : raw ? body : JSON.stringify(body);
       const req = httpRequest(
         {
           socketPath: this.socketPath,
           method,
           path,
           headers: payload
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+            ? {
+                'content-type': raw ? 'application/octet-stream' : 'application/json',
+                'content-length': Buffer.byteLength(payload),
+              }
             : {},
-          timeout: 60_000,
+          timeout: 120_000,
         },
         (res) => {
           const chunks: Buffer[] = [];

@@ -2,7 +2,7 @@
  * The only place that touches the meetings tables. Agents are referred to by id; their
  * names and units come from the identity service, never from its tables.
  */
-import { and, asc, eq, inArray, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { meetingMembers, meetings, meetingUnits } from '../db/schema.js';
 
@@ -49,6 +49,14 @@ export class MeetingsRepository {
   async byLinkId(linkId: string): Promise<MeetingRecord | undefined> {
     const [row] = await this.db.select().from(meetings).where(eq(meetings.linkId, linkId));
     return row ? this.withMembers(row) : undefined;
+  }
+
+  /** The link ids of every meeting not yet ended (to match a link misread by OCR). */
+  async openLinks(): Promise<{ id: string; linkId: string }[]> {
+    return this.db
+      .select({ id: meetings.id, linkId: meetings.linkId })
+      .from(meetings)
+      .where(isNull(meetings.endedAt));
   }
 
   /** Meetings an agent hosts or is invited to, directly or through their unit. */

@@ -211,6 +211,14 @@ export class MeetingsService {
     return this.deps.repo.byLinkId(linkId);
   }
 
+  async hostEmails(record: MeetingRecord): Promise<string[]> {
+    return (await this.deps.identity.agentsByIds(record.hostIds)).map((a) => a.email);
+  }
+
+  async openLinks(): Promise<{ id: string; linkId: string }[]> {
+    return this.deps.repo.openLinks();
+  }
+
   async byId(id: string): Promise<MeetingRecord | undefined> {
     return this.deps.repo.byId(id);
   }
