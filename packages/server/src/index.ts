@@ -11,3 +11,4 @@ export { LocalAdminClient, localSocketPath } from './local/local-admin.js';
 export { createLogger } from './logger.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export { totpCodeAt } from './identity/totp.js';
+export { LeakScanner, type ScanResult } from './leakcheck/scanner.js';

@@ -24,7 +24,7 @@ import type { Pixels } from './image.js';
 type JsQr = (data: Uint8ClampedArray, width: number, height: number, options?: JsQrOptions) => QRCode | null;
 const jsQR = createRequire(import.meta.url)('jsqr') as JsQr;
 
-export const CODES_MAX_SIDE = 1600;
+export const CODES_MAX_SIDE = 1400;
 const MAX_QR_CODES = 8;
 
 export interface CodeRead {
@@ -60,6 +60,7 @@ export async function readCodes(grey: Pixels): Promise<CodeRead[]> {
     scale < 1
       ? await sharp(grey.data, { raw: { width: grey.width, height: grey.height, channels: 1 } })
           .resize(Math.round(grey.width * scale), Math.round(grey.height * scale), { kernel: 'linear' })
+          .extractChannel(0)
           .raw()
           .toBuffer({ resolveWithObject: true })
           .then(({ data, info }) => ({ data, width: info.width, height: info.height }))
