@@ -2,6 +2,7 @@
  * The console's only way to the server: a fetch wrapper over the JSON API. Every answer is
  * parsed with the shared contract (`@rempart/core`), every error becomes an `ApiError` with
  * the server's stable code, and the anti-forgery token rides on every state-changing request.
+ * Requests carry JSON, except uploads (an image to check), whose bytes are sent as they are.
  */
 import {
   AdmissionCheck,
@@ -15,6 +16,7 @@ import {
   FactorEnrolledResponse,
   GuestStartResponse,
   GuestVerifyResponse,
+  LeakCheckResult,
   MeResponse,
   Meeting,
   PasskeyBeginResponse,
@@ -23,6 +25,7 @@ import {
   SessionState,
   SignInStepResponse,
   TotpEnrolBeginResponse,
+  leakcheckFormats,
   type CreateMeetingRequest,
   type GuestStartRequest,
   type InviteAgentRequest,
@@ -106,12 +109,20 @@ export function confirmIdentity(): Promise<boolean> {
 
 type Method = 'GET' | 'POST' | 'DELETE';
 
-async function send(method: Method, path: string, body: unknown, mayStepUp: boolean): Promise<Response> {
+/** What a POST carries: a JSON document, or bytes sent as they are with their own type. */
+type Body = { json: unknown } | { raw: Blob; contentType: string };
+
+async function send(method: Method, path: string, body: Body, mayStepUp: boolean): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const init: RequestInit = { method, credentials: 'same-origin', headers, cache: 'no-store' };
   if (method === 'POST') {
-    headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body ?? {});
+    if ('raw' in body) {
+      headers['content-type'] = body.contentType;
+      init.body = body.raw;
+    } else {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body.json ?? {});
+    }
   }
   if (method !== 'GET' && csrfToken !== undefined) headers['x-csrf-token'] = csrfToken;
 
@@ -154,7 +165,10 @@ async function json<S extends z.ZodType>(
   path: string,
   body?: unknown,
 ): Promise<z.output<S>> {
-  const response = await send(method, path, body, true);
+  return readAnswer(schema, await send(method, path, { json: body }, true));
+}
+
+async function readAnswer<S extends z.ZodType>(schema: S, response: Response): Promise<z.output<S>> {
   let data: unknown;
   try {
     data = await response.json();
@@ -174,7 +188,23 @@ async function json<S extends z.ZodType>(
 }
 
 async function empty(method: Method, path: string, body?: unknown): Promise<void> {
-  await send(method, path, body, true);
+  await send(method, path, { json: body }, true);
+}
+
+/** The media types the leak check names; anything else goes as bytes for the server to recognise. */
+const leakcheckMediaTypes: ReadonlySet<string> = new Set(leakcheckFormats.map((format) => `image/${format}`));
+
+/**
+ * The `Content-Type` an image is uploaded with: its own when the server names it, else
+ * `application/octet-stream` (a browser may say `image/jpg`, or nothing at all).
+ *
+ * @example
+ *   uploadType(new File([bytes], 'photo.jpg', { type: 'image/jpeg' })) // → 'image/jpeg'
+ *   uploadType(new File([bytes], 'photo.jpg', { type: 'image/jpg' }))  // → 'application/octet-stream'
+ */
+export function uploadType(image: Blob): string {
+  const type = image.type.toLowerCase();
+  return leakcheckMediaTypes.has(type) ? type : 'application/octet-stream';
 }
 
 async function step(path: string, body: unknown): Promise<SignInStepResponse> {
@@ -267,6 +297,14 @@ export const api = {
   directoryAgents: (query: string) =>
     json(DirectoryAgents, 'GET', `/api/directory/agents?${new URLSearchParams({ q: query }).toString()}`),
   directoryUnits: () => json(DirectoryUnits, 'GET', '/api/directory/units'),
+
+  // ---- leak check ----
+  /** What an image gives away; with `redact` (the default), a copy with all of it masked. */
+  leakCheck: async (image: Blob, options: { redact?: boolean } = {}) => {
+    const query = new URLSearchParams({ redact: String(options.redact ?? true) });
+    const body = { raw: image, contentType: uploadType(image) };
+    return readAnswer(LeakCheckResult, await send('POST', `/api/leakcheck?${query.toString()}`, body, true));
+  },
 };
 
 /** `details.retryAfterSeconds` of a `too_many_attempts` error, when the server gave one. */

@@ -17,6 +17,7 @@ import { AuditPage } from './pages/audit.page';
 import { EnrolLinkPage } from './pages/enrol-link.page';
 import { EnrolPage } from './pages/enrol.page';
 import { HomePage } from './pages/home.page';
+import { LeakCheckPage } from './pages/leakcheck.page';
 import { MeetingDetailPage } from './pages/meeting-detail.page';
 import { MeetingRoomPage } from './pages/meeting-room.page';
 import { MeetingsPage } from './pages/meetings.page';
@@ -51,6 +52,8 @@ function Screen({ route }: { route: Route }) {
       return <MeetingsPage />;
     case 'meeting':
       return <MeetingDetailPage key={route.id} id={route.id} />;
+    case 'leakcheck':
+      return <LeakCheckPage />;
     case 'meeting-room':
       // Not keyed by the link: after a host replaces it, the address follows and the page stays.
       return <MeetingRoomPage linkId={route.linkId} />;

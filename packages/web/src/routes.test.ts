@@ -59,6 +59,12 @@ describe('console routes', () => {
     expect(matchRoute(`/meetings/${meetingId}/edit`)).toEqual({ name: 'not-found' });
   });
 
+  it('names the leak check page', () => {
+    expect(matchRoute('/leakcheck')).toEqual({ name: 'leakcheck' });
+    expect(matchRoute('/leakcheck/')).toEqual({ name: 'leakcheck' });
+    expect(matchRoute('/leakcheck/x')).toEqual({ name: 'not-found' });
+  });
+
   it('still knows the console pages it knew', () => {
     expect(matchRoute('/')).toEqual({ name: 'home' });
     expect(matchRoute('/admin/agents')).toEqual({ name: 'agents' });
@@ -84,6 +90,14 @@ describe('where a session is sent', () => {
     expect(redirectFor({ name: 'meeting', id: meetingId }, session('mfa'))).toBe('/sign-in');
     expect(redirectFor({ name: 'meetings' }, session('enrol'))).toBe('/enrol');
     expect(redirectFor({ name: 'meetings' }, session('full'))).toBeUndefined();
+  });
+
+  it('opens the leak check to every agent with a complete session, and to nobody else', () => {
+    const leakcheck: Route = { name: 'leakcheck' };
+    expect(redirectFor(leakcheck, signedOut)).toBe('/sign-in');
+    expect(redirectFor(leakcheck, session('mfa'))).toBe('/sign-in');
+    expect(redirectFor(leakcheck, session('enrol'))).toBe('/enrol');
+    expect(redirectFor(leakcheck, session('full'))).toBeUndefined();
   });
 
   it('sends a complete session away from the sign-in page', () => {

@@ -16,6 +16,7 @@ export type Route =
   | { name: 'audit' }
   | { name: 'meetings' }
   | { name: 'meeting'; id: string }
+  | { name: 'leakcheck' }
   /** `/m/<linkId>`: the address a meeting is shared by. */
   | { name: 'meeting-room'; linkId: string }
   | { name: 'not-found' };
@@ -44,6 +45,8 @@ export function matchRoute(path: string): Route {
       return { name: 'audit' };
     case '/meetings':
       return { name: 'meetings' };
+    case '/leakcheck':
+      return { name: 'leakcheck' };
   }
   const enrolLink = /^\/enrol\/([A-Za-z0-9_-]+)$/.exec(trimmed);
   if (enrolLink?.[1] !== undefined) return { name: 'enrol-link', token: enrolLink[1] };

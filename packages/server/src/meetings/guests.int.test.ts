@@ -1,44 +1,27 @@
-import type { AddressInfo } from 'node:net';
 import type { Meeting } from '@rempart/core';
 import type { FastifyInstance } from 'fastify';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 import { enrolWithTotp, HttpAgent } from '../test-support/http-agent.js';
 import { MeetingSocket } from '../test-support/meeting-socket.js';
+import { startInbox, type Inbox, type ReceivedMail } from '../test-support/smtp-inbox.js';
 import { openTestPlatform, type TestPlatform } from '../test-support/platform.js';
 import { RecordingEngine } from '../test-support/recording-engine.js';
 
 /** Every message the SMTP server received: a real SMTP peer on loopback. */
-const inbox: { to: string; body: string }[] = [];
-let smtp: SMTPServer;
+let inbox: ReceivedMail[];
+let smtp: Inbox;
 let platform: TestPlatform;
 let app: FastifyInstance;
 let host: HttpAgent;
 const sockets: MeetingSocket[] = [];
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        inbox.push({
-          to: session.envelope.rcptTo.map((r) => r.address).join(','),
-          body: Buffer.concat(chunks).toString('utf8'),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const port = (smtp.server.address() as AddressInfo).port;
+  smtp = await startInbox();
+  inbox = smtp.messages;
   platform = await openTestPlatform({
     media: new RecordingEngine(),
-    env: { REMPART_SMTP_URL: `smtp://127.0.0.1:${port}`, REMPART_MAIL_FROM: 'Rempart <rempart@example.org>' },
+    env: { REMPART_SMTP_URL: smtp.url, REMPART_MAIL_FROM: 'Rempart <rempart@example.org>' },
   });
   app = await buildApp(platform, { webRoot: '/nonexistent' });
   ({ agent: host } = await enrolWithTotp(platform, app, {
@@ -52,7 +35,7 @@ afterAll(async () => {
   for (const s of sockets) s.close();
   await app.close();
   await platform.close();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp.close();
 });
 
 beforeEach(() => platform.clock.advance(31_000));

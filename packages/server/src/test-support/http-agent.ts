@@ -20,6 +20,7 @@ export class HttpAgent {
     url: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    raw?: Buffer,
   ) {
     const res: LightMyRequestResponse = await this.app.inject({
       method,
@@ -32,7 +33,7 @@ export class HttpAgent {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...headers,
       },
-      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+      ...(raw !== undefined ? { payload: raw } : body !== undefined ? { payload: JSON.stringify(body) } : {}),
     });
     const setCookie = res.cookies.find((c) => c.name.endsWith('rempart_session'));
     if (setCookie) this.cookie = setCookie.value ? `${setCookie.name}=${setCookie.value}` : undefined;
@@ -46,6 +47,11 @@ export class HttpAgent {
       this.csrf = (json as { csrfToken: string }).csrfToken;
     }
     return { status: res.statusCode, json: json as Record<string, any>, headers: res.headers, raw: res };
+  }
+
+  /** Sends `bytes` as the raw body, as a file upload from the console does. */
+  upload(url: string, bytes: Buffer, contentType: string) {
+    return this.request('POST', url, undefined, { 'content-type': contentType }, bytes);
   }
 
   get(url: string) {

@@ -119,6 +119,7 @@ export function Layout({ children }: { children: ReactNode }) {
             <ul>
               <NavLink to="/">{t('nav.home')}</NavLink>
               <NavLink to="/meetings">{t('nav.meetings')}</NavLink>
+              <NavLink to="/leakcheck">{t('nav.leakcheck')}</NavLink>
               <NavLink to="/account">{t('nav.account')}</NavLink>
               {state.agent.role === 'admin' ? (
                 <>

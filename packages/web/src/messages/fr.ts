@@ -12,6 +12,7 @@ export const fr: Messages = {
 
   'nav.home': 'Vue d’ensemble',
   'nav.meetings': 'Réunions',
+  'nav.leakcheck': 'Vérifier une image',
   'nav.account': 'Compte',
   'nav.agents': 'Agents',
   'nav.alerts': 'Alertes',
@@ -146,6 +147,8 @@ export const fr: Messages = {
   'home.never': 'Jamais',
   'home.shortcuts': 'Accès rapides',
   'home.meetingsLink': 'Planifier des réunions et rejoindre celles auxquelles vous êtes invité',
+  'home.leakcheckLink':
+    'Vérifier qu’une photo ou une capture d’écran ne dévoile ni lien de réunion, ni code, ni autre secret avant de la publier',
   'home.accountLink': 'Vos seconds facteurs, codes de secours et sessions ouvertes',
   'home.agentsLink': 'Inviter des agents, désactiver des comptes, réinitialiser des seconds facteurs',
   'home.alertsLink': 'Examiner et acquitter les alertes',
@@ -534,6 +537,74 @@ export const fr: Messages = {
   'stepUp.intro':
     'Cette action exige une vérification récente de votre second facteur. Saisissez un code ou utilisez votre clé d’accès.',
 
+  'leakcheck.title': 'Vérifier une image',
+  'leakcheck.lead':
+    'Avant de publier une photo ou une capture d’écran, faites-la lire par Rempart : son texte, ses codes QR et ses métadonnées. Vous voyez ce qu’elle dévoile et vous obtenez une copie où tout cela est masqué.',
+  'leakcheck.drop': 'Déposez ici une photo ou une capture d’écran',
+  'leakcheck.dropNow': 'Relâchez pour vérifier cette image',
+  'leakcheck.choose': 'Choisir une image',
+  'leakcheck.chooseAnother': 'Vérifier une autre image',
+  'leakcheck.dropHint':
+    'JPEG, PNG, WebP, GIF, TIFF ou AVIF, {max} au maximum. Vous pouvez aussi coller une capture d’écran sur cette page (Ctrl+V).',
+  'leakcheck.checking':
+    'Lecture de {name} : texte, codes QR et métadonnées. Cela peut prendre quelques secondes…',
+  'leakcheck.progress': 'Lecture de l’image',
+  'leakcheck.refused.too_large':
+    '{name} fait {size} : c’est trop volumineux pour être vérifié. La limite est de {max}.',
+  'leakcheck.refused.empty': '{name} est vide.',
+  'leakcheck.refused.not_readable':
+    '{name} n’est pas une image que Rempart sait lire. Utilisez une image JPEG, PNG, WebP, GIF, TIFF ou AVIF.',
+  'leakcheck.error.tooLarge': 'Le serveur a refusé {name} : le fichier est trop volumineux.',
+  'leakcheck.error.unsupported':
+    'Rempart ne sait pas lire ce type de fichier. Utilisez une image JPEG, PNG, WebP, GIF, TIFF ou AVIF.',
+  'leakcheck.verdict.clear': 'Rien n’a été trouvé',
+  'leakcheck.verdict.clearNote':
+    'Aucun lien de réunion, code, mot de passe, coordonnée, mention de classification ni métadonnée révélatrice n’a été trouvé. Regardez tout de même l’image vous-même avant de la publier.',
+  'leakcheck.verdict.one': '1 élément trouvé — ne publiez pas cette image telle quelle',
+  'leakcheck.verdict.many': '{count} éléments trouvés — ne publiez pas cette image telle quelle',
+  'leakcheck.verdict.adviceRedacted':
+    'Si elle doit être publiée, publiez la copie masquée ci-dessous, après l’avoir regardée vous-même.',
+  'leakcheck.verdict.advice': 'Masquez ce qui a été trouvé avant de la publier.',
+  'leakcheck.image': 'L’image',
+  'leakcheck.show': 'Afficher',
+  'leakcheck.showOriginal': 'L’original',
+  'leakcheck.showRedacted': 'La copie masquée',
+  'leakcheck.altOriginal': '{name}, telle que vérifiée',
+  'leakcheck.altRedacted': 'Copie masquée de {name}',
+  'leakcheck.undisplayable':
+    'Ce navigateur ne sait pas afficher ce type d’image. Les éléments trouvés sont tout de même listés.',
+  'leakcheck.facts': '{format}, {width} × {height} pixels, {size}. Lue en {seconds} s.',
+  'leakcheck.download': 'Télécharger l’image masquée',
+  'leakcheck.downloadNote': 'Chaque élément trouvé y est masqué et les métadonnées en sont retirées.',
+  'leakcheck.pictured': 'Dans l’image',
+  'leakcheck.metadata': 'Dans les métadonnées du fichier : retirées de la copie masquée',
+  'leakcheck.metadataKept': 'Dans les métadonnées du fichier',
+  'leakcheck.boxTitle': '{number}. {kind} : {reason}',
+  'leakcheck.found': 'Trouvé :',
+  'leakcheck.locate': 'Montrer sur l’image',
+  'leakcheck.notLocated': 'Non situé sur l’image.',
+  'leakcheck.meetingRotated':
+    'Réunion Rempart « {title} » : le lien a été remplacé ; l’ancien ne fonctionne plus.',
+  'leakcheck.meetingAlreadyRotated': 'Réunion Rempart « {title} » : ce lien avait déjà été remplacé.',
+  'leakcheck.source.text': 'Lu dans l’image',
+  'leakcheck.source.qr_code': 'Dans un code QR',
+  'leakcheck.source.barcode': 'Dans un code-barres',
+  'leakcheck.source.metadata': 'Dans les métadonnées',
+  'leakcheck.kind.rempart_meeting_link': 'Lien de réunion Rempart',
+  'leakcheck.kind.meeting_link': 'Lien de réunion',
+  'leakcheck.kind.meeting_id': 'Identifiant de réunion',
+  'leakcheck.kind.passcode': 'Code d’accès à la réunion',
+  'leakcheck.kind.dial_in': 'Numéro d’appel ou code PIN',
+  'leakcheck.kind.secret': 'Mot de passe ou jeton d’accès',
+  'leakcheck.kind.email': 'Adresse électronique',
+  'leakcheck.kind.phone': 'Numéro de téléphone',
+  'leakcheck.kind.classification_marking': 'Mention de classification',
+  'leakcheck.kind.qr_code': 'Code QR',
+  'leakcheck.kind.barcode': 'Code-barres',
+  'leakcheck.kind.gps_position': 'Position GPS',
+  'leakcheck.kind.device': 'Modèle d’appareil photo ou de téléphone',
+  'leakcheck.kind.owner': 'Propriétaire ou auteur',
+
   'notFound.title': 'Page introuvable',
   'notFound.text': 'Il n’y a pas de page à cette adresse.',
   'notFound.home': 'Aller à la vue d’ensemble',
@@ -572,6 +643,10 @@ export const fr: Messages = {
   'error.last_factor':
     'Vous ne pouvez pas retirer votre dernier second facteur. Ajoutez-en d’abord un autre.',
   'error.recovery_invalid': 'Le code de secours n’est pas valide.',
+  'error.image_unreadable':
+    'Cette image n’a pas pu être lue : le fichier est peut-être endommagé, ou ce n’est pas une image.',
+  'error.image_too_large':
+    'Cette image compte trop de pixels pour être vérifiée. Essayez-en une version plus petite, comme une capture d’écran.',
   'error.network_error': 'Le serveur est injoignable. Vérifiez votre connexion et réessayez.',
   'error.invalid_response': 'Le serveur a envoyé une réponse inattendue. Rechargez la page.',
   'error.step_up_cancelled': 'Annulé : votre identité n’a pas été confirmée, rien n’a été modifié.',

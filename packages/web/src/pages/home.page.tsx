@@ -52,6 +52,10 @@ export function HomePage() {
               <span>{t('home.meetingsLink')}</span>
             </li>
             <li>
+              <Link to="/leakcheck">{t('nav.leakcheck')}</Link>
+              <span>{t('home.leakcheckLink')}</span>
+            </li>
+            <li>
               <Link to="/account">{t('nav.account')}</Link>
               <span>{t('home.accountLink')}</span>
             </li>
