@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseConfig } from '@rempart/core';
 import { openPlatform, serve } from '@rempart/server';
+import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetPostgres, testDatabaseUrl } from '../../server/src/test-support/platform.js';
 import { run } from './main.js';
@@ -110,5 +111,112 @@ describe('rempart audit verify', () => {
 
     expect(await run(['audit', 'verify'])).toBe(1);
     expect(err.at(-1)).toMatch(/BROKEN at entry #2/);
+  });
+});
+
+describe('rempart leakcheck', () => {
+  /** An invitation rendered to PNG, a clean agenda, a truncated JPEG and a text file, in a folder of their own. */
+  async function pictures() {
+    const dir = mkdtempSync(join(tmpdir(), 'rempart-pictures-'));
+    const page = (lines: string[]) =>
+      sharp(
+        Buffer.from(
+          `<svg xmlns="http://www.w3.org/2000/svg" width="1400" height="500"><rect width="1400" height="500" fill="#fff"/>${lines
+            .map(
+              (l, i) =>
+                `<text x="60" y="${100 + i * 70}" font-family="Liberation Sans" font-size="30">${l}</text>`,
+            )
+            .join('')}</svg>`,
+        ),
+      );
+    const invitation = join(dir, 'invitation.png');
+    await page([
+      'Join Zoom Meeting',
+      'https://us06web.zoom.us/j/83412297761',
+      'Meeting ID: 834 1229 7761',
+      'Passcode: 603915',
+    ])
+      .png()
+      .toFile(invitation);
+    const agenda = join(dir, 'agenda.png');
+    await page(['Ordre du jour', '14:00 Point budgétaire 2027', '15:30 Salle 4.12']).png().toFile(agenda);
+    const truncated = join(dir, 'truncated.jpg');
+    writeFileSync(truncated, (await page(['Cut']).jpeg().toBuffer()).subarray(0, 700));
+    const text = join(dir, 'notes.txt');
+    writeFileSync(text, 'not an image');
+    return { dir, invitation, agenda, truncated, text };
+  }
+
+  it('prints each finding as JSON, writes the redacted copies, and exits 1', async () => {
+    const p = await pictures();
+    const outDir = join(p.dir, 'redacted');
+    try {
+      expect(await run(['leakcheck', p.invitation, p.agenda, '--json', '--redact', outDir])).toBe(1);
+      const reports = JSON.parse(out.join('\n')) as {
+        file: string;
+        findings: {
+          kind: string;
+          text: string;
+          box: { x: number; y: number; width: number; height: number } | null;
+          reason: string;
+        }[];
+        redacted?: string;
+      }[];
+      expect(reports.map((r) => r.file)).toEqual([p.invitation, p.agenda]);
+      const [invitation, agenda] = reports;
+      expect(invitation?.findings.map((f) => f.kind)).toEqual(['meeting_link', 'meeting_id', 'passcode']);
+      expect(invitation?.findings[2]).toMatchObject({
+        text: '603915',
+        reason: expect.stringMatching(/passcode/i) as unknown,
+      });
+      expect(invitation?.findings.every((f) => f.box && f.box.width > 0)).toBe(true);
+      expect(agenda?.findings).toEqual([]);
+      for (const report of reports) {
+        expect(report.redacted).toBe(
+          join(outDir, report.file === p.invitation ? 'invitation.png' : 'agenda.png'),
+        );
+        expect((await sharp(readFileSync(report.redacted ?? '')).metadata()).format).toBe('png');
+      }
+    } finally {
+      rmSync(p.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 0 when nothing is found, and 2 on an unreadable file or bad usage', async () => {
+    const p = await pictures();
+    try {
+      expect(await run(['leakcheck', p.agenda])).toBe(0);
+      expect(out.join('\n')).toMatch(/agenda\.png \(png 1400×500, [\d.]+ s\): nothing found/);
+      expect(await run(['leakcheck', p.invitation, p.truncated, p.text, join(p.dir, 'missing.png')])).toBe(2);
+      expect(err.join('\n')).toMatch(
+        /truncated\.jpg: The image is damaged or truncated.*\(image_unreadable\)/,
+      );
+      expect(err.join('\n')).toMatch(/notes\.txt: The file is not an image/);
+      expect(err.join('\n')).toMatch(/missing\.png: cannot read/);
+      expect(out.join('\n')).toMatch(/invitation\.png .*: 3 findings/);
+      expect(await run(['leakcheck'])).toBe(2);
+      expect(await run(['leakcheck', p.agenda, '--redact', dirname(p.agenda)])).toBe(2);
+      expect(err.at(-1)).toMatch(/would overwrite/);
+      expect(await run(['leakcheck', p.agenda, '--frobnicate'])).toBe(2);
+      expect(existsSync(join(p.dir, 'redacted'))).toBe(false);
+    } finally {
+      rmSync(p.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('goes through the running server, which records the check in its audit log', async () => {
+    const p = await pictures();
+    const server = await serve(config());
+    try {
+      expect(await run(['leakcheck', p.invitation])).toBe(1);
+      const entries = await server.platform.audit.list(10);
+      expect(entries.find((e) => e.action === 'leakcheck.scanned')).toMatchObject({
+        ip: 'local',
+        details: { format: 'png', findings: { meeting_link: 1, meeting_id: 1, passcode: 1 } },
+      });
+    } finally {
+      await server.close();
+      rmSync(p.dir, { recursive: true, force: true });
+    }
   });
 });
