@@ -12,6 +12,7 @@ import { buildApp } from '../app.js';
 import { enrolWithTotp, HttpAgent } from '../test-support/http-agent.js';
 import { openTestPlatform, type TestPlatform } from '../test-support/platform.js';
 import { RecordingEngine } from '../test-support/recording-engine.js';
+import { darkShare, incidentPhoto } from '../test-support/incident-photo.js';
 import { startInbox, type Inbox } from '../test-support/smtp-inbox.js';
 
 let inbox: Inbox;
@@ -54,48 +55,10 @@ async function schedule(title: string): Promise<Meeting> {
   return res.json.meeting as Meeting;
 }
 
-const escape = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;');
-
-/** A screen photographed at a slant, as in the minister's post: the invitation, and the PIN with its last digit out of the picture. */
-async function photoOfInvitation(url: string, pin: string): Promise<Buffer> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1600" height="900">
-    <rect width="1600" height="900" fill="#e9e6df"/>
-    <rect x="120" y="90" width="1360" height="700" rx="12" fill="#fbfbfb" stroke="#999"/>
-    <text x="170" y="190" font-family="Liberation Sans" font-size="34" font-weight="bold">Réunion des ministres de la défense</text>
-    <text x="170" y="260" font-family="Liberation Sans" font-size="26">Mardi 17 novembre, 14:00 – 16:00</text>
-    <text x="170" y="340" font-family="Liberation Sans" font-size="26">Rejoindre : ${escape(url)}</text>
-    <text x="170" y="410" font-family="Liberation Sans" font-size="26">PIN : ${pin.slice(0, 5)}</text>
-  </svg>`;
-  const flat = await sharp(Buffer.from(svg)).png().toBuffer();
-  return sharp(flat)
-    .rotate(-3, { background: '#d8d4cc' })
-    .blur(0.6)
-    .jpeg({ quality: 75 })
-    .withExif({
-      IFD0: { Make: 'Apple', Model: 'iPhone 13' },
-      IFD3: {
-        GPSLatitudeRef: 'N',
-        GPSLatitude: '50/1 50/1 30/1',
-        GPSLongitudeRef: 'E',
-        GPSLongitude: '4/1 21/1 50/1',
-      },
-    })
-    .toBuffer();
-}
-
-async function darkShare(image: Buffer, box: { x: number; y: number; width: number; height: number }) {
-  const { data } = await sharp(image)
-    .extract({ left: box.x, top: box.y, width: box.width, height: box.height })
-    .greyscale()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return data.filter((v) => v < 60).length / data.length;
-}
-
 describe('leak check over HTTP', () => {
   it('replays the incident: link and 5 of 6 PIN digits flagged and masked, the old link dies, hosts told', async () => {
     const meeting = await schedule('Réunion des ministres de la défense');
-    const photo = await photoOfInvitation(meeting.url, '482135');
+    const photo = await incidentPhoto(meeting.url, '482135');
     const alertsBefore = (await platform.alerts.list('all', 500)).length;
 
     const res = await minister.upload('/api/leakcheck', photo, 'image/jpeg');
