@@ -25,6 +25,10 @@ import { findPostgres, startCluster } from './pg-cluster.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TURNSERVER = '/usr/bin/turnserver';
+const FONTS = [
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+  '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf',
+];
 
 // ---------------------------------------------------------------------------------------------------
 // System packages: real programs the tests drive, from Debian's archive.
@@ -42,6 +46,13 @@ const SYSTEM_PACKAGES = {
       const pg = findPostgres();
       return pg === null ? null : `PostgreSQL ${pg.version} in ${pg.bin}`;
     },
+  },
+  fonts: {
+    // The leak check's tests render invitations and calendar entries in these fonts.
+    label: 'DejaVu and Liberation fonts',
+    apt: 'fonts-dejavu-core fonts-liberation',
+    find: () =>
+      FONTS.every((f) => existsSync(f)) ? FONTS.map((f) => f.split('/').at(-1)).join(', ') : null,
   },
   coturn: {
     label: 'coturn TURN server',
@@ -61,7 +72,7 @@ async function ensureSystemPackages(wanted) {
   }
   if (missing.length > 0) {
     const labels = missing.map((key) => SYSTEM_PACKAGES[key].label).join(' and ');
-    const apt = missing.map((key) => SYSTEM_PACKAGES[key].apt);
+    const apt = missing.flatMap((key) => SYSTEM_PACKAGES[key].apt.split(' '));
     if (!isRoot) {
       throw new Error(
         `${labels} missing: install the Debian package${apt.length > 1 ? 's' : ''} ${apt.join(' ')} ` +
@@ -179,7 +190,7 @@ const STEPS = [
   },
   {
     name: 'system',
-    summary: "Debian's chromium, postgresql and coturn (apt-get install when missing, as root)",
+    summary: "Debian's chromium, postgresql, coturn and fonts (apt-get install when missing, as root)",
     run: (context) => ensureSystemPackages(context.systemPackages),
   },
   {
@@ -235,21 +246,21 @@ const STEPS = [
     name: 'integration',
     summary: 'vitest run --project integration, on PGlite (TURN through a real coturn)',
     needs: ['deps', 'system'],
-    systemPackages: ['coturn'],
+    systemPackages: ['coturn', 'fonts'],
     run: () => vitest('integration'),
   },
   {
     name: 'integration-pg',
     summary: 'the same, on a throwaway PostgreSQL cluster (REMPART_TEST_DATABASE_URL)',
     needs: ['deps', 'system'],
-    systemPackages: ['postgresql', 'coturn'],
+    systemPackages: ['postgresql', 'coturn', 'fonts'],
     run: integrationOnPostgres,
   },
   {
     name: 'e2e',
     summary: `vitest run --project e2e, in Debian's Chromium (REMPART_CHROMIUM=${CHROMIUM})`,
     needs: ['deps', 'system', 'build'],
-    systemPackages: ['chromium'],
+    systemPackages: ['chromium', 'fonts'],
     run: () => vitest('e2e', { REMPART_CHROMIUM: CHROMIUM }),
   },
 ];
