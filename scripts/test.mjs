@@ -51,8 +51,7 @@ const SYSTEM_PACKAGES = {
     // The leak check's tests render invitations and calendar entries in these fonts.
     label: 'DejaVu and Liberation fonts',
     apt: 'fonts-dejavu-core fonts-liberation',
-    find: () =>
-      FONTS.every((f) => existsSync(f)) ? FONTS.map((f) => f.split('/').at(-1)).join(', ') : null,
+    find: () => (FONTS.every((f) => existsSync(f)) ? FONTS.map((f) => f.split('/').at(-1)).join(', ') : null),
   },
   coturn: {
     label: 'coturn TURN server',

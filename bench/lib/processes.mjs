@@ -164,6 +164,17 @@ export function cpuSeconds(pid) {
 }
 
 /**
+ * CPU seconds (user + system) that the children of a process have used, counting only those
+ * that have exited and been waited for (proc(5): cutime and cstime, fields 16 and 17): what
+ * short-lived children such as one command per input cost, once they are gone.
+ */
+export function exitedChildrenCpuSeconds(pid = process.pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / clockHz();
+}
+
+/**
  * Time each CPU has spent busy and in all since boot, from /proc/stat (proc(5): the `cpuN`
  * lines; busy is everything but idle and iowait), in clock ticks, by CPU number.
  */

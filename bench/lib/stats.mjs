@@ -48,13 +48,15 @@ function bar(fraction, width) {
 /**
  * A latency histogram as text lines. Buckets span the fastest sample to the 99.5th
  * percentile, and one last bucket gathers the slow tail so it cannot squash the plot.
+ * `span` ({ low, high }) sets that range instead, so that two histograms share their buckets.
  */
-export function histogram(latencies, { buckets = 12, width = 40, unit = 'ms' } = {}) {
+export function histogram(latencies, { buckets = 12, width = 40, unit = 'ms', span } = {}) {
   const sorted = [...latencies].sort((a, b) => a - b);
   if (sorted.length === 0) return ['  (no samples)'];
-  const high = percentile(sorted, 99.5);
-  const step = niceWidth(Math.max(high - sorted[0], 1e-3), buckets);
-  const low = Math.floor(sorted[0] / step) * step;
+  const high = span?.high ?? percentile(sorted, 99.5);
+  const first = Math.min(span?.low ?? sorted[0], sorted[0]);
+  const step = niceWidth(Math.max(high - first, 1e-3), buckets);
+  const low = Math.floor(first / step) * step;
   const count = Math.max(1, Math.ceil((high - low) / step));
   const counts = new Array(count + 1).fill(0);
   for (const v of sorted) counts[Math.min(count, Math.floor((v - low) / step))]++;
