@@ -9,8 +9,9 @@
 import type { Alert, Meeting } from '@rempart/core';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firstAdmin, type ApiAgent } from './support/api-agent.js';
+import type { ApiAgent } from './support/api-agent.js';
 import type { Browser } from './support/browser.js';
+import { incidentCast } from './support/cast.js';
 import {
   chatCount,
   expectMediaFlowing,
@@ -77,23 +78,7 @@ async function expectNothingLeaked(page: Page): Promise<void> {
 
 beforeAll(async () => {
   rempart = await startRempart({ REMPART_MEETING_STEP_UP_SECONDS: String(STEP_UP_SECONDS) });
-  host = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
-    email: 'claire.martin@defense.gouv.fr',
-    name: 'Claire Martin',
-    unit: 'Cabinet',
-  });
-  minister = await host.invite({
-    email: 'jan.peeters@defensie.be',
-    displayName: 'Jan Peeters',
-    unit: 'Defensie',
-    clearance: 'secret',
-  });
-  colleague = await host.invite({
-    email: 'lucas.bernard@defense.gouv.fr',
-    displayName: 'Lucas Bernard',
-    unit: 'DGRIS',
-    clearance: 'secret',
-  });
+  ({ host, minister, colleague } = await incidentCast(rempart));
   stolen = await minister.newSession();
   stolenAt = Date.now();
   const now = Date.now();

@@ -12,8 +12,9 @@ import type { Alert, Meeting } from '@rempart/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { darkShare, incidentPhoto } from '../packages/server/src/test-support/incident-photo.js';
-import { firstAdmin, type ApiAgent } from './support/api-agent.js';
+import type { ApiAgent } from './support/api-agent.js';
 import type { Browser } from './support/browser.js';
+import { incidentCast } from './support/cast.js';
 import { expectState, personPage } from './support/meeting-page.js';
 import { startRempart, type RunningRempart } from './support/server.js';
 
@@ -28,23 +29,7 @@ const browsers: Browser[] = [];
 beforeAll(async () => {
   folder = mkdtempSync(join(tmpdir(), 'rempart-photos-'));
   rempart = await startRempart();
-  host = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
-    email: 'claire.martin@defense.gouv.fr',
-    name: 'Claire Martin',
-    unit: 'Cabinet',
-  });
-  minister = await host.invite({
-    email: 'jan.peeters@defensie.be',
-    displayName: 'Jan Peeters',
-    unit: 'Defensie',
-    clearance: 'secret',
-  });
-  colleague = await host.invite({
-    email: 'lucas.bernard@defense.gouv.fr',
-    displayName: 'Lucas Bernard',
-    unit: 'DGRIS',
-    clearance: 'secret',
-  });
+  ({ host, minister, colleague } = await incidentCast(rempart));
   const now = Date.now();
   ({ meeting } = await host.ok<{ meeting: Meeting }>('POST', '/api/meetings', {
     title: 'Conseil des ministres de la défense (UE)',

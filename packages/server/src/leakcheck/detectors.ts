@@ -103,6 +103,7 @@ const meetingIdKeywords: Record<'en' | 'fr' | 'nl', readonly string[]> = {
     'numero de la reunion',
     'id de conference',
     'id de la conference',
+    'id de conference telephonique',
   ],
   nl: ['vergadering id', 'vergader id', 'vergadernummer', 'conferentie id', 'vergaderings id'],
 };
@@ -186,7 +187,7 @@ function keywordPattern(words: readonly string[]): string {
     .map((w) =>
       w
         .split(/[ '-]+/)
-        .map(escape)
+        .map((part) => (part === 'id' ? '[il1|]d' : escape(part)))
         .join("[ '-]{0,2}"),
     );
   return `(?<![\\p{L}\\p{N}])(?:${alternatives.join('|')})(?![\\p{L}\\p{N}])`;
@@ -235,23 +236,48 @@ const emailRe = new RegExp(
   'gud',
 );
 
-const rempartLinkRe = /\/m\/(?<v>[A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])/dg;
+/** `/m/<id>`; OCR reads the m as "rn" at times, and may put spaces around the slashes. */
+const rempartLinkRe = /\/[ ]?(?:m|rn)[ ]?\/[ ]?(?<v>[A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])/dg;
 
 const URL_TAIL = '[^\\s<>"\']*';
+const SLASH = '[ ]?/[ ]?';
+/**
+ * A host name as OCR reads it off a photo: a space around a dot, a comma for a dot, and with
+ * `dotsOptional` (names distinctive enough without them) a dot lost under an underline.
+ */
+const host = (name: string, dotsOptional = false): string =>
+  name
+    .split('.')
+    .map(escape)
+    .join(dotsOptional ? '[ ]?[.,]?[ ]?' : '[ ]?[.,][ ]?');
+
 const meetingLinkRes: readonly { service: string; re: RegExp }[] = [
-  { service: 'Zoom', re: new RegExp(`(?:[\\w-]+\\.)*zoom\\.us/(?:j|w|s|wc)/\\d${URL_TAIL}`, 'gid') },
+  {
+    service: 'Zoom',
+    // `/j/` read as `//`, `/;/` or `/i/` still leads to a meeting number.
+    re: new RegExp(
+      `(?:[\\w-]+[ ]?\\.[ ]?)*${host('zoom.us', true)}${SLASH}(?:(?:wc|[jwsil1|;])[ ]?)?/?[ ]?\\d${URL_TAIL}`,
+      'gid',
+    ),
+  },
   {
     service: 'Microsoft Teams',
-    re: new RegExp(`teams\\.(?:microsoft\\.com/l/meetup-join|live\\.com/meet)/[^\\s]${URL_TAIL}`, 'gid'),
+    re: new RegExp(
+      `${host('teams')}[ ]?[.,][ ]?(?:${host('microsoft.com')}${SLASH}l${SLASH}meetup-join|${host('live.com')}${SLASH}meet)${SLASH}[^\\s]${URL_TAIL}`,
+      'gid',
+    ),
   },
   {
     service: 'Webex',
-    re: new RegExp(`[\\w-]+\\.webex\\.com/(?:meet/[^\\s]|(?:[\\w.-]+/)*j\\.php\\?mtid=)${URL_TAIL}`, 'gid'),
+    re: new RegExp(
+      `[\\w-]+[ ]?[.,][ ]?${host('webex.com')}${SLASH}(?:meet${SLASH}[^\\s]|(?:[\\w.-]+${SLASH})*j[ ]?[.,][ ]?php[ ]?\\?[ ]?mtid[ ]?=)${URL_TAIL}`,
+      'gid',
+    ),
   },
-  { service: 'Jitsi', re: new RegExp(`meet\\.jit\\.si/[\\w-]${URL_TAIL}`, 'gid') },
+  { service: 'Jitsi', re: new RegExp(`${host('meet.jit.si', true)}${SLASH}[\\w-]${URL_TAIL}`, 'gid') },
   {
     service: 'Google Meet',
-    re: /meet\.google\.com\/[a-z]{3}-[a-z]{4}-[a-z]{3}(?![a-z])[^\s<>"']*/dgi,
+    re: new RegExp(`${host('meet.google.com')}${SLASH}[a-z]{3}-[a-z]{4}-[a-z]{3}(?![a-z])${URL_TAIL}`, 'gid'),
   },
 ];
 

@@ -46,11 +46,20 @@ export function prepareLanguageData(dir: string): { langPath: string; cachePath:
   return { langPath, cachePath };
 }
 
+/** Sauvola's window (pixels) and sensitivity: low k keeps faint strokes; the blur before it keeps grain out. */
+const SAUVOLA_WINDOW = 41;
+const SAUVOLA_K = 0.1;
+
 /** How a view was made from the upright image: scaled, then turned clockwise about its centre. */
 export interface View {
   scale: number;
   /** Degrees, clockwise; the canvas grows to hold the turned image. */
   angle: number;
+  /**
+   * Black and white by a local threshold (Sauvola) instead of a global contrast stretch: faint or
+   * low-contrast text on an uneven, dark or noisy background.
+   */
+  binarise?: boolean;
 }
 
 export interface PassResult {
@@ -58,9 +67,13 @@ export interface PassResult {
   lines: OcrLine[];
   /** Words read with a confidence of 60 or more. */
   confidentWords: number;
+  /** Words read. */
+  words: number;
   meanConfidence: number;
-  /** The median slope of the text lines, in degrees (positive: text rising to the right… falling, in image y). */
+  /** The median slope of the text lines, in degrees (positive: the lines fall to the right). */
   skew: number;
+  /** The median height of the confident words, in the original's pixels (0 when none). */
+  textHeight: number;
 }
 
 export class OcrPool {
@@ -93,14 +106,18 @@ export class OcrPool {
     let confident = 0;
     let total = 0;
     let words = 0;
+    const heights: number[] = [];
     for (const line of linesOf(result.data)) {
       const mapped = line.words
         .filter((w) => w.text.trim() !== '')
         .map((w) => {
           total += w.confidence;
           words += 1;
-          if (w.confidence >= 60) confident += 1;
           const b = w.bbox;
+          if (w.confidence >= 60) {
+            confident += 1;
+            heights.push((b.y1 - b.y0) / view.scale);
+          }
           const box = boxAround(
             corners({ x: b.x0, y: b.y0, width: b.x1 - b.x0, height: b.y1 - b.y0 }).map(back),
             grey.width,
@@ -113,9 +130,12 @@ export class OcrPool {
       if (line.words.length >= 3 && x1 - x0 > 50) slopes.push((Math.atan2(y1 - y0, x1 - x0) * 180) / Math.PI);
     }
     slopes.sort((a, b) => a - b);
+    heights.sort((a, b) => a - b);
     return {
+      textHeight: heights[Math.floor(heights.length / 2)] ?? 0,
       lines,
       confidentWords: confident,
+      words,
       meanConfidence: words === 0 ? 0 : total / words,
       skew: slopes.length === 0 ? 0 : (slopes[Math.floor(slopes.length / 2)] ?? 0),
     };
@@ -144,11 +164,9 @@ async function renderView(
     });
   }
   if (view.angle !== 0) pipeline = pipeline.rotate(view.angle, { background: '#ffffff' });
-  const { data, info } = await pipeline
-    .normalise({ lower: 0.1, upper: 99.9 })
-    .extractChannel(0)
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  pipeline = view.binarise ? pipeline.blur(1) : pipeline.normalise({ lower: 0.1, upper: 99.9 });
+  const { data, info } = await pipeline.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  if (view.binarise) sauvola(data, info.width, info.height, SAUVOLA_WINDOW, SAUVOLA_K);
   const header = Buffer.from(`P5\n${info.width} ${info.height}\n255\n`, 'ascii');
   return { image: Buffer.concat([header, data]), width: info.width, height: info.height };
 }
@@ -177,4 +195,46 @@ export function inverse(
     const sy = -sin * dx + cos * dy + scaledH / 2;
     return [sx / view.scale, sy / view.scale];
   };
+}
+
+/**
+ * Sauvola's local threshold, in place: a pixel is ink when darker than the mean of its
+ * neighbourhood lowered by how flat that neighbourhood is (T = m·(1 + k·(s/128 − 1))). Faint text
+ * on an unevenly lit or coloured background survives, where one global threshold loses it.
+ */
+export function sauvola(data: Buffer, width: number, height: number, window: number, k: number): void {
+  const w1 = width + 1;
+  const sum = new Float64Array(w1 * (height + 1));
+  const squares = new Float64Array(w1 * (height + 1));
+  for (let y = 0; y < height; y++) {
+    let row = 0;
+    let rowSquares = 0;
+    for (let x = 0; x < width; x++) {
+      const v = data[y * width + x] ?? 0;
+      row += v;
+      rowSquares += v * v;
+      sum[(y + 1) * w1 + x + 1] = (sum[y * w1 + x + 1] ?? 0) + row;
+      squares[(y + 1) * w1 + x + 1] = (squares[y * w1 + x + 1] ?? 0) + rowSquares;
+    }
+  }
+  const half = Math.floor(window / 2);
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.max(0, y - half);
+    const y1 = Math.min(height, y + half + 1);
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.max(0, x - half);
+      const x1 = Math.min(width, x + half + 1);
+      const n = (x1 - x0) * (y1 - y0);
+      const a = y0 * w1 + x0;
+      const b = y0 * w1 + x1;
+      const c = y1 * w1 + x0;
+      const d = y1 * w1 + x1;
+      const s1 = (sum[d] ?? 0) - (sum[b] ?? 0) - (sum[c] ?? 0) + (sum[a] ?? 0);
+      const s2 = (squares[d] ?? 0) - (squares[b] ?? 0) - (squares[c] ?? 0) + (squares[a] ?? 0);
+      const mean = s1 / n;
+      const deviation = Math.sqrt(Math.max(0, s2 / n - mean * mean));
+      const i = y * width + x;
+      data[i] = (data[i] ?? 0) <= mean * (1 + k * (deviation / 128 - 1)) ? 0 : 255;
+    }
+  }
 }

@@ -26,6 +26,8 @@ export interface ScanResult {
   elapsedMs: number;
   /** The views read, for diagnostics and benchmarks. */
   views: View[];
+  /** With `keepText`: the text read in each view, line by line (diagnostics; never logged). */
+  texts?: string[];
 }
 
 export interface ScannerOptions {
@@ -35,16 +37,24 @@ export interface ScannerOptions {
   dir?: string;
 }
 
-/** Below this many confident words, the reading is deemed poor and another view is tried. */
-const FEW_WORDS = 6;
-/** Under this mean confidence, an enlarged view is read. */
-const LOW_CONFIDENCE = 82;
+/** A reading is good enough to stop at when it has this many words… */
+const ENOUGH_WORDS = 6;
+/** …read with at least this mean confidence. */
+const GOOD_CONFIDENCE = 80;
+/** Under this mean confidence the text may be sideways: the quarter turns are probed. */
+const SIDEWAYS_CONFIDENCE = 70;
 /** Slopes beyond this (degrees) get a straightened view. */
 const SKEWED = 1.2;
 /** The largest side read at scale 1; larger pictures are reduced to it. */
 const MAX_SIDE = 2600;
 /** Smaller pictures are enlarged to at least this long side. */
 const MIN_SIDE = 1400;
+/** Text lower than this (pixels) is enlarged for the black-and-white view. */
+const SMALL_TEXT = 24;
+/** The scale of the cheap views that only probe which way the text runs. */
+const PROBE_SCALE = 0.5;
+
+const good = (r: PassResult): boolean => r.words >= ENOUGH_WORDS && r.meanConfidence >= GOOD_CONFIDENCE;
 
 export class LeakScanner {
   private constructor(private readonly ocr: OcrPool) {}
@@ -58,7 +68,7 @@ export class LeakScanner {
     return this.ocr.size;
   }
 
-  async scan(file: Buffer, options: { redact?: boolean } = {}): Promise<ScanResult> {
+  async scan(file: Buffer, options: { redact?: boolean; keepText?: boolean } = {}): Promise<ScanResult> {
     const started = performance.now();
     const header = await inspectImage(file);
     const grey = await decodePixels(file, 1);
@@ -76,32 +86,61 @@ export class LeakScanner {
       ...(redacted ? { redacted } : {}),
       elapsedMs: performance.now() - started,
       views: reading.views,
+      ...(options.keepText ? { texts: reading.texts } : {}),
     };
   }
 
-  /** Reads the text in as many views as the picture needs. */
-  private async read(grey: Pixels): Promise<{ findings: TextFinding[]; views: View[] }> {
+  /**
+   * Reads the text in as many views as the picture needs: upright and contrast-stretched; then,
+   * if its lines slope, straightened; if the reading is still poor and may be sideways, the
+   * quarter turns are probed at low resolution and the best one read in full; if still poor, a
+   * black-and-white view by local threshold, enlarged when the text is small.
+   */
+  private async read(grey: Pixels): Promise<{ findings: TextFinding[]; views: View[]; texts: string[] }> {
     const side = Math.max(grey.width, grey.height);
     const base = side > MAX_SIDE ? MAX_SIDE / side : side < MIN_SIDE ? Math.min(3, MIN_SIDE / side) : 1;
     const views: View[] = [];
     const findings: TextFinding[] = [];
-    const pass = async (view: View): Promise<PassResult> => {
+    const texts: string[] = [];
+    const pass = async (view: View, probe = false): Promise<PassResult> => {
       views.push(view);
       const result = await this.ocr.readPass(grey, view);
-      findings.push(...detectLeaks(result.lines));
+      if (!probe) {
+        findings.push(...detectLeaks(result.lines));
+        texts.push(result.lines.map((l) => l.words.map((w) => w.text).join(' ')).join('\n'));
+      }
       return result;
     };
 
-    const first = await pass({ scale: base, angle: 0 });
-    const straight = Math.abs(first.skew) > SKEWED ? await pass({ scale: base, angle: -first.skew }) : first;
-    if (straight.confidentWords < FEW_WORDS) {
-      for (const angle of [90, 270, 180]) {
-        if ((await pass({ scale: base, angle })).confidentWords >= FEW_WORDS * 2) break;
-      }
-    } else if (straight.meanConfidence < LOW_CONFIDENCE && base * side < MAX_SIDE * 1.5) {
-      await pass({ scale: base * 1.6, angle: views.at(-1)?.angle ?? 0 });
+    let best = await pass({ scale: base, angle: 0 });
+    let angle = 0;
+    if (Math.abs(best.skew) > SKEWED) {
+      const straight = await pass({ scale: base, angle: -best.skew });
+      if (straight.meanConfidence >= best.meanConfidence) [best, angle] = [straight, -best.skew];
     }
-    return { findings, views };
+    if (good(best)) return { findings, views, texts };
+
+    if (best.meanConfidence < SIDEWAYS_CONFIDENCE) {
+      let turn: { angle: number; result: PassResult } | undefined;
+      for (const quarter of [90, 270, 180]) {
+        const probe = await pass({ scale: base * PROBE_SCALE, angle: quarter }, true);
+        if (
+          probe.words >= ENOUGH_WORDS &&
+          probe.meanConfidence >= Math.max(turn?.result.meanConfidence ?? 0, GOOD_CONFIDENCE - 5)
+        )
+          turn = { angle: quarter, result: probe };
+      }
+      if (turn) {
+        const turned = await pass({ scale: base, angle: turn.angle });
+        if (turned.meanConfidence > best.meanConfidence) [best, angle] = [turned, turn.angle];
+        if (good(best)) return { findings, views, texts };
+      }
+    }
+
+    const small = best.textHeight === 0 || best.textHeight * base < SMALL_TEXT;
+    const scale = small ? Math.min(base * 2, (MAX_SIDE * 1.5) / side) : base;
+    await pass({ scale: Math.max(scale, base), angle, binarise: true });
+    return { findings, views, texts };
   }
 
   async close(): Promise<void> {
