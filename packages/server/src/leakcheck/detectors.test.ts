@@ -118,6 +118,35 @@ describe('leak check text detectors', () => {
       expect(detect(`Rejoindre : ${link}`).map((f) => [f.kind, f.text])).toEqual([['meeting_link', link]]);
     });
 
+    it.each([
+      ['Zoom, spaces around the dots', 'https://us04web. zoom. us/j/84529130076', 'meeting_link'],
+      ['Zoom, /j/ read as //', 'https://us06web.zoom.us//84529130076?pwd=QWxhZGRp', 'meeting_link'],
+      ['Zoom, /j/ read as /;/', 'https://us06web.zoom.us/;/84529130076', 'meeting_link'],
+      ['Meet, a space before the dot', 'meet .google.com/abc-defg-hij', 'meeting_link'],
+      ['Meet, host garbled, code intact', 'Lieu: meet.g ) m/jxn-pbbc-yfz', 'meeting_link'],
+      ['Jitsi, a dot lost under an underline', 'https://meetjit.si/CrisisCellWeekly', 'meeting_link'],
+      [
+        'Rempart, m read as rn',
+        'https://rempart.example.gov/rn/AbCdEfGhIjKlMnOpQrSt_-',
+        'rempart_meeting_link',
+      ],
+      [
+        'Rempart, a character of the id lost',
+        'https://rempart.example.gov/m/AbCdEfGhIjKlMnOpQrSt_',
+        'rempart_meeting_link',
+      ],
+    ])('reads a link as OCR mangles it: %s', (_case, text, kind) => {
+      expect(kinds(text)).toEqual([kind]);
+    });
+
+    it('reads "1D" for "ID" before a meeting ID', () => {
+      expect(found('1D de la réunion : 887 870 940 625', 'meeting_id')?.details?.digits).toBe('887870940625');
+    });
+
+    it('leaves a Meet-shaped code alone when nothing says "meet"', () => {
+      expect(kinds('Référence: abc-defg-hij')).toEqual([]);
+    });
+
     it('says when a Zoom link carries its password', () => {
       expect(found('zoom.us/j/84529130076?pwd=abc123', 'meeting_link')?.reason).toMatch(/password/);
     });

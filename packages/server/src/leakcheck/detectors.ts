@@ -236,8 +236,12 @@ const emailRe = new RegExp(
   'gud',
 );
 
-/** `/m/<id>`; OCR reads the m as "rn" at times, and may put spaces around the slashes. */
-const rempartLinkRe = /\/[ ]?(?:m|rn)[ ]?\/[ ]?(?<v>[A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])/dg;
+/**
+ * `/m/<id>` with its 22-character id; OCR reads the m as "rn" at times, may put spaces around the
+ * slashes, and may lose or add a character of the id (the meeting is still matched, allowing for
+ * two such errors).
+ */
+const rempartLinkRe = /\/[ ]?(?:m|rn)[ ]?\/[ ]?(?<v>[A-Za-z0-9_-]{20,24})(?![A-Za-z0-9_-])/dg;
 
 const URL_TAIL = '[^\\s<>"\']*';
 const SLASH = '[ ]?/[ ]?';
@@ -278,6 +282,12 @@ const meetingLinkRes: readonly { service: string; re: RegExp }[] = [
   {
     service: 'Google Meet',
     re: new RegExp(`${host('meet.google.com')}${SLASH}[a-z]{3}-[a-z]{4}-[a-z]{3}(?![a-z])${URL_TAIL}`, 'gid'),
+  },
+  {
+    // A Meet code (abc-defg-hij) is distinctive enough on its own once "meet" is written before
+    // it, as when the host name came out garbled.
+    service: 'Google Meet',
+    re: /(?<=meet[^\n]{0,30}?)(?<![a-z-])[a-z]{3}-[a-z]{4}-[a-z]{3}(?![a-z-])/dgi,
   },
 ];
 

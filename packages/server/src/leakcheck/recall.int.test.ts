@@ -12,6 +12,7 @@ import {
   type LeakImageCase,
 } from '../test-support/leak-images.js';
 import type { Finding } from './findings.js';
+import type { View } from './ocr.js';
 import { LeakScanner } from './scanner.js';
 
 /** Scans run two at a time: one per OCR worker. */
@@ -22,6 +23,7 @@ interface Outcome {
   findings: Finding[];
   missed: ExpectedCredential[];
   elapsedMs: number;
+  views: View[];
 }
 
 const digitsOf = (s: string): string => s.replace(/\D/g, '');
@@ -100,7 +102,13 @@ async function scanAll(scanner: LeakScanner, cases: readonly LeakImageCase[]): P
     for (let c = queue.shift(); c; c = queue.shift()) {
       const result = await scanner.scan(c.image, { redact: false });
       const missed = c.expected.filter((e) => !found(result.findings, e));
-      outcomes.push({ case: c, findings: result.findings, missed, elapsedMs: result.elapsedMs });
+      outcomes.push({
+        case: c,
+        findings: result.findings,
+        missed,
+        elapsedMs: result.elapsedMs,
+        views: result.views,
+      });
     }
   };
   await Promise.all(Array.from({ length: WORKERS * 2 }, next));
@@ -166,10 +174,20 @@ function report(outcomes: readonly Outcome[], seconds: { generate: number; scan:
     .filter((o) => o.case.expected.length === 0 && o.findings.length > 0)
     .map((o) => `  ${o.case.name}: ${o.findings.map(shown).join(', ')}`);
   const slowest = Math.max(...outcomes.map((o) => o.elapsedMs));
+  const slow = [...outcomes]
+    .sort((a, b) => b.elapsedMs - a.elapsedMs)
+    .slice(0, 5)
+    .map(
+      (o) =>
+        `  ${o.case.name}: ${(o.elapsedMs / 1000).toFixed(1)} s, ${o.views.length} views ` +
+        `(${o.views.map((v) => `${v.binarise ? 'b/w ' : ''}×${v.scale.toFixed(2)} ${Math.round(v.angle)}°`).join(', ')})`,
+    );
   return [
     `Leak check recall on ${outcomes.length} generated images (generated in ${seconds.generate.toFixed(1)} s, ` +
       `scanned in ${seconds.scan.toFixed(1)} s with ${WORKERS} OCR workers, slowest image ${(slowest / 1000).toFixed(1)} s)`,
     ...lines,
+    'Slowest images (two scanned at once):',
+    ...slow,
     `Missed credentials (${misses.length}):`,
     ...(misses.length > 0 ? misses : ['  none']),
     `Findings on clean images (${noisy.length}):`,
