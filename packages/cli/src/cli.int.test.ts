@@ -5,6 +5,7 @@ import { parseConfig } from '@rempart/core';
 import { openPlatform, serve } from '@rempart/server';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ask } from '../../server/src/test-support/dns-client.js';
 import { resetPostgres, testDatabaseUrl } from '../../server/src/test-support/platform.js';
 import { run } from './main.js';
 
@@ -218,5 +219,84 @@ describe('rempart leakcheck', () => {
       await server.close();
       rmSync(p.dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('rempart dns', () => {
+  beforeEach(() => {
+    // No test reaches a real resolver (nothing listens on port 1 of loopback).
+    process.env.REMPART_DNS_UPSTREAMS = '127.0.0.1:1';
+  });
+
+  it('explains a verdict: blocked by the TikTok category for the default group, exit 1; allowed, exit 0', async () => {
+    expect(await run(['dns', 'test', 'www.TikTok.com.', '--client', '10.20.30.40'])).toBe(1);
+    const text = out.join('\n');
+    expect(text).toMatch(/www\.tiktok\.com for 10\.20\.30\.40: BLOCKED/);
+    expect(text).toMatch(/group: Default \(default\)/);
+    expect(text).toMatch(/decided by: block by category tiktok-bytedance, line \d+: tiktok\.com/);
+    out = [];
+    expect(await run(['dns', 'test', 'www.interieur.gouv.fr'])).toBe(0);
+    expect(out.join('\n')).toMatch(/allowed/);
+    expect(out.join('\n')).toMatch(/no rule matches this name/);
+  });
+
+  it('refuses a bad domain, client or option with exit status 2', async () => {
+    expect(await run(['dns', 'test'])).toBe(2);
+    expect(await run(['dns', 'test', 'a.fr', '--client', 'not-an-ip'])).toBe(2);
+    expect(await run(['dns', 'test', 'a.fr', 'b.fr'])).toBe(2);
+    expect(await run(['dns', 'serve', '--port', '70000'])).toBe(2);
+    expect(await run(['dns', 'serve', '--upstream', 'a b'])).toBe(2);
+    expect(await run(['dns', 'frobnicate'])).toBe(2);
+  });
+
+  it('serves DNS alone with a block list from a file, until stopped', async () => {
+    const list = join(process.env.REMPART_DATA_DIR ?? '', 'extra.txt');
+    writeFileSync(list, '0.0.0.0 intranet-leak.example\n');
+    const stop = new AbortController();
+    const serving = run(['dns', 'serve', '--port', '0', '--list', list], { stop: stop.signal });
+    await vi.waitFor(() => expect(out.join('\n')).toMatch(/answering on udp:\/\/127\.0\.0\.1:\d+/), {
+      timeout: 30_000,
+    });
+    const port = Number(/udp:\/\/127\.0\.0\.1:(\d+)/.exec(out.join('\n'))?.[1]);
+    expect(out.join('\n')).toMatch(/Lists for this run: .*extra\.txt \(block\)/);
+    expect((await ask(port, 'intranet-leak.example')).rcode).toBe('NXDOMAIN');
+    expect((await ask(port, 'tiktok.com')).rcode).toBe('NXDOMAIN');
+    // Allowed, but the only upstream is down: SERVFAIL, quickly.
+    expect((await ask(port, 'www.example')).rcode).toBe('SERVFAIL');
+    stop.abort();
+    expect(await serving).toBe(0);
+  });
+});
+
+describe('rempart policy export', () => {
+  it("writes the default group's Apple profile and Android policy to standard output", async () => {
+    process.env.REMPART_PUBLIC_URL = 'https://rempart.interieur.gouv.fr';
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    expect(await run(['policy', 'export', '--platform', 'ios'])).toBe(0);
+    expect(written.join('')).toMatch(/<string>com\.zhiliaoapp\.musically<\/string>/);
+    expect(written.join('')).toMatch(/https:\/\/rempart\.interieur\.gouv\.fr\/dns-query/);
+    written.length = 0;
+    expect(await run(['policy', 'export', '--platform', 'android', '--group', 'default'])).toBe(0);
+    const policy = JSON.parse(written.join('')) as {
+      applications: { packageName: string; installType: string }[];
+    };
+    expect(policy.applications).toContainEqual({
+      packageName: 'com.ss.android.ugc.trill',
+      installType: 'BLOCKED',
+    });
+  });
+
+  it('refuses an unknown platform or group, and a server without https', async () => {
+    expect(await run(['policy', 'export', '--platform', 'windows'])).toBe(2);
+    process.env.REMPART_PUBLIC_URL = 'https://rempart.interieur.gouv.fr';
+    expect(await run(['policy', 'export', '--platform', 'ios', '--group', 'nobody'])).toBe(2);
+    expect(err.join('\n')).toMatch(/not_found/);
+    delete process.env.REMPART_PUBLIC_URL;
+    expect(await run(['policy', 'export', '--platform', 'ios'])).toBe(2);
+    expect(err.join('\n')).toMatch(/https/);
   });
 });

@@ -12,7 +12,11 @@ import { parseArgs } from 'node:util';
 import {
   Email,
   DisplayName,
+  DnsTestQuery,
+  PolicyExportQuery,
+  hostPort,
   isRempartError,
+  type RuleMatch,
   parseConfig,
   type Config,
   type LeakCheckResult,
@@ -32,6 +36,15 @@ Commands:
                                           contacts, classification markings, QR codes, metadata (GPS, device,
                                           owner); --redact writes a masked copy of each, without metadata;
                                           exit 0 nothing found, 1 something found, 2 an unreadable file
+  dns serve [--listen ADDR:PORT | --port P] [--upstream HOST:PORT]... [--list FILE]... [--allow FILE]...
+                                          run the network guard's filtering DNS resolver alone (UDP and TCP;
+                                          127.0.0.1:5353 by default); --list / --allow add block lists and
+                                          allow-lists read from files to every group, for this run
+  dns test DOMAIN [--client IP]           explain the verdict on DOMAIN for a client: its group, every rule that
+                                          matches and the one that decides; exit 0 allowed, 1 blocked
+  policy export --platform ios|android [--group G]
+                                          write a group's device profile to standard output: an Apple
+                                          .mobileconfig or an Android Management API policy (default group)
   help                                    show this text
 
 Configuration comes from the environment (REMPART_PORT, REMPART_DATA_DIR, DATABASE_URL,
@@ -41,18 +54,30 @@ Exit status: 0 success, 1 the check found a problem, 2 bad usage or configuratio
 
 class UsageError extends Error {}
 
+export interface RunOptions {
+  /** Stops a long-running command (`serve`, `dns serve`) as Ctrl+C would, for programs embedding the CLI. */
+  stop?: AbortSignal;
+}
+
 /** Runs one command; resolves to the process exit status. */
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
   const [command, sub, ...rest] = argv;
   try {
     switch (command) {
       case 'serve':
-        return await serveCommand(sub === undefined ? [] : [sub, ...rest]);
+        return await serveCommand(sub === undefined ? [] : [sub, ...rest], options.stop);
       case 'admin':
         if (sub === 'create') return await adminCreate(rest);
         throw new UsageError(`unknown admin command: ${sub ?? '(none)'}`);
       case 'leakcheck':
         return await leakcheckCommand(sub === undefined ? [] : [sub, ...rest]);
+      case 'dns':
+        if (sub === 'serve') return await dnsServe(rest, options.stop);
+        if (sub === 'test') return await dnsTest(rest);
+        throw new UsageError(`unknown dns command: ${sub ?? '(none)'}`);
+      case 'policy':
+        if (sub === 'export') return await policyExport(rest);
+        throw new UsageError(`unknown policy command: ${sub ?? '(none)'}`);
       case 'audit':
         if (sub === 'verify') return await auditVerify(rest);
         throw new UsageError(`unknown audit command: ${sub ?? '(none)'}`);
@@ -105,7 +130,7 @@ function strictArgs<T extends z.ZodType>(
   return parsed.data;
 }
 
-async function serveCommand(args: string[]): Promise<number> {
+async function serveCommand(args: string[], stop: AbortSignal | undefined): Promise<number> {
   strictArgs(args, {}, z.object({}));
   const config = loadConfig();
   const server = await serve(config);
@@ -127,11 +152,7 @@ async function serveCommand(args: string[]): Promise<number> {
   }
   lines.push('  Stop with Ctrl+C.', '');
   console.log(lines.join('\n'));
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilStopped(stop);
   console.log('Stopping…');
   await server.close();
   return 0;
@@ -309,6 +330,150 @@ function printReport(report: Report): void {
     }
   }
   if (report.redacted) console.log(`  redacted copy: ${report.redacted}`);
+}
+
+async function dnsServe(args: string[], stop: AbortSignal | undefined): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        listen: { type: 'string' },
+        port: { type: 'string' },
+        upstream: { type: 'string', multiple: true },
+        list: { type: 'string', multiple: true },
+        allow: { type: 'string', multiple: true },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.listen !== undefined && values.port !== undefined)
+    throw new UsageError('give --listen or --port, not both');
+  let listen = hostPort(values.listen ?? '127.0.0.1:5353', 53, { anyPort: true });
+  if (values.port !== undefined) {
+    const port = /^\d{1,5}$/.test(values.port) ? Number(values.port) : NaN;
+    if (!(port >= 0 && port <= 65535)) throw new UsageError('--port must be within 0-65535');
+    listen = { host: '127.0.0.1', port };
+  }
+  if (!listen) throw new UsageError('--listen must be address:port, e.g. 0.0.0.0:53');
+  const upstreams = (values.upstream ?? []).map((u) => {
+    const parsed = hostPort(u, 53);
+    if (!parsed) throw new UsageError(`--upstream ${u}: must be host[:port]`);
+    return parsed;
+  });
+  const lists = [
+    ...(values.list ?? []).map((path) => ({ path: resolve(path), action: 'block' as const })),
+    ...(values.allow ?? []).map((path) => ({ path: resolve(path), action: 'allow' as const })),
+  ];
+  const config = loadConfig();
+  if (await new LocalAdminClient(localSocketPath(config)).available()) {
+    throw new UsageError(
+      'a Rempart server holds this data directory: start its resolver with REMPART_DNS_LISTEN instead',
+    );
+  }
+  const tty = process.stderr.isTTY;
+  if (tty) process.stderr.write('loading groups, categories and lists…');
+  const platform = await openPlatform(
+    {
+      ...config,
+      logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel,
+      dns: { ...config.dns, listen, ...(upstreams.length > 0 ? { upstreams } : {}) },
+    },
+    { netguardLists: lists },
+  );
+  if (tty) process.stderr.write('\r\x1b[K');
+  const stats = platform.netguard.resolverStats();
+  const groups = await platform.netguard.listGroups();
+  console.log(
+    [
+      '',
+      `  Rempart DNS is answering on ${(stats?.listening ?? []).join(', ')}`,
+      `  Upstreams: ${platform.netguard.upstreams().join(', ') || 'none (every allowed name gets SERVFAIL)'}`,
+      `  Groups: ${groups.map((g) => `${g.id} (${g.categories.join(', ') || 'no category'})`).join('; ')}`,
+      ...(lists.length > 0
+        ? [`  Lists for this run: ${lists.map((l) => `${l.path} (${l.action})`).join(', ')}`]
+        : []),
+      '  Stop with Ctrl+C.',
+      '',
+    ].join('\n'),
+  );
+  await untilStopped(stop);
+  await platform.close();
+  return 0;
+}
+
+async function dnsTest(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { client: { type: 'string' } },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const [domain, ...extra] = parsed.positionals;
+  if (domain === undefined || extra.length > 0) throw new UsageError('dns test needs one domain');
+  const query = DnsTestQuery.safeParse({ domain, client: parsed.values.client });
+  if (!query.success)
+    throw new UsageError(query.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; '));
+  const config = loadConfig();
+  const client = new LocalAdminClient(localSocketPath(config));
+  const verdict = (await client.available())
+    ? await client.dnsTest(query.data.domain, query.data.client)
+    : await withPlatform(config, (p) =>
+        Promise.resolve(p.netguard.explain(query.data.domain, query.data.client)),
+      );
+  const rule = (m: RuleMatch) =>
+    `${m.action === 'allow' ? 'allow' : 'block'} by ${m.category ? `category ${m.category}` : `list “${m.list}”`}, line ${m.line}: ${m.rule}${m.malware ? ` (${m.malware})` : ''}`;
+  console.log(
+    `${verdict.domain} for ${verdict.client}: ${verdict.action === 'block' ? 'BLOCKED' : 'allowed'}`,
+  );
+  console.log(`  group: ${verdict.group.name} (${verdict.group.id}) — ${verdict.group.why}`);
+  if (verdict.decidedBy) console.log(`  decided by: ${rule(verdict.decidedBy)}`);
+  if (verdict.action === 'block') console.log(`  answered as: ${verdict.blockMode}`);
+  if (verdict.matches.length === 0) console.log('  no rule matches this name');
+  else if (verdict.matches.length > 1) {
+    console.log('  every matching rule:');
+    for (const m of verdict.matches) console.log(`    ${rule(m)}`);
+  }
+  return verdict.action === 'block' ? 1 : 0;
+}
+
+async function policyExport(args: string[]): Promise<number> {
+  const input = strictArgs(
+    args,
+    { platform: { type: 'string' }, group: { type: 'string' } },
+    PolicyExportQuery,
+  );
+  const config = loadConfig();
+  const client = new LocalAdminClient(localSocketPath(config));
+  const out = (await client.available())
+    ? await client.exportPolicy(input.platform, input.group)
+    : await withPlatform(config, (p) => p.netguard.exportPolicy(input.platform, input.group));
+  process.stdout.write(out.body);
+  return 0;
+}
+
+/** Resolves on Ctrl+C, SIGTERM or `stop`, and forgets its listeners. */
+function untilStopped(stop: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((done) => {
+    const finish = () => {
+      process.off('SIGINT', finish);
+      process.off('SIGTERM', finish);
+      stop?.removeEventListener('abort', finish);
+      done();
+    };
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
+    if (stop?.aborted) finish();
+    else stop?.addEventListener('abort', finish);
+  });
 }
 
 async function withPlatform<T>(

@@ -21,8 +21,49 @@ describe('parseConfig', () => {
         mail: undefined,
         meetings: { stepUpSeconds: 600 },
         leakcheck: { workers: 2 },
+        dns: {
+          listen: undefined,
+          upstreams: undefined,
+          blockPage: {},
+          logDays: 7,
+          rateLimit: 100,
+          trusted: ['127.0.0.0/8', '::1/128'],
+        },
       },
     });
+  });
+
+  it('reads the network guard settings, naming every bad one', () => {
+    const result = parseConfig({
+      REMPART_DNS_LISTEN: '[::1]:5353',
+      REMPART_DNS_UPSTREAMS: '10.0.0.53, [2001:db8::53]:5353',
+      REMPART_DNS_BLOCKPAGE_IP: '10.0.0.80',
+      REMPART_DNS_LOG_DAYS: '30',
+      REMPART_DNS_RATE_LIMIT: '0',
+      REMPART_DNS_TRUSTED: '10.0.0.0/8',
+    });
+    expect(result.ok && result.config.dns).toEqual({
+      listen: { host: '::1', port: 5353 },
+      upstreams: [
+        { host: '10.0.0.53', port: 53 },
+        { host: '2001:db8::53', port: 5353 },
+      ],
+      blockPage: { v4: '10.0.0.80' },
+      logDays: 30,
+      rateLimit: 0,
+      trusted: ['10.0.0.0/8'],
+    });
+    const bad = parseConfig({
+      REMPART_DNS_LISTEN: '127.0.0.1:99999',
+      REMPART_DNS_UPSTREAMS: '10.0.0.53:0,a b',
+      REMPART_DNS_TRUSTED: 'everyone',
+    });
+    expect(bad.ok).toBe(false);
+    const errors = bad.ok ? [] : bad.errors.join('\n');
+    expect(errors).toMatch(/REMPART_DNS_LISTEN/);
+    expect(errors).toMatch(/REMPART_DNS_UPSTREAMS: 10\.0\.0\.53:0/);
+    expect(errors).toMatch(/REMPART_DNS_UPSTREAMS: a b/);
+    expect(errors).toMatch(/REMPART_DNS_TRUSTED: everyone/);
   });
 
   it('lets the meeting step-up window be shortened, never lengthened', () => {

@@ -52,6 +52,25 @@ export const EnvSchema = z.object({
   REMPART_MEETING_STEP_UP_SECONDS: z.coerce.number().int().min(60).max(600).default(600),
   /** OCR threads of the leak check (each reads one image at a time); started at the first check. */
   REMPART_LEAKCHECK_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
+  /**
+   * The network guard's DNS resolver over UDP and TCP, `address:port` (e.g. `0.0.0.0:53`, or
+   * `127.0.0.1:5353` without root); off when unset. DNS over HTTPS (`/dns-query`) is always on.
+   */
+  REMPART_DNS_LISTEN: z
+    .string()
+    .regex(/^(?:\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, 'must be address:port, e.g. 127.0.0.1:5353')
+    .optional(),
+  /** Upstream resolvers, comma-separated `host[:port]`, tried in order; /etc/resolv.conf's when unset. */
+  REMPART_DNS_UPSTREAMS: z.string().optional(),
+  /** The address blocked names resolve to in a group whose block mode is `blockpage`. */
+  REMPART_DNS_BLOCKPAGE_IP: z.ipv4().optional(),
+  REMPART_DNS_BLOCKPAGE_IP6: z.ipv6().optional(),
+  /** Days the DNS query log is kept; 0 turns it off. */
+  REMPART_DNS_LOG_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
+  /** Queries per second one client may send (bursts of twice that); 0 turns the limit off. */
+  REMPART_DNS_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(100),
+  /** Clients never rate-limited, comma-separated CIDR ranges (loopback by default). */
+  REMPART_DNS_TRUSTED: z.string().default('127.0.0.0/8,::1/128'),
   /** Outgoing mail (guest codes): `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`. */
   REMPART_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   /** The sender of Rempart's mail; `Rempart <no-reply@…>` on the public host by default. */
@@ -76,6 +95,15 @@ export interface Config {
   };
   meetings: { stepUpSeconds: number };
   leakcheck: { workers: number };
+  dns: {
+    listen: { host: string; port: number } | undefined;
+    /** Undefined: the server reads /etc/resolv.conf (core does no I/O). */
+    upstreams: { host: string; port: number }[] | undefined;
+    blockPage: { v4?: string; v6?: string };
+    logDays: number;
+    rateLimit: number;
+    trusted: string[];
+  };
   /** Outgoing mail; undefined when no SMTP server is configured (guests cannot be invited then). */
   mail: { smtpUrl: string; from: string } | undefined;
 }
@@ -123,6 +151,28 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     errors.push('REMPART_TURN_URLS: each URL must start with turn: or turns:');
   if (turnUrls.length > 0 && !e.REMPART_TURN_SECRET)
     errors.push('REMPART_TURN_SECRET: required with REMPART_TURN_URLS');
+  let dnsListen: Config['dns']['listen'];
+  if (e.REMPART_DNS_LISTEN) {
+    const split = hostPort(e.REMPART_DNS_LISTEN, 53, { anyPort: true });
+    if (!split) errors.push('REMPART_DNS_LISTEN: must be address:port with a port within 0-65535');
+    else dnsListen = split;
+  }
+  let upstreams: Config['dns']['upstreams'];
+  if (e.REMPART_DNS_UPSTREAMS !== undefined && e.REMPART_DNS_UPSTREAMS.trim() !== '') {
+    upstreams = [];
+    for (const item of e.REMPART_DNS_UPSTREAMS.split(',').map((u) => u.trim())) {
+      const split = hostPort(item, 53);
+      if (split) upstreams.push(split);
+      else errors.push(`REMPART_DNS_UPSTREAMS: ${item} is not host[:port]`);
+    }
+  }
+  const trusted = e.REMPART_DNS_TRUSTED.split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  for (const cidr of trusted) {
+    if (!/^[0-9a-fA-F:.]+(?:\/\d{1,3})?$/.test(cidr))
+      errors.push(`REMPART_DNS_TRUSTED: ${cidr} is not a range`);
+  }
   if (errors.length > 0) return { ok: false, errors };
   const scheme = tls.mode === 'off' ? 'http' : 'https';
   const host = e.REMPART_HOST ?? (tls.mode === 'off' ? '127.0.0.1' : '0.0.0.0');
@@ -141,6 +191,17 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       secretKey: e.REMPART_SECRET_KEY,
       meetings: { stepUpSeconds: e.REMPART_MEETING_STEP_UP_SECONDS },
       leakcheck: { workers: e.REMPART_LEAKCHECK_WORKERS },
+      dns: {
+        listen: dnsListen,
+        upstreams,
+        blockPage: {
+          ...(e.REMPART_DNS_BLOCKPAGE_IP ? { v4: e.REMPART_DNS_BLOCKPAGE_IP } : {}),
+          ...(e.REMPART_DNS_BLOCKPAGE_IP6 ? { v6: e.REMPART_DNS_BLOCKPAGE_IP6 } : {}),
+        },
+        logDays: e.REMPART_DNS_LOG_DAYS,
+        rateLimit: e.REMPART_DNS_RATE_LIMIT,
+        trusted,
+      },
       mail: e.REMPART_SMTP_URL
         ? {
             smtpUrl: e.REMPART_SMTP_URL,
@@ -157,6 +218,25 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       },
     },
   };
+}
+
+/**
+ * `host:port`, `[v6]:port` or a lone host (then `defaultPort`), the port within 1-65535
+ * (0-65535 with `anyPort`).
+ *
+ * @example hostPort('[::1]:5353', 53) // { host: '::1', port: 5353 }
+ */
+export function hostPort(
+  text: string,
+  defaultPort: number,
+  options: { anyPort?: boolean } = {},
+): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+))(?::(\d{1,5}))?$/.exec(text.trim());
+  if (!m) return undefined;
+  const port = m[3] === undefined ? defaultPort : Number(m[3]);
+  // Port 0 lets the system choose a free one: for a listening address only.
+  if (port < (options.anyPort ? 0 : 1) || port > 65535) return undefined;
+  return { host: m[1] ?? m[2] ?? '', port };
 }
 
 /** The host part of an http(s) URL already validated by the schema (core has no URL class). */

@@ -43,6 +43,10 @@ export const errorCodes = {
   // leak check
   image_unreadable: 422,
   image_too_large: 413,
+  // network guard
+  dns_message_invalid: 400,
+  list_empty: 422,
+  device_token_invalid: 401,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof errorCodes;

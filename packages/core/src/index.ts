@@ -6,3 +6,4 @@ export * from './alerts.schema.js';
 export * from './audit.schema.js';
 export * from './meetings.schema.js';
 export * from './leakcheck.schema.js';
+export * from './netguard.schema.js';

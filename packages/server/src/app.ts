@@ -26,6 +26,7 @@ import { adminRoutes } from './identity/admin.routes.js';
 import { identityRoutes } from './identity/identity.routes.js';
 import { leakcheckRoutes } from './leakcheck/leakcheck.routes.js';
 import { meetingRoutes } from './meetings/meetings.routes.js';
+import { netguardRoutes } from './netguard/netguard.routes.js';
 import { signallingRoutes } from './meetings/signalling.js';
 import type { Platform } from './platform.js';
 
@@ -123,6 +124,7 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   meetingRoutes(app, platform.meetings, platform.live);
   signallingRoutes(app, platform.live, publicOrigin);
   await leakcheckRoutes(app, platform.leakcheck);
+  await netguardRoutes(app, platform.netguard);
 
   const webRoot = options.webRoot ?? defaultWebRoot;
   const hasConsole = existsSync(`${webRoot}/index.html`);

@@ -27,6 +27,9 @@ import { GuestService } from './meetings/guests.js';
 import { MeetingsRepository } from './meetings/meetings.repository.js';
 import { MeetingsService } from './meetings/meetings.service.js';
 import { LiveMeetings } from './meetings/signalling.js';
+import { NetguardRepository } from './netguard/netguard.repository.js';
+import { NetguardService } from './netguard/netguard.service.js';
+import { systemResolvers } from './netguard/resolv-conf.js';
 
 export interface Platform {
   config: Config;
@@ -41,6 +44,7 @@ export interface Platform {
   live: LiveMeetings;
   media: MediaEngine;
   leakcheck: LeakCheckService;
+  netguard: NetguardService;
   close(): Promise<void>;
 }
 
@@ -55,6 +59,8 @@ export interface PlatformOptions {
   /** The SFU; the embedded engine by default. */
   media?: MediaEngine;
   mailer?: Mailer;
+  /** Lists read from files and added to every group of the network guard, for this run only. */
+  netguardLists?: { path: string; action: 'block' | 'allow' }[];
 }
 
 export function databaseTarget(config: Config): DatabaseTarget {
@@ -143,6 +149,33 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     workers: config.leakcheck.workers,
     dir: join(resolve(config.dataDir), 'ocr'),
   });
+  const netguard = new NetguardService({
+    repo: new NetguardRepository(database.db),
+    alerts,
+    audit,
+    clock,
+    log: log.child({ subsystem: 'netguard' }),
+    config: {
+      ...config.dns,
+      upstreams: config.dns.upstreams ?? systemResolvers(),
+      dohUrl: `${config.publicUrl}/dns-query`,
+      organisation: new URL(config.publicUrl).hostname,
+      extraLists: options.netguardLists ?? [],
+    },
+    agentByEmail: async (email) => identityRepo.agentByEmail(email.toLowerCase()),
+    agentEmail: async (id) => (await identityRepo.agentById(id))?.email,
+  });
+  try {
+    await netguard.start();
+  } catch (error) {
+    await netguard.close();
+    await leakcheck.close();
+    await live.close();
+    await media.close();
+    mailer?.close();
+    await database.close();
+    throw error;
+  }
   let closed = false;
   return {
     config,
@@ -157,9 +190,11 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     live,
     media,
     leakcheck,
+    netguard,
     close: async () => {
       if (closed) return;
       closed = true;
+      await netguard.close();
       await leakcheck.close();
       await live.close();
       await media.close();

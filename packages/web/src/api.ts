@@ -2,7 +2,8 @@
  * The console's only way to the server: a fetch wrapper over the JSON API. Every answer is
  * parsed with the shared contract (`@rempart/core`), every error becomes an `ApiError` with
  * the server's stable code, and the anti-forgery token rides on every state-changing request.
- * Requests carry JSON, except uploads (an image to check), whose bytes are sent as they are.
+ * Requests carry JSON, except uploads (an image to check, a block list), whose bytes are sent as
+ * they are.
  */
 import {
   AdmissionCheck,
@@ -11,15 +12,22 @@ import {
   Alert,
   AuditEntry,
   AuditVerifyResult,
+  Category,
+  Device,
+  DnsVerdict,
+  EnrolledDevice,
   EnrolmentInfo,
   EnrolmentLink,
   FactorEnrolledResponse,
   GuestStartResponse,
   GuestVerifyResponse,
+  Group,
   LeakCheckResult,
   MeResponse,
   Meeting,
+  NetguardList,
   PasskeyBeginResponse,
+  QueryStats,
   RecoveryCodesResponse,
   SessionInfo,
   SessionState,
@@ -27,10 +35,16 @@ import {
   TotpEnrolBeginResponse,
   leakcheckFormats,
   type CreateMeetingRequest,
+  type DeviceEnrolment,
+  type DevicePlatform,
+  type GroupInput,
   type GuestStartRequest,
+  type InventoryReport,
   type InviteAgentRequest,
+  type ListUploadQuery,
 } from '@rempart/core';
 import { z } from 'zod';
+import { attachmentName, policyFileName } from './netguard/download';
 
 /** Codes the console raises itself, next to the server's `ErrorCode`s. */
 export const clientErrorCodes = [
@@ -107,15 +121,15 @@ export function confirmIdentity(): Promise<boolean> {
   return stepUpHandler ? stepUpHandler() : Promise.resolve(false);
 }
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-/** What a POST carries: a JSON document, or bytes sent as they are with their own type. */
+/** What a POST or a PUT carries: a JSON document, or bytes sent as they are with their own type. */
 type Body = { json: unknown } | { raw: Blob; contentType: string };
 
 async function send(method: Method, path: string, body: Body, mayStepUp: boolean): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const init: RequestInit = { method, credentials: 'same-origin', headers, cache: 'no-store' };
-  if (method === 'POST') {
+  if (method === 'POST' || method === 'PUT') {
     if ('raw' in body) {
       headers['content-type'] = body.contentType;
       init.body = body.raw;
@@ -225,6 +239,22 @@ const MeetingList = z.object({ meetings: z.array(Meeting) });
 const MeetingResult = z.object({ meeting: Meeting });
 const DirectoryAgents = z.object({ agents: z.array(AgentRef) });
 const DirectoryUnits = z.object({ units: z.array(z.string()) });
+const NetguardGroups = z.object({ groups: z.array(Group) });
+const NetguardGroupResult = z.object({ group: Group });
+const NetguardCategories = z.object({ categories: z.array(Category) });
+const NetguardLists = z.object({ lists: z.array(NetguardList) });
+const NetguardListResult = z.object({ list: NetguardList });
+const NetguardDevices = z.object({ devices: z.array(Device) });
+const NetguardDeviceResult = z.object({ device: Device });
+
+/** A list's text goes as it is; the server reads hosts files, one name a line, and adblock rules. */
+const listBody = (text: Blob) => ({ raw: text, contentType: 'text/plain' });
+
+/** A file the server sent to be saved, with the name it gave it. */
+export interface SavedFile {
+  blob: Blob;
+  fileName: string;
+}
 
 export type AlertStatusFilter = 'open' | 'acknowledged' | 'all';
 
@@ -304,6 +334,62 @@ export const api = {
     const query = new URLSearchParams({ redact: String(options.redact ?? true) });
     const body = { raw: image, contentType: uploadType(image) };
     return readAnswer(LeakCheckResult, await send('POST', `/api/leakcheck?${query.toString()}`, body, true));
+  },
+
+  // ---- network guard (administrators) ----
+  netguard: {
+    /** Queries and blocks over the last `hours`, the top names and clients, the resolver's counters. */
+    stats: (hours: number) =>
+      json(
+        QueryStats,
+        'GET',
+        `/api/netguard/stats?${new URLSearchParams({ hours: String(hours) }).toString()}`,
+      ),
+    groups: () => json(NetguardGroups, 'GET', '/api/netguard/groups'),
+    /** Creates the group `groupId`, or replaces it. */
+    saveGroup: (groupId: string, input: GroupInput) =>
+      json(NetguardGroupResult, 'PUT', `/api/netguard/groups/${id(groupId)}`, input),
+    deleteGroup: (groupId: string) => empty('DELETE', `/api/netguard/groups/${id(groupId)}`),
+    categories: () => json(NetguardCategories, 'GET', '/api/netguard/categories'),
+    lists: () => json(NetguardLists, 'GET', '/api/netguard/lists'),
+    uploadList: async (text: Blob, query: z.output<typeof ListUploadQuery>) => {
+      const search = new URLSearchParams({ name: query.name, action: query.action, format: query.format });
+      const response = await send('POST', `/api/netguard/lists?${search.toString()}`, listBody(text), true);
+      return readAnswer(NetguardListResult, response);
+    },
+    /** Replaces an uploaded list's text; the groups using it switch at once. */
+    replaceList: async (listId: string, text: Blob) =>
+      readAnswer(
+        NetguardListResult,
+        await send('PUT', `/api/netguard/lists/${id(listId)}`, listBody(text), true),
+      ),
+    deleteList: (listId: string) => empty('DELETE', `/api/netguard/lists/${id(listId)}`),
+    /** Why `domain` is blocked or allowed for `client` (127.0.0.1 when not given). */
+    test: (query: { domain: string; client?: string }) =>
+      json(DnsVerdict, 'GET', `/api/netguard/test?${new URLSearchParams(query).toString()}`),
+    /** A group's device profile: an Apple `.mobileconfig` or an Android Management API policy. */
+    policy: async (platform: DevicePlatform, group: string): Promise<SavedFile> => {
+      const search = new URLSearchParams({ platform, group });
+      const response = await send(
+        'GET',
+        `/api/netguard/policy?${search.toString()}`,
+        { json: undefined },
+        true,
+      );
+      const fileName = attachmentName(
+        response.headers.get('content-disposition'),
+        policyFileName(platform, group),
+      );
+      return { blob: await response.blob(), fileName };
+    },
+    devices: () => json(NetguardDevices, 'GET', '/api/netguard/devices'),
+    /** Enrols a device: its token is in this answer and nowhere else, ever. */
+    enrolDevice: (enrolment: z.input<typeof DeviceEnrolment>) =>
+      json(EnrolledDevice, 'POST', '/api/netguard/devices', enrolment),
+    deleteDevice: (deviceId: string) => empty('DELETE', `/api/netguard/devices/${id(deviceId)}`),
+    /** Imports a device's installed apps (from an MDM export); the answer tells its compliance. */
+    importInventory: (deviceId: string, report: InventoryReport) =>
+      json(NetguardDeviceResult, 'POST', `/api/netguard/devices/${id(deviceId)}/inventory`, report),
   },
 };
 

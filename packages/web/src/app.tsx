@@ -21,6 +21,7 @@ import { LeakCheckPage } from './pages/leakcheck.page';
 import { MeetingDetailPage } from './pages/meeting-detail.page';
 import { MeetingRoomPage } from './pages/meeting-room.page';
 import { MeetingsPage } from './pages/meetings.page';
+import { NetguardPage } from './pages/netguard.page';
 import { ForbiddenPage, NotFoundPage } from './pages/not-found.page';
 import { SignInPage } from './pages/sign-in.page';
 import { rememberReturnPath } from './return-path';
@@ -54,6 +55,9 @@ function Screen({ route }: { route: Route }) {
       return <MeetingDetailPage key={route.id} id={route.id} />;
     case 'leakcheck':
       return <LeakCheckPage />;
+    case 'netguard':
+      // Keyed by section: each one is a page of its own, whose heading takes the focus.
+      return admin ? <NetguardPage key={route.section} section={route.section} /> : <ForbiddenPage />;
     case 'meeting-room':
       // Not keyed by the link: after a host replaces it, the address follows and the page stays.
       return <MeetingRoomPage linkId={route.linkId} />;

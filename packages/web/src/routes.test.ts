@@ -65,6 +65,20 @@ describe('console routes', () => {
     expect(matchRoute('/leakcheck/x')).toEqual({ name: 'not-found' });
   });
 
+  it('names each section of the network guard at its own address', () => {
+    expect(matchRoute('/netguard')).toEqual({ name: 'netguard', section: 'overview' });
+    expect(matchRoute('/netguard/')).toEqual({ name: 'netguard', section: 'overview' });
+    expect(matchRoute('/netguard/test')).toEqual({ name: 'netguard', section: 'test' });
+    expect(matchRoute('/netguard/groups')).toEqual({ name: 'netguard', section: 'groups' });
+    expect(matchRoute('/netguard/lists')).toEqual({ name: 'netguard', section: 'lists' });
+    expect(matchRoute('/netguard/devices/')).toEqual({ name: 'netguard', section: 'devices' });
+  });
+
+  it('does not take an unknown network guard section, or the overview under a second name', () => {
+    for (const path of ['/netguard/overview', '/netguard/settings', '/netguard/groups/default', '/netguardx'])
+      expect(matchRoute(path)).toEqual({ name: 'not-found' });
+  });
+
   it('still knows the console pages it knew', () => {
     expect(matchRoute('/')).toEqual({ name: 'home' });
     expect(matchRoute('/admin/agents')).toEqual({ name: 'agents' });
@@ -98,6 +112,14 @@ describe('where a session is sent', () => {
     expect(redirectFor(leakcheck, session('mfa'))).toBe('/sign-in');
     expect(redirectFor(leakcheck, session('enrol'))).toBe('/enrol');
     expect(redirectFor(leakcheck, session('full'))).toBeUndefined();
+  });
+
+  it('keeps the network guard for complete sessions (the page itself is for administrators only)', () => {
+    const netguard: Route = { name: 'netguard', section: 'groups' };
+    expect(redirectFor(netguard, signedOut)).toBe('/sign-in');
+    expect(redirectFor(netguard, session('mfa'))).toBe('/sign-in');
+    expect(redirectFor(netguard, session('enrol'))).toBe('/enrol');
+    expect(redirectFor(netguard, session('full'))).toBeUndefined();
   });
 
   it('sends a complete session away from the sign-in page', () => {

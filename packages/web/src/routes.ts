@@ -4,6 +4,7 @@
  * them to the History API.
  */
 import { MeetingLinkId, Uuid, type SessionState } from '@rempart/core';
+import { netguardSectionOf, type NetguardSection } from './netguard/sections';
 
 export type Route =
   | { name: 'sign-in' }
@@ -17,6 +18,8 @@ export type Route =
   | { name: 'meetings' }
   | { name: 'meeting'; id: string }
   | { name: 'leakcheck' }
+  /** `/netguard` and `/netguard/<section>`: the network guard, for administrators. */
+  | { name: 'netguard'; section: NetguardSection }
   /** `/m/<linkId>`: the address a meeting is shared by. */
   | { name: 'meeting-room'; linkId: string }
   | { name: 'not-found' };
@@ -47,6 +50,11 @@ export function matchRoute(path: string): Route {
       return { name: 'meetings' };
     case '/leakcheck':
       return { name: 'leakcheck' };
+  }
+  const netguard = /^\/netguard(?:\/([^/]+))?$/.exec(trimmed);
+  if (netguard) {
+    const section = netguardSectionOf(netguard[1] ?? '');
+    if (section !== undefined) return { name: 'netguard', section };
   }
   const enrolLink = /^\/enrol\/([A-Za-z0-9_-]+)$/.exec(trimmed);
   if (enrolLink?.[1] !== undefined) return { name: 'enrol-link', token: enrolLink[1] };

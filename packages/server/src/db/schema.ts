@@ -263,3 +263,76 @@ export const guestPasses = pgTable(
     index('guest_passes_meeting_idx').on(t.meetingId),
   ],
 );
+
+/** A network guard group: clients (CIDR ranges, enrolled devices) and what their DNS queries may reach. */
+export const netguardGroups = pgTable('netguard_groups', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  cidrs: jsonb('cidrs').$type<string[]>().notNull(),
+  categories: jsonb('categories').$type<string[]>().notNull(),
+  lists: jsonb('lists').$type<string[]>().notNull(),
+  blockMode: text('block_mode', { enum: ['nxdomain', 'null', 'blockpage'] }).notNull(),
+  trusted: boolean('trusted').notNull().default(false),
+  noPrivateApps: boolean('no_private_apps').notNull().default(false),
+  updatedAt: ts('updated_at').notNull(),
+});
+
+/** A block list or allow-list: uploaded (its text kept here) or read from a file on the server. */
+export const netguardLists = pgTable('netguard_lists', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  action: text('action', { enum: ['block', 'allow'] }).notNull(),
+  format: text('format', { enum: ['auto', 'hosts', 'domains', 'adblock'] }).notNull(),
+  path: text('path'),
+  content: text('content'),
+  rules: integer('rules').notNull(),
+  problems: jsonb('problems').$type<{ line: number; reason: string }[]>().notNull(),
+  problemCount: integer('problem_count').notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
+
+/** The DNS query log, written in batches and pruned after the configured retention. */
+export const netguardQueries = pgTable(
+  'netguard_queries',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: ts('at').notNull(),
+    client: text('client').notNull(),
+    protocol: text('protocol', { enum: ['udp', 'tcp', 'doh'] }).notNull(),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    groupId: text('group_id').notNull(),
+    action: text('action', { enum: ['allow', 'block'] }).notNull(),
+    list: text('list'),
+    rule: text('rule'),
+    rcode: text('rcode').notNull(),
+    cached: boolean('cached').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+  },
+  (t) => [index('netguard_queries_at_idx').on(t.at), index('netguard_queries_client_idx').on(t.client, t.at)],
+);
+
+/** A phone or tablet enrolled in a group: its reported apps decide whether it complies. */
+export const netguardDevices = pgTable(
+  'netguard_devices',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    platform: text('platform', { enum: ['ios', 'android'] }).notNull(),
+    ownerId: uuid('owner_id').references(() => agents.id, { onDelete: 'set null' }),
+    groupId: text('group_id').notNull(),
+    serial: text('serial'),
+    tokenHash: text('token_hash').notNull(),
+    addresses: jsonb('addresses').$type<string[]>().notNull(),
+    apps: jsonb('apps').$type<string[]>().notNull(),
+    osVersion: text('os_version'),
+    compliant: boolean('compliant'),
+    violations: jsonb('violations')
+      .$type<{ app: string; reason: 'blocked' | 'not_in_catalogue'; category?: string }[]>()
+      .notNull(),
+    enrolledAt: ts('enrolled_at').notNull(),
+    lastReportAt: ts('last_report_at'),
+  },
+  (t) => [uniqueIndex('netguard_devices_token_key').on(t.tokenHash)],
+);

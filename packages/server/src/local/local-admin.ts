@@ -9,6 +9,9 @@ import { join, resolve } from 'node:path';
 import {
   AuditVerifyResult,
   DisplayName,
+  DnsTestQuery,
+  DnsVerdict,
+  PolicyExportQuery,
   Email,
   EnrolmentLink,
   LEAKCHECK_MAX_BYTES,
@@ -32,6 +35,8 @@ export const CreateAdminRequest = z.strictObject({
   name: DisplayName,
   unit: z.string().trim().max(120).default(''),
 });
+
+const PolicyExport = z.object({ contentType: z.string(), body: z.string(), filename: z.string() });
 
 /** Starts the socket server; returns a function that stops it and removes the socket file. */
 export async function startLocalAdmin(platform: Platform): Promise<{ close(): Promise<void> }> {
@@ -81,6 +86,16 @@ export async function startLocalAdmin(platform: Platform): Promise<{ close(): Pr
     );
     done();
   });
+  r.get(
+    '/netguard/test',
+    { schema: { querystring: DnsTestQuery, response: { 200: DnsVerdict } } },
+    (request) => platform.netguard.explain(request.query.domain, request.query.client),
+  );
+  r.get(
+    '/netguard/policy',
+    { schema: { querystring: PolicyExportQuery, response: { 200: PolicyExport } } },
+    async (request) => platform.netguard.exportPolicy(request.query.platform, request.query.group),
+  );
   r.get('/status', () => ({ status: 'ok' }));
   app.addHook('onClose', () => {
     if (existsSync(path)) unlinkSync(path);
@@ -115,6 +130,16 @@ export class LocalAdminClient {
 
   async leakcheck(file: Buffer, redact: boolean): Promise<LeakCheckResult> {
     return LeakCheckResult.parse(await this.call('POST', `/leakcheck?redact=${redact}`, file));
+  }
+
+  async dnsTest(domain: string, client: string): Promise<DnsVerdict> {
+    const query = new URLSearchParams({ domain, client });
+    return DnsVerdict.parse(await this.call('GET', `/netguard/test?${query}`));
+  }
+
+  async exportPolicy(platform: 'ios' | 'android', group: string): Promise<z.infer<typeof PolicyExport>> {
+    const query = new URLSearchParams({ platform, group });
+    return PolicyExport.parse(await this.call('GET', `/netguard/policy?${query}`));
   }
 
   private call(method: string, path: string, body?: unknown): Promise<unknown> {

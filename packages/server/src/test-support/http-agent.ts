@@ -16,7 +16,7 @@ export class HttpAgent {
   ) {}
 
   async request(
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     url: string,
     body?: unknown,
     headers: Record<string, string> = {},
@@ -59,6 +59,9 @@ export class HttpAgent {
   }
   post(url: string, body: unknown = {}) {
     return this.request('POST', url, body);
+  }
+  put(url: string, body: unknown = {}) {
+    return this.request('PUT', url, body);
   }
   delete(url: string) {
     return this.request('DELETE', url);

@@ -42,6 +42,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
     REMPART_DATA_DIR: dataDir,
     REMPART_LOG_LEVEL: 'silent',
     REMPART_PORT: '0',
+    // No test reaches a real resolver: nothing listens on port 1 of loopback, so the guard
+    // answers SERVFAIL at once unless a test starts its own upstream.
+    REMPART_DNS_UPSTREAMS: '127.0.0.1:1',
     ...env,
   });
   if (!result.ok) throw new Error(result.errors.join('; '));

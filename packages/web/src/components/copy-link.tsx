@@ -2,9 +2,24 @@ import { useRef, useState } from 'react';
 import { useI18n } from '../i18n';
 import { StatusMessage } from './messages';
 
-/** An address to hand on, with a copy button; selecting it by hand works when the clipboard does not. */
-export function CopyLink({ url, testId }: { url: string; testId?: string }) {
+/** What the button and its outcome say; by default, that a link is copied. */
+export interface CopyLabels {
+  copy: string;
+  copied: string;
+  failed: string;
+}
+
+/**
+ * An address (or another secret to hand on, such as a device token) with a copy button;
+ * selecting it by hand works when the clipboard does not.
+ */
+export function CopyLink({ url, testId, labels }: { url: string; testId?: string; labels?: CopyLabels }) {
   const { t } = useI18n();
+  const words = labels ?? {
+    copy: t('agents.copy'),
+    copied: t('agents.copied'),
+    failed: t('agents.copyFailed'),
+  };
   const urlRef = useRef<HTMLElement>(null);
   const [copyState, setCopyState] = useState<'copied' | 'failed' | undefined>();
 
@@ -27,16 +42,12 @@ export function CopyLink({ url, testId }: { url: string; testId?: string }) {
           {url}
         </code>
         <button type="button" className="button" onClick={() => void copy()}>
-          {t('agents.copy')}
+          {words.copy}
         </button>
       </div>
       <StatusMessage
         tone={copyState === 'copied' ? 'success' : 'info'}
-        message={
-          copyState === undefined
-            ? undefined
-            : t(copyState === 'copied' ? 'agents.copied' : 'agents.copyFailed')
-        }
+        message={copyState === undefined ? undefined : copyState === 'copied' ? words.copied : words.failed}
       />
     </>
   );

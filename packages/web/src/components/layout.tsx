@@ -126,6 +126,7 @@ export function Layout({ children }: { children: ReactNode }) {
                   <NavLink to="/admin/agents">{t('nav.agents')}</NavLink>
                   <NavLink to="/alerts">{t('nav.alerts')}</NavLink>
                   <NavLink to="/audit">{t('nav.audit')}</NavLink>
+                  <NavLink to="/netguard">{t('nav.netguard')}</NavLink>
                 </>
               ) : null}
             </ul>

@@ -1,0 +1,903 @@
+/**
+ * The network guard as a service: groups of clients and what they may reach, lists uploaded or
+ * read from files, the categories that ship with Rempart (TikTok and ByteDance, spyware, public
+ * DNS-over-HTTPS resolvers), the filtering resolver itself, its query log and statistics, the
+ * device profiles of each group and the compliance of enrolled devices.
+ *
+ * A change of groups or lists builds a new compiled policy and swaps it into the resolver
+ * between two queries: a reload never drops one. A list is compiled once and shared by every
+ * group that uses it.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import {
+  DEFAULT_GROUP_ID,
+  GroupInput,
+  RempartError,
+  type Category,
+  type CategoryId,
+  type Device,
+  type DnsVerdict,
+  type Group,
+  type InventoryReport,
+  type ListAction,
+  type ListFormat,
+  type NetguardList,
+  type QueryStats,
+  type RuleMatch,
+} from '@rempart/core';
+import type { AlertSink } from '../alerts/alert.service.js';
+import type { AuditLog } from '../audit/audit.service.js';
+import type { Clock } from '../clock.js';
+import { randomToken, sha256Hex } from '../identity/secrets.js';
+import type { Logger } from '../logger.js';
+import { DOH_CANARY_DOMAIN, loadCategories, type Category as ShippedCategory } from './categories.js';
+import { evaluateCompliance } from './compliance.js';
+import { androidPolicy, appleProfile } from './device-policy.js';
+import { handleDohRequest, type DohRequest, type DohResponse } from './doh.js';
+import { parseList, type ParsedList } from './lists.js';
+import { compileMatcher, type MatchResult } from './matcher.js';
+import type { DeviceRow, GroupRow, ListRow, NetguardRepository } from './netguard.repository.js';
+import { parseCidr, Policy, type ListMatcher, type PolicyGroup } from './policy.js';
+import { QueryLog } from './query-log.js';
+import { DnsResolver, type BlockMode as AnswerMode, type QueryEntry, type Verdict } from './resolver.js';
+
+export interface NetguardConfig {
+  listen: { host: string; port: number } | undefined;
+  upstreams: { host: string; port: number }[];
+  blockPage: { v4?: string; v6?: string };
+  logDays: number;
+  rateLimit: number;
+  trusted: string[];
+  /** The DNS-over-HTTPS URL given to devices in their profiles. */
+  dohUrl: string;
+  organisation: string;
+  /** Lists read from files and added to every group, for this run only (`rempart dns serve --list`). */
+  extraLists?: { path: string; action: ListAction }[];
+}
+
+export interface NetguardDeps {
+  repo: NetguardRepository;
+  alerts: AlertSink;
+  audit: AuditLog;
+  clock: Clock;
+  log: Logger;
+  config: NetguardConfig;
+  /** Looks an agent up by email, for device owners. */
+  agentByEmail: (email: string) => Promise<{ id: string; email: string } | undefined>;
+  agentEmail: (id: string) => Promise<string | undefined>;
+}
+
+export interface Actor {
+  id: string;
+  email: string;
+}
+
+/** A spyware query from the same client for the same name is alerted once in this window. */
+const SPYWARE_ALERT_WINDOW_MS = 10 * 60_000;
+
+const DEFAULT_GROUP: Omit<GroupRow, 'updatedAt'> = {
+  id: DEFAULT_GROUP_ID,
+  name: 'Default',
+  description: 'Every client no other group claims.',
+  cidrs: [],
+  // Out of the box: spyware and the TikTok platform are blocked for everyone (issue brief).
+  categories: ['spyware', 'tiktok-bytedance'],
+  lists: [],
+  blockMode: 'nxdomain',
+  trusted: false,
+  noPrivateApps: false,
+};
+
+interface CompiledList {
+  key: string;
+  matcher: ListMatcher;
+  parsed: ParsedList;
+}
+
+export class NetguardService {
+  private categories: ShippedCategory[] = [];
+  private readonly compiled = new Map<string, CompiledList>();
+  private policy: Policy | undefined;
+  private resolver: DnsResolver | undefined;
+  private queryLog: QueryLog | undefined;
+  private readonly spywareAlerted = new Map<string, number>();
+  /** Files lists are read from, and the modification stamp they had when compiled. */
+  private readonly watched = new Map<string, string>();
+  private reloading: Promise<void> | undefined;
+  private fileWatch: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly deps: NetguardDeps) {}
+
+  /** Loads the categories, seeds the default group, compiles the policy and starts the resolver. */
+  async start(): Promise<void> {
+    const began = performance.now();
+    this.categories = loadCategories();
+    await this.deps.repo.insertGroupIfMissing({ ...DEFAULT_GROUP, updatedAt: this.deps.clock.now() });
+    await this.reload();
+    this.queryLog = new QueryLog({
+      repo: this.deps.repo,
+      clock: this.deps.clock,
+      log: this.deps.log,
+      retentionDays: this.deps.config.logDays,
+    });
+    this.resolver = await DnsResolver.start({
+      ...(this.deps.config.listen ? { listen: this.deps.config.listen } : {}),
+      upstreams: this.deps.config.upstreams,
+      policy: { decide: (q) => this.verdict(q.name, q.client) },
+      onQuery: (entry) => this.onQuery(entry),
+      rateLimit:
+        this.deps.config.rateLimit > 0
+          ? {
+              qps: this.deps.config.rateLimit,
+              burst: this.deps.config.rateLimit * 2,
+              trusted: this.trustedRanges(),
+            }
+          : undefined,
+      log: this.deps.log,
+    });
+    // Lists read from files are re-read when the file changes.
+    this.fileWatch = setInterval(() => void this.reloadIfFilesChanged(), 5000);
+    this.fileWatch.unref();
+    this.deps.log.info(
+      {
+        listening: this.resolver.addresses(),
+        upstreams: this.deps.config.upstreams.map((u) => `${u.host}:${u.port}`),
+        ms: Math.round(performance.now() - began),
+      },
+      'network guard started',
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.fileWatch);
+    await this.resolver?.close();
+    await this.queryLog?.close();
+  }
+
+  // ------------------------------------------------------------------ policy
+
+  /** Rebuilds the compiled policy from the stored groups and lists, then swaps it in. */
+  reload(): Promise<void> {
+    // Reloads asked for while one runs are folded into the next one.
+    const run = (this.reloading ?? Promise.resolve()).then(() => this.rebuild());
+    this.reloading = run.finally(() => {
+      if (this.reloading === run) this.reloading = undefined;
+    });
+    return run;
+  }
+
+  private async rebuild(): Promise<void> {
+    const [groups, lists, devices] = await Promise.all([
+      this.deps.repo.listGroups(),
+      this.deps.repo.allLists(),
+      this.deps.repo.listDevices(),
+    ]);
+    const byId = new Map(lists.map((l) => [l.id, l]));
+    const used = new Set<string>();
+    this.watched.clear();
+    const extra = (this.deps.config.extraLists ?? []).map((l, i) => {
+      const compiled = this.compileList({
+        id: `run-${i}`,
+        name: l.path,
+        action: l.action,
+        format: 'auto',
+        path: l.path,
+        content: null,
+        rules: 0,
+        problems: [],
+        problemCount: 0,
+        updatedAt: new Date(0),
+      });
+      used.add(compiled.key);
+      return compiled.matcher;
+    });
+    const policyGroups: PolicyGroup[] = groups.map((g) => {
+      const matchers: ListMatcher[] = [];
+      for (const category of g.categories) {
+        const compiled = this.compileCategory(category as CategoryId);
+        if (compiled) {
+          matchers.push(compiled.matcher);
+          used.add(compiled.key);
+        }
+      }
+      for (const id of g.lists) {
+        const row = byId.get(id);
+        if (!row) continue;
+        let compiled;
+        try {
+          compiled = this.compileList(row);
+        } catch (error) {
+          // A list file gone missing must not take the resolver down: the group goes on without it.
+          this.deps.log.error({ err: error, list: row.name }, 'list skipped');
+          continue;
+        }
+        matchers.push(compiled.matcher);
+        used.add(compiled.key);
+      }
+      matchers.push(...extra);
+      return {
+        id: g.id,
+        name: g.name,
+        cidrs: g.cidrs,
+        blockMode: g.blockMode,
+        trusted: g.trusted,
+        categories: g.categories as CategoryId[],
+        matchers,
+      };
+    });
+    // Lists no group uses any more are let go.
+    for (const key of this.compiled.keys()) if (!used.has(key)) this.compiled.delete(key);
+    this.policy = new Policy({
+      groups: policyGroups,
+      devices: devices.flatMap((d) =>
+        d.addresses.map((address) => ({ address, group: d.groupId, device: d.name })),
+      ),
+    });
+  }
+
+  private compileCategory(id: CategoryId): CompiledList | undefined {
+    const key = `category:${id}`;
+    const cached = this.compiled.get(key);
+    if (cached) return cached;
+    const category = this.categories.find((c) => c.id === id);
+    if (!category) return undefined;
+    const compiled = {
+      key,
+      parsed: category.list,
+      matcher: toListMatcher(compileMatcher([category.list]), category.id),
+    };
+    this.compiled.set(key, compiled);
+    return compiled;
+  }
+
+  private compileList(row: ListRow): CompiledList {
+    const version = row.path ? fileStamp(row.path) : row.updatedAt.getTime();
+    if (row.path) this.watched.set(row.path, version as string);
+    const key = `list:${row.id}:${version}`;
+    const cached = this.compiled.get(key);
+    if (cached) return cached;
+    const text = row.path ? readListFile(row.path) : (row.content ?? '');
+    const parsed = parseList(text, { name: row.name, format: row.format, action: row.action });
+    const compiled = { key, parsed, matcher: toListMatcher(compileMatcher([parsed])) };
+    this.compiled.set(key, compiled);
+    return compiled;
+  }
+
+  private async reloadIfFilesChanged(): Promise<void> {
+    const changed = [...this.watched].find(([path, stamp]) => fileStamp(path) !== stamp);
+    if (!changed) return;
+    this.deps.log.info({ file: changed[0] }, 'a list file changed: reloading');
+    await this.reload().catch((error: unknown) => this.deps.log.error({ err: error }, 'reload failed'));
+  }
+
+  private trustedRanges(): string[] {
+    return this.deps.config.trusted.filter((c) => parseCidr(c) !== undefined);
+  }
+
+  /** The resolver's question, answered: block or allow `name` for `client`. */
+  private verdict(name: string, client: string): Verdict {
+    const policy = this.policy;
+    if (!policy) return { action: 'allow' };
+    const d = policy.decide(name, client);
+    if (d.action === 'allow') return { action: 'allow', group: d.group.id };
+    const rule = d.rule;
+    return {
+      action: 'block',
+      group: d.group.id,
+      reason: {
+        list: rule?.list ?? '',
+        rule: rule?.rule ?? '',
+        ...(rule?.category ? { category: rule.category } : {}),
+        ...(rule?.malware ? { malware: rule.malware } : {}),
+      },
+      // Only a negative answer keeps Firefox's automatic DNS over HTTPS off (see DOH_CANARY_DOMAIN).
+      mode:
+        name === DOH_CANARY_DOMAIN || name.endsWith(`.${DOH_CANARY_DOMAIN}`)
+          ? 'nxdomain'
+          : this.blockMode(d.group.blockMode),
+    };
+  }
+
+  private blockMode(mode: Group['blockMode']): AnswerMode {
+    if (mode === 'blockpage' && (this.deps.config.blockPage.v4 || this.deps.config.blockPage.v6))
+      return { address: this.deps.config.blockPage };
+    return mode === 'null' ? 'null' : 'nxdomain';
+  }
+
+  private onQuery(entry: QueryEntry): void {
+    this.queryLog?.add({
+      at: entry.time,
+      client: entry.client,
+      protocol: entry.protocol,
+      name: entry.name,
+      type: entry.type,
+      groupId: entry.verdict.group ?? DEFAULT_GROUP_ID,
+      action: entry.verdict.action,
+      list: entry.verdict.action === 'block' ? entry.verdict.reason.list : null,
+      rule: entry.verdict.action === 'block' ? entry.verdict.reason.rule : null,
+      rcode: entry.rcode,
+      cached: entry.cached,
+      durationMs: Math.round(entry.durationMs),
+    });
+    if (entry.verdict.action === 'block' && entry.verdict.reason.category === 'spyware')
+      this.spywareQuery(entry);
+  }
+
+  /** A query for a spyware domain: a high alert naming the client (once per client and name in a while). */
+  private spywareQuery(entry: QueryEntry): void {
+    const key = `${entry.client} ${entry.name}`;
+    const now = this.deps.clock.now().getTime();
+    const last = this.spywareAlerted.get(key);
+    if (last !== undefined && now - last < SPYWARE_ALERT_WINDOW_MS) return;
+    if (this.spywareAlerted.size > 10_000) this.spywareAlerted.clear();
+    this.spywareAlerted.set(key, now);
+    const rule = entry.verdict.action === 'block' ? entry.verdict.reason : undefined;
+    const device = this.policy?.groupOf(entry.client).why;
+    void this.deps.alerts
+      .raise({
+        severity: 'high',
+        source: 'netguard',
+        title: `Spyware domain queried by ${entry.client}: ${entry.name}`,
+        details: {
+          client: entry.client,
+          name: entry.name,
+          type: entry.type,
+          protocol: entry.protocol,
+          rule: rule?.rule,
+          list: rule?.list,
+          malware: rule?.malware,
+          group: entry.verdict.group,
+          ...(device?.startsWith('enrolled device')
+            ? { device: device.slice('enrolled device '.length) }
+            : {}),
+        },
+      })
+      .catch((error: unknown) => this.deps.log.error({ err: error }, 'spyware alert failed'));
+  }
+
+  /** Why `domain` is blocked or allowed for `client`: the group, every matching rule, the deciding one. */
+  explain(domain: string, client: string): DnsVerdict {
+    const name = normaliseName(domain);
+    if (!this.policy) throw new RempartError('service_unavailable', 'The network guard is not started.');
+    return this.policy.explain(name, client);
+  }
+
+  // --------------------------------------------------------------- resolver
+
+  /** DNS over HTTPS (RFC 8484): the HTTP route hands the request over as it came. */
+  doh(request: DohRequest, client: string): Promise<DohResponse> {
+    if (!this.resolver) throw new RempartError('service_unavailable', 'The network guard is not started.');
+    return handleDohRequest(request, this.resolver, client);
+  }
+
+  /** The upstream resolvers, as `host:port`. */
+  upstreams(): string[] {
+    return this.deps.config.upstreams.map((u) =>
+      u.host.includes(':') ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`,
+    );
+  }
+
+  /** The resolver's live counters. */
+  resolverStats(): NonNullable<QueryStats['resolver']> | undefined {
+    if (!this.resolver) return undefined;
+    const s = this.resolver.stats();
+    return {
+      listening: this.resolver.addresses(),
+      queries: s.queries,
+      blocked: s.blocked,
+      cacheHits: s.cacheHits,
+      upstreamFailures: s.upstreamFailures,
+      dropped: s.dropped,
+      rateLimited: s.rateLimited,
+      notLogged: this.queryLog?.notLogged ?? 0,
+    };
+  }
+
+  /** Writes the buffered query log now (tests and the console's refresh). */
+  flushLog(): Promise<void> {
+    return this.queryLog?.flush() ?? Promise.resolve();
+  }
+
+  /** Deletes the log entries older than the retention (also done every hour). */
+  pruneLog(): Promise<number> {
+    return this.queryLog?.prune() ?? Promise.resolve(0);
+  }
+
+  async stats(hours: number): Promise<QueryStats> {
+    await this.flushLog();
+    const to = this.deps.clock.now();
+    const from = new Date(to.getTime() - hours * 3_600_000);
+    // About 60 points on the plot, on round minutes.
+    const bucketSeconds = Math.max(60, Math.ceil((hours * 3600) / 60 / 60) * 60);
+    const [totals, series, topBlocked, topClients] = await Promise.all([
+      this.deps.repo.queryTotals(from),
+      this.deps.repo.querySeries(from, bucketSeconds),
+      this.deps.repo.topBlocked(from, 10),
+      this.deps.repo.topClients(from, 10),
+    ]);
+    const resolver = this.resolverStats();
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      bucketSeconds,
+      totals,
+      series: fillSeries(series, from, to, bucketSeconds),
+      topBlocked,
+      topClients,
+      ...(resolver ? { resolver } : {}),
+    };
+  }
+
+  // ------------------------------------------------------------------ groups
+
+  async listGroups(): Promise<Group[]> {
+    return (await this.deps.repo.listGroups()).map(groupView);
+  }
+
+  async getGroup(id: string): Promise<Group> {
+    const row = await this.deps.repo.getGroup(id);
+    if (!row) throw RempartError.notFound('group');
+    return groupView(row);
+  }
+
+  async saveGroup(actor: Actor, id: string, input: GroupInput, ip: string | null): Promise<Group> {
+    const parsed = GroupInput.parse(input);
+    const bad = parsed.cidrs.filter((c) => parseCidr(c) === undefined);
+    if (bad.length > 0)
+      throw RempartError.validation(`Not an address range: ${bad.join(', ')}`, { cidrs: bad });
+    if (id === DEFAULT_GROUP_ID && parsed.cidrs.length > 0)
+      throw RempartError.validation(
+        'The default group takes every client no other group claims: it has no ranges.',
+      );
+    const lists = new Set((await this.deps.repo.listLists()).map((l) => l.id));
+    const missing = parsed.lists.filter((l) => !lists.has(l));
+    if (missing.length > 0)
+      throw RempartError.validation(`Unknown lists: ${missing.join(', ')}`, { lists: missing });
+    const before = await this.deps.repo.getGroup(id);
+    const row = await this.deps.repo.upsertGroup({
+      id,
+      ...parsed,
+      cidrs: [...new Set(parsed.cidrs)],
+      categories: [...new Set(parsed.categories)],
+      lists: [...new Set(parsed.lists)],
+      updatedAt: this.deps.clock.now(),
+    });
+    await this.reload();
+    await this.deps.audit.record({
+      action: before ? 'netguard.group.updated' : 'netguard.group.created',
+      outcome: 'success',
+      actor,
+      targetId: id,
+      ip,
+      details: {
+        categories: row.categories,
+        lists: row.lists.length,
+        cidrs: row.cidrs,
+        blockMode: row.blockMode,
+      },
+    });
+    return groupView(row);
+  }
+
+  async deleteGroup(actor: Actor, id: string, ip: string | null): Promise<void> {
+    if (id === DEFAULT_GROUP_ID) throw RempartError.conflict('The default group cannot be deleted.');
+    if ((await this.deps.repo.listDevices()).some((d) => d.groupId === id))
+      throw RempartError.conflict('Devices are enrolled in this group: move them first.');
+    if (!(await this.deps.repo.deleteGroup(id))) throw RempartError.notFound('group');
+    await this.reload();
+    await this.deps.audit.record({
+      action: 'netguard.group.deleted',
+      outcome: 'success',
+      actor,
+      targetId: id,
+      ip,
+    });
+  }
+
+  // ------------------------------------------------------------------- lists
+
+  listCategories(): Category[] {
+    return this.categories.map((c) => ({
+      id: c.id,
+      title: c.title,
+      description: c.description,
+      source: c.source,
+      domains: c.list.size,
+      apps: { android: [...(c.apps?.android ?? [])], ios: [...(c.apps?.ios ?? [])] },
+    }));
+  }
+
+  async listLists(): Promise<NetguardList[]> {
+    return (await this.deps.repo.listLists()).map((l) => listView(l));
+  }
+
+  /** Stores an uploaded list (or one read from a file on the server), after parsing it. */
+  async addList(
+    actor: Actor,
+    input: { name: string; action: ListAction; format: ListFormat; text?: string; path?: string },
+    ip: string | null,
+  ): Promise<NetguardList> {
+    const text = input.path !== undefined ? readListFile(input.path) : (input.text ?? '');
+    const parsed = parseList(text, { name: input.name, format: input.format, action: input.action });
+    if (parsed.size === 0)
+      throw new RempartError('list_empty', 'No rule could be read from this list.', {
+        details: { problems: problemsOf(parsed).slice(0, 20) },
+      });
+    const row = await this.deps.repo.insertList({
+      name: input.name,
+      action: input.action,
+      format: input.format,
+      path: input.path ?? null,
+      content: input.path !== undefined ? null : text,
+      rules: parsed.size,
+      problems: problemsOf(parsed),
+      problemCount: parsed.problemCount,
+      updatedAt: this.deps.clock.now(),
+    });
+    await this.deps.audit.record({
+      action: 'netguard.list.added',
+      outcome: 'success',
+      actor,
+      targetId: row.id,
+      ip,
+      details: { name: row.name, action: row.action, rules: row.rules, file: row.path },
+    });
+    return listView(row);
+  }
+
+  /** Replaces an uploaded list's text; groups using it switch to the new rules at once. */
+  async replaceList(actor: Actor, id: string, text: string, ip: string | null): Promise<NetguardList> {
+    const existing = await this.deps.repo.getList(id);
+    if (!existing) throw RempartError.notFound('list');
+    if (existing.path !== null)
+      throw RempartError.conflict('This list is read from a file: change the file.');
+    const parsed = parseList(text, { name: existing.name, format: existing.format, action: existing.action });
+    if (parsed.size === 0) throw new RempartError('list_empty', 'No rule could be read from this list.');
+    const row = await this.deps.repo.updateList(id, {
+      content: text,
+      rules: parsed.size,
+      problems: problemsOf(parsed),
+      problemCount: parsed.problemCount,
+      updatedAt: this.deps.clock.now(),
+    });
+    if (!row) throw RempartError.notFound('list');
+    await this.reload();
+    await this.deps.audit.record({
+      action: 'netguard.list.replaced',
+      outcome: 'success',
+      actor,
+      targetId: id,
+      ip,
+      details: { name: row.name, rules: row.rules },
+    });
+    return listView(row);
+  }
+
+  async deleteList(actor: Actor, id: string, ip: string | null): Promise<void> {
+    const groups = await this.deps.repo.listGroups();
+    const users = groups.filter((g) => g.lists.includes(id)).map((g) => g.id);
+    if (users.length > 0) throw RempartError.conflict(`Groups use this list: ${users.join(', ')}.`);
+    if (!(await this.deps.repo.deleteList(id))) throw RempartError.notFound('list');
+    await this.deps.audit.record({
+      action: 'netguard.list.deleted',
+      outcome: 'success',
+      actor,
+      targetId: id,
+      ip,
+    });
+  }
+
+  // ----------------------------------------------------------------- devices
+
+  private async policyFor(
+    groupId: string,
+  ): Promise<{ group: GroupRow; blocked: { android: string[]; ios: string[] }; domains: string[] }> {
+    const group = await this.deps.repo.getGroup(groupId);
+    if (!group) throw RempartError.notFound('group');
+    const blocked = { android: new Set<string>(), ios: new Set<string>() };
+    const domains: string[] = [];
+    for (const id of group.categories) {
+      const category = this.categories.find((c) => c.id === id);
+      if (!category) continue;
+      category.apps?.android.forEach((a) => blocked.android.add(a));
+      category.apps?.ios.forEach((a) => blocked.ios.add(a));
+      // The spyware list is for the resolver; a device's web filter gets the named platforms.
+      if (id !== 'spyware') domains.push(...category.list.domains);
+    }
+    return { group, blocked: { android: [...blocked.android], ios: [...blocked.ios] }, domains };
+  }
+
+  /** The group's device profile: an Apple `.mobileconfig` or an Android Management API policy. */
+  async exportPolicy(
+    platform: 'ios' | 'android',
+    groupId: string,
+  ): Promise<{ contentType: string; body: string; filename: string }> {
+    if (!this.deps.config.dohUrl.startsWith('https://'))
+      throw RempartError.validation(
+        'Device profiles send phones to Rempart’s DNS over HTTPS, which needs Rempart on an https:// address: ' +
+          'set REMPART_PUBLIC_URL (and REMPART_TLS) first.',
+      );
+    const { group, blocked, domains } = await this.policyFor(groupId);
+    const input = {
+      group: { id: group.id, name: group.name },
+      organisation: this.deps.config.organisation,
+      blockedApps: blocked,
+      noPrivateApps: group.noPrivateApps,
+      blockedDomains: domains,
+      dohUrl: this.deps.config.dohUrl,
+    };
+    if (platform === 'ios') {
+      return {
+        contentType: 'application/x-apple-aspen-config',
+        body: appleProfile(input),
+        filename: `rempart-${group.id}.mobileconfig`,
+      };
+    }
+    return {
+      contentType: 'application/json',
+      body: `${JSON.stringify(androidPolicy(input), null, 2)}\n`,
+      filename: `rempart-${group.id}-android-policy.json`,
+    };
+  }
+
+  async listDevices(): Promise<Device[]> {
+    return Promise.all((await this.deps.repo.listDevices()).map((d) => this.deviceView(d)));
+  }
+
+  async enrolDevice(
+    actor: Actor,
+    input: {
+      name: string;
+      platform: 'ios' | 'android';
+      owner?: string | undefined;
+      group: string;
+      serial?: string | undefined;
+    },
+    ip: string | null,
+  ): Promise<{ device: Device; token: string }> {
+    if (!(await this.deps.repo.getGroup(input.group))) throw RempartError.notFound('group');
+    let ownerId: string | null = null;
+    if (input.owner !== undefined) {
+      const owner = await this.deps.agentByEmail(input.owner);
+      if (!owner) throw RempartError.validation(`No agent has the address ${input.owner}.`);
+      ownerId = owner.id;
+    }
+    const token = randomToken();
+    const row = await this.deps.repo.insertDevice({
+      name: input.name,
+      platform: input.platform,
+      ownerId,
+      groupId: input.group,
+      serial: input.serial ?? null,
+      tokenHash: sha256Hex(token),
+      addresses: [],
+      apps: [],
+      osVersion: null,
+      compliant: null,
+      violations: [],
+      enrolledAt: this.deps.clock.now(),
+      lastReportAt: null,
+    });
+    await this.deps.audit.record({
+      action: 'netguard.device.enrolled',
+      outcome: 'success',
+      actor,
+      targetId: row.id,
+      ip,
+      details: { name: row.name, platform: row.platform, group: row.groupId },
+    });
+    return { device: await this.deviceView(row), token };
+  }
+
+  /** An enrolled device reports its apps (with its own token): compliance is decided, and alerted when lost. */
+  async reportInventory(token: string, report: InventoryReport, ip: string | null): Promise<Device> {
+    const device = await this.deps.repo.deviceByToken(sha256Hex(token));
+    if (!device)
+      throw new RempartError(
+        'device_token_invalid',
+        'This device is not enrolled, or its enrolment was revoked.',
+      );
+    return this.applyInventory(device, report, ip, null);
+  }
+
+  /** An administrator imports an inventory (an MDM export) for a device. */
+  async importInventory(
+    actor: Actor,
+    deviceId: string,
+    report: InventoryReport,
+    ip: string | null,
+  ): Promise<Device> {
+    const device = await this.deps.repo.getDevice(deviceId);
+    if (!device) throw RempartError.notFound('device');
+    return this.applyInventory(device, report, ip, actor);
+  }
+
+  private async applyInventory(
+    device: DeviceRow,
+    report: InventoryReport,
+    ip: string | null,
+    actor: Actor | null,
+  ): Promise<Device> {
+    const { group, blocked } = await this.policyFor(device.groupId);
+    const result = evaluateCompliance(
+      { platform: device.platform, installedApps: report.apps },
+      { blockedApps: blocked, noPrivateApps: false, categoryOf: (app: string) => this.appCategory(app) },
+    );
+    const addressesChanged = JSON.stringify(report.addresses) !== JSON.stringify(device.addresses);
+    const row = await this.deps.repo.updateDevice(device.id, {
+      apps: [...new Set(report.apps)],
+      addresses: report.addresses,
+      osVersion: report.osVersion ?? null,
+      compliant: result.compliant,
+      violations: result.violations,
+      lastReportAt: this.deps.clock.now(),
+    });
+    if (!row) throw RempartError.notFound('device');
+    if (addressesChanged) await this.reload();
+    await this.deps.audit.record({
+      action: 'netguard.device.reported',
+      outcome: result.compliant ? 'success' : 'failure',
+      actor,
+      targetId: device.id,
+      ip,
+      details: {
+        apps: report.apps.length,
+        compliant: result.compliant,
+        violations: result.violations.map((v) => v.app),
+      },
+    });
+    if (!result.compliant && device.compliant !== false) {
+      const owner = device.ownerId ? await this.deps.agentEmail(device.ownerId) : undefined;
+      await this.deps.alerts.raise({
+        severity: 'medium',
+        source: 'netguard',
+        title: `Device ${device.name} is not compliant: ${result.violations.map((v) => v.app).join(', ')}`,
+        details: {
+          device: device.id,
+          name: device.name,
+          owner,
+          group: group.id,
+          violations: result.violations,
+        },
+      });
+    }
+    return this.deviceView(row);
+  }
+
+  private appCategory(app: string): string | undefined {
+    return this.categories.find((c) => c.apps?.android.includes(app) || c.apps?.ios.includes(app))?.id;
+  }
+
+  async deleteDevice(actor: Actor, id: string, ip: string | null): Promise<void> {
+    if (!(await this.deps.repo.deleteDevice(id))) throw RempartError.notFound('device');
+    await this.reload();
+    await this.deps.audit.record({
+      action: 'netguard.device.removed',
+      outcome: 'success',
+      actor,
+      targetId: id,
+      ip,
+    });
+  }
+
+  private async deviceView(row: DeviceRow): Promise<Device> {
+    return {
+      id: row.id,
+      name: row.name,
+      platform: row.platform,
+      owner: row.ownerId ? ((await this.deps.agentEmail(row.ownerId)) ?? null) : null,
+      group: row.groupId,
+      serial: row.serial,
+      addresses: row.addresses,
+      enrolledAt: row.enrolledAt.toISOString(),
+      lastReportAt: row.lastReportAt?.toISOString() ?? null,
+      osVersion: row.osVersion,
+      apps: row.apps.length,
+      compliant: row.compliant,
+      violations: row.violations,
+    };
+  }
+}
+
+// ----------------------------------------------------------------------- helpers
+
+/** A compiled list as the policy sees it; a category's rules say which category they come from. */
+function toListMatcher(matcher: ReturnType<typeof compileMatcher>, category?: CategoryId): ListMatcher {
+  const view = (m: MatchResult): RuleMatch => ({
+    action: m.action,
+    list: m.list,
+    line: m.line,
+    rule: m.text,
+    ...(category ? { category } : {}),
+    ...(m.label ? { malware: m.label } : {}),
+  });
+  return {
+    match: (name) => {
+      const m = matcher.match(name);
+      return m ? view(m) : undefined;
+    },
+    explain: (name) => matcher.explain(name).map(view),
+  };
+}
+
+/** The first problems of a list, as stored and shown (line and reason). */
+function problemsOf(parsed: ParsedList): { line: number; reason: string }[] {
+  return parsed.problems.slice(0, 100).map((p) => ({ line: p.line, reason: p.reason }));
+}
+
+function readListFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw RempartError.validation(
+      `The list file ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+}
+
+function fileStamp(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${s.mtimeMs}-${s.size}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Lower case, no trailing dot: how names are stored and matched. */
+function normaliseName(domain: string): string {
+  return domain.trim().toLowerCase().replace(/\.$/, '');
+}
+
+function fillSeries(
+  rows: { bucket: number; queries: number; blocked: number }[],
+  from: Date,
+  to: Date,
+  bucketSeconds: number,
+): QueryStats['series'] {
+  const byBucket = new Map(rows.map((r) => [r.bucket, r]));
+  const first = Math.floor(from.getTime() / 1000 / bucketSeconds);
+  const last = Math.floor(to.getTime() / 1000 / bucketSeconds);
+  const series: QueryStats['series'] = [];
+  for (let b = first; b <= last; b++) {
+    const row = byBucket.get(b);
+    series.push({
+      at: new Date(b * bucketSeconds * 1000).toISOString(),
+      queries: row?.queries ?? 0,
+      blocked: row?.blocked ?? 0,
+    });
+  }
+  return series;
+}
+
+function groupView(row: GroupRow): Group {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    cidrs: row.cidrs,
+    categories: row.categories as CategoryId[],
+    lists: row.lists,
+    blockMode: row.blockMode,
+    trusted: row.trusted,
+    noPrivateApps: row.noPrivateApps,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function listView(row: Omit<ListRow, 'content'>): NetguardList {
+  return {
+    id: row.id,
+    name: row.name,
+    action: row.action,
+    format: row.format,
+    source: row.path !== null ? { kind: 'file', path: row.path } : { kind: 'upload' },
+    rules: row.rules,
+    problems: row.problems,
+    problemCount: row.problemCount,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock.js';
+import { createLogger } from '../logger.js';
+import type { QueryRow } from './netguard.repository.js';
+import { QueryLog } from './query-log.js';
+
+const entry = (name: string, at = new Date()): QueryRow => ({
+  at,
+  client: '10.0.0.1',
+  protocol: 'udp',
+  name,
+  type: 'A',
+  groupId: 'default',
+  action: 'allow',
+  list: null,
+  rule: null,
+  rcode: 'NOERROR',
+  cached: false,
+  durationMs: 1,
+});
+
+function repo(options: { fail?: boolean; slowMs?: number } = {}) {
+  const written: QueryRow[][] = [];
+  const pruned: Date[] = [];
+  return {
+    written,
+    pruned,
+    insertQueries: async (rows: QueryRow[]) => {
+      if (options.slowMs) await new Promise((resolve) => setTimeout(resolve, options.slowMs));
+      if (options.fail) throw new Error('database down');
+      written.push(rows);
+    },
+    pruneQueries: (before: Date) => {
+      pruned.push(before);
+      return Promise.resolve(3);
+    },
+  };
+}
+
+const log = createLogger('silent');
+
+describe('QueryLog', () => {
+  it('writes entries in batches, and drains everything on close', async () => {
+    const r = repo({ slowMs: 20 });
+    const q = new QueryLog({
+      repo: r,
+      clock: new ManualClock(new Date()),
+      log,
+      retentionDays: 7,
+      flushMs: 60_000,
+    });
+    q.add(entry('a.example'));
+    q.add(entry('b.example'));
+    const first = q.flush();
+    q.add(entry('c.example'));
+    await q.close();
+    await first;
+    expect(r.written.map((batch) => batch.map((e) => e.name))).toEqual([
+      ['a.example', 'b.example'],
+      ['c.example'],
+    ]);
+    expect(q.logged).toBe(3);
+    q.add(entry('after-close.example'));
+    await q.flush();
+    expect(r.written.flat()).toHaveLength(3);
+  });
+
+  it('counts what it could not keep instead of growing without bound or losing track', async () => {
+    const r = repo();
+    const q = new QueryLog({
+      repo: r,
+      clock: new ManualClock(new Date()),
+      log,
+      retentionDays: 7,
+      maxBuffered: 2,
+      flushMs: 60_000,
+    });
+    for (const name of ['a', 'b', 'c', 'd']) q.add(entry(`${name}.example`));
+    expect(q.notLogged).toBe(2);
+    const failing = repo({ fail: true });
+    const broken = new QueryLog({
+      repo: failing,
+      clock: new ManualClock(new Date()),
+      log,
+      retentionDays: 7,
+      flushMs: 60_000,
+    });
+    broken.add(entry('x.example'));
+    await broken.flush();
+    expect(broken.notLogged).toBe(1);
+    await Promise.all([q.close(), broken.close()]);
+  });
+
+  it('prunes entries older than the retention, and keeps nothing at all when it is 0', async () => {
+    const clock = new ManualClock(new Date('2026-12-02T12:00:00Z'));
+    const r = repo();
+    const q = new QueryLog({ repo: r, clock, log, retentionDays: 7, flushMs: 60_000 });
+    expect(await q.prune()).toBe(3);
+    expect(r.pruned).toEqual([new Date('2026-11-25T12:00:00Z')]);
+    await q.close();
+    const off = new QueryLog({ repo: r, clock, log, retentionDays: 0 });
+    off.add(entry('a.example'));
+    await off.close();
+    expect(r.written).toEqual([]);
+  });
+});
