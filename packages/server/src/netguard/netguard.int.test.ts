@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { parse as parsePlist } from 'plist';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
-import { addresses, ask, encodeQuery, TcpClient } from '../test-support/dns-client.js';
+import { addresses, ask, encodeQuery, TcpClient, udpExchange } from '../test-support/dns-client.js';
 import { startTestUpstream, type TestUpstream } from '../test-support/dns-upstream.js';
 import { enrolWithTotp, HttpAgent } from '../test-support/http-agent.js';
 import { openTestPlatform, type TestPlatform } from '../test-support/platform.js';
@@ -382,5 +382,46 @@ describe('the query log', () => {
     expect(await platform.netguard.pruneLog()).toBeGreaterThan(10);
     const stats = await platform.netguard.stats(240);
     expect(stats.totals.queries).toBe(0);
+  });
+});
+
+describe('rate limiting', () => {
+  it('drops a flood from an untrusted client, and none once its group is made trusted', async () => {
+    const limited = await openTestPlatform({
+      media: new RecordingEngine(),
+      env: {
+        REMPART_DNS_LISTEN: '127.0.0.1:0',
+        REMPART_DNS_UPSTREAMS: `127.0.0.1:${upstream.port}`,
+        REMPART_DNS_RATE_LIMIT: '20',
+        REMPART_DNS_TRUSTED: '10.0.0.0/8',
+      },
+    });
+    try {
+      const dnsPort = Number(/:(\d+)$/.exec(limited.netguard.resolverStats()?.listening[0] ?? '')?.[1]);
+      const flood = () =>
+        Promise.all(
+          Array.from({ length: 120 }, () =>
+            udpExchange(dnsPort, encodeQuery('www.tiktok.com'), { timeoutMs: 500 }),
+          ),
+        );
+      const first = await flood();
+      const answered = first.filter((a) => a !== undefined).length;
+      // A burst of twice the rate gets through; the rest is dropped, unanswered.
+      expect(answered).toBeGreaterThanOrEqual(35);
+      expect(answered).toBeLessThan(80);
+      expect(limited.netguard.resolverStats()?.rateLimited).toBeGreaterThan(30);
+      await limited.netguard.saveGroup(
+        { id: '00000000-0000-4000-8000-000000000001', email: 'rssi@interieur.gouv.fr' },
+        'soc',
+        { name: 'SOC', cidrs: ['127.0.0.1/32'], categories: ['tiktok-bytedance'], trusted: true },
+        null,
+      );
+      const before = limited.netguard.resolverStats()?.rateLimited ?? 0;
+      const second = await flood();
+      expect(second.every((a) => a !== undefined)).toBe(true);
+      expect(limited.netguard.resolverStats()?.rateLimited).toBe(before);
+    } finally {
+      await limited.close();
+    }
   });
 });

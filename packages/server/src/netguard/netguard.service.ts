@@ -103,6 +103,8 @@ export class NetguardService {
   private readonly spywareAlerted = new Map<string, number>();
   /** Files lists are read from, and the modification stamp they had when compiled. */
   private readonly watched = new Map<string, string>();
+  /** Clients never rate-limited: the configured ranges, and the clients of trusted groups. */
+  private trustedClients: string[] = [];
   private reloading: Promise<void> | undefined;
   private fileWatch: NodeJS.Timeout | undefined;
   private closed = false;
@@ -230,6 +232,15 @@ export class NetguardService {
     });
     // Lists no group uses any more are let go.
     for (const key of this.compiled.keys()) if (!used.has(key)) this.compiled.delete(key);
+    // Clients of trusted groups are never rate-limited, whatever the configured ranges say.
+    this.trustedClients = [
+      ...this.trustedRanges(),
+      ...groups.filter((g) => g.trusted).flatMap((g) => g.cidrs),
+      ...devices
+        .filter((d) => groups.some((g) => g.trusted && g.id === d.groupId))
+        .flatMap((d) => d.addresses),
+    ];
+    this.resolver?.setTrustedClients(this.trustedClients);
     this.policy = new Policy({
       groups: policyGroups,
       devices: devices.flatMap((d) =>

@@ -92,7 +92,7 @@ interface Bucket {
 
 export class ClientRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
-  private readonly trusted: CidrSet;
+  private trusted: CidrSet;
   private readonly perMs: number;
   private readonly burst: number;
   private readonly maxClients: number;
@@ -108,6 +108,12 @@ export class ClientRateLimiter {
     this.perMs = options.qps / 1000;
     this.burst = options.burst;
     this.maxClients = Math.max(1, options.maxClients ?? 100_000);
+  }
+
+  /** Replaces the trusted ranges (a group made trusted in the console); clients are judged afresh. */
+  setTrusted(ranges: readonly string[]): void {
+    this.trusted = new CidrSet(ranges);
+    this.buckets.clear();
   }
 
   /** Takes a token for one query of `client`; false when it has none left. */

@@ -506,6 +506,11 @@ export class DnsResolver {
     });
   }
 
+  /** Replaces the ranges never rate-limited; nothing when the resolver has no limit. */
+  setTrustedClients(ranges: readonly string[]): void {
+    this.limiter?.setTrusted(ranges);
+  }
+
   /** Swaps the policy: the next query is decided by the new one, and none is lost in between. */
   setPolicy(policy: DnsPolicy): void {
     this.policy = policy;
