@@ -35,7 +35,7 @@ beforeAll(async () => {
     REMPART_DNS_LISTEN: `127.0.0.1:${dnsPort}`,
     REMPART_DNS_UPSTREAMS: `127.0.0.1:${upstream.port}`,
   });
-  admin = await firstAdmin(rempart.url, rempart.cli, {
+  admin = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
     email: 'rssi@interieur.gouv.fr',
     name: 'Nadia Benali',
   });
