@@ -238,6 +238,19 @@ export const EnrolledDevice = z.object({
   token: z.string(),
 });
 
+export const MdmImportResult = z
+  .object({
+    /** Devices of the export already enrolled, whose apps were replaced by the export's. */
+    updated: z.number().int().nonnegative(),
+    /** Devices of the export not enrolled yet: enrolled in the default group, by serial number. */
+    enrolled: z.number().int().nonnegative(),
+    notCompliant: z.array(z.object({ device: z.string(), apps: z.array(z.string()) })),
+    errors: z.array(z.object({ line: z.number().int().nonnegative(), message: z.string() })),
+    errorsOmitted: z.number().int().nonnegative(),
+  })
+  .meta({ id: 'MdmImportResult' });
+export type MdmImportResult = z.infer<typeof MdmImportResult>;
+
 export const PolicyExportQuery = z.object({
   platform: DevicePlatform,
   group: GroupId.default(DEFAULT_GROUP_ID),

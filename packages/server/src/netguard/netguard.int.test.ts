@@ -360,6 +360,46 @@ describe('device policy and compliance', () => {
       expect.objectContaining({ name: 'iPhone du ministre', owner: 'rssi@interieur.gouv.fr' }),
     ]);
   });
+  it("imports an MDM's CSV export: new devices enrolled by serial, TikTok found, bad lines named", async () => {
+    const csv = [
+      'Device name;Serial number;Platform;OS version;Bundle ID',
+      'Pixel cabinet;R5CT90;Android;14;com.android.chrome',
+      'Pixel cabinet;R5CT90;Android;14;com.ss.android.ugc.trill',
+      'iPad salle 2;DMPX77;iPadOS;17.5;com.apple.mobilesafari',
+      'Imprimante;X1;Windows;11;com.example.driver',
+    ].join('\n');
+    const res = await admin.request(
+      'POST',
+      '/api/netguard/devices/import',
+      undefined,
+      { 'content-type': 'text/csv' },
+      Buffer.from(csv),
+    );
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    expect(res.json).toMatchObject({
+      enrolled: 2,
+      updated: 0,
+      notCompliant: [{ device: 'Pixel cabinet', apps: ['com.ss.android.ugc.trill'] }],
+      errors: [{ line: 5 }],
+    });
+    // Imported again, the same devices are updated, not enrolled twice.
+    const again = await admin.request(
+      'POST',
+      '/api/netguard/devices/import',
+      undefined,
+      { 'content-type': 'text/csv' },
+      Buffer.from(csv),
+    );
+    expect(again.json).toMatchObject({ enrolled: 0, updated: 2 });
+    const garbage = await admin.request(
+      'POST',
+      '/api/netguard/devices/import',
+      undefined,
+      { 'content-type': 'text/csv' },
+      Buffer.from('hello,world\n1,2\n'),
+    );
+    expect(garbage.status).toBe(400);
+  });
 });
 
 describe('the query log', () => {

@@ -13,6 +13,7 @@ import {
   GroupInput,
   IdParam,
   InventoryReport,
+  MdmImportResult,
   ListUploadQuery,
   NETGUARD_LIST_MAX_BYTES,
   NetguardList,
@@ -159,7 +160,7 @@ export async function netguardRoutes(app: FastifyInstance, netguard: NetguardSer
   // A list is uploaded as its text: hosts file, domains, or adblock syntax.
   await app.register((scoped, _options, done) => {
     scoped.addContentTypeParser(
-      ['text/plain', 'application/octet-stream'],
+      ['text/plain', 'text/csv', 'application/octet-stream'],
       { parseAs: 'string', bodyLimit: NETGUARD_LIST_MAX_BYTES },
       (_request, body, next) => next(null, body),
     );
@@ -184,6 +185,22 @@ export async function netguardRoutes(app: FastifyInstance, netguard: NetguardSer
         const { actor, ip } = actorOf(request);
         const list = await netguard.addList(actor, { ...request.query, text: text(request) }, ip);
         return reply.code(201).send({ list });
+      },
+    );
+    s.post(
+      '/api/netguard/devices/import',
+      {
+        bodyLimit: NETGUARD_LIST_MAX_BYTES,
+        schema: {
+          tags,
+          summary:
+            "Import an MDM's CSV inventory export (text/csv or text/plain body): apps per device, compliance decided",
+          response: { 200: MdmImportResult, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const { actor, ip } = actorOf(request);
+        return netguard.importMdmCsv(actor, text(request), ip);
       },
     );
     s.put(

@@ -21,6 +21,7 @@ import {
   type InventoryReport,
   type ListAction,
   type ListFormat,
+  type MdmImportResult,
   type NetguardList,
   type QueryStats,
   type RuleMatch,
@@ -31,7 +32,7 @@ import type { Clock } from '../clock.js';
 import { randomToken, sha256Hex } from '../identity/secrets.js';
 import type { Logger } from '../logger.js';
 import { DOH_CANARY_DOMAIN, loadCategories, type Category as ShippedCategory } from './categories.js';
-import { evaluateCompliance } from './compliance.js';
+import { evaluateCompliance, parseMdmCsv } from './compliance.js';
 import { androidPolicy, appleProfile } from './device-policy.js';
 import { handleDohRequest, type DohRequest, type DohResponse } from './doh.js';
 import { parseList, type ParsedList } from './lists.js';
@@ -776,6 +777,78 @@ export class NetguardService {
       });
     }
     return this.deviceView(row);
+  }
+
+  /**
+   * Reads an MDM's CSV inventory export (one line per device and app): each device, found by its
+   * serial number or enrolled in the default group when new, gets the export's apps and its
+   * compliance decided. Bad lines are reported and left out.
+   */
+  async importMdmCsv(actor: Actor, text: string, ip: string | null): Promise<MdmImportResult> {
+    const parsed = parseMdmCsv(text, { reportedAt: this.deps.clock.now() });
+    if (parsed.devices.length === 0)
+      throw RempartError.validation('No device could be read from this export.', {
+        errors: parsed.errors.slice(0, 20),
+      });
+    const existing = await this.deps.repo.listDevices();
+    const result: MdmImportResult = {
+      updated: 0,
+      enrolled: 0,
+      notCompliant: [],
+      errors: parsed.errors,
+      errorsOmitted: parsed.errorsOmitted,
+    };
+    for (const inventory of parsed.devices) {
+      const serial = inventory.serial ?? inventory.deviceId;
+      let device = existing.find((d) => d.serial === serial && d.platform === inventory.platform);
+      if (device) result.updated++;
+      else {
+        const owner = inventory.ownerEmail ? await this.deps.agentByEmail(inventory.ownerEmail) : undefined;
+        device = await this.deps.repo.insertDevice({
+          name: inventory.deviceName ?? serial,
+          platform: inventory.platform,
+          ownerId: owner?.id ?? null,
+          groupId: DEFAULT_GROUP_ID,
+          serial,
+          // Managed by the MDM: the device itself never reports, so its token is thrown away.
+          tokenHash: sha256Hex(randomToken()),
+          addresses: [],
+          apps: [],
+          osVersion: null,
+          compliant: null,
+          violations: [],
+          enrolledAt: this.deps.clock.now(),
+          lastReportAt: null,
+        });
+        result.enrolled++;
+      }
+      const view = await this.applyInventory(
+        device,
+        {
+          apps: inventory.installedApps.map((a) => a.id),
+          addresses: device.addresses,
+          ...(inventory.osVersion ? { osVersion: inventory.osVersion } : {}),
+        },
+        ip,
+        actor,
+      );
+      if (view.compliant === false)
+        result.notCompliant.push({ device: view.name, apps: view.violations.map((v) => v.app) });
+    }
+    await this.deps.audit.record({
+      action: 'netguard.devices.imported',
+      outcome: 'success',
+      actor,
+      targetId: null,
+      ip,
+      details: {
+        updated: result.updated,
+        enrolled: result.enrolled,
+        notCompliant: result.notCompliant.length,
+        errors: parsed.errors.length + parsed.errorsOmitted,
+      },
+    });
+    return result;
   }
 
   private appCategory(app: string): string | undefined {
