@@ -2,8 +2,8 @@
  * The console's only way to the server: a fetch wrapper over the JSON API. Every answer is
  * parsed with the shared contract (`@rempart/core`), every error becomes an `ApiError` with
  * the server's stable code, and the anti-forgery token rides on every state-changing request.
- * Requests carry JSON, except uploads (an image to check, a block list), whose bytes are sent as
- * they are.
+ * Requests carry JSON, except uploads (an image to check, a block list, an MDM export), whose bytes
+ * are sent as they are.
  */
 import {
   AdmissionCheck,
@@ -23,6 +23,7 @@ import {
   GuestVerifyResponse,
   Group,
   LeakCheckResult,
+  MdmImportResult,
   MeResponse,
   Meeting,
   NetguardList,
@@ -390,6 +391,15 @@ export const api = {
     /** Imports a device's installed apps (from an MDM export); the answer tells its compliance. */
     importInventory: (deviceId: string, report: InventoryReport) =>
       json(NetguardDeviceResult, 'POST', `/api/netguard/devices/${id(deviceId)}/inventory`, report),
+    /**
+     * Imports an MDM's CSV inventory export as it is: the devices it names get its apps, those not
+     * enrolled yet are enrolled. A 400 `validation_failed` says no device could be read.
+     */
+    importMdmExport: async (csv: Blob) =>
+      readAnswer(
+        MdmImportResult,
+        await send('POST', '/api/netguard/devices/import', { raw: csv, contentType: 'text/csv' }, true),
+      ),
   },
 };
 

@@ -74,6 +74,19 @@ export function netguardAssetsDir(): string {
  *   tiktok?.apps?.android // ['com.zhiliaoapp.musically', …]
  */
 export function loadCategories(assetsDir: string = netguardAssetsDir()): Category[] {
+  // The shipped files never change while the process runs, and parsing the STIX bundles takes a
+  // few hundred milliseconds: every platform a process opens shares one reading.
+  let categories = loaded.get(assetsDir);
+  if (categories === undefined) {
+    categories = readCategories(assetsDir);
+    loaded.set(assetsDir, categories);
+  }
+  return categories;
+}
+
+const loaded = new Map<string, Category[]>();
+
+function readCategories(assetsDir: string): Category[] {
   const read = (file: string) => readFileSync(join(assetsDir, file), 'utf8');
   const spywareDir = join(assetsDir, 'spyware');
   const bundles = readdirSync(spywareDir)

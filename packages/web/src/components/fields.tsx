@@ -90,3 +90,15 @@ export function CheckboxField({
     </div>
   );
 }
+
+/** A file to choose; `onFile` is given the chosen file, or undefined when the choice is cleared. */
+export function FileField({
+  onFile,
+  ...field
+}: FieldProps &
+  Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'type' | 'onChange'> & {
+    ref?: Ref<HTMLInputElement>;
+    onFile: (file: File | undefined) => void;
+  }) {
+  return <TextField {...field} type="file" onChange={(event) => onFile(event.target.files?.[0])} />;
+}

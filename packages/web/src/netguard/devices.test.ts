@@ -1,8 +1,11 @@
 import type { Device } from '@rempart/core';
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../api';
 import {
   complianceOf,
   inventoryDraftOf,
+  mdmLineProblems,
+  mdmRefusedLines,
   newEnrolmentDraft,
   readEnrolmentDraft,
   readInventoryDraft,
@@ -113,5 +116,26 @@ describe('an imported inventory', () => {
     const many = Array.from({ length: 17 }, (_, n) => `10.0.0.${n + 1}`).join('\n');
     const read = readInventoryDraft({ apps: '# nothing\n', addresses: many, osVersion: '' });
     expect(read).toEqual({ ok: false, problems: { apps: 'none', addresses: 'tooMany' } });
+  });
+});
+
+describe('an MDM export', () => {
+  const lines = [{ line: 4, message: 'the serial number is empty' }];
+
+  it('shows the lines not read as the list problems table does', () => {
+    expect(mdmLineProblems(lines)).toEqual([{ line: 4, reason: 'the serial number is empty' }]);
+  });
+
+  it('finds the lines of an export refused for holding no device', () => {
+    const refused = new ApiError(400, 'validation_failed', 'No device could be read.', { errors: lines });
+    expect(mdmRefusedLines(refused)).toEqual([{ line: 4, reason: 'the serial number is empty' }]);
+  });
+
+  it('finds no lines in any other failure', () => {
+    expect(mdmRefusedLines(new ApiError(400, 'validation_failed', 'Bad body.'))).toBeUndefined();
+    expect(
+      mdmRefusedLines(new ApiError(413, 'payload_too_large', 'Too large.', { errors: lines })),
+    ).toBeUndefined();
+    expect(mdmRefusedLines(new Error('offline'))).toBeUndefined();
   });
 });

@@ -1,17 +1,20 @@
 /**
  * Devices as the console shows them: their compliance in one word, the enrolment form and the
  * inventory an administrator imports from an MDM export, each checked with the API's schemas
- * before it is sent.
+ * before it is sent; and the lines of a whole MDM export the server could not read.
  */
 import {
   AppId,
   DEFAULT_GROUP_ID,
   DeviceEnrolment,
   InventoryReport,
+  MdmImportResult,
   type Device,
   type DevicePlatform,
+  type ListProblem,
 } from '@rempart/core';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { ApiError } from '../api';
 import { isAddress, joinLines, readLines, type LineProblem } from './lines';
 
 // ---- compliance ----
@@ -151,4 +154,25 @@ export function readInventoryDraft(draft: InventoryDraft): InventoryResult {
     problems.osVersion = 'tooLong';
   if (!parsed.success || Object.keys(problems).length > 0) return { ok: false, problems };
   return { ok: true, report: parsed.data };
+}
+
+// ---- MDM export ----
+
+/** The lines of an export the server could not read, as the list problems table shows them. */
+export function mdmLineProblems(
+  errors: readonly MdmImportResult['errors'][number][],
+): z.infer<typeof ListProblem>[] {
+  return errors.map(({ line, message }) => ({ line, reason: message }));
+}
+
+const MdmRefusalDetails = z.object({ errors: MdmImportResult.shape.errors });
+
+/**
+ * The lines the server could not read in an export it refused for holding no device it could
+ * read (`validation_failed` with those lines); undefined for any other failure.
+ */
+export function mdmRefusedLines(error: unknown): z.infer<typeof ListProblem>[] | undefined {
+  if (!(error instanceof ApiError) || error.code !== 'validation_failed') return undefined;
+  const details = MdmRefusalDetails.safeParse(error.details);
+  return details.success ? mdmLineProblems(details.data.errors) : undefined;
 }

@@ -19,7 +19,10 @@ export const listFormats = ['auto', 'hosts', 'domains', 'adblock'] as const sati
 
 export type ListFileRefusal = { reason: 'empty' } | { reason: 'too_large'; bytes: number; max: number };
 
-/** Why a file cannot be a list, before anything is uploaded; undefined when it may be one. */
+/**
+ * Why a file cannot be a list, before anything is uploaded; undefined when it may be one. An MDM
+ * export is held to the same limit.
+ */
 export function refuseListFile(file: Pick<Blob, 'size'>): ListFileRefusal | undefined {
   if (file.size === 0) return { reason: 'empty' };
   if (file.size > NETGUARD_LIST_MAX_BYTES)

@@ -1,28 +1,39 @@
 /**
  * Work devices and their compliance, as an MDM shows them: enrol a device in a group (its
  * reporting token is shown once), see which devices run apps their group's policy forbids, and
- * import a device's apps from an MDM export when it does not report itself.
+ * import a device's apps from an MDM export when it does not report itself, or a whole MDM
+ * export at once (the devices it names and not enrolled yet are enrolled).
  */
 import {
   DEFAULT_GROUP_ID,
   DevicePlatform,
+  NETGUARD_LIST_MAX_BYTES,
   type Device,
   type EnrolledDevice,
   type Group,
   type InventoryReport,
+  type MdmImportResult,
 } from '@rempart/core';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { z } from 'zod';
 import { api } from '../api';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { SelectField, TextField } from '../components/fields';
+import { FileField, SelectField, TextField } from '../components/fields';
 import { ErrorMessage, StatusMessage } from '../components/messages';
-import { ComplianceBadge, DeviceToken, InventoryForm, Violations } from '../components/netguard/device-parts';
-import { useFocusOnProblem } from '../components/netguard/fields';
-import { ServerDetail } from '../components/netguard/group-form';
+import {
+  ComplianceBadge,
+  DeviceToken,
+  InventoryForm,
+  MdmImportRefusal,
+  MdmImported,
+  Violations,
+} from '../components/netguard/device-parts';
+import { fileProblem, useFocusOnProblem } from '../components/netguard/fields';
+import { ServerDetail } from '../components/netguard/server-detail';
 import { NetguardFrame } from '../components/netguard/netguard-frame';
 import { useAction, useLoad } from '../hooks';
 import { useI18n } from '../i18n';
+import { formatSize } from '../leakcheck/image';
 import {
   complianceOf,
   newEnrolmentDraft,
@@ -144,6 +155,53 @@ function EnrolForm({
   );
 }
 
+function MdmImportForm({ onImported }: { onImported: (result: MdmImportResult) => void }) {
+  const { t, language } = useI18n();
+  const [file, setFile] = useState<File>();
+  const [problems, setProblems] = useState<{ file?: string }>({});
+  const form = useFocusOnProblem(problems);
+  const importing = useAction();
+  const input = useRef<HTMLInputElement>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const found = { file: fileProblem(file, t, language) };
+    setProblems(found);
+    if (file === undefined || found.file !== undefined) return;
+    const result = await importing.run(() => api.netguard.importMdmExport(file));
+    if (!result.ok) return;
+    setFile(undefined);
+    if (input.current) input.current.value = '';
+    onImported(result.value);
+  };
+
+  return (
+    <section className="card" aria-labelledby="netguard-mdm-import">
+      <h2 id="netguard-mdm-import">{t('netguard.mdm.heading')}</h2>
+      <p className="muted">{t('netguard.mdm.intro')}</p>
+      <form ref={form} className="form-grid" noValidate onSubmit={(event) => void submit(event)}>
+        <FileField
+          ref={input}
+          id="netguard-mdm-file"
+          className="form-grid-wide"
+          label={t('netguard.mdm.file')}
+          hint={t('netguard.mdm.fileHint', { max: formatSize(NETGUARD_LIST_MAX_BYTES, language) })}
+          problem={problems.file}
+          accept=".csv,.tsv,.txt,text/csv,text/plain"
+          onFile={setFile}
+        />
+        <div className="form-grid-wide">
+          <ErrorMessage error={importing.error} />
+          <MdmImportRefusal error={importing.error} />
+          <button type="submit" className="button button-primary" disabled={importing.busy}>
+            {importing.busy ? t('netguard.mdm.importing') : t('netguard.mdm.submit')}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
 function DeviceRow({
   device,
   groupName,
@@ -214,12 +272,14 @@ export function NetguardDevicesPage() {
   const loaded = useLoad(() => Promise.all([api.netguard.devices(), api.netguard.groups()]), []);
   const [enrolled, setEnrolled] = useState<Enrolled>();
   const [importing, setImporting] = useState<Device>();
+  const [mdmImported, setMdmImported] = useState<MdmImportResult>();
   const [removing, setRemoving] = useState<Device>();
   const [status, setStatus] = useState<string>();
   const acting = useAction();
   const importAction = useAction();
   const tokenHeading = useRef<HTMLHeadingElement>(null);
   const importHeading = useRef<HTMLHeadingElement>(null);
+  const mdmHeading = useRef<HTMLHeadingElement>(null);
   const listHeading = useRef<HTMLHeadingElement>(null);
   const { setData } = loaded;
   const [devicesAnswer, groupsAnswer] = loaded.data ?? [];
@@ -234,6 +294,10 @@ export function NetguardDevicesPage() {
   useEffect(() => {
     if (importing) importHeading.current?.focus();
   }, [importing]);
+  // The form stays as it was: the focus goes to what the export did.
+  useEffect(() => {
+    if (mdmImported) mdmHeading.current?.focus();
+  }, [mdmImported]);
 
   const replaceDevice = (device: Device) =>
     setData((previous) =>
@@ -292,6 +356,15 @@ export function NetguardDevicesPage() {
           loaded.reload();
         }}
       />
+
+      <MdmImportForm
+        onImported={(result) => {
+          setStatus(undefined);
+          setMdmImported(result);
+          loaded.reload();
+        }}
+      />
+      {mdmImported ? <MdmImported result={mdmImported} headingRef={mdmHeading} /> : null}
 
       {importing ? (
         <InventoryForm

@@ -7,14 +7,14 @@ import { NETGUARD_LIST_MAX_BYTES, type Category, type NetguardList } from '@remp
 import { useRef, useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { SelectField, TextField } from '../components/fields';
+import { FileField, SelectField, TextField } from '../components/fields';
 import { ErrorMessage, StatusMessage } from '../components/messages';
-import { useFocusOnProblem } from '../components/netguard/fields';
-import { ServerDetail } from '../components/netguard/group-form';
+import { fileProblem, useFocusOnProblem } from '../components/netguard/fields';
+import { ServerDetail } from '../components/netguard/server-detail';
 import { ListProblems } from '../components/netguard/list-problems';
 import { NetguardFrame } from '../components/netguard/netguard-frame';
 import { useAction, useLoad } from '../hooks';
-import { useI18n, type Translate } from '../i18n';
+import { useI18n } from '../i18n';
 import { formatSize } from '../leakcheck/image';
 import {
   listActions,
@@ -24,25 +24,8 @@ import {
   nameFromFile,
   newListUploadDraft,
   readListUpload,
-  refuseListFile,
   type ListUploadDraft,
 } from '../netguard/lists';
-
-/** Why a file is refused before upload, in one sentence; undefined when it may be sent. */
-function fileRefusal(file: File, t: Translate, language: string): string | undefined {
-  const refusal = refuseListFile(file);
-  if (refusal === undefined) return undefined;
-  switch (refusal.reason) {
-    case 'empty':
-      return t('netguard.lists.fileEmpty', { name: file.name });
-    case 'too_large':
-      return t('netguard.lists.fileTooLarge', {
-        name: file.name,
-        size: formatSize(refusal.bytes, language),
-        max: formatSize(refusal.max, language),
-      });
-  }
-}
 
 /** The outcome of an upload or a replacement: the list as stored, and what could not be read. */
 interface Stored {
@@ -91,9 +74,7 @@ function UploadForm({ onStored }: { onStored: (list: NetguardList) => void }) {
     const read = readListUpload(draft);
     const found = {
       ...(read.ok ? {} : { name: t(`netguard.lists.nameProblem.${read.problems.name}`) }),
-      ...(file === undefined
-        ? { file: t('netguard.lists.fileRequired') }
-        : { file: fileRefusal(file, t, language) }),
+      file: fileProblem(file, t, language),
     };
     setProblems(found);
     if (!read.ok || file === undefined || found.file !== undefined) return;
@@ -111,32 +92,21 @@ function UploadForm({ onStored }: { onStored: (list: NetguardList) => void }) {
       <h2 id="netguard-list-upload">{t('netguard.lists.upload')}</h2>
       <p className="muted">{t('netguard.lists.uploadIntro')}</p>
       <form ref={form} className="form-grid" noValidate onSubmit={(event) => void submit(event)}>
-        <div className="field form-grid-wide">
-          <label htmlFor="netguard-list-file">{t('netguard.lists.file')}</label>
-          <input
-            ref={input}
-            id="netguard-list-file"
-            type="file"
-            accept=".txt,.hosts,.list,.conf,text/plain"
-            aria-describedby={`netguard-list-file-hint${problems.file ? ' netguard-list-file-problem' : ''}`}
-            aria-invalid={problems.file ? true : undefined}
-            onChange={(event) => {
-              const chosen = event.target.files?.[0];
-              setFile(chosen);
-              // The file names the list until the administrator does.
-              if (chosen && (!named || draft.name.trim() === ''))
-                setDraft((previous) => ({ ...previous, name: nameFromFile(chosen.name) }));
-            }}
-          />
-          <p id="netguard-list-file-hint" className="field-hint">
-            {t('netguard.lists.fileHint', { max: formatSize(NETGUARD_LIST_MAX_BYTES, language) })}
-          </p>
-          {problems.file ? (
-            <p id="netguard-list-file-problem" className="field-problem">
-              {problems.file}
-            </p>
-          ) : null}
-        </div>
+        <FileField
+          ref={input}
+          id="netguard-list-file"
+          className="form-grid-wide"
+          label={t('netguard.lists.file')}
+          hint={t('netguard.lists.fileHint', { max: formatSize(NETGUARD_LIST_MAX_BYTES, language) })}
+          problem={problems.file}
+          accept=".txt,.hosts,.list,.conf,text/plain"
+          onFile={(chosen) => {
+            setFile(chosen);
+            // The file names the list until the administrator does.
+            if (chosen && (!named || draft.name.trim() === ''))
+              setDraft((previous) => ({ ...previous, name: nameFromFile(chosen.name) }));
+          }}
+        />
         <TextField
           id="netguard-list-name"
           label={t('netguard.lists.name')}
@@ -274,7 +244,7 @@ export function NetguardListsPage() {
   };
 
   const replace = async (list: NetguardList, file: File) => {
-    const problem = fileRefusal(file, t, language);
+    const problem = fileProblem(file, t, language);
     if (problem !== undefined) {
       setRefusal(problem);
       return;

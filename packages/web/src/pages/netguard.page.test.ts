@@ -3,14 +3,19 @@
  * the page shows: the fetch at the API boundary is the only thing replaced, and the answers are
  * rendered with the pages' own components.
  */
-import type { Device, DnsVerdict, QueryStats, SessionState } from '@rempart/core';
+import type { Device, DnsVerdict, MdmImportResult, QueryStats, SessionState } from '@rempart/core';
 import { createElement, type ReactElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { api, rememberSession } from '../api';
+import { ApiError, api, rememberSession } from '../api';
 import { BarList } from '../components/netguard/bar-list';
-import { ComplianceBadge, Violations } from '../components/netguard/device-parts';
-import { linesProblem } from '../components/netguard/fields';
+import {
+  ComplianceBadge,
+  MdmImportRefusal,
+  MdmImported,
+  Violations,
+} from '../components/netguard/device-parts';
+import { fileProblem, linesProblem } from '../components/netguard/fields';
 import { ListProblems } from '../components/netguard/list-problems';
 import { TrafficChart } from '../components/netguard/traffic-chart';
 import { VerdictView } from '../components/netguard/verdict-view';
@@ -84,6 +89,22 @@ const device: Device = {
     { app: 'com.zhiliaoapp.musically', reason: 'blocked', category: 'tiktok-bytedance' },
     { app: 'com.example.sideloaded', reason: 'not_in_catalogue' },
   ],
+};
+
+const mdmResult: MdmImportResult = {
+  updated: 3,
+  enrolled: 1,
+  notCompliant: [{ device: 'F2LX8', apps: ['com.zhiliaoapp.musically', 'com.example.sideloaded'] }],
+  errors: [{ line: 7, message: 'platform "Windows" is neither iOS nor Android' }],
+  errorsOmitted: 2,
+};
+
+const mdmRefusal = {
+  error: {
+    code: 'validation_failed',
+    message: 'No device could be read from this export.',
+    details: { errors: [{ line: 1, message: 'no Serial number column (a header such as serial)' }] },
+  },
 };
 
 // ---- the page's side ----
@@ -237,6 +258,29 @@ describe('what the server is sent', () => {
     const [path, init] = fetchMock.mock.calls[0]!;
     expect(path).toBe('/api/netguard/devices');
     expect(init?.method).toBe('POST');
+  });
+
+  it('imports an MDM export as the file’s own text, typed text/csv, with the anti-forgery token', async () => {
+    fetchMock.mockResolvedValueOnce(jsonAnswer(200, mdmResult));
+    const file = new File(['Serial;Platform;Bundle ID\nF2LX8;iOS;com.zhiliaoapp.musically\n'], 'export.csv');
+    const result = await api.netguard.importMdmExport(file);
+
+    expect(result).toEqual(mdmResult);
+    const [path, init] = fetchMock.mock.calls[0]!;
+    expect(path).toBe('/api/netguard/devices/import');
+    expect(init?.method).toBe('POST');
+    expect(init?.body).toBe(file);
+    expect(init?.headers).toMatchObject({ 'content-type': 'text/csv', 'x-csrf-token': 'csrf-token' });
+  });
+
+  it('says why an MDM export was refused, with the lines it could not read', async () => {
+    fetchMock.mockResolvedValueOnce(jsonAnswer(400, mdmRefusal));
+    const upload = api.netguard.importMdmExport(new File(['Name,Owner\nPhone,a@example.org\n'], 'x.csv'));
+    await expect(upload).rejects.toMatchObject({
+      status: 400,
+      code: 'validation_failed',
+      details: { errors: [{ line: 1, message: 'no Serial number column (a header such as serial)' }] },
+    });
   });
 
   it('says why a list was refused, with the lines it could not read', async () => {
@@ -457,5 +501,77 @@ describe('problems shown line by line', () => {
     expect(linesProblem(t, 'Not address ranges', problems)).toBe(
       'Not address ranges: line 1 (bad1), line 2 (bad2), line 3 (bad3), line 4 (bad4), line 5 (bad5), and 2 more.',
     );
+  });
+});
+
+describe('an MDM export imported', () => {
+  it('counts the devices updated, newly enrolled and the lines not read', () => {
+    const html = render(createElement(MdmImported, { result: mdmResult }));
+    expect(textOf(html, 'h2', 'id="netguard-mdm-imported"')).toBe('MDM export imported');
+    expect(textOf(html, 'p', '')).toBe(
+      'Devices updated: 3. Newly enrolled in the default group: 1. Lines not read: 3.',
+    );
+  });
+
+  it('names each device NOT compliant with the apps at fault', () => {
+    const html = render(createElement(MdmImported, { result: mdmResult }));
+    expect(rows(html, 'data-testid="netguard-mdm-not-compliant"')).toEqual([
+      'F2LX8 | com.zhiliaoapp.musically com.example.sideloaded',
+    ]);
+  });
+
+  it('lists the lines not read by number, and how many more there were', () => {
+    const html = render(createElement(MdmImported, { result: mdmResult }));
+    const problems = html.slice(html.indexOf('list-problems'));
+    expect(rows(problems, 'class="table"')).toEqual(['7 | platform "Windows" is neither iOS nor Android']);
+    expect(html).toContain('And 2 more lines not read.');
+  });
+
+  it('says every device is compliant when none is not, and lists no line when all were read', () => {
+    const html = render(
+      createElement(MdmImported, {
+        result: { ...mdmResult, notCompliant: [], errors: [], errorsOmitted: 0 },
+      }),
+    );
+    expect(html).toContain('Every device of the export is compliant.');
+    expect(html).not.toContain('<table');
+  });
+
+  it('says it in French and in Dutch too', () => {
+    expect(render(createElement(MdmImported, { result: mdmResult }), 'fr')).toContain(
+      'Appareils mis à jour : 3. Nouveaux appareils enrôlés dans le groupe par défaut : 1.',
+    );
+    expect(render(createElement(MdmImported, { result: mdmResult }), 'nl')).toContain(
+      'Bijgewerkte toestellen: 3.',
+    );
+  });
+
+  it('says no device could be read from a refused export, and which lines could not be', () => {
+    const { code, message, details } = mdmRefusal.error;
+    const html = render(
+      createElement(MdmImportRefusal, { error: new ApiError(400, code, message, details) }),
+    );
+    expect(textOf(html, 'p', 'server-detail')).toBe('No device could be read from this export.');
+    expect(rows(html, 'class="table"')).toEqual(['1 | no Serial number column (a header such as serial)']);
+  });
+
+  it('gives the server’s own words for any other refusal', () => {
+    const error = new ApiError(400, 'validation_failed', 'Send the export as text/csv.');
+    expect(textOf(render(createElement(MdmImportRefusal, { error })), 'p', 'server-detail')).toBe(
+      'Send the export as text/csv.',
+    );
+  });
+});
+
+describe('a file chosen for upload', () => {
+  const t = i18n('en').t;
+
+  it('asks for a file when none was chosen', () => {
+    expect(fileProblem(undefined, t, 'en')).toBe('Choose a file.');
+  });
+
+  it('refuses an empty file by name, and sends any other', () => {
+    expect(fileProblem(new File([], 'export.csv'), t, 'en')).toBe('export.csv is empty.');
+    expect(fileProblem(new File(['Serial\n'], 'export.csv'), t, 'en')).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import type { Device, InventoryReport } from '@rempart/core';
+import type { Device, InventoryReport, MdmImportResult } from '@rempart/core';
 import { useState, type FormEvent, type Ref } from 'react';
 import { useI18n, type Translate } from '../../i18n';
 import {
@@ -6,6 +6,8 @@ import {
   INVENTORY_MAX_APPS,
   complianceOf,
   inventoryDraftOf,
+  mdmLineProblems,
+  mdmRefusedLines,
   readInventoryDraft,
   type InventoryDraft,
   type InventoryProblems,
@@ -15,6 +17,8 @@ import { CopyLink } from '../copy-link';
 import { TextField } from '../fields';
 import { ErrorMessage } from '../messages';
 import { TextAreaField, linesProblem, useFocusOnProblem } from './fields';
+import { ServerDetail } from './server-detail';
+import { ListProblems } from './list-problems';
 
 /** A device's compliance in words (and colour): compliant, not compliant, or not reported yet. */
 export function ComplianceBadge({ device }: { device: Pick<Device, 'compliant'> }) {
@@ -216,5 +220,90 @@ export function InventoryForm({
         </div>
       </form>
     </section>
+  );
+}
+
+/**
+ * What an MDM export did: how many devices it updated and enrolled, the ones found not compliant
+ * with the apps at fault, and the lines the server could not read.
+ */
+export function MdmImported({
+  result,
+  headingRef,
+}: {
+  result: MdmImportResult;
+  headingRef?: Ref<HTMLHeadingElement>;
+}) {
+  const { t, formatNumber } = useI18n();
+  const unread = result.errors.length + result.errorsOmitted;
+  return (
+    <section
+      className="card card-important"
+      aria-labelledby="netguard-mdm-imported"
+      data-testid="netguard-mdm-imported"
+    >
+      <h2 id="netguard-mdm-imported" ref={headingRef} tabIndex={-1}>
+        {t('netguard.mdm.imported')}
+      </h2>
+      <p>
+        {t('netguard.mdm.summary', {
+          updated: formatNumber(result.updated),
+          enrolled: formatNumber(result.enrolled),
+          problems: formatNumber(unread),
+        })}
+      </p>
+      {result.notCompliant.length === 0 ? (
+        <p>{t('netguard.mdm.allCompliant')}</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="netguard-mdm-not-compliant">
+            <caption className="table-caption">{t('netguard.mdm.notCompliant')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('netguard.devices.name')}</th>
+                <th scope="col">{t('netguard.mdm.apps')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.notCompliant.map((entry, index) => (
+                <tr key={`${entry.device} ${index}`} className="row-broken">
+                  <th scope="row">{entry.device}</th>
+                  <td>
+                    <ul className="plain-list app-ids">
+                      {entry.apps.map((app) => (
+                        <li key={app}>
+                          <code>{app}</code>
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ListProblems
+        problems={mdmLineProblems(result.errors)}
+        total={unread}
+        caption={t('netguard.lists.problemsCaption')}
+      />
+    </section>
+  );
+}
+
+/**
+ * Why the server refused an MDM export: no device could be read, and the lines it could not
+ * read; or, for any other refusal, the server's own words.
+ */
+export function MdmImportRefusal({ error }: { error: unknown }) {
+  const { t } = useI18n();
+  const lines = mdmRefusedLines(error);
+  if (lines === undefined) return <ServerDetail error={error} />;
+  return (
+    <>
+      <p className="field-hint server-detail">{t('netguard.mdm.nothingRead')}</p>
+      <ListProblems problems={lines} caption={t('netguard.lists.problemsCaption')} />
+    </>
   );
 }

@@ -1,11 +1,13 @@
 /**
  * The network guard's form fields that `../fields` has no kind for: a text area of one value a
- * line, and a choice of one among a few, each described. Labels, hints and problems are wired
- * for assistive technologies as in `../fields`.
+ * line, and a choice of one among a few, each described; and why a chosen file is not sent.
+ * Labels, hints and problems are wired for assistive technologies as in `../fields`.
  */
 import { useEffect, useRef, type ReactNode, type RefObject, type TextareaHTMLAttributes } from 'react';
 import type { Translate } from '../../i18n';
+import { formatSize } from '../../leakcheck/image';
 import type { LineProblem } from '../../netguard/lines';
+import { refuseListFile } from '../../netguard/lists';
 
 /**
  * The ref of a form whose first invalid field takes the focus each time `problems` is replaced
@@ -116,6 +118,26 @@ export function RadioGroupField<T extends string>({
       })}
     </fieldset>
   );
+}
+
+/**
+ * Why a chosen file is not sent, in one sentence: none chosen, empty, or larger than the server
+ * takes (a list and an MDM export have the same limit); undefined when it may be sent.
+ */
+export function fileProblem(file: File | undefined, t: Translate, language: string): string | undefined {
+  if (file === undefined) return t('netguard.file.required');
+  const refusal = refuseListFile(file);
+  if (refusal === undefined) return undefined;
+  switch (refusal.reason) {
+    case 'empty':
+      return t('netguard.file.empty', { name: file.name });
+    case 'too_large':
+      return t('netguard.file.tooLarge', {
+        name: file.name,
+        size: formatSize(refusal.bytes, language),
+        max: formatSize(refusal.max, language),
+      });
+  }
 }
 
 /** How many refused lines a message names before it only counts the rest. */

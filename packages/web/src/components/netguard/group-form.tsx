@@ -8,7 +8,6 @@ import {
   type NetguardList,
 } from '@rempart/core';
 import { useId, useState, type FormEvent, type Ref } from 'react';
-import { ApiError } from '../../api';
 import { useI18n } from '../../i18n';
 import {
   blockModes,
@@ -23,13 +22,7 @@ import { Link } from '../../router';
 import { CheckboxField, TextField } from '../fields';
 import { ErrorMessage } from '../messages';
 import { RadioGroupField, TextAreaField, linesProblem, useFocusOnProblem } from './fields';
-
-/** A refusal the server words better than a code can (a range it cannot read, an unknown list). */
-export function ServerDetail({ error }: { error: unknown }) {
-  if (!(error instanceof ApiError)) return null;
-  if (error.code !== 'validation_failed' && error.code !== 'conflict') return null;
-  return <p className="field-hint server-detail">{error.message}</p>;
-}
+import { ServerDetail } from './server-detail';
 
 function toggle<T>(values: readonly T[], value: T, on: boolean): T[] {
   return on ? [...values.filter((v) => v !== value), value] : values.filter((v) => v !== value);
