@@ -40,7 +40,7 @@ function niceWidth(span, buckets) {
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
 /** A bar of `fraction` × `width` characters, to an eighth of a character. */
-function bar(fraction, width) {
+export function bar(fraction, width) {
   const eighths = Math.round(fraction * width * 8);
   return '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
 }
