@@ -64,7 +64,6 @@ import {
   exitedChildrenCpuSeconds,
   freePort,
   pinSelf,
-  releaseAll,
   releaseOnExit,
   removeScratchDir,
   scratchDir,
@@ -73,7 +72,7 @@ import {
   STOP_GRACE_MS,
   stopChild,
 } from './lib/processes.mjs';
-import { gitRevision, progress } from './lib/report.mjs';
+import { gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { bar, median, percentile, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -143,8 +142,6 @@ const USAGE = `Usage: node bench/dns.mjs [--runs R] [--seconds N] [--rate Q] [--
 
   (--sizes, --concurrency, --agents and --no-janus, which \`npm run bench\` may pass to every
   benchmark, are accepted and ignored.)`;
-
-class UsageError extends Error {}
 
 function parseOptions(argv) {
   let values;
@@ -1353,19 +1350,4 @@ async function main() {
   return 0;
 }
 
-let status;
-try {
-  status = await main();
-} catch (error) {
-  progress('', false);
-  if (error instanceof UsageError) {
-    console.error(`bench: ${error.message}\n\n${USAGE}`);
-    status = 2;
-  } else {
-    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
-    status = 1;
-  }
-} finally {
-  await releaseAll();
-}
-process.exitCode = status;
+process.exitCode = await runBenchmark(main, USAGE);

@@ -42,14 +42,13 @@ import {
   cpuTimes,
   exitedChildrenCpuSeconds,
   pinSelf,
-  releaseAll,
   releaseOnExit,
   scratchDir,
   spawnNode,
   spawnPinned,
   stopChild,
 } from './lib/processes.mjs';
-import { gitRevision, progress } from './lib/report.mjs';
+import { gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { histogram, median, percentile, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -81,8 +80,6 @@ const USAGE = `Usage: node bench/leakcheck.mjs [--runs R] [--seconds N]
 
   (--sizes, --concurrency, --agents and --no-janus, which \`npm run bench\` may pass to every
   benchmark, are accepted and ignored.)`;
-
-class UsageError extends Error {}
 
 function parseOptions(argv) {
   let values;
@@ -1387,19 +1384,4 @@ async function main() {
   return 0;
 }
 
-let status;
-try {
-  status = await main();
-} catch (error) {
-  progress('', false);
-  if (error instanceof UsageError) {
-    console.error(`bench: ${error.message}\n\n${USAGE}`);
-    status = 2;
-  } else {
-    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
-    status = 1;
-  }
-} finally {
-  await releaseAll();
-}
-process.exitCode = status;
+process.exitCode = await runBenchmark(main, USAGE);

@@ -33,14 +33,13 @@ import {
   cpuTimes,
   freePort,
   pinSelf,
-  releaseAll,
   releaseOnExit,
   removeScratchDir,
   scratchDir,
   spawnNode,
   stopChild,
 } from './lib/processes.mjs';
-import { gitRevision, progress } from './lib/report.mjs';
+import { gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { linearFit, median, scatterPlot, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -66,8 +65,6 @@ const USAGE = `Usage: node bench/sfu.mjs [--sizes 2,3,4,6,8] [--seconds N] [--ru
   --seconds N    measured seconds per size, after a ${WARMUP_SECONDS} s warm-up (default 10)
   --runs R       runs of Rempart and of Janus, interleaved (default 3)
   --no-janus     measure Rempart alone, without its peer`;
-
-class UsageError extends Error {}
 
 function parseOptions(argv) {
   let values;
@@ -650,19 +647,4 @@ async function main() {
   return errors.length > 0 || Object.keys(summary).length === 0 ? 1 : 0;
 }
 
-let status;
-try {
-  status = await main();
-} catch (error) {
-  progress('', false);
-  if (error instanceof UsageError) {
-    console.error(`bench: ${error.message}\n\n${USAGE}`);
-    status = 2;
-  } else {
-    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
-    status = 1;
-  }
-} finally {
-  await releaseAll();
-}
-process.exitCode = status;
+process.exitCode = await runBenchmark(main, USAGE);

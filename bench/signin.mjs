@@ -27,7 +27,6 @@ import {
   allowedCpus,
   freePort,
   pinSelf,
-  releaseAll,
   releaseOnExit,
   removeScratchDir,
   scratchDir,
@@ -35,7 +34,7 @@ import {
   stopChild,
   waitUntilReady,
 } from './lib/processes.mjs';
-import { gitRevision, live, progress } from './lib/report.mjs';
+import { gitRevision, live, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { histogram, latencySummary, median, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -57,8 +56,6 @@ const USAGE = `Usage: node bench/signin.mjs [--seconds N] [--runs R] [--concurre
   --runs R         runs of Rempart and of the argon2id peer, interleaved (default 3)
   --concurrency C  virtual users signing in at once (default 8)
   --agents A       seeded agents; every sign-in of a run needs its own (default 3000 or more)`;
-
-class UsageError extends Error {}
 
 function parseOptions(argv) {
   let values;
@@ -414,19 +411,4 @@ async function main() {
   return Object.keys(errors).length > 0 ? 1 : 0;
 }
 
-let status;
-try {
-  status = await main();
-} catch (error) {
-  progress('', false);
-  if (error instanceof UsageError) {
-    console.error(`bench: ${error.message}\n\n${USAGE}`);
-    status = 2;
-  } else {
-    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
-    status = 1;
-  }
-} finally {
-  await releaseAll();
-}
-process.exitCode = status;
+process.exitCode = await runBenchmark(main, USAGE);

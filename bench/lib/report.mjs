@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { releaseAll } from './processes.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -22,5 +23,29 @@ export function gitRevision() {
     return { commit: commit.trim(), dirty: status.trim().length > 0 };
   } catch {
     return undefined;
+  }
+}
+
+/** Bad command-line usage: the benchmark prints the message and its usage, and exits 2. */
+export class UsageError extends Error {}
+
+/**
+ * Runs a benchmark's `main` and returns the exit status: its own, 2 on a `UsageError` (with
+ * `usage` printed), 1 on any other failure. Whatever happens, every child process and scratch
+ * folder it started is released first.
+ */
+export async function runBenchmark(main, usage) {
+  try {
+    return await main();
+  } catch (error) {
+    progress('', false);
+    if (error instanceof UsageError) {
+      console.error(`bench: ${error.message}\n\n${usage}`);
+      return 2;
+    }
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await releaseAll();
   }
 }
