@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
  * Leak check benchmark: seconds per 1080p image on one core, and images per minute on all
- * cores, for Rempart's whole check (OCR in English, French and Dutch, QR codes and barcodes,
- * metadata, redacted copy), against the native Tesseract command line from Debian reading
- * the very same images (`tesseract -l eng+fra+nld`, OCR only), in the same run. The goal of
- * the leak check is under 1 s per 1080p image on one core.
+ * cores, for Rempart's whole check (OCR in French, English and Dutch unless --languages says
+ * otherwise, QR codes and barcodes, metadata, redacted copy), against the native Tesseract
+ * command line from Debian reading the very same images (`tesseract -l eng+fra+nld`, OCR
+ * only), in the same run. The goal of the leak check is under 1 s per 1080p image on one core.
  *
- *   node bench/leakcheck.mjs [--runs 3] [--seconds 15]
+ *   node bench/leakcheck.mjs [--runs 3] [--seconds 15] [--languages fra+eng+nld]
  *
  * The images are generated here, the same on every run (seeded): screenshots of meeting
  * invitations and calendar entries in English, French and Dutch with links, meeting IDs,
@@ -64,7 +64,9 @@ const BUILD_INPUTS = ['core', 'server'].map((name) => ({
 const WIDTH = 1920;
 const HEIGHT = 1080;
 const SEED = 20261125;
+/** The peer's languages; Rempart reads the same three by default (French leading). */
 const LANGUAGES = 'eng+fra+nld';
+const REMPART_LANGUAGES = ['fra', 'eng', 'nld'];
 const PEER_PACKAGES = ['tesseract-ocr', 'tesseract-ocr-fra', 'tesseract-ocr-nld'];
 /** Language data the peer needs, in Debian's tessdata folder (tesseract-ocr-eng comes with tesseract-ocr). */
 const PEER_DATA = ['eng', 'fra', 'nld'];
@@ -72,11 +74,13 @@ const GOAL_SECONDS = 1;
 /** Above this share of the CPUs measured used by other programs, the figures are flagged. */
 const OTHER_LOAD_PERCENT = 10;
 const SCAN_TIMEOUT_MS = 120_000;
-const USAGE = `Usage: node bench/leakcheck.mjs [--runs R] [--seconds N]
+const USAGE = `Usage: node bench/leakcheck.mjs [--runs R] [--seconds N] [--languages L]
 
-  --runs R      runs of the set on one core, Rempart and the Tesseract peer interleaved (default 3)
-  --seconds N   measured seconds of each engine on all cores, in whole rounds of the image set,
-                two rounds at least (default 15)
+  --runs R        runs of the set on one core, Rempart and the Tesseract peer interleaved (default 3)
+  --seconds N     measured seconds of each engine on all cores, in whole rounds of the image set,
+                  two rounds at least (default 15)
+  --languages L   the languages Rempart's OCR reads, as REMPART_LEAKCHECK_LANGUAGES takes them
+                  (default fra+eng+nld; the peer always reads eng+fra+nld)
 
   (--sizes, --concurrency, --agents and --no-janus, which \`npm run bench\` may pass to every
   benchmark, are accepted and ignored.)`;
@@ -89,6 +93,7 @@ function parseOptions(argv) {
       options: {
         runs: { type: 'string', default: '3' },
         seconds: { type: 'string', default: '15' },
+        languages: { type: 'string', default: REMPART_LANGUAGES.join('+') },
         help: { type: 'boolean', short: 'h', default: false },
         // The other benchmarks' options: bench/run.mjs passes the same arguments to all.
         sizes: { type: 'string' },
@@ -108,7 +113,13 @@ function parseOptions(argv) {
     if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} must be a whole number ≥ 1`);
     return value;
   };
-  return { runs: integer('runs'), seconds: integer('seconds') };
+  const languages = values.languages.split('+');
+  if (languages.some((l) => !REMPART_LANGUAGES.includes(l)) || new Set(languages).size !== languages.length) {
+    throw new UsageError(
+      `--languages takes distinct languages among ${REMPART_LANGUAGES.join(', ')} joined by "+"`,
+    );
+  }
+  return { runs: integer('runs'), seconds: integer('seconds'), languages };
 }
 
 // -------------------------------------------------------------------- images
@@ -796,7 +807,7 @@ function versions(withPeer) {
  * Rempart's scanner in its own process (bench/lib/leak-scanner.mjs) on `cpu`, with `workers`
  * OCR workers; resolves once the pool is ready, with the time it took.
  */
-async function startScanner({ cpu, workers }) {
+async function startScanner({ cpu, workers, languages }) {
   const child = spawnNode([SCANNER], { cpu, cwd: ROOT, env: process.env, ipc: true });
   const waiting = new Map();
   let failure;
@@ -830,7 +841,7 @@ async function startScanner({ cpu, workers }) {
     }
   };
   try {
-    const started = await ask('start', { type: 'start', workers }, SCAN_TIMEOUT_MS);
+    const started = await ask('start', { type: 'start', workers, languages }, SCAN_TIMEOUT_MS);
     let next = 0;
     return {
       pid: child.pid,
@@ -936,9 +947,9 @@ function watchLoad(cpuIds, engineCpu) {
 }
 
 /** Rempart on one core: one OCR worker, pinned with its whole process; started, warmed up, then kept for every run. */
-async function startOneCore(images, placement) {
+async function startOneCore(images, options, placement) {
   progress('one core: starting Rempart’s scanner (1 OCR worker)');
-  const scanner = await startScanner({ cpu: placement.oneCpu, workers: 1 });
+  const scanner = await startScanner({ cpu: placement.oneCpu, workers: 1, languages: options.languages });
   progress('one core: Rempart’s first image (warm-up)');
   const first = await scanner.scan(images[0]);
   return { scanner, startup: { poolSeconds: scanner.startSeconds, firstImageSeconds: first.seconds } };
@@ -989,7 +1000,11 @@ async function roundsFor(images, options, round, label, watch) {
 async function allCoresRempart(images, options, placement) {
   const label = `all cores: Rempart (${placement.cores} OCR workers)`;
   progress(`${label}: starting`);
-  const scanner = await startScanner({ cpu: placement.allCpus, workers: placement.cores });
+  const scanner = await startScanner({
+    cpu: placement.allCpus,
+    workers: placement.cores,
+    languages: options.languages,
+  });
   try {
     // Every worker reads once before the clock starts, as on one core.
     progress(`${label}: warm-up`);
@@ -1116,7 +1131,7 @@ function printReport({
     '',
     `Leak check: seconds per ${WIDTH}×${HEIGHT} image, Rempart's whole check against Tesseract's OCR alone`,
     `  ${images.length} generated images (EN/FR/NL invitations and calendars, ${qr} with a QR code, ${photos} photos of screens, ${clean} clean), PNG and JPEG`,
-    '  Rempart: LeakScanner (OCR eng+fra+nld in tesseract.js, QR codes and barcodes, metadata, redacted copy)',
+    `  Rempart: LeakScanner (OCR ${options.languages.join('+')} in tesseract.js, QR codes and barcodes, metadata, redacted copy)`,
     `    tesseract.js ${v.tesseractJs ?? '?'} (WebAssembly, 4.0.0_best_int data), sharp ${v.sharp ?? '?'}`,
     withPeer
       ? `  peer: tesseract ${v.peer.tesseract ?? '?'} from Debian (data ${peerData ?? '?'}), -l ${LANGUAGES}, OMP_THREAD_LIMIT=1, TSV to stdout: OCR only, one process per image`
@@ -1303,7 +1318,7 @@ async function main() {
   };
   const oneCpuIds = placement.oneCpu === undefined ? [] : [placement.oneCpu];
 
-  const { scanner, startup: rempartStartup } = await startOneCore(images, placement);
+  const { scanner, startup: rempartStartup } = await startOneCore(images, options, placement);
   const startup = { rempart: rempartStartup };
   const runs = [];
   try {
@@ -1362,7 +1377,7 @@ async function main() {
     revision: gitRevision(),
     build: { stale: build.stale },
     machine: { cpu: cpus()[0]?.model.trim(), allowedCpus: cpuList, ...v },
-    options: { ...options, seed: SEED, languages: LANGUAGES, goalSeconds: GOAL_SECONDS },
+    options: { ...options, seed: SEED, peerLanguages: LANGUAGES, goalSeconds: GOAL_SECONDS },
     placement,
     images: images.map(({ file: _file, ...image }) => image),
     startup,

@@ -6,7 +6,7 @@
  * file's bytes in memory to the result, so the message round trip is left out. Driven over
  * the IPC channel:
  *
- *   → { type: 'start', workers }   ← { type: 'started', ms }   the pool is ready
+ *   → { type: 'start', workers, languages }   ← { type: 'started', ms }   the pool is ready
  *   → { type: 'scan', id, file }   ← { type: 'scanned', id, ms, views, findings }
  *   → { type: 'stop' }             the scanner is closed and the process exits 0
  *
@@ -46,7 +46,7 @@ process.on('message', (message) => {
   switch (message.type) {
     case 'start': {
       const began = performance.now();
-      LeakScanner.start({ workers: message.workers }).then((started) => {
+      LeakScanner.start({ workers: message.workers, languages: message.languages }).then((started) => {
         scanner = started;
         report({ type: 'started', ms: performance.now() - began, workers: started.workers });
       }, fail);

@@ -20,7 +20,7 @@ describe('parseConfig', () => {
         media: { ip: '127.0.0.1', ports: undefined, turn: undefined },
         mail: undefined,
         meetings: { stepUpSeconds: 600 },
-        leakcheck: { workers: 2 },
+        leakcheck: { workers: 2, languages: ['fra', 'eng', 'nld'] },
         dns: {
           listen: undefined,
           upstreams: undefined,
@@ -64,6 +64,18 @@ describe('parseConfig', () => {
     expect(errors).toMatch(/REMPART_DNS_UPSTREAMS: 10\.0\.0\.53:0/);
     expect(errors).toMatch(/REMPART_DNS_UPSTREAMS: a b/);
     expect(errors).toMatch(/REMPART_DNS_TRUSTED: everyone/);
+  });
+
+  it('reads the OCR languages of the leak check, leader first, and refuses unknown or repeated ones', () => {
+    const one = parseConfig({ REMPART_LEAKCHECK_LANGUAGES: 'fra' });
+    expect(one.ok && one.config.leakcheck.languages).toEqual(['fra']);
+    const two = parseConfig({ REMPART_LEAKCHECK_LANGUAGES: 'nld+eng' });
+    expect(two.ok && two.config.leakcheck.languages).toEqual(['nld', 'eng']);
+    for (const wrong of ['deu', 'fra+fra', '', 'fra+', 'fra,eng']) {
+      const bad = parseConfig({ REMPART_LEAKCHECK_LANGUAGES: wrong });
+      expect(bad.ok, wrong).toBe(false);
+      expect(bad.ok ? '' : bad.errors.join('\n')).toMatch(/REMPART_LEAKCHECK_LANGUAGES/);
+    }
   });
 
   it('lets the meeting step-up window be shortened, never lengthened', () => {

@@ -7,6 +7,7 @@
  *   if (result.ok) console.log(result.config.port); // 9090
  */
 import { z } from 'zod';
+import { LeakcheckLanguage, leakcheckLanguages } from './leakcheck.schema.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z
@@ -53,6 +54,26 @@ export const EnvSchema = z.object({
   /** OCR threads of the leak check (each reads one image at a time); started at the first check. */
   REMPART_LEAKCHECK_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
   /**
+   * The languages the leak check's OCR reads, joined by `+`, the first leading (`fra`, `eng`,
+   * `nld`). All three by default; `fra` alone reads the three languages' letters too and takes
+   * about half the time (see the README's performance table).
+   */
+  REMPART_LEAKCHECK_LANGUAGES: z
+    .string()
+    .default(leakcheckLanguages.join('+'))
+    .transform((v, ctx) => {
+      const codes = v.split('+').map((c) => c.trim());
+      const wrong = codes.filter((c) => !LeakcheckLanguage.safeParse(c).success);
+      if (wrong.length > 0 || new Set(codes).size !== codes.length) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `expected distinct languages among ${leakcheckLanguages.join(', ')} joined by "+", got "${v}"`,
+        });
+        return z.NEVER;
+      }
+      return codes as LeakcheckLanguage[];
+    }),
+  /**
    * The network guard's DNS resolver over UDP and TCP, `address:port` (e.g. `0.0.0.0:53`, or
    * `127.0.0.1:5353` without root); off when unset. DNS over HTTPS (`/dns-query`) is always on.
    */
@@ -94,7 +115,7 @@ export interface Config {
     turn: { urls: string[]; secret: string } | undefined;
   };
   meetings: { stepUpSeconds: number };
-  leakcheck: { workers: number };
+  leakcheck: { workers: number; languages: LeakcheckLanguage[] };
   dns: {
     listen: { host: string; port: number } | undefined;
     /** Undefined: the server reads /etc/resolv.conf (core does no I/O). */
@@ -190,7 +211,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       trustProxy: e.REMPART_TRUST_PROXY,
       secretKey: e.REMPART_SECRET_KEY,
       meetings: { stepUpSeconds: e.REMPART_MEETING_STEP_UP_SECONDS },
-      leakcheck: { workers: e.REMPART_LEAKCHECK_WORKERS },
+      leakcheck: { workers: e.REMPART_LEAKCHECK_WORKERS, languages: e.REMPART_LEAKCHECK_LANGUAGES },
       dns: {
         listen: dnsListen,
         upstreams,

@@ -8,6 +8,14 @@ import { z } from 'zod';
 export const LEAKCHECK_MAX_BYTES = 20 * 1024 * 1024;
 /** The largest image, in pixels (width × height): beyond, a decompression bomb is refused unread. */
 export const LEAKCHECK_MAX_PIXELS = 40_000_000;
+/**
+ * The languages the OCR reads (Tesseract's codes), each from its `@tesseract.js-data` package;
+ * the first leads, and a word it reads poorly is read again in the others.
+ */
+export const leakcheckLanguages = ['fra', 'eng', 'nld'] as const;
+export const LeakcheckLanguage = z.enum(leakcheckLanguages);
+export type LeakcheckLanguage = z.infer<typeof LeakcheckLanguage>;
+
 /** The image types accepted; the redacted image keeps the type of the upload. */
 export const leakcheckFormats = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
 export const LeakcheckFormat = z.enum(leakcheckFormats);

@@ -147,6 +147,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     mailer,
     log: log.child({ subsystem: 'leakcheck' }),
     workers: config.leakcheck.workers,
+    languages: config.leakcheck.languages,
     dir: join(resolve(config.dataDir), 'ocr'),
   });
   const netguard = new NetguardService({

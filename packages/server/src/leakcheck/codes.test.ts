@@ -85,6 +85,38 @@ describe('QR codes and barcodes', () => {
     expect(codes[0] && inside(codes[0].box, 380, 280)).toBe(true);
   });
 
+  it('reads a QR code and a Data Matrix code on one page', async () => {
+    const codes = await readCodes(
+      await page(1200, 600, [
+        { image: await qr('https://meet.jit.si/CrisisCellWeekly042', 220), left: 80, top: 150 },
+        // ZXing looks for a Data Matrix code from the middle of the picture outwards.
+        { image: await dataMatrix('PIN 482135', 8), left: 520, top: 220 },
+      ]),
+    );
+    expect(codes.map((c) => [c.source, c.text]).sort()).toEqual([
+      ['barcode', 'PIN 482135'],
+      ['qr_code', 'https://meet.jit.si/CrisisCellWeekly042'],
+    ]);
+    const code = codes.find((c) => c.source === 'qr_code');
+    expect(code && inside(code.box, 90, 160) && inside(code.box, 290, 360)).toBe(true);
+  });
+
+  it('reads a light QR code on a dark screen', async () => {
+    const link = 'https://rempart.example.org/m/Ab3dEfGhIjKlMnOpQrStUv';
+    const light = await QRCode.toBuffer(link, {
+      width: 240,
+      margin: 2,
+      color: { dark: '#eeeeee', light: '#202124' },
+    });
+    const png = await sharp({ create: { width: 1000, height: 600, channels: 3, background: '#202124' } })
+      .composite([{ input: light, left: 600, top: 200 }])
+      .png()
+      .toBuffer();
+    const codes = await readCodes(await decodePixels(png, 1));
+    expect(codes.map((c) => c.text)).toEqual([link]);
+    expect(codes[0] && inside(codes[0].box, 720, 320)).toBe(true);
+  });
+
   it('finds nothing on a page without codes', async () => {
     const text = Buffer.from(
       '<svg width="600" height="200"><text x="10" y="100" font-size="30">Agenda 14:00 room 3.12</text></svg>',

@@ -143,6 +143,11 @@ describe('leak check text detectors', () => {
       expect(found('1D de la réunion : 887 870 940 625', 'meeting_id')?.details?.digits).toBe('887870940625');
     });
 
+    it('reads "D" for "ID" after a dash, as in "Vergadering-D"', () => {
+      expect(found('Vergadering-D: 982 9267 4694', 'meeting_id')?.details?.digits).toBe('98292674694');
+      expect(found('Vergadering D 982 9267 4694', 'meeting_id')).toBeUndefined();
+    });
+
     it('leaves a Meet-shaped code alone when nothing says "meet"', () => {
       expect(kinds('Référence: abc-defg-hij')).toEqual([]);
     });

@@ -187,7 +187,8 @@ function keywordPattern(words: readonly string[]): string {
     .map((w) =>
       w
         .split(/[ '-]+/)
-        .map((part) => (part === 'id' ? '[il1|]d' : escape(part)))
+        // "ID" is read "1D", "lD", and after a dash sometimes "D" alone ("Vergadering-D").
+        .map((part) => (part === 'id' ? '(?:[il1|]d|(?<=-)d)' : escape(part)))
         .join("[ '-]{0,2}"),
     );
   return `(?<![\\p{L}\\p{N}])(?:${alternatives.join('|')})(?![\\p{L}\\p{N}])`;

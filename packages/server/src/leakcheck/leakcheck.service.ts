@@ -7,7 +7,7 @@
  * matched against the open meetings' ids with those confusions folded and one or two
  * characters' slack: with 128 random bits per id, a wrong match stays out of reach.
  */
-import { RempartError, type LeakCheckResult, type LeakFinding } from '@rempart/core';
+import { RempartError, type LeakCheckResult, type LeakFinding, type LeakcheckLanguage } from '@rempart/core';
 import type { AlertSink } from '../alerts/alert.service.js';
 import type { AuditLog } from '../audit/audit.service.js';
 import type { Logger } from '../logger.js';
@@ -28,6 +28,8 @@ export interface LeakCheckDeps {
   workers: number;
   /** Where the OCR language data is linked and cached. */
   dir: string;
+  /** The languages read, the first leading; default French, English and Dutch. */
+  languages?: readonly LeakcheckLanguage[];
   /** Checks allowed to wait for an OCR thread; more are refused with `service_unavailable`. */
   maxQueued?: number;
 }
@@ -97,7 +99,8 @@ export class LeakCheckService {
 
   /** Started at the first check: a platform that never checks an image never loads the OCR. */
   private scannerReady(): Promise<LeakScanner> {
-    this.scanner ??= LeakScanner.start({ workers: this.deps.workers, dir: this.deps.dir }).catch(
+    const { workers, dir, languages } = this.deps;
+    this.scanner ??= LeakScanner.start({ workers, dir, ...(languages ? { languages } : {}) }).catch(
       (error: unknown) => {
         this.scanner = undefined;
         throw error;

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { inverse } from './ocr.js';
+import fc from 'fast-check';
+import { inverse, stretchContrast, tsvLines } from './ocr.js';
 
 /** The centre of the dark pixels of a grey image. */
 function darkCentre(data: Buffer, width: number): [number, number] {
@@ -43,5 +44,67 @@ describe('OCR views', () => {
     const [x, y] = back(darkCentre(data, info.width));
     expect(x).toBeCloseTo(square.x + square.size / 2, -0.5); // within 1.5 px
     expect(y).toBeCloseTo(square.y + square.size / 2, -0.5);
+  });
+});
+
+describe('contrast stretch', () => {
+  it('spreads a faint grey text over the whole range, clipping the outliers', () => {
+    // 1,000 pixels: background 150, text 110, one speck of 0 and one of 255 (0.1% each).
+    const data = new Uint8Array(1000).fill(150);
+    data.fill(110, 0, 300);
+    data[500] = 0;
+    data[501] = 255;
+    stretchContrast(data, 0.001);
+    expect(data[0]).toBe(0);
+    expect(data[999]).toBe(255);
+    expect(data[500]).toBe(0);
+    expect(data[501]).toBe(255);
+  });
+
+  it('leaves a one-grey image alone', () => {
+    const data = new Uint8Array(100).fill(77);
+    stretchContrast(data, 0.001);
+    expect([...new Set(data)]).toEqual([77]);
+  });
+
+  it('keeps the order of grey levels, and spans black to white when nothing is clipped (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 2000 }), (input) => {
+        const data = Uint8Array.from(input);
+        stretchContrast(data, 0.001);
+        const order = [...input.keys()].sort((a, b) => input[a]! - input[b]!);
+        for (let i = 1; i < order.length; i++)
+          expect(data[order[i - 1]!]).toBeLessThanOrEqual(data[order[i]!]!);
+        // Under 1,000 pixels 0.1% is no pixel at all: the darkest become black, the lightest white.
+        if (input.length < 1000 && new Set(input).size > 1) {
+          expect(Math.min(...data)).toBe(0);
+          expect(Math.max(...data)).toBe(255);
+        }
+      }),
+    );
+  });
+});
+
+describe("Tesseract's TSV", () => {
+  it('gives the words line by line, with their boxes and confidences, and nothing else', () => {
+    const tsv = [
+      '1\t1\t0\t0\t0\t0\t0\t0\t800\t300\t-1\t',
+      '4\t1\t1\t1\t1\t0\t9\t18\t189\t18\t-1\t',
+      '5\t1\t1\t1\t1\t1\t9\t18\t38\t18\t95.8\tMeeting',
+      '5\t1\t1\t1\t1\t2\t55\t19\t55\t13\t91.5\tID:',
+      '5\t1\t1\t1\t1\t3\t119\t18\t79\t18\t12.0\t ',
+      '4\t1\t1\t1\t2\t0\t12\t52\t771\t18\t-1\t',
+      '5\t1\t1\t1\t2\t1\t12\t52\t90\t18\t88.9\t949',
+      '5\t1\t2\t1\t1\t1\t400\t52\t60\t18\t70.0\tPasscode:',
+      '',
+    ].join('\n');
+    expect(tsvLines(tsv)).toEqual([
+      [
+        { text: 'Meeting', x: 9, y: 18, width: 38, height: 18, confidence: 95.8 },
+        { text: 'ID:', x: 55, y: 19, width: 55, height: 13, confidence: 91.5 },
+      ],
+      [{ text: '949', x: 12, y: 52, width: 90, height: 18, confidence: 88.9 }],
+      [{ text: 'Passcode:', x: 400, y: 52, width: 60, height: 18, confidence: 70 }],
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * Optical character recognition: a pool of tesseract.js workers reading English, French and
- * Dutch, with the language data taken from the `@tesseract.js-data/*` packages in node_modules
- * (never downloaded). Each worker is a thread of its own, so a pool of N reads N images at once.
+ * Optical character recognition: a pool of tesseract.js workers, with the language data taken
+ * from the `@tesseract.js-data/*` packages in node_modules (never downloaded). Each worker is a
+ * thread of its own, so a pool of N reads N images at once.
  *
  * `readPass` reads one prepared view of an image (turned, scaled, contrast-stretched) and maps
  * every word box back to the pixels of the original, so that findings from several views can be
@@ -10,26 +10,37 @@
 import { mkdirSync, symlinkSync, copyFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { LeakcheckLanguage } from '@rempart/core';
 import sharp from 'sharp';
-import { createScheduler, createWorker, OEM, type Line, type Page, type Scheduler } from 'tesseract.js';
+import { createScheduler, createWorker, OEM, type Page, type Scheduler } from 'tesseract.js';
 import type { OcrLine } from './detectors.js';
 import { boxAround, corners } from './findings.js';
 import type { Pixels } from './image.js';
 
-export const OCR_LANGUAGES = ['eng', 'fra', 'nld'] as const;
+/**
+ * Each worker reads the configured languages (by default French, English and Dutch, French
+ * leading). With several, Tesseract reads again in each other language every word it is unsure
+ * of (any code or link), which costs some 80% more than one language. The French model alone
+ * knows every letter and accent of the three languages, and what is looked for (links, codes,
+ * digits, labels matched without accents) depends on the letters more than on a dictionary: on
+ * the recall set it finds as many credentials (hence the setting).
+ */
 
 /**
- * One folder holding the three `.traineddata.gz` files (tesseract.js reads all languages from
- * one `langPath`, and the data packages each use the same sub-folder name), plus the cache of
- * the decompressed data.
+ * One folder holding the `.traineddata.gz` file of each language read (tesseract.js reads all
+ * languages from one `langPath`, and the data packages each use the same sub-folder name), plus
+ * the cache of the decompressed data.
  */
-export function prepareLanguageData(dir: string): { langPath: string; cachePath: string } {
+export function prepareLanguageData(
+  dir: string,
+  languages: readonly LeakcheckLanguage[],
+): { langPath: string; cachePath: string } {
   const require = createRequire(import.meta.url);
   const langPath = join(dir, 'lang');
   const cachePath = join(dir, 'cache');
   mkdirSync(langPath, { recursive: true });
   mkdirSync(cachePath, { recursive: true });
-  for (const lang of OCR_LANGUAGES) {
+  for (const lang of languages) {
     const target = join(langPath, `${lang}.traineddata.gz`);
     if (existsSync(target)) continue;
     const source = join(
@@ -65,15 +76,9 @@ export interface View {
 export interface PassResult {
   /** Lines with boxes in the original image's pixels. */
   lines: OcrLine[];
-  /** Words read with a confidence of 60 or more. */
-  confidentWords: number;
   /** Words read. */
   words: number;
   meanConfidence: number;
-  /** The median slope of the text lines, in degrees (positive: the lines fall to the right). */
-  skew: number;
-  /** The median height of the confident words, in the original's pixels (0 when none). */
-  textHeight: number;
 }
 
 export class OcrPool {
@@ -82,12 +87,16 @@ export class OcrPool {
     readonly size: number,
   ) {}
 
-  static async start(options: { workers: number; dir: string }): Promise<OcrPool> {
-    const { langPath, cachePath } = prepareLanguageData(options.dir);
+  static async start(options: {
+    workers: number;
+    dir: string;
+    languages: readonly LeakcheckLanguage[];
+  }): Promise<OcrPool> {
+    const { langPath, cachePath } = prepareLanguageData(options.dir, options.languages);
     const scheduler = createScheduler();
     const workers = await Promise.all(
       Array.from({ length: Math.max(1, options.workers) }, () =>
-        createWorker([...OCR_LANGUAGES], OEM.LSTM_ONLY, { langPath, cachePath, gzip: true }),
+        createWorker([...options.languages], OEM.LSTM_ONLY, { langPath, cachePath, gzip: true }),
       ),
     );
     for (const worker of workers) scheduler.addWorker(worker);
@@ -97,48 +106,28 @@ export class OcrPool {
   /** Reads one view of an upright grey image. */
   async readPass(grey: Pixels, view: View): Promise<PassResult> {
     const { image, width, height } = await renderView(grey, view);
-    const result = (await this.scheduler.addJob('recognize', image, {}, { blocks: true, text: false })) as {
+    // TSV holds all that is used (words, their boxes and confidences, their lines) and costs a
+    // third of the JSON of blocks, which lists every symbol and its alternatives.
+    const result = (await this.scheduler.addJob('recognize', image, {}, { tsv: true, text: false })) as {
       data: Page;
     };
     const back = inverse(grey.width, grey.height, width, height, view);
     const lines: OcrLine[] = [];
-    const slopes: number[] = [];
-    let confident = 0;
     let total = 0;
-    let words = 0;
-    const heights: number[] = [];
-    for (const line of linesOf(result.data)) {
-      const mapped = line.words
-        .filter((w) => w.text.trim() !== '')
-        .map((w) => {
-          total += w.confidence;
-          words += 1;
-          const b = w.bbox;
-          if (w.confidence >= 60) {
-            confident += 1;
-            heights.push((b.y1 - b.y0) / view.scale);
-          }
-          const box = boxAround(
-            corners({ x: b.x0, y: b.y0, width: b.x1 - b.x0, height: b.y1 - b.y0 }).map(back),
-            grey.width,
-            grey.height,
-          );
-          return { text: w.text, box, confidence: w.confidence };
-        });
-      if (mapped.length > 0) lines.push({ words: mapped });
-      const { x0, y0, x1, y1 } = line.baseline;
-      if (line.words.length >= 3 && x1 - x0 > 50) slopes.push((Math.atan2(y1 - y0, x1 - x0) * 180) / Math.PI);
+    for (const line of tsvLines(result.data.tsv ?? '')) {
+      const mapped = line.map((w) => {
+        total += w.confidence;
+        const box = boxAround(
+          corners({ x: w.x, y: w.y, width: w.width, height: w.height }).map(back),
+          grey.width,
+          grey.height,
+        );
+        return { text: w.text, box, confidence: w.confidence };
+      });
+      lines.push({ words: mapped });
     }
-    slopes.sort((a, b) => a - b);
-    heights.sort((a, b) => a - b);
-    return {
-      textHeight: heights[Math.floor(heights.length / 2)] ?? 0,
-      lines,
-      confidentWords: confident,
-      words,
-      meanConfidence: words === 0 ? 0 : total / words,
-      skew: slopes.length === 0 ? 0 : (slopes[Math.floor(slopes.length / 2)] ?? 0),
-    };
+    const words = lines.reduce((n, l) => n + l.words.length, 0);
+    return { lines, words, meanConfidence: words === 0 ? 0 : total / words };
   }
 
   async close(): Promise<void> {
@@ -146,14 +135,44 @@ export class OcrPool {
   }
 }
 
-function* linesOf(page: Page): Generator<Line> {
-  for (const block of page.blocks ?? []) {
-    for (const paragraph of block.paragraphs) yield* paragraph.lines;
+interface TsvWord {
+  text: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  confidence: number;
+}
+
+/**
+ * The words of Tesseract's TSV, line by line. Its columns: level (5 for a word), page, block,
+ * paragraph, line and word numbers, left, top, width, height, confidence, text.
+ */
+export function tsvLines(tsv: string): TsvWord[][] {
+  const lines = new Map<string, TsvWord[]>();
+  for (const row of tsv.split('\n')) {
+    const cells = row.split('\t');
+    if (cells[0] !== '5' || cells.length < 12) continue;
+    const text = cells.slice(11).join('\t').trim();
+    if (text === '') continue;
+    const key = `${cells[2]}.${cells[3]}.${cells[4]}`;
+    const [x, y, width, height, confidence] = cells.slice(6, 11).map(Number);
+    const line = lines.get(key) ?? [];
+    line.push({
+      text,
+      x: x ?? 0,
+      y: y ?? 0,
+      width: width ?? 0,
+      height: height ?? 0,
+      confidence: confidence ?? 0,
+    });
+    lines.set(key, line);
   }
+  return [...lines.values()];
 }
 
 /** The view as a binary PGM (the cheapest format for the OCR engine to read). */
-async function renderView(
+export async function renderView(
   grey: Pixels,
   view: View,
 ): Promise<{ image: Buffer; width: number; height: number }> {
@@ -164,11 +183,36 @@ async function renderView(
     });
   }
   if (view.angle !== 0) pipeline = pipeline.rotate(view.angle, { background: '#ffffff' });
-  pipeline = view.binarise ? pipeline.blur(1) : pipeline.normalise({ lower: 0.1, upper: 99.9 });
+  if (view.binarise) pipeline = pipeline.blur(1);
   const { data, info } = await pipeline.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   if (view.binarise) sauvola(data, info.width, info.height, SAUVOLA_WINDOW, SAUVOLA_K);
+  else stretchContrast(data, STRETCH_CLIP);
   const header = Buffer.from(`P5\n${info.width} ${info.height}\n255\n`, 'ascii');
   return { image: Buffer.concat([header, data]), width: info.width, height: info.height };
+}
+
+/** The share of the darkest and of the lightest pixels clipped by the contrast stretch. */
+const STRETCH_CLIP = 0.001;
+
+/**
+ * Stretches grey levels in place so that the darkest `clip` of the pixels become black and the
+ * lightest `clip` white, linearly between: faint or low-contrast text gets the full range. (A
+ * histogram and a table: a twelfth of the CPU of libvips' `normalise`, which goes through the
+ * LAB colour space even for a grey image.)
+ */
+export function stretchContrast(data: Uint8Array, clip: number): void {
+  const histogram = new Uint32Array(256);
+  for (let i = 0; i < data.length; i++) histogram[data[i]!]! += 1;
+  const cut = Math.floor(data.length * clip);
+  let low = 0;
+  for (let seen = histogram[0]!; seen <= cut && low < 255;) seen += histogram[++low]!;
+  let high = 255;
+  for (let seen = histogram[255]!; seen <= cut && high > 0;) seen += histogram[--high]!;
+  if (high <= low) return; // one grey level: nothing to stretch
+  const table = new Uint8Array(256);
+  for (let v = 0; v < 256; v++)
+    table[v] = Math.min(255, Math.max(0, Math.round(((v - low) * 255) / (high - low))));
+  for (let i = 0; i < data.length; i++) data[i] = table[data[i]!]!;
 }
 
 /**

@@ -4,7 +4,7 @@
  * of the meeting credentials shown must be found, and at least 95% of the clean images must give
  * no finding at all. The run prints its figures, per language and per variant, and every miss.
  */
-import { meetingCredentialKinds, type LeakFindingKind } from '@rempart/core';
+import { meetingCredentialKinds, parseConfig, type LeakFindingKind } from '@rempart/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   generateLeakImages,
@@ -184,7 +184,8 @@ function report(outcomes: readonly Outcome[], seconds: { generate: number; scan:
     );
   return [
     `Leak check recall on ${outcomes.length} generated images (generated in ${seconds.generate.toFixed(1)} s, ` +
-      `scanned in ${seconds.scan.toFixed(1)} s with ${WORKERS} OCR workers, slowest image ${(slowest / 1000).toFixed(1)} s)`,
+      `scanned in ${seconds.scan.toFixed(1)} s with ${WORKERS} OCR workers reading ${languages.join('+')}, ` +
+      `slowest image ${(slowest / 1000).toFixed(1)} s)`,
     ...lines,
     'Slowest images (two scanned at once):',
     ...slow,
@@ -195,6 +196,13 @@ function report(outcomes: readonly Outcome[], seconds: { generate: number; scan:
   ].join('\n');
 }
 
+/** The languages the platform is configured to read (REMPART_LEAKCHECK_LANGUAGES), all three by default. */
+const languages = (() => {
+  const parsed = parseConfig(process.env);
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  return parsed.config.leakcheck.languages;
+})();
+
 describe('leak check recall on generated screenshots and photos', () => {
   let scanner: LeakScanner | undefined;
   let outcomes: Outcome[] = [];
@@ -203,7 +211,7 @@ describe('leak check recall on generated screenshots and photos', () => {
     const t0 = performance.now();
     const cases = await generateLeakImages();
     const t1 = performance.now();
-    scanner = await LeakScanner.start({ workers: WORKERS });
+    scanner = await LeakScanner.start({ workers: WORKERS, languages });
     outcomes = await scanAll(scanner, cases);
     const t2 = performance.now();
     // The figures are the point of this test: print them whatever the outcome.

@@ -2,15 +2,19 @@
  * The leak scanner: one image in, what it gives away out (read in its text by OCR, in its QR
  * codes and barcodes, in its metadata), and optionally the redacted copy.
  *
- * Hard pictures get more than one reading. The first is the upright image, contrast stretched
- * (small images enlarged). When its text lines slope, a straightened view is read too; when
- * little is read with confidence, an enlarged view; when almost nothing is, the quarter turns.
- * Findings from every view are mapped back to the original pixels and merged.
+ * Most pictures are read once: contrast stretched, small images enlarged, and straightened when
+ * their text lines slope (the slope is measured on the pixels first, see skew.ts). Hard pictures
+ * get more readings: the quarter turns when little is read with confidence, a black-and-white
+ * view when the reading is still poor. Findings from every view are mapped back to the original
+ * pixels and merged.
+ *
+ * An OCR pass is nearly all of the cost (about a second for a 1080p screenshot on one core), so
+ * a further view is read only where it has been seen to find what the first one missed.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { LeakcheckFormat } from '@rempart/core';
+import { leakcheckLanguages, type LeakcheckFormat, type LeakcheckLanguage } from '@rempart/core';
 import { readCodes, type CodeRead } from './codes.js';
 import { detectLeaks, type Finding as TextFinding } from './detectors.js';
 import { mergeFindings, type Finding } from './findings.js';
@@ -18,6 +22,7 @@ import { decodePixels, inspectImage, type Pixels } from './image.js';
 import { metadataFindings } from './metadata.js';
 import { OcrPool, type PassResult, type View } from './ocr.js';
 import { redact } from './redact.js';
+import { textSkew } from './skew.js';
 
 export interface ScanResult {
   image: { format: LeakcheckFormat; width: number; height: number; bytes: number };
@@ -35,33 +40,54 @@ export interface ScannerOptions {
   workers?: number;
   /** Where the language data links and their decompressed cache live. */
   dir?: string;
+  /** The languages read, the first leading; default French, English and Dutch. */
+  languages?: readonly LeakcheckLanguage[];
 }
 
-/** A reading is good enough to stop at when it has this many words… */
+/** A probe of a quarter turn is believed when it reads this many words… */
 const ENOUGH_WORDS = 6;
-/** …read with at least this mean confidence. */
-const GOOD_CONFIDENCE = 80;
+/** …with at least this mean confidence (a clearly right turn stops the probing). */
+const GOOD_CONFIDENCE = 75;
+const CLEARLY_GOOD_CONFIDENCE = 80;
 /** Under this mean confidence the text may be sideways: the quarter turns are probed. */
-const SIDEWAYS_CONFIDENCE = 70;
-/** Slopes beyond this (degrees) get a straightened view. */
+const SIDEWAYS_CONFIDENCE = 60;
+/**
+ * A reading is poor, and a black-and-white view is read too, with fewer words than this or a
+ * mean confidence under `POOR_CONFIDENCE`: text on a panel that Tesseract took for a picture
+ * (a light box on a dark screen), faint text, or a grid it could not lay out. Ordinary
+ * screenshots and photos read a hundred words or more at 65 to 90.
+ */
+const POOR_WORDS = 30;
+const POOR_CONFIDENCE = 60;
+/** Slopes beyond this (degrees) are straightened. */
 const SKEWED = 1.2;
 /** The largest side read at scale 1; larger pictures are reduced to it. */
 const MAX_SIDE = 2600;
 /** Smaller pictures are enlarged to at least this long side. */
 const MIN_SIDE = 1400;
-/** Text lower than this (pixels) is enlarged for the black-and-white view. */
-const SMALL_TEXT = 24;
+/**
+ * The black-and-white view is enlarged this much: enough to keep thin strokes through the
+ * threshold; twice as large cost two to ten times as much (noise read as hundreds of words) and
+ * found no more.
+ */
+const BLACK_AND_WHITE_SCALE = 1.25;
 /** The scale of the cheap views that only probe which way the text runs. */
 const PROBE_SCALE = 0.5;
 
-const good = (r: PassResult): boolean => r.words >= ENOUGH_WORDS && r.meanConfidence >= GOOD_CONFIDENCE;
+const poor = (r: PassResult): boolean => r.words < POOR_WORDS || r.meanConfidence < POOR_CONFIDENCE;
 
 export class LeakScanner {
   private constructor(private readonly ocr: OcrPool) {}
 
   static async start(options: ScannerOptions = {}): Promise<LeakScanner> {
     const dir = options.dir ?? join(tmpdir(), `rempart-ocr-${process.getuid?.() ?? 'user'}`);
-    return new LeakScanner(await OcrPool.start({ workers: options.workers ?? 1, dir }));
+    return new LeakScanner(
+      await OcrPool.start({
+        workers: options.workers ?? 1,
+        dir,
+        languages: options.languages ?? leakcheckLanguages,
+      }),
+    );
   }
 
   get workers(): number {
@@ -91,10 +117,10 @@ export class LeakScanner {
   }
 
   /**
-   * Reads the text in as many views as the picture needs: upright and contrast-stretched; then,
-   * if its lines slope, straightened; if the reading is still poor and may be sideways, the
-   * quarter turns are probed at low resolution and the best one read in full; if still poor, a
-   * black-and-white view by local threshold, enlarged when the text is small.
+   * Reads the text in as many views as the picture needs: upright (straightened if its lines
+   * slope) and contrast-stretched; if the reading is poor and may be sideways, the quarter turns
+   * are probed at low resolution and the best one read in full; if still poor, a black-and-white
+   * view by local threshold.
    */
   private async read(grey: Pixels): Promise<{ findings: TextFinding[]; views: View[]; texts: string[] }> {
     const side = Math.max(grey.width, grey.height);
@@ -112,13 +138,9 @@ export class LeakScanner {
       return result;
     };
 
-    let best = await pass({ scale: base, angle: 0 });
-    let angle = 0;
-    if (Math.abs(best.skew) > SKEWED) {
-      const straight = await pass({ scale: base, angle: -best.skew });
-      if (straight.meanConfidence >= best.meanConfidence) [best, angle] = [straight, -best.skew];
-    }
-    if (good(best)) return { findings, views, texts };
+    const skew = await textSkew(grey);
+    let angle = Math.abs(skew) > SKEWED ? -skew : 0;
+    let best = await pass({ scale: base, angle });
 
     if (best.meanConfidence < SIDEWAYS_CONFIDENCE) {
       let turn: { angle: number; result: PassResult } | undefined;
@@ -126,20 +148,18 @@ export class LeakScanner {
         const probe = await pass({ scale: base * PROBE_SCALE, angle: quarter }, true);
         if (
           probe.words >= ENOUGH_WORDS &&
-          probe.meanConfidence >= Math.max(turn?.result.meanConfidence ?? 0, GOOD_CONFIDENCE - 5)
+          probe.meanConfidence >= Math.max(turn?.result.meanConfidence ?? 0, GOOD_CONFIDENCE)
         )
           turn = { angle: quarter, result: probe };
+        if (turn && turn.result.meanConfidence >= CLEARLY_GOOD_CONFIDENCE) break;
       }
       if (turn) {
         const turned = await pass({ scale: base, angle: turn.angle });
         if (turned.meanConfidence > best.meanConfidence) [best, angle] = [turned, turn.angle];
-        if (good(best)) return { findings, views, texts };
       }
     }
 
-    const small = best.textHeight === 0 || best.textHeight * base < SMALL_TEXT;
-    const scale = small ? Math.min(base * 2, (MAX_SIDE * 1.5) / side) : base;
-    await pass({ scale: Math.max(scale, base), angle, binarise: true });
+    if (poor(best)) await pass({ scale: base * BLACK_AND_WHITE_SCALE, angle, binarise: true });
     return { findings, views, texts };
   }
 
