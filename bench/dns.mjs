@@ -79,6 +79,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI_BIN = fileURLToPath(new URL('../packages/cli/bin/rempart.js', import.meta.url));
 const NODE_UPSTREAM = fileURLToPath(new URL('./lib/dns-upstream.mjs', import.meta.url));
 const PGLITE_PROBE = fileURLToPath(new URL('./lib/pglite-probe.mjs', import.meta.url));
+const UDP_FLOOR = fileURLToPath(new URL('./lib/udp-floor.mjs', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const BUILT = ['../packages/cli/dist/main.js', '../packages/server/dist/index.js'].map((p) =>
   fileURLToPath(new URL(p, import.meta.url)),
@@ -844,10 +845,11 @@ async function session(server, ctx, label) {
   let queryLog;
   if (server.kind === 'rempart' && server.logDays > 0) {
     progress(`${label}: counting the query log's rows`);
-    const { queryLogRows } = await probeDatabase(started.dataDir, ctx.placement.clientCpu);
+    const { queryLogRows, queryLogQueries } = await probeDatabase(started.dataDir, ctx.placement.clientCpu);
     // The data folder's template held a few rows already (its own start's readiness probes).
     const rows = queryLogRows - (ctx.templateLogRows ?? 0);
-    queryLog = { rows, answered, share: Math.min(1, rows / answered) };
+    const queries = queryLogQueries - (ctx.templateLogQueries ?? 0);
+    queryLog = { rows, queries, answered, share: Math.min(1, queries / answered) };
   }
   if (started.dataDir) removeScratchDir(started.dataDir);
   return {
@@ -861,6 +863,38 @@ async function session(server, ctx, label) {
     queryLog,
     workloads,
   };
+}
+
+/**
+ * Node's floor (bench/lib/udp-floor.mjs: every query turned into NXDOMAIN in place, no DNS work)
+ * on the server's CPU, at saturation with the blocked-names workload: the most queries per second
+ * any resolver in Node can answer on that core.
+ */
+async function floorRun(ctx, label) {
+  progress(`${label}: Node's UDP floor, blocked names, saturation for ${ctx.options.seconds} s`);
+  const port = await freePort();
+  const child = spawnNode([UDP_FLOOR, String(port)], {
+    cpu: ctx.placement.serverCpu,
+    cwd: ROOT,
+    env: process.env,
+  });
+  try {
+    const deadline = performance.now() + READY_TIMEOUT_MS;
+    while (!isBlocked(await ask({ port, name: ctx.checks[0], timeoutMs: 250 }))) {
+      if (child.exitCode !== null || performance.now() > deadline)
+        throw new Error(`Node's UDP floor did not answer:\n${child.outputTail()}`);
+      await sleep(50);
+    }
+    const r = await throughputRun({ child, port }, WORKLOADS[0], ctx);
+    return {
+      qps: r.qps,
+      usPerQuery: r.usPerQuery,
+      serverPercent: r.serverPercent,
+      othersPercent: r.othersPercent,
+    };
+  } finally {
+    await stopChild(child, STOP_GRACE_MS);
+  }
 }
 
 /** A start with an empty list: what the server costs before any list. */
@@ -927,6 +961,9 @@ function summarise(servers, runs) {
       listRssMb: median(sessions.map((s) => s.afterLoad.rssMb - s.baseline.afterLoad.rssMb)),
       stopSeconds: median(sessions.map((s) => s.stopSeconds)),
       queryLogShare: sessions[0]?.queryLog ? median(sessions.map((s) => s.queryLog.share)) : undefined,
+      queryLogRowsPerQuery: sessions[0]?.queryLog
+        ? median(sessions.map((s) => s.queryLog.rows / Math.max(1, s.queryLog.queries)))
+        : undefined,
     };
   }
   return out;
@@ -1044,17 +1081,25 @@ function printReport({ options, placement, servers, summary, runs, ctx, v, build
   }
   if (odd.length > 0) lines.push('', 'Unexpected answers and lost queries:', ...odd);
 
-  // Queries per second as bars, one group per workload.
-  const most = Math.max(...WORKLOADS.flatMap((w) => servers.map((s) => summary[s.id].workloads[w.id].qps)));
-  const labelWidth = Math.max(...servers.map((s) => name(s).length));
+  // Queries per second as bars, one group per workload; Node's floor with the blocked names.
+  const floorLabel = "Node's UDP floor (no DNS work)";
+  const most = Math.max(
+    summary.floor.qps,
+    ...WORKLOADS.flatMap((w) => servers.map((s) => summary[s.id].workloads[w.id].qps)),
+  );
+  const labelWidth = Math.max(floorLabel.length, ...servers.map((s) => name(s).length));
+  const barLine = (label, q) => `    ${label.padEnd(labelWidth)} │${bar(q / most, 44).padEnd(44)} ${int(q)}`;
   lines.push('', 'Queries per second at saturation (medians):');
   for (const workload of WORKLOADS) {
     lines.push(`  ${workload.title}`);
-    for (const server of servers) {
-      const q = summary[server.id].workloads[workload.id].qps;
-      lines.push(`    ${name(server).padEnd(labelWidth)} │${bar(q / most, 44).padEnd(44)} ${int(q)}`);
-    }
+    for (const server of servers)
+      lines.push(barLine(name(server), summary[server.id].workloads[workload.id].qps));
+    if (workload.id === 'blocked') lines.push(barLine(floorLabel, summary.floor.qps));
   }
+  lines.push(
+    `  ${floorLabel}: bench/lib/udp-floor.mjs on the server's CPU turns each query into NXDOMAIN in place (runs:`,
+    `  ${summary.floor.qpsRuns.map((q) => `${Math.round(q / 1000)}k`).join(' ')}; ${round(1)(summary.floor.usPerQuery)} µs CPU/query): no resolver in Node answers more on that core.`,
+  );
 
   const memoryRows = [
     [
@@ -1104,9 +1149,12 @@ function printReport({ options, placement, servers, summary, runs, ctx, v, build
     if (r.queryLogShare !== undefined) {
       const dropped = r.queryLogShare < 0.999;
       lines.push(
-        `  Query log: ${(r.queryLogShare * 100).toFixed(1)}% of the queries answered were written to it (median over the runs)${dropped ? '; the' : '.'}`,
+        `  Query log: ${(r.queryLogShare * 100).toFixed(1)}% of the queries answered were written to it (median over the runs), as`,
+        `  ${round(2)(r.queryLogRowsPerQuery)} rows per query (identical queries between two writes are one row with their count)${dropped ? '; the' : '.'}`,
         ...(dropped
-          ? ['  rest were dropped when its buffer of 50,000 entries was full (counted as not logged).']
+          ? [
+              '  rest were dropped when its buffer of 50,000 distinct queries was full (counted as not logged).',
+            ]
           : []),
         `  After each saturation run the server went idle in ${WORKLOADS.map((w) => `${round(1)(r.workloads[w.id].settleSeconds)} s (${w.title})`).join(', ')};`,
         `  stopping it (writing what was left) took ${round(1)(r.stopSeconds)} s.`,
@@ -1190,6 +1238,9 @@ function printReport({ options, placement, servers, summary, runs, ctx, v, build
       });
       goals.push(
         `Goal, at least dnsmasq's queries/s (Rempart with its query log on): ${verdicts.join('; ')}.`,
+        `  Node's UDP floor / dnsmasq, blocked names: ${round(2)(summary.floor.qps / dnsmasq.workloads.blocked.qps)}× ` +
+          `(Rempart log on / floor ${round(2)(summary.rempart.workloads.blocked.qps / summary.floor.qps)}, log off / floor ` +
+          `${round(2)((summary['rempart-nolog']?.workloads.blocked.qps ?? Number.NaN) / summary.floor.qps)}).`,
       );
       const bound = WORKLOADS.filter((w) => dnsmasq.workloads[w.id].clientBound).map((w) => w.title);
       if (bound.length > 0)
@@ -1278,12 +1329,15 @@ async function main() {
   progress('weighing PGlite alone');
   const probe = await probeDatabase(probeDir, placement.clientCpu);
   ctx.templateLogRows = probe.queryLogRows ?? 0;
+  ctx.templateLogQueries = probe.queryLogQueries ?? 0;
   removeScratchDir(probeDir);
 
   const runs = [];
+  const floors = [];
   for (let i = 0; i < options.runs; i++) {
     const order = servers.map((_, k) => servers[(k + i) % servers.length]);
     const run = {};
+    floors.push(await floorRun(ctx, `run ${i + 1}/${options.runs}`));
     for (const server of order) {
       const label = `run ${i + 1}/${options.runs} ${server.label}`;
       const empty = await baseline(server, ctx, label);
@@ -1300,6 +1354,12 @@ async function main() {
   await stopChild(ctx.upstream.child);
 
   const summary = summarise(servers, runs);
+  summary.floor = {
+    qps: median(floors.map((f) => f.qps)),
+    qpsRuns: floors.map((f) => f.qps),
+    usPerQuery: median(floors.map((f) => f.usPerQuery)),
+    othersPercent: Math.max(...floors.map((f) => f.othersPercent)),
+  };
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   const resultsFile = `${RESULTS_DIR}dns-${stamp}.json`;

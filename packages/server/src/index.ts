@@ -12,3 +12,4 @@ export { createLogger } from './logger.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export { totpCodeAt } from './identity/totp.js';
 export { LeakScanner, type ScanResult } from './leakcheck/scanner.js';
+export { embeddedOptions } from './db/client.js';

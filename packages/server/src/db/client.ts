@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -20,6 +20,20 @@ export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
   close(): Promise<void>;
+}
+
+/**
+ * The embedded database's page cache. PostgreSQL's default of 128 MB is resident in the process
+ * once touched (PGlite's memory is the process's); Rempart's tables other than the DNS query log
+ * are small, and the log is written at its end and read by time. 16 MB measured: a reopened data
+ * folder holds 164 MB resident instead of 288 MB, and 193 MB instead of 329 MB after 200,000
+ * rows written; the operating system still caches the files.
+ */
+const EMBEDDED_SHARED_BUFFERS = '16MB';
+
+/** PGlite's options for Rempart's embedded database (also what the DNS benchmark's probe opens it with). */
+export function embeddedOptions(): PGliteOptions {
+  return { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`] };
 }
 
 export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -46,7 +60,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     };
   }
   if (target.dataDir !== undefined) mkdirSync(target.dataDir, { recursive: true });
-  const client = new PGlite(target.dataDir);
+  const client = new PGlite(target.dataDir, embeddedOptions());
   await client.waitReady;
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });

@@ -308,7 +308,13 @@ export const netguardQueries = pgTable(
     rule: text('rule'),
     rcode: text('rcode').notNull(),
     cached: boolean('cached').notNull(),
+    /** The longest answer time of the queries this row stands for. */
     durationMs: integer('duration_ms').notNull(),
+    /**
+     * Identical queries (same client, name, type, protocol and verdict) within one write of the
+     * log are one row: how many, the first one's time in `at`.
+     */
+    count: integer('count').notNull().default(1),
   },
   (t) => [index('netguard_queries_at_idx').on(t.at), index('netguard_queries_client_idx').on(t.client, t.at)],
 );

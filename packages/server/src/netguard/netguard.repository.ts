@@ -11,8 +11,8 @@ export type QueryRow = typeof netguardQueries.$inferInsert;
 export type DeviceRow = typeof netguardDevices.$inferSelect;
 export type NewDeviceRow = typeof netguardDevices.$inferInsert;
 
-/** Rows per INSERT: PostgreSQL takes at most 65,535 parameters in one statement, and a row has 12. */
-const INSERT_CHUNK = 2000;
+/** Rows per INSERT of the query log: a bound on the size of one statement's arrays. */
+const INSERT_CHUNK = 5000;
 
 export class NetguardRepository {
   constructor(private readonly db: Db) {}
@@ -87,9 +87,29 @@ export class NetguardRepository {
 
   // --------------------------------------------------------------- query log
 
-  async insertQueries(rows: QueryRow[]): Promise<void> {
+  /**
+   * Writes query log rows: one statement per chunk, each column sent as one array and the rows
+   * made by `unnest`, so that neither the ORM nor the driver handles a value at a time (building
+   * an INSERT of thousands of rows through the ORM had cost more than the resolver itself).
+   */
+  async insertQueries(rows: readonly QueryRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await this.db.insert(netguardQueries).values(rows.slice(i, i + INSERT_CHUNK));
+      const chunk = rows.slice(i, i + INSERT_CHUNK);
+      const column = <T>(pick: (row: QueryRow) => T) => sql.param(chunk.map(pick));
+      await this.db.execute(sql`
+        insert into ${netguardQueries}
+          (at, client, protocol, name, type, group_id, action, list, rule, rcode, cached, duration_ms, count)
+        select to_timestamp(at / 1000.0), client, protocol, name, type, group_id, action, list, rule, rcode,
+               cached, duration_ms, count
+        from unnest(
+          ${column((r) => r.at.getTime())}::float8[], ${column((r) => r.client)}::text[],
+          ${column((r) => r.protocol)}::text[], ${column((r) => r.name)}::text[],
+          ${column((r) => r.type)}::text[], ${column((r) => r.groupId)}::text[],
+          ${column((r) => r.action)}::text[], ${column((r) => r.list ?? null)}::text[],
+          ${column((r) => r.rule ?? null)}::text[], ${column((r) => r.rcode)}::text[],
+          ${column((r) => r.cached)}::bool[], ${column((r) => r.durationMs)}::int[],
+          ${column((r) => r.count ?? 1)}::int[]
+        ) as q(at, client, protocol, name, type, group_id, action, list, rule, rcode, cached, duration_ms, count)`);
     }
   }
 
@@ -108,9 +128,9 @@ export class NetguardRepository {
   ): Promise<{ queries: number; blocked: number; cached: number; clients: number }> {
     const [row] = await this.db
       .select({
-        queries: sql<number>`count(*)::int`,
-        blocked: sql<number>`count(*) filter (where ${netguardQueries.action} = 'block')::int`,
-        cached: sql<number>`count(*) filter (where ${netguardQueries.cached})::int`,
+        queries: sql<number>`coalesce(sum(${netguardQueries.count}), 0)::int`,
+        blocked: sql<number>`coalesce(sum(${netguardQueries.count}) filter (where ${netguardQueries.action} = 'block'), 0)::int`,
+        cached: sql<number>`coalesce(sum(${netguardQueries.count}) filter (where ${netguardQueries.cached}), 0)::int`,
         clients: sql<number>`count(distinct ${netguardQueries.client})::int`,
       })
       .from(netguardQueries)
@@ -130,8 +150,8 @@ export class NetguardRepository {
     const rows = await this.db
       .select({
         bucket: bucket,
-        queries: sql<number>`count(*)::int`,
-        blocked: sql<number>`count(*) filter (where ${netguardQueries.action} = 'block')::int`,
+        queries: sql<number>`sum(${netguardQueries.count})::int`,
+        blocked: sql<number>`coalesce(sum(${netguardQueries.count}) filter (where ${netguardQueries.action} = 'block'), 0)::int`,
       })
       .from(netguardQueries)
       .where(gte(netguardQueries.at, from))
@@ -144,13 +164,13 @@ export class NetguardRepository {
     return this.db
       .select({
         name: netguardQueries.name,
-        count: sql<number>`count(*)::int`,
+        count: sql<number>`sum(${netguardQueries.count})::int`,
         list: sql<string>`coalesce(max(${netguardQueries.list}), '')`,
       })
       .from(netguardQueries)
       .where(and(gte(netguardQueries.at, from), eq(netguardQueries.action, 'block')))
       .groupBy(netguardQueries.name)
-      .orderBy(desc(sql`count(*)`), asc(netguardQueries.name))
+      .orderBy(desc(sql`sum(${netguardQueries.count})`), asc(netguardQueries.name))
       .limit(limit);
   }
 
@@ -158,13 +178,13 @@ export class NetguardRepository {
     return this.db
       .select({
         client: netguardQueries.client,
-        queries: sql<number>`count(*)::int`,
-        blocked: sql<number>`count(*) filter (where ${netguardQueries.action} = 'block')::int`,
+        queries: sql<number>`sum(${netguardQueries.count})::int`,
+        blocked: sql<number>`coalesce(sum(${netguardQueries.count}) filter (where ${netguardQueries.action} = 'block'), 0)::int`,
       })
       .from(netguardQueries)
       .where(gte(netguardQueries.at, from))
       .groupBy(netguardQueries.client)
-      .orderBy(desc(sql`count(*)`), asc(netguardQueries.client))
+      .orderBy(desc(sql`sum(${netguardQueries.count})`), asc(netguardQueries.client))
       .limit(limit);
   }
 

@@ -65,6 +65,34 @@ describe('QueryLog', () => {
     expect(r.written.flat()).toHaveLength(3);
   });
 
+  it('writes identical queries between two writes as one row with their count, the first time and the longest duration', async () => {
+    const r = repo();
+    const q = new QueryLog({
+      repo: r,
+      clock: new ManualClock(new Date()),
+      log,
+      retentionDays: 7,
+      flushMs: 60_000,
+    });
+    const t0 = new Date('2026-12-02T08:00:00Z');
+    q.add(entry('a.example', t0));
+    q.add({ ...entry('a.example', new Date(t0.getTime() + 500)), durationMs: 9 });
+    q.add({ ...entry('a.example', new Date(t0.getTime() + 700)), durationMs: 4 });
+    q.add({ ...entry('a.example'), type: 'AAAA' }); // another question
+    q.add({ ...entry('a.example'), client: '10.0.0.2' }); // another client
+    q.add({ ...entry('a.example'), cached: true }); // answered differently
+    await q.flush();
+    q.add(entry('a.example')); // after the write: a new row
+    await q.close();
+    const [first, second] = r.written;
+    expect(first).toHaveLength(4);
+    expect(first?.[0]).toMatchObject({ name: 'a.example', type: 'A', count: 3, durationMs: 9, at: t0 });
+    expect(first?.slice(1).map((row) => row.count)).toEqual([1, 1, 1]);
+    expect(second).toHaveLength(1);
+    expect(q.logged).toBe(7);
+    expect(q.notLogged).toBe(0);
+  });
+
   it('counts what it could not keep instead of growing without bound or losing track', async () => {
     const r = repo();
     const q = new QueryLog({

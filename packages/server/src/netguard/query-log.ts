@@ -1,8 +1,11 @@
 /**
  * The DNS query log: entries are buffered and written in batches, so the resolver never waits
- * on the database; old entries are pruned after the retention. The buffer is bounded: when the
- * database falls behind a flood of queries, the excess is counted as not logged (and shown in
- * the console) rather than letting memory grow without limit.
+ * on the database; old entries are pruned after the retention. Identical queries between two
+ * writes (same client, protocol, name, type and verdict: a phone asking for the same name again
+ * and again) become one row with their count, so that a busy resolver writes rows by the distinct
+ * question, not by the packet. The buffer is bounded: when the database falls behind a flood of
+ * distinct queries, the excess is counted as not logged (and shown in the console) rather than
+ * letting memory grow without limit.
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -14,21 +17,28 @@ export interface QueryLogOptions {
   log: Logger;
   /** Days an entry is kept; 0 turns the log off. */
   retentionDays: number;
-  /** Entries held in memory at most between two writes. */
+  /** Rows (distinct queries) held in memory at most between two writes. */
   maxBuffered?: number;
   flushMs?: number;
   pruneMs?: number;
 }
 
+/** What makes two queries the same row: everything but the time and the answer's duration. */
+const rowKey = (e: QueryRow): string =>
+  `${e.client}\u0000${e.protocol}\u0000${e.name}\u0000${e.type}\u0000${e.groupId}\u0000${e.action}\u0000${e.list ?? ''}\u0000${e.rule ?? ''}\u0000${e.rcode}\u0000${e.cached ? 1 : 0}`;
+
 export class QueryLog {
-  private buffer: QueryRow[] = [];
+  private buffer = new Map<string, QueryRow & { count: number }>();
+  /** Queries in the buffer, counts included. */
+  private buffered = 0;
   private writing: Promise<void> | undefined;
   private readonly flushTimer: NodeJS.Timeout | undefined;
   private readonly pruneTimer: NodeJS.Timeout | undefined;
   private readonly maxBuffered: number;
   private closed = false;
-  /** Entries not written because the buffer was full or a write failed. */
+  /** Queries not written because the buffer was full or a write failed. */
   notLogged = 0;
+  /** Queries written (a row of count n counts n). */
   logged = 0;
 
   constructor(private readonly options: QueryLogOptions) {
@@ -45,30 +55,40 @@ export class QueryLog {
     return this.options.retentionDays > 0 && !this.closed;
   }
 
+  /** Adds one query (`count` is ignored: each call is one query). */
   add(entry: QueryRow): void {
     if (!this.enabled) return;
-    if (this.buffer.length >= this.maxBuffered) {
+    const key = rowKey(entry);
+    const same = this.buffer.get(key);
+    if (same) {
+      same.count += 1;
+      if (entry.durationMs > same.durationMs) same.durationMs = entry.durationMs;
+    } else if (this.buffer.size >= this.maxBuffered) {
       this.notLogged++;
       return;
+    } else {
+      this.buffer.set(key, { ...entry, count: 1 });
     }
-    this.buffer.push(entry);
+    this.buffered += 1;
   }
 
   /** Writes what is buffered; concurrent calls share one write. */
   flush(): Promise<void> {
     if (this.writing) return this.writing;
-    if (this.buffer.length === 0) return Promise.resolve();
-    const batch = this.buffer;
-    this.buffer = [];
+    if (this.buffer.size === 0) return Promise.resolve();
+    const batch = [...this.buffer.values()];
+    const queries = this.buffered;
+    this.buffer = new Map();
+    this.buffered = 0;
     this.writing = this.options.repo
       .insertQueries(batch)
       .then(
         () => {
-          this.logged += batch.length;
+          this.logged += queries;
         },
         (error: unknown) => {
-          this.notLogged += batch.length;
-          this.options.log.error({ err: error, entries: batch.length }, 'query log write failed');
+          this.notLogged += queries;
+          this.options.log.error({ err: error, entries: batch.length, queries }, 'query log write failed');
         },
       )
       .finally(() => {
@@ -96,7 +116,7 @@ export class QueryLog {
     clearInterval(this.flushTimer);
     clearInterval(this.pruneTimer);
     // A write may be under way while more entries wait: drain both.
-    while (this.writing !== undefined || this.buffer.length > 0) await (this.writing ?? this.flush());
+    while (this.writing !== undefined || this.buffer.size > 0) await (this.writing ?? this.flush());
     this.closed = true;
   }
 }

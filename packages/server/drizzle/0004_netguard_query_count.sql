@@ -1,0 +1,1 @@
+ALTER TABLE "netguard_queries" ADD COLUMN "count" integer DEFAULT 1 NOT NULL;
