@@ -1,0 +1,1 @@
+DROP INDEX "netguard_queries_client_idx";
