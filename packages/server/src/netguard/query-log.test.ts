@@ -39,16 +39,24 @@ function repo(options: { fail?: boolean; slowMs?: number } = {}) {
 
 const log = createLogger('silent');
 
+/** A log written only when flushed or closed, unless `options` says otherwise. */
+const queryLog = (
+  r: ReturnType<typeof repo>,
+  options: Partial<ConstructorParameters<typeof QueryLog>[0]> = {},
+) =>
+  new QueryLog({
+    repo: r,
+    clock: new ManualClock(new Date()),
+    log,
+    retentionDays: 7,
+    flushMs: 60_000,
+    ...options,
+  });
+
 describe('QueryLog', () => {
   it('writes entries in batches, and drains everything on close', async () => {
     const r = repo({ slowMs: 20 });
-    const q = new QueryLog({
-      repo: r,
-      clock: new ManualClock(new Date()),
-      log,
-      retentionDays: 7,
-      flushMs: 60_000,
-    });
+    const q = queryLog(r);
     q.add(entry('a.example'));
     q.add(entry('b.example'));
     const first = q.flush();
@@ -67,13 +75,7 @@ describe('QueryLog', () => {
 
   it('writes identical queries between two writes as one row with their count, the first time and the longest duration', async () => {
     const r = repo();
-    const q = new QueryLog({
-      repo: r,
-      clock: new ManualClock(new Date()),
-      log,
-      retentionDays: 7,
-      flushMs: 60_000,
-    });
+    const q = queryLog(r);
     const t0 = new Date('2026-12-02T08:00:00Z');
     q.add(entry('a.example', t0));
     q.add({ ...entry('a.example', new Date(t0.getTime() + 500)), durationMs: 9 });
@@ -95,24 +97,11 @@ describe('QueryLog', () => {
 
   it('counts what it could not keep instead of growing without bound or losing track', async () => {
     const r = repo();
-    const q = new QueryLog({
-      repo: r,
-      clock: new ManualClock(new Date()),
-      log,
-      retentionDays: 7,
-      maxBuffered: 2,
-      flushMs: 60_000,
-    });
+    const q = queryLog(r, { maxBuffered: 2 });
     for (const name of ['a', 'b', 'c', 'd']) q.add(entry(`${name}.example`));
     expect(q.notLogged).toBe(2);
     const failing = repo({ fail: true });
-    const broken = new QueryLog({
-      repo: failing,
-      clock: new ManualClock(new Date()),
-      log,
-      retentionDays: 7,
-      flushMs: 60_000,
-    });
+    const broken = queryLog(failing);
     broken.add(entry('x.example'));
     await broken.flush();
     expect(broken.notLogged).toBe(1);
