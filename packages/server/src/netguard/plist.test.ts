@@ -15,7 +15,23 @@ const xmlChar = (c: number) =>
 const xmlString = fc.string({
   unit: fc.oneof(
     // Weighted towards the characters that need care in XML.
-    fc.constantFrom('<', '>', '&', ']]>', '\r', '\n', '\r\n', '\t', ' ', '"', "'", '&amp;', '<![CDATA['),
+    fc.constantFrom(
+      '<',
+      '>',
+      '&',
+      ']]>',
+      '\r',
+      '\n',
+      '\r\n',
+      '\t',
+      ' ',
+      '"',
+      "'",
+      '&amp;',
+      '<![CDATA[',
+      '\u0085',
+      '\u2028',
+    ),
     fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
     fc
       .integer({ min: 0, max: 0x10ffff })
@@ -100,6 +116,13 @@ describe('property list writer', () => {
     const xml = toPlistXml('line one\r\nline two\rthree');
     expect(xml).toContain('&#13;');
     expect(parse(xml)).toBe('line one\r\nline two\rthree');
+  });
+
+  it('keeps NEL and LINE SEPARATOR, which an XML 1.1 parser turns into line feeds, even after a CR', () => {
+    const text = 'a\r\u0085b\u2028c\u0085';
+    const xml = toPlistXml({ [text]: text });
+    expect(xml).toContain('&#13;&#133;b&#8232;c&#133;');
+    expect(parse(xml)).toEqual({ [text]: text });
   });
 
   it('writes whole numbers as integers, others as reals, and real() forces a real', () => {

@@ -169,7 +169,8 @@ function isPlainObject(value: object): boolean {
 /**
  * Escapes character data (XML 1.0 §2.4): `&` and `<` always, `>` always too (so `]]>` can never
  * appear), and carriage returns as `&#13;`, because a parser turns a literal CR or CRLF into LF
- * (XML 1.0 §2.11) while a character reference survives. Characters XML 1.0 cannot carry at all
+ * (XML 1.0 §2.11) while a character reference survives (likewise NEL and LINE SEPARATOR, which
+ * XML 1.1 §2.11 adds). Characters XML 1.0 cannot carry at all
  * (§2.2: most C0 controls, lone surrogates, U+FFFE and U+FFFF) are refused.
  */
 function escapeText(text: string, path: string): string {
@@ -182,6 +183,10 @@ function escapeText(text: string, path: string): string {
     else if (c === 0x3c) replacement = '&lt;';
     else if (c === 0x3e) replacement = '&gt;';
     else if (c === 0x0d) replacement = '&#13;';
+    // NEL and LINE SEPARATOR end lines in XML 1.1, and parsers that follow it (xmldom does)
+    // turn them into LF: as references they reach every parser as they are.
+    else if (c === 0x85) replacement = '&#133;';
+    else if (c === 0x2028) replacement = '&#8232;';
     else if (c < 0x20 && c !== 0x09 && c !== 0x0a) badChar(c, path);
     else if (c === 0xfffe || c === 0xffff) badChar(c, path);
     else if (c >= 0xd800 && c <= 0xdbff) {
