@@ -16,7 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { LeakScanner } from '@rempart/server';
+import { LeakScanner } from '@rempart/server/leakcheck';
 
 const report = (message) => process.send?.(message);
 let scanner;

@@ -11,5 +11,6 @@ export { LocalAdminClient, localSocketPath } from './local/local-admin.js';
 export { createLogger } from './logger.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export { totpCodeAt } from './identity/totp.js';
-export { LeakScanner, type ScanResult } from './leakcheck/scanner.js';
+// The leak check's scanner is `@rempart/server/leakcheck`: its image and OCR libraries are loaded
+// only by whoever checks images.
 export { embeddedOptions } from './db/client.js';

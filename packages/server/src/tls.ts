@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Config } from '@rempart/core';
-import { generate } from 'selfsigned';
 
 export interface TlsMaterial {
   key: string;
@@ -34,6 +33,8 @@ export async function loadTls(config: Config): Promise<TlsMaterial | undefined> 
         ...(/^[\d.]+$|:/.test(host) ? [] : [{ type: 2 as const, value: host }]),
         ...addresses.map((ip) => ({ type: 7 as const, ip })),
       ];
+      // Loaded only here: most starts read the certificate made at the first one.
+      const { generate } = await import('selfsigned');
       const pems = await generate([{ name: 'commonName', value: host }], {
         keyType: 'ec',
         curve: 'P-256',

@@ -104,6 +104,26 @@ describe('leak check text detectors', () => {
 
     it('ignores a /m/ path whose id is not 22 characters', () => {
       expect(kinds('https://example.org/m/short')).toEqual([]);
+      expect(kinds('https://example.org/m/short words')).toEqual([]);
+    });
+
+    it('joins an id OCR cut in two, and leaves the word after a whole id out', () => {
+      const cut = found(
+        'Rejoindre : http://127.0.0.1:8080/m/dleY MMsq-WtXfXBEFZRGMw',
+        'rempart_meeting_link',
+      );
+      expect(cut?.details?.linkId).toBe('dleYMMsq-WtXfXBEFZRGMw');
+      const bracket = found(
+        'Rejoindre : http://127.0.0.1:8080/m/Le3{TQTi7ISFalnKaZgFhA',
+        'rempart_meeting_link',
+      );
+      expect(bracket?.details?.linkId).toBe('Le3{TQTi7ISFalnKaZgFhA');
+      const whole = found(
+        'Lien : https://rempart.example.gov/m/AbCdEfGhIjKlMnOpQrSt_- puis le code',
+        'rempart_meeting_link',
+      );
+      expect(whole?.details?.linkId).toBe('AbCdEfGhIjKlMnOpQrSt_-');
+      expect(whole?.text).toBe('https://rempart.example.gov/m/AbCdEfGhIjKlMnOpQrSt_-');
     });
 
     it.each([

@@ -239,10 +239,15 @@ const emailRe = new RegExp(
 
 /**
  * `/m/<id>` with its 22-character id; OCR reads the m as "rn" at times, may put spaces around the
- * slashes, and may lose or add a character of the id (the meeting is still matched, allowing for
- * two such errors).
+ * slashes or one inside the id (between two letters it took for two words), may read a thin
+ * letter (j, f, l, t) as a bracket, a bar or an exclamation mark, and may lose or add a character
+ * of the id (the meeting is still matched, allowing for such errors).
  */
-const rempartLinkRe = /\/[ ]?(?:m|rn)[ ]?\/[ ]?(?<v>[A-Za-z0-9_-]{20,24})(?![A-Za-z0-9_-])/dg;
+const ID_CHAR = '[A-Za-z0-9_\\-{}()\\[\\]|!]';
+const rempartLinkRe = new RegExp(
+  `/[ ]?(?:m|rn)[ ]?/[ ]?(?<v>${ID_CHAR}{20,24}(?!${ID_CHAR})|${ID_CHAR}{2,21} ${ID_CHAR}{2,21}(?!${ID_CHAR}))`,
+  'dg',
+);
 
 const URL_TAIL = '[^\\s<>"\']*';
 const SLASH = '[ ]?/[ ]?';
@@ -461,6 +466,8 @@ const digitCount = (s: string): number => countOf(s, /\p{N}/gu);
 
 function* rempartLinks(text: string): Generator<Candidate> {
   for (const { m, span } of matches(rempartLinkRe, text)) {
+    const linkId = (m.groups?.['v'] ?? '').replace(' ', '');
+    if (linkId.length < 20 || linkId.length > 24) continue; // two words, not an id cut in two
     // The finding covers the words of the whole link, host included, not only the id.
     yield {
       kind: 'rempart_meeting_link',
@@ -468,7 +475,7 @@ function* rempartLinks(text: string): Generator<Candidate> {
       end: span[1],
       reason: 'The image shows a Rempart meeting link; anyone who sees it may try to join.',
       severity: 'high',
-      details: { linkId: m.groups?.['v'] ?? '' },
+      details: { linkId },
     };
   }
 }

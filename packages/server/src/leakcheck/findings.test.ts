@@ -44,6 +44,26 @@ describe('findings', () => {
     expect(merged[0]?.box).toEqual({ x: 10, y: 10, width: 68, height: 13 });
   });
 
+  it('keeps every reading of a meeting link id, the first one leading', () => {
+    const link = (linkId: string, width: number) =>
+      finding({
+        kind: 'rempart_meeting_link',
+        text: `https://r.example/m/${linkId}`,
+        box: { x: 10, y: 10, width, height: 12 },
+        details: { linkId },
+      });
+    const merged = mergeFindings([
+      link('Le3{TQTi7ISFalnKaZgFhA', 300),
+      link('Le3jTQTi7lSFa1nKaZqFhA', 310),
+      link('Le3{TQTi7ISFalnKaZgFhA', 300),
+    ]);
+    expect(merged).toHaveLength(1);
+    expect(merged[0]?.details).toEqual({
+      linkId: 'Le3{TQTi7ISFalnKaZgFhA',
+      otherLinkIds: ['Le3jTQTi7lSFa1nKaZqFhA'],
+    });
+  });
+
   it('keeps different kinds, different places and metadata apart, sorted top to bottom', () => {
     const merged = mergeFindings([
       finding({ kind: 'owner', source: 'metadata', box: null, text: 'C. Martin' }),

@@ -8,6 +8,8 @@ export interface Finding extends Omit<LeakFinding, 'meeting'> {
   details?: {
     /** The id of a Rempart meeting link (`/m/<id>`), as read. */
     linkId?: string;
+    /** Other readings of the same link's id, from other views of the image. */
+    otherLinkIds?: string[];
     /** The digits of a code, separators removed. */
     digits?: string;
   };
@@ -76,11 +78,15 @@ export function mergeFindings(findings: readonly Finding[]): Finding[] {
       continue;
     }
     if (same.box && f.box) same.box = union(same.box, f.box);
+    // Every reading of a link's id is kept: one view may misread what another read right.
+    const linkIds = [same.details?.linkId, ...(same.details?.otherLinkIds ?? []), f.details?.linkId];
     if (f.text.length > same.text.length) {
       same.text = f.text;
       same.reason = f.reason;
       if (f.details) same.details = f.details;
     }
+    const [linkId, ...otherLinkIds] = [...new Set(linkIds.filter((id): id is string => !!id))];
+    if (linkId && otherLinkIds.length > 0) same.details = { ...same.details, linkId, otherLinkIds };
   }
   return kept.sort((a, b) => {
     if (!a.box || !b.box) return a.box ? -1 : b.box ? 1 : 0;

@@ -91,12 +91,3 @@ export async function decodePixels(file: Buffer, channels: 1 | 4): Promise<Pixel
     throw unreadable('The image is damaged or truncated.');
   }
 }
-
-export const mediaTypes: Record<LeakcheckFormat, string> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  tiff: 'image/tiff',
-  avif: 'image/avif',
-};

@@ -26,6 +26,17 @@ describe('matching a link id read from a picture', () => {
     expect(matchLinkId('Ab3dEfGhIjKlMnOpQrStU', open)).toBe(target);
   });
 
+  it('finds it through the misreadings measured on photos: g for q, an accent for a digit, a doubled letter', () => {
+    const open = Array.from({ length: 200 }, () => ({ id: newId(), linkId: newId() }));
+    const target = { id: 'm2', linkId: 'sK077Ae1jTvRhMAqr1UqZw' };
+    const other = { id: 'm3', linkId: 'n4ghYltTidxv8SFc738m1Q' };
+    open.push(target, other);
+    expect(matchLinkId('SK077AeljTvRhMAgrl1UgZw', open)).toBe(target);
+    expect(matchLinkId('néghYhTidxv8SFc738m1Q', open)).toBe(other);
+    // Five edits away is too far.
+    expect(matchLinkId('nXghYhTidXv8SFc7X8mXQ', open)).toBeUndefined();
+  });
+
   it('never matches an unrelated id', () => {
     fc.assert(
       fc.property(fc.array(fc.constant(0), { minLength: 1, maxLength: 50 }), (slots) => {

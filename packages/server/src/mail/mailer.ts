@@ -2,7 +2,7 @@
  * Outgoing mail, for the few messages Rempart sends itself (a guest's one-time code).
  * One SMTP relay, configured by REMPART_SMTP_URL; nothing is sent when none is set.
  */
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 
 export interface MailMessage {
   to: string;
@@ -15,22 +15,27 @@ export interface Mailer {
   close(): void;
 }
 
+/** The SMTP client is loaded at the first message: most processes never send one. */
 export class SmtpMailer implements Mailer {
-  private readonly transport: nodemailer.Transporter;
+  private transport: Promise<Transporter> | undefined;
+  private closed = false;
 
   constructor(
-    smtpUrl: string,
+    private readonly smtpUrl: string,
     private readonly from: string,
-  ) {
-    // smtp:// upgrades with STARTTLS when offered; smtps:// is TLS from the first byte.
-    this.transport = nodemailer.createTransport(smtpUrl);
-  }
+  ) {}
 
   async send(message: MailMessage): Promise<void> {
-    await this.transport.sendMail({ from: this.from, ...message });
+    if (this.closed) throw new Error('the mailer is closed');
+    // smtp:// upgrades with STARTTLS when offered; smtps:// is TLS from the first byte.
+    this.transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport(this.smtpUrl),
+    );
+    await (await this.transport).sendMail({ from: this.from, ...message });
   }
 
   close(): void {
-    this.transport.close();
+    this.closed = true;
+    void this.transport?.then((t) => t.close());
   }
 }
