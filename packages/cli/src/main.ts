@@ -21,7 +21,7 @@ import {
   type Config,
   type LeakCheckResult,
 } from '@rempart/core';
-import { LocalAdminClient, localSocketPath, openPlatform, serve } from '@rempart/server';
+import { LocalAdminClient, localSocketPath, noMediaEngine, openPlatform, serve } from '@rempart/server';
 import { z } from 'zod';
 
 const USAGE = `Usage: rempart <command> [options]
@@ -382,7 +382,8 @@ async function dnsServe(args: string[], stop: AbortSignal | undefined): Promise<
       logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel,
       dns: { ...config.dns, listen, ...(upstreams.length > 0 ? { upstreams } : {}) },
     },
-    { netguardLists: lists },
+    // The resolver alone serves no meetings: no media engine (nor its WebRTC stack) is loaded.
+    { netguardLists: lists, media: noMediaEngine },
   );
   if (tty) process.stderr.write('\r\x1b[K');
   const stats = platform.netguard.resolverStats();

@@ -14,3 +14,4 @@ export { totpCodeAt } from './identity/totp.js';
 // The leak check's scanner is `@rempart/server/leakcheck`: its image and OCR libraries are loaded
 // only by whoever checks images.
 export { embeddedOptions } from './db/client.js';
+export { noMediaEngine } from './media/engine.js';

@@ -20,7 +20,6 @@ import type { ThrottleKind, ThrottlePolicy } from './identity/throttle.js';
 import { relyingPartyFor } from './identity/webauthn.js';
 import { LeakCheckService } from './leakcheck/leakcheck.service.js';
 import { createLogger, type Logger } from './logger.js';
-import { EmbeddedEngine } from './media/embedded.js';
 import type { MediaEngine } from './media/engine.js';
 import { SmtpMailer, type Mailer } from './mail/mailer.js';
 import { GuestService } from './meetings/guests.js';
@@ -127,8 +126,13 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     clock,
     log: log.child({ subsystem: 'meetings' }),
   });
+  // Loaded only when used: the WebRTC stack weighs some 30 MB resident.
   const media =
-    options.media ?? new EmbeddedEngine({ ...config.media, logger: log.child({ subsystem: 'media' }) });
+    options.media ??
+    new (await import('./media/embedded.js')).EmbeddedEngine({
+      ...config.media,
+      logger: log.child({ subsystem: 'media' }),
+    });
   const live = new LiveMeetings({
     meetings,
     guests,

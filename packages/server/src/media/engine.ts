@@ -8,7 +8,7 @@
  * the meetings module adds participants, and only after admission: the engine has
  * no way in of its own, so media flows only from and to admitted participants.
  */
-import type { IceServer, MediaSource, TrackInfo } from '@rempart/core';
+import { RempartError, type IceServer, type MediaSource, type TrackInfo } from '@rempart/core';
 
 export interface RoomEvents {
   /** The engine has a new offer for a participant's subscribe connection. */
@@ -56,3 +56,16 @@ export interface MediaEngine {
   iceServers(participantId: string): IceServer[];
   close(): Promise<void>;
 }
+
+/**
+ * The engine of a process that serves no meetings (the DNS resolver run alone): it opens no
+ * room, and so never loads the WebRTC stack (some 30 MB resident).
+ */
+export const noMediaEngine: MediaEngine = {
+  name: 'none',
+  openRoom() {
+    throw new RempartError('service_unavailable', 'This Rempart process serves no meetings.');
+  },
+  iceServers: () => [],
+  close: () => Promise.resolve(),
+};
