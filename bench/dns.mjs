@@ -40,16 +40,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, userInfo } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -72,6 +63,7 @@ import {
   STOP_GRACE_MS,
   stopChild,
 } from './lib/processes.mjs';
+import { checkBuild } from './lib/build.mjs';
 import { gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { bar, median, percentile, table } from './lib/stats.mjs';
 
@@ -81,13 +73,6 @@ const NODE_UPSTREAM = fileURLToPath(new URL('./lib/dns-upstream.mjs', import.met
 const PGLITE_PROBE = fileURLToPath(new URL('./lib/pglite-probe.mjs', import.meta.url));
 const UDP_FLOOR = fileURLToPath(new URL('./lib/udp-floor.mjs', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const BUILT = ['../packages/cli/dist/main.js', '../packages/server/dist/index.js'].map((p) =>
-  fileURLToPath(new URL(p, import.meta.url)),
-);
-const BUILD_INPUTS = ['core', 'server', 'cli'].map((name) => ({
-  src: fileURLToPath(new URL(`../packages/${name}/src/`, import.meta.url)),
-  buildInfo: fileURLToPath(new URL(`../packages/${name}/tsconfig.tsbuildinfo`, import.meta.url)),
-}));
 
 const SEED = 20261202;
 /** The zone the upstream answers; RFC 6761 §6.2 keeps `.test` for testing. */
@@ -183,22 +168,6 @@ function parseOptions(argv) {
 }
 
 // ------------------------------------------------------------------ set-up
-
-function buildState() {
-  if (!BUILT.every((file) => existsSync(file))) return { built: false, stale: [] };
-  const newest = (dir) =>
-    readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
-      .map((e) => join(e.parentPath, e.name))
-      // Test support is left out of the server's build (packages/server/tsconfig.json).
-      .filter((file) => !file.includes('/test-support/'))
-      .reduce((latest, file) => Math.max(latest, statSync(file).mtimeMs), 0);
-  const stale = BUILD_INPUTS.filter(
-    ({ src, buildInfo }) =>
-      existsSync(src) && (!existsSync(buildInfo) || newest(src) > statSync(buildInfo).mtimeMs),
-  ).map(({ src }) => relative(ROOT, src));
-  return { built: true, stale };
-}
 
 const works = {
   dnsperf: () =>
@@ -1282,16 +1251,11 @@ async function main() {
     console.log(USAGE);
     return 0;
   }
-  const build = buildState();
-  if (!build.built) {
-    console.error('bench: Rempart is not built. From the repository root run:\n  npx tsc -b packages/cli');
-    return 2;
-  }
-  if (build.stale.length > 0) {
-    console.error(
-      `bench: the build is older than ${build.stale.join(' and ')}; measuring the last build. To measure the sources:\n  npx tsc -b packages/cli`,
-    );
-  }
+  const build = checkBuild(
+    ['packages/cli/dist/main.js', 'packages/server/dist/index.js'],
+    ['core', 'server', 'cli'],
+  );
+  if (build.exitCode !== undefined) return build.exitCode;
   releaseOnExit();
   const startedAt = new Date();
   const tools = ensureTools();

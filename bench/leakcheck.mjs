@@ -27,7 +27,7 @@
 import { Buffer } from 'node:buffer';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -48,18 +48,13 @@ import {
   spawnPinned,
   stopChild,
 } from './lib/processes.mjs';
+import { checkBuild } from './lib/build.mjs';
 import { gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { histogram, median, percentile, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCANNER = fileURLToPath(new URL('./lib/leak-scanner.mjs', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-/** What the scanner imports, and the sources and build records it is compiled from. */
-const BUILT = fileURLToPath(new URL('../packages/server/dist/index.js', import.meta.url));
-const BUILD_INPUTS = ['core', 'server'].map((name) => ({
-  src: fileURLToPath(new URL(`../packages/${name}/src/`, import.meta.url)),
-  buildInfo: fileURLToPath(new URL(`../packages/${name}/tsconfig.tsbuildinfo`, import.meta.url)),
-}));
 
 const WIDTH = 1920;
 const HEIGHT = 1080;
@@ -720,22 +715,6 @@ async function generateImages(dir) {
 
 // ---------------------------------------------------------------- the engines
 
-/** Rempart is built, and whether the build is older than its sources (then it measures the last build). */
-function buildState() {
-  if (!existsSync(BUILT)) return { built: false, stale: [] };
-  const newest = (dir) =>
-    readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
-      .map((e) => join(e.parentPath, e.name))
-      // Test support is left out of the server's build (packages/server/tsconfig.json).
-      .filter((file) => !file.includes('/test-support/'))
-      .reduce((latest, file) => Math.max(latest, statSync(file).mtimeMs), 0);
-  const stale = BUILD_INPUTS.filter(
-    ({ src, buildInfo }) => !existsSync(buildInfo) || newest(src) > statSync(buildInfo).mtimeMs,
-  ).map(({ src }) => relative(ROOT, src));
-  return { built: true, stale };
-}
-
 const tesseractWorks = () => {
   const run = spawnSync('tesseract', ['--list-langs'], { encoding: 'utf8' });
   if (run.status !== 0) return false;
@@ -1287,16 +1266,8 @@ async function main() {
     console.log(USAGE);
     return 0;
   }
-  const build = buildState();
-  if (!build.built) {
-    console.error('bench: Rempart is not built. From the repository root run:\n  npx tsc -b packages/cli');
-    return 2;
-  }
-  if (build.stale.length > 0) {
-    console.error(
-      `bench: the build is older than ${build.stale.join(' and ')}; measuring the last build. To measure the sources:\n  npx tsc -b packages/cli`,
-    );
-  }
+  const build = checkBuild(['packages/server/dist/index.js'], ['core', 'server']);
+  if (build.exitCode !== undefined) return build.exitCode;
   releaseOnExit();
   const startedAt = new Date();
   const withPeer = ensureTesseract();
