@@ -37,7 +37,13 @@ import { androidPolicy, appleProfile } from './device-policy.js';
 import { handleDohRequest, type DohRequest, type DohResponse } from './doh.js';
 import { parseList, type ParsedList } from './lists.js';
 import { compileMatcher, type MatchResult } from './matcher.js';
-import type { DeviceRow, GroupRow, ListRow, NetguardRepository } from './netguard.repository.js';
+import type {
+  DeviceRow,
+  GroupRow,
+  ListRow,
+  NetguardRepository,
+  NewDeviceRow,
+} from './netguard.repository.js';
 import { parseCidr, Policy, type ListMatcher, type PolicyGroup } from './policy.js';
 import { QueryLog } from './query-log.js';
 import { DnsResolver, type BlockMode as AnswerMode, type QueryEntry, type Verdict } from './resolver.js';
@@ -317,6 +323,22 @@ export class NetguardService {
     if (mode === 'blockpage' && (this.deps.config.blockPage.v4 || this.deps.config.blockPage.v6))
       return { address: this.deps.config.blockPage };
     return mode === 'null' ? 'null' : 'nxdomain';
+  }
+
+  /** A device as enrolled: nothing reported yet, so neither compliant nor not. */
+  private newDevice(
+    who: Pick<NewDeviceRow, 'name' | 'platform' | 'ownerId' | 'groupId' | 'serial' | 'tokenHash'>,
+  ): NewDeviceRow {
+    return {
+      ...who,
+      addresses: [],
+      apps: [],
+      osVersion: null,
+      compliant: null,
+      violations: [],
+      enrolledAt: this.deps.clock.now(),
+      lastReportAt: null,
+    };
   }
 
   private onQuery(entry: QueryEntry): void {
@@ -678,21 +700,16 @@ export class NetguardService {
       ownerId = owner.id;
     }
     const token = randomToken();
-    const row = await this.deps.repo.insertDevice({
-      name: input.name,
-      platform: input.platform,
-      ownerId,
-      groupId: input.group,
-      serial: input.serial ?? null,
-      tokenHash: sha256Hex(token),
-      addresses: [],
-      apps: [],
-      osVersion: null,
-      compliant: null,
-      violations: [],
-      enrolledAt: this.deps.clock.now(),
-      lastReportAt: null,
-    });
+    const row = await this.deps.repo.insertDevice(
+      this.newDevice({
+        name: input.name,
+        platform: input.platform,
+        ownerId,
+        groupId: input.group,
+        serial: input.serial ?? null,
+        tokenHash: sha256Hex(token),
+      }),
+    );
     await this.deps.audit.record({
       action: 'netguard.device.enrolled',
       outcome: 'success',
@@ -804,22 +821,17 @@ export class NetguardService {
       if (device) result.updated++;
       else {
         const owner = inventory.ownerEmail ? await this.deps.agentByEmail(inventory.ownerEmail) : undefined;
-        device = await this.deps.repo.insertDevice({
-          name: inventory.deviceName ?? serial,
-          platform: inventory.platform,
-          ownerId: owner?.id ?? null,
-          groupId: DEFAULT_GROUP_ID,
-          serial,
-          // Managed by the MDM: the device itself never reports, so its token is thrown away.
-          tokenHash: sha256Hex(randomToken()),
-          addresses: [],
-          apps: [],
-          osVersion: null,
-          compliant: null,
-          violations: [],
-          enrolledAt: this.deps.clock.now(),
-          lastReportAt: null,
-        });
+        device = await this.deps.repo.insertDevice(
+          this.newDevice({
+            name: inventory.deviceName ?? serial,
+            platform: inventory.platform,
+            ownerId: owner?.id ?? null,
+            groupId: DEFAULT_GROUP_ID,
+            serial,
+            // Managed by the MDM: the device itself never reports, so its token is thrown away.
+            tokenHash: sha256Hex(randomToken()),
+          }),
+        );
         result.enrolled++;
       }
       const view = await this.applyInventory(
