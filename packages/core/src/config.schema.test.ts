@@ -20,7 +20,7 @@ describe('parseConfig', () => {
         media: { ip: '127.0.0.1', ports: undefined, turn: undefined },
         mail: undefined,
         meetings: { stepUpSeconds: 600 },
-        leakcheck: { workers: 2, languages: ['fra', 'eng', 'nld'] },
+        leakcheck: { workers: 2, languages: ['fra'] },
         dns: {
           listen: undefined,
           upstreams: undefined,
@@ -28,6 +28,7 @@ describe('parseConfig', () => {
           logDays: 7,
           rateLimit: 100,
           trusted: ['127.0.0.0/8', '::1/128'],
+          replicaToken: undefined,
         },
       },
     });

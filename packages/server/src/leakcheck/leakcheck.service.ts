@@ -29,7 +29,7 @@ export interface LeakCheckDeps {
   workers: number;
   /** Where the OCR language data is linked and cached. */
   dir: string;
-  /** The languages read, the first leading; default French, English and Dutch. */
+  /** The languages read, the first leading; by default the French model (`defaultLeakcheckLanguages`). */
   languages?: readonly LeakcheckLanguage[];
   /** Checks allowed to wait for an OCR thread; more are refused with `service_unavailable`. */
   maxQueued?: number;

@@ -18,15 +18,6 @@ import { boxAround, corners } from './findings.js';
 import type { Pixels } from './image.js';
 
 /**
- * Each worker reads the configured languages (by default French, English and Dutch, French
- * leading). With several, Tesseract reads again in each other language every word it is unsure
- * of (any code or link), which costs some 80% more than one language. The French model alone
- * knows every letter and accent of the three languages, and what is looked for (links, codes,
- * digits, labels matched without accents) depends on the letters more than on a dictionary: on
- * the recall set it finds as many credentials (hence the setting).
- */
-
-/**
  * One folder holding the `.traineddata.gz` file of each language read (tesseract.js reads all
  * languages from one `langPath`, and the data packages each use the same sub-folder name), plus
  * the cache of the decompressed data.
@@ -81,6 +72,12 @@ export interface PassResult {
   meanConfidence: number;
 }
 
+/**
+ * Each worker reads the configured languages: by default the French model alone, which knows the
+ * letters of French, English and Dutch (see `defaultLeakcheckLanguages`). With several, Tesseract
+ * reads again in each other language every text line holding a word it is unsure of (a code or a
+ * link is one), for some 50% more time with three.
+ */
 export class OcrPool {
   private constructor(
     private readonly scheduler: Scheduler,

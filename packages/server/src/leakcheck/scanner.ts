@@ -14,7 +14,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { leakcheckLanguages, type LeakcheckFormat, type LeakcheckLanguage } from '@rempart/core';
+import { defaultLeakcheckLanguages, type LeakcheckFormat, type LeakcheckLanguage } from '@rempart/core';
 import { readCodes, type CodeRead } from './codes.js';
 import { detectLeaks, type Finding as TextFinding } from './detectors.js';
 import { mergeFindings, type Finding } from './findings.js';
@@ -40,7 +40,7 @@ export interface ScannerOptions {
   workers?: number;
   /** Where the language data links and their decompressed cache live. */
   dir?: string;
-  /** The languages read, the first leading; default French, English and Dutch. */
+  /** The languages read, the first leading; by default the French model (see `defaultLeakcheckLanguages`). */
   languages?: readonly LeakcheckLanguage[];
 }
 
@@ -85,7 +85,7 @@ export class LeakScanner {
       await OcrPool.start({
         workers: options.workers ?? 1,
         dir,
-        languages: options.languages ?? leakcheckLanguages,
+        languages: options.languages ?? defaultLeakcheckLanguages,
       }),
     );
   }
