@@ -41,6 +41,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { cpus, userInfo } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -105,11 +106,22 @@ const SETTLE_TIMEOUT_MS = 60_000;
 const IDLE_CORES = 0.05;
 /** Rempart writes its buffered query log when stopped: it gets longer than the usual grace. */
 const REMPART_STOP_GRACE_MS = 120_000;
+/** The secret a replica and its platform share in the benchmark (REMPART_DNS_REPLICA_TOKEN). */
+const REPLICA_SECRET = 'rempart-bench-replica-secret-0123456789';
 const PACKAGES = { dnsperf: 'dnsperf', dnsmasq: 'dnsmasq-base', unbound: 'unbound' };
 
 const SERVERS = [
   { id: 'rempart', kind: 'rempart', logDays: 7, label: 'Rempart, query log on' },
   { id: 'rempart-nolog', kind: 'rempart', logDays: 0, label: 'Rempart, query log off' },
+  // The resolver as a replica (`dns serve --replica-of`): no database in its process; its policy
+  // from a platform (`rempart serve`, on the client's CPU) and its query log shipped there.
+  {
+    id: 'rempart-replica',
+    kind: 'rempart',
+    replica: true,
+    logDays: 7,
+    label: 'Rempart replica, query log shipped',
+  },
   { id: 'dnsmasq', kind: 'dnsmasq', label: 'dnsmasq' },
   { id: 'unbound', kind: 'unbound', label: 'unbound' },
 ];
@@ -446,6 +458,7 @@ async function startServer(server, { full, ctx }) {
   const dir = ctx.dir;
   let child;
   let dataDir;
+  let platform;
   const began = performance.now();
   switch (server.kind) {
     case 'rempart': {
@@ -460,10 +473,17 @@ async function startServer(server, { full, ctx }) {
         '--upstream',
         `127.0.0.1:${ctx.upstream.port}`,
       ];
+      if (server.replica) {
+        platform = await startPlatform(dataDir, server, ctx);
+        args.push('--replica-of', platform.url, '--name', 'bench');
+      }
       child = spawnNode([CLI_BIN, ...args, '--list', list], {
         cpu,
         cwd: ROOT,
-        env: rempartEnv(dataDir, server.logDays),
+        env: {
+          ...rempartEnv(dataDir, server.logDays),
+          ...(server.replica ? { REMPART_DNS_REPLICA_TOKEN: REPLICA_SECRET } : {}),
+        },
       });
       break;
     }
@@ -522,12 +542,49 @@ async function startServer(server, { full, ctx }) {
     await sleep(50);
   }
   const readySeconds = (performance.now() - began) / 1000;
-  return { server, child, port, dataDir, readySeconds, loaded: memory(child.pid) };
+  return { server, child, platform, port, dataDir, readySeconds, loaded: memory(child.pid) };
+}
+
+/**
+ * The platform a replica takes its policy from (`rempart serve`, HTTP on loopback, the replica
+ * secret set), on the client's CPU: a replica's own CPU and memory are what is measured. Its
+ * start-up is not counted in the replica's load time.
+ */
+async function startPlatform(dataDir, server, ctx) {
+  const httpPort = await freePort();
+  const child = spawnNode([CLI_BIN, 'serve'], {
+    cpu: ctx.placement.clientCpu,
+    cwd: ROOT,
+    env: {
+      ...rempartEnv(dataDir, server.logDays),
+      REMPART_PORT: String(httpPort),
+      REMPART_TLS: 'off',
+      REMPART_DNS_REPLICA_TOKEN: REPLICA_SECRET,
+    },
+  });
+  const url = `http://127.0.0.1:${httpPort}`;
+  const deadline = performance.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the platform exited before it was ready:\n${child.outputTail()}`);
+    const ok = await new Promise((resolve) =>
+      httpGet(`${url}/healthz`, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      }).on('error', () => resolve(false)),
+    );
+    if (ok) break;
+    if (performance.now() > deadline) throw new Error(`the platform was not ready:\n${child.outputTail()}`);
+    await sleep(100);
+  }
+  return { child, url };
 }
 
 async function stopServer(started) {
   const began = performance.now();
   await stopChild(started.child, started.server.kind === 'rempart' ? REMPART_STOP_GRACE_MS : STOP_GRACE_MS);
+  // A replica ships its last queries as it stops; then its platform writes them.
+  if (started.platform) await stopChild(started.platform.child, REMPART_STOP_GRACE_MS);
   return (performance.now() - began) / 1000;
 }
 
@@ -781,6 +838,7 @@ async function session(server, ctx, label) {
   let loaded;
   let warm;
   let afterRun;
+  let platformAfterRun;
   let stopSeconds;
   try {
     const checks = await verifyBlocking(started, ctx);
@@ -806,6 +864,7 @@ async function session(server, ctx, label) {
       workloads[workload.id] = { latency, throughput, settleSeconds };
     }
     afterRun = memory(pid);
+    if (started.platform) platformAfterRun = memory(started.platform.child.pid);
     started.checks = checks;
   } finally {
     progress(`${label}: stopping`);
@@ -826,6 +885,7 @@ async function session(server, ctx, label) {
     atReady: started.loaded,
     afterLoad: loaded,
     afterRun,
+    platformAfterRun,
     stopSeconds,
     checks: started.checks,
     warm,
@@ -927,6 +987,9 @@ function summarise(servers, runs) {
       afterLoadRssMb: median(sessions.map((s) => s.afterLoad.rssMb)),
       afterRunRssMb: median(sessions.map((s) => s.afterRun.rssMb)),
       peakRssMb: median(sessions.map((s) => s.afterRun.peakMb)),
+      platformRssMb: sessions[0]?.platformAfterRun
+        ? median(sessions.map((s) => s.platformAfterRun.rssMb))
+        : undefined,
       listRssMb: median(sessions.map((s) => s.afterLoad.rssMb - s.baseline.afterLoad.rssMb)),
       stopSeconds: median(sessions.map((s) => s.stopSeconds)),
       queryLogShare: sessions[0]?.queryLog ? median(sessions.map((s) => s.queryLog.share)) : undefined,
@@ -1129,6 +1192,16 @@ function printReport({ options, placement, servers, summary, runs, ctx, v, build
         `  stopping it (writing what was left) took ${round(1)(r.stopSeconds)} s.`,
       );
     }
+  }
+  const replica = summary['rempart-replica'];
+  if (replica) {
+    lines.push(
+      `  Rempart replica: the resolver process alone (no database, none of the platform's code); its platform`,
+      `  (\`rempart serve\`, PGlite, on the client's CPU, without the list) held ${mb(replica.platformRssMb)} MB after the workloads.` +
+        (replica.queryLogShare !== undefined
+          ? ` ${(replica.queryLogShare * 100).toFixed(1)}% of the replica's answers reached the platform's query log.`
+          : ''),
+    );
   }
 
   const miss = servers.map((s) => summary[s.id].workloads.miss);

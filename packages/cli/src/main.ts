@@ -21,7 +21,7 @@ import {
   type Config,
   type LeakCheckResult,
 } from '@rempart/core';
-import { LocalAdminClient, localSocketPath, noMediaEngine, openPlatform, serve } from '@rempart/server';
+import type { openPlatform } from '@rempart/server';
 import { z } from 'zod';
 
 const USAGE = `Usage: rempart <command> [options]
@@ -37,9 +37,13 @@ Commands:
                                           owner); --redact writes a masked copy of each, without metadata;
                                           exit 0 nothing found, 1 something found, 2 an unreadable file
   dns serve [--listen ADDR:PORT | --port P] [--upstream HOST:PORT]... [--list FILE]... [--allow FILE]...
+            [--replica-of URL [--name NAME]]
                                           run the network guard's filtering DNS resolver alone (UDP and TCP;
                                           127.0.0.1:5353 by default); --list / --allow add block lists and
-                                          allow-lists read from files to every group, for this run
+                                          allow-lists read from files to every group, for this run;
+                                          --replica-of runs it as a replica of the platform at URL: its policy
+                                          from there, its query log shipped back, no database here
+                                          (REMPART_DNS_REPLICA_TOKEN holds the secret both share)
   dns test DOMAIN [--client IP]           explain the verdict on DOMAIN for a client: its group, every rule that
                                           matches and the one that decides; exit 0 allowed, 1 blocked
   policy export --platform ios|android [--group G]
@@ -133,6 +137,7 @@ function strictArgs<T extends z.ZodType>(
 async function serveCommand(args: string[], stop: AbortSignal | undefined): Promise<number> {
   strictArgs(args, {}, z.object({}));
   const config = loadConfig();
+  const { serve } = await import('@rempart/server');
   const server = await serve(config);
   const lines = [
     '',
@@ -165,7 +170,7 @@ async function adminCreate(args: string[]): Promise<number> {
     z.object({ email: Email, name: DisplayName, unit: z.string().trim().max(120).default('') }),
   );
   const config = loadConfig();
-  const client = new LocalAdminClient(localSocketPath(config));
+  const client = await adminClient(config);
   const link = (await client.available())
     ? await client.createAdmin(input)
     : await withPlatform(config, (p) =>
@@ -190,7 +195,7 @@ async function adminCreate(args: string[]): Promise<number> {
 async function auditVerify(args: string[]): Promise<number> {
   strictArgs(args, {}, z.object({}));
   const config = loadConfig();
-  const client = new LocalAdminClient(localSocketPath(config));
+  const client = await adminClient(config);
   // Progress only on a terminal: a pipe or a log file gets the verdict alone.
   const tty = process.stderr.isTTY;
   const progress = (n: number) => tty && process.stderr.write(`\rchecked ${n} entries…`);
@@ -242,7 +247,7 @@ async function leakcheckCommand(args: string[]): Promise<number> {
     mkdirSync(outDir, { recursive: true });
   }
   const config = loadConfig();
-  const client = new LocalAdminClient(localSocketPath(config));
+  const client = await adminClient(config);
   const check = async (check: (file: Buffer) => Promise<LeakCheckResult>) => {
     const reports: Report[] = [];
     const tty = process.stderr.isTTY && files.length > 1;
@@ -343,6 +348,8 @@ async function dnsServe(args: string[], stop: AbortSignal | undefined): Promise<
         upstream: { type: 'string', multiple: true },
         list: { type: 'string', multiple: true },
         allow: { type: 'string', multiple: true },
+        'replica-of': { type: 'string' },
+        name: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -368,14 +375,27 @@ async function dnsServe(args: string[], stop: AbortSignal | undefined): Promise<
     ...(values.list ?? []).map((path) => ({ path: resolve(path), action: 'block' as const })),
     ...(values.allow ?? []).map((path) => ({ path: resolve(path), action: 'allow' as const })),
   ];
+  if (values.name !== undefined && values['replica-of'] === undefined)
+    throw new UsageError('--name names a replica: give it with --replica-of');
   const config = loadConfig();
-  if (await new LocalAdminClient(localSocketPath(config)).available()) {
+  if (values['replica-of'] !== undefined)
+    return dnsReplica({
+      server: values['replica-of'],
+      name: values.name,
+      listen,
+      upstreams,
+      lists,
+      config,
+      stop,
+    });
+  if (await (await adminClient(config)).available()) {
     throw new UsageError(
       'a Rempart server holds this data directory: start its resolver with REMPART_DNS_LISTEN instead',
     );
   }
   const tty = process.stderr.isTTY;
   if (tty) process.stderr.write('loading groups, categories and lists…');
+  const { noMediaEngine, openPlatform } = await import('@rempart/server');
   const platform = await openPlatform(
     {
       ...config,
@@ -406,6 +426,63 @@ async function dnsServe(args: string[], stop: AbortSignal | undefined): Promise<
   return 0;
 }
 
+/**
+ * A resolver replica: policy from the platform at `server`, query log shipped back; no database
+ * and none of the platform's code in this process.
+ */
+async function dnsReplica(o: {
+  server: string;
+  name: string | undefined;
+  listen: { host: string; port: number };
+  upstreams: { host: string; port: number }[];
+  lists: { path: string; action: 'block' | 'allow' }[];
+  config: Config;
+  stop: AbortSignal | undefined;
+}): Promise<number> {
+  const token = o.config.dns.replicaToken;
+  if (!token)
+    throw new UsageError(
+      "set REMPART_DNS_REPLICA_TOKEN to the platform's replica secret (it is never given on the command line)",
+    );
+  const { DnsReplica, createLogger, systemResolvers } = await import('@rempart/server/dns-replica');
+  const upstreams = o.upstreams.length > 0 ? o.upstreams : (o.config.dns.upstreams ?? systemResolvers());
+  const tty = process.stderr.isTTY;
+  if (tty) process.stderr.write(`fetching the policy from ${o.server}…`);
+  let replica;
+  try {
+    replica = await DnsReplica.start({
+      server: o.server,
+      token,
+      ...(o.name !== undefined ? { name: o.name } : {}),
+      listen: o.listen,
+      upstreams,
+      rateLimit: o.config.dns.rateLimit,
+      trusted: o.config.dns.trusted,
+      extraLists: o.lists,
+      log: createLogger(o.config.logLevel === 'info' ? 'warn' : o.config.logLevel),
+    });
+  } finally {
+    if (tty) process.stderr.write('\r\x1b[K');
+  }
+  const status = replica.status();
+  console.log(
+    [
+      '',
+      `  Rempart DNS replica of ${o.server} is answering on ${status.listening.join(', ')}`,
+      `  Policy ${status.version}: ${status.groups} groups, ${status.lists} lists; asked again every 5 s`,
+      `  Upstreams: ${upstreams.map((u) => `${u.host}:${u.port}`).join(', ') || 'none (every allowed name gets SERVFAIL)'}`,
+      ...(o.lists.length > 0
+        ? [`  Lists for this run: ${o.lists.map((l) => `${l.path} (${l.action})`).join(', ')}`]
+        : []),
+      '  Stop with Ctrl+C.',
+      '',
+    ].join('\n'),
+  );
+  await untilStopped(o.stop);
+  await replica.close();
+  return 0;
+}
+
 async function dnsTest(args: string[]): Promise<number> {
   let parsed;
   try {
@@ -424,7 +501,7 @@ async function dnsTest(args: string[]): Promise<number> {
   if (!query.success)
     throw new UsageError(query.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; '));
   const config = loadConfig();
-  const client = new LocalAdminClient(localSocketPath(config));
+  const client = await adminClient(config);
   const verdict = (await client.available())
     ? await client.dnsTest(query.data.domain, query.data.client)
     : await withPlatform(config, (p) =>
@@ -453,7 +530,7 @@ async function policyExport(args: string[]): Promise<number> {
     PolicyExportQuery,
   );
   const config = loadConfig();
-  const client = new LocalAdminClient(localSocketPath(config));
+  const client = await adminClient(config);
   const out = (await client.available())
     ? await client.exportPolicy(input.platform, input.group)
     : await withPlatform(config, (p) => p.netguard.exportPolicy(input.platform, input.group));
@@ -477,10 +554,20 @@ function untilStopped(stop: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/**
+ * The platform's code is loaded by the commands that use it, not at start: `rempart dns serve
+ * --replica-of` runs without it, in a fraction of the memory.
+ */
+async function adminClient(config: Config) {
+  const { LocalAdminClient, localSocketPath } = await import('@rempart/server');
+  return new LocalAdminClient(localSocketPath(config));
+}
+
 async function withPlatform<T>(
   config: Config,
   work: (p: Awaited<ReturnType<typeof openPlatform>>) => Promise<T>,
 ): Promise<T> {
+  const { openPlatform } = await import('@rempart/server');
   const platform = await openPlatform({ ...config, logLevel: 'warn' });
   try {
     return await work(platform);

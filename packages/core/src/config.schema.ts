@@ -7,7 +7,7 @@
  *   if (result.ok) console.log(result.config.port); // 9090
  */
 import { z } from 'zod';
-import { LeakcheckLanguage, leakcheckLanguages } from './leakcheck.schema.js';
+import { defaultLeakcheckLanguages, LeakcheckLanguage, leakcheckLanguages } from './leakcheck.schema.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z
@@ -55,12 +55,13 @@ export const EnvSchema = z.object({
   REMPART_LEAKCHECK_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
   /**
    * The languages the leak check's OCR reads, joined by `+`, the first leading (`fra`, `eng`,
-   * `nld`). All three by default; `fra` alone reads the three languages' letters too and takes
-   * about half the time (see the README's performance table).
+   * `nld`). The French model by default: it reads the letters of the three languages (see
+   * `defaultLeakcheckLanguages`); `fra+eng+nld` adds the English and Dutch models for about half
+   * as much time again (see the README's performance table).
    */
   REMPART_LEAKCHECK_LANGUAGES: z
     .string()
-    .default(leakcheckLanguages.join('+'))
+    .default(defaultLeakcheckLanguages.join('+'))
     .transform((v, ctx) => {
       const codes = v.split('+').map((c) => c.trim());
       const wrong = codes.filter((c) => !LeakcheckLanguage.safeParse(c).success);
@@ -92,6 +93,17 @@ export const EnvSchema = z.object({
   REMPART_DNS_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(100),
   /** Clients never rate-limited, comma-separated CIDR ranges (loopback by default). */
   REMPART_DNS_TRUSTED: z.string().default('127.0.0.0/8,::1/128'),
+  /**
+   * The secret DNS resolver replicas (`rempart dns serve --replica-of URL`) present to the
+   * platform, and the platform expects: 32 characters at least. Unset, the platform serves no
+   * replica.
+   */
+  REMPART_DNS_REPLICA_TOKEN: z
+    .string()
+    .min(32, 'must be 32 characters at least (e.g. `openssl rand -base64 32`)')
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
   /** Outgoing mail (guest codes): `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`. */
   REMPART_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   /** The sender of Rempart's mail; `Rempart <no-reply@…>` on the public host by default. */
@@ -124,6 +136,8 @@ export interface Config {
     logDays: number;
     rateLimit: number;
     trusted: string[];
+    /** The secret shared with DNS resolver replicas; undefined when the platform serves none. */
+    replicaToken: string | undefined;
   };
   /** Outgoing mail; undefined when no SMTP server is configured (guests cannot be invited then). */
   mail: { smtpUrl: string; from: string } | undefined;
@@ -222,6 +236,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         logDays: e.REMPART_DNS_LOG_DAYS,
         rateLimit: e.REMPART_DNS_RATE_LIMIT,
         trusted,
+        replicaToken: e.REMPART_DNS_REPLICA_TOKEN,
       },
       mail: e.REMPART_SMTP_URL
         ? {

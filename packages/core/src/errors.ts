@@ -47,6 +47,8 @@ export const errorCodes = {
   dns_message_invalid: 400,
   list_empty: 422,
   device_token_invalid: 401,
+  replica_token_invalid: 401,
+  replicas_off: 404,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof errorCodes;

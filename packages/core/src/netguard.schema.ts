@@ -255,3 +255,80 @@ export const PolicyExportQuery = z.object({
   platform: DevicePlatform,
   group: GroupId.default(DEFAULT_GROUP_ID),
 });
+
+// --- resolver replicas -------------------------------------------------------------------------
+
+/**
+ * What a DNS resolver replica (`rempart dns serve --replica-of URL`) needs to decide as the
+ * platform does: the groups with their categories and lists, the enrolled devices' addresses, the
+ * ranges never rate-limited, the block page and whether queries are logged. Lists travel by id and
+ * version; a replica fetches the text of a version it does not hold. `version` changes whenever
+ * any of it does, so a replica polling with it learns of a change in one request.
+ */
+export const ReplicaPolicy = z
+  .object({
+    version: z.string(),
+    groups: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        cidrs: z.array(z.string()),
+        blockMode: BlockMode,
+        trusted: z.boolean(),
+        categories: z.array(CategoryId),
+        /** Ids of the group's lists, in order. */
+        lists: z.array(z.string()),
+      }),
+    ),
+    lists: z.array(
+      z.object({
+        id: z.string(),
+        /** Changes with the list's text. */
+        version: z.string(),
+        name: z.string(),
+        action: ListAction,
+        format: ListFormat,
+      }),
+    ),
+    devices: z.array(z.object({ address: z.string(), group: z.string(), device: z.string() })),
+    trusted: z.array(z.string()),
+    blockPage: z.object({ v4: z.string().optional(), v6: z.string().optional() }),
+    /** Days the platform keeps the query log; 0: a replica ships nothing. */
+    logDays: z.number().int().nonnegative(),
+  })
+  .meta({ id: 'ReplicaPolicy' });
+export type ReplicaPolicy = z.infer<typeof ReplicaPolicy>;
+
+/** The most rows one batch of a replica's query log may hold. */
+export const REPLICA_BATCH_MAX_ROWS = 20_000;
+
+/** One row of a replica's query log: identical queries between two shipments counted once. */
+export const ReplicaQueryRow = z.object({
+  /** Time of the first of these queries, in milliseconds since 1970. */
+  at: z.number().int().nonnegative(),
+  client: z.string().min(1).max(64),
+  protocol: z.enum(['udp', 'tcp', 'doh']),
+  name: z.string().max(253),
+  type: z.string().min(1).max(16),
+  groupId: z.string().min(1).max(64),
+  action: ListAction,
+  list: z.string().max(512).nullable(),
+  rule: z.string().max(4096).nullable(),
+  rcode: z.string().min(1).max(16),
+  cached: z.boolean(),
+  durationMs: z.number().int().nonnegative(),
+  count: z.number().int().positive(),
+  /** For a name of the spyware category: the family named by the indicator ('' when none). */
+  spyware: z.object({ malware: z.string().max(512) }).optional(),
+});
+export type ReplicaQueryRow = z.infer<typeof ReplicaQueryRow>;
+
+/** A shipment of a replica's query log. */
+export const ReplicaQueryBatch = z.object({
+  /** The replica's name (its host name by default), for the log and the alerts. */
+  replica: z.string().min(1).max(100),
+  rows: z.array(ReplicaQueryRow).max(REPLICA_BATCH_MAX_ROWS),
+  /** Queries the replica could not log since its last shipment (its buffer was full). */
+  notLogged: z.number().int().nonnegative().default(0),
+});
+export type ReplicaQueryBatch = z.infer<typeof ReplicaQueryBatch>;

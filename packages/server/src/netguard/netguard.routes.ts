@@ -22,6 +22,8 @@ import {
   QueryStatsQuery,
   RempartError,
   DeviceEnrolment,
+  ReplicaPolicy,
+  ReplicaQueryBatch,
 } from '@rempart/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -32,6 +34,8 @@ import type { NetguardService } from './netguard.service.js';
 
 /** A DNS message is at most 65,535 bytes (RFC 8484 §6, RFC 1035 §4.2.2). */
 const DOH_MAX_BYTES = 65_535;
+/** A replica's query log shipment: 20,000 rows of a few hundred bytes at most. */
+const REPLICA_BATCH_MAX_BYTES = 16 * 1024 * 1024;
 
 const actorOf = (request: FastifyRequest) => {
   const auth = requireAuth(request, 'admin');
@@ -375,6 +379,66 @@ export async function netguardRoutes(app: FastifyInstance, netguard: NetguardSer
           'Send the device token as Authorization: Bearer <token>.',
         );
       return { device: await netguard.reportInventory(token, request.body, requestContext(request).ip) };
+    },
+  );
+
+  // Resolver replicas (`rempart dns serve --replica-of URL`): they present the shared secret.
+  const replicaTags = ['netguard replicas'];
+  r.get(
+    '/api/netguard/replica/policy',
+    {
+      schema: {
+        tags: replicaTags,
+        summary:
+          "A replica's policy: groups, lists by version, devices (Authorization: Bearer <replica secret>; If-None-Match: the version held gives 304)",
+        response: { 200: ReplicaPolicy, 304: z.null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      netguard.checkReplica(request.headers.authorization);
+      const policy = await netguard.replicaPolicy();
+      const etag = `"${policy.version}"`;
+      void reply.header('etag', etag).header('cache-control', 'no-cache');
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
+      return policy;
+    },
+  );
+
+  r.get(
+    '/api/netguard/replica/lists/:id',
+    {
+      schema: {
+        tags: replicaTags,
+        summary: "The text of a list a replica's policy names; its version in Rempart-List-Version",
+        params: IdParam,
+        response: { 200: z.string(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      netguard.checkReplica(request.headers.authorization);
+      const list = await netguard.replicaList(request.params.id);
+      return reply
+        .header('rempart-list-version', list.version)
+        .type('text/plain; charset=utf-8')
+        .send(list.text);
+    },
+  );
+
+  r.post(
+    '/api/netguard/replica/queries',
+    {
+      bodyLimit: REPLICA_BATCH_MAX_BYTES,
+      schema: {
+        tags: replicaTags,
+        summary:
+          "A replica ships its query log; spyware queries among them raise alerts as the platform's own do",
+        body: ReplicaQueryBatch,
+        response: { 200: z.object({ accepted: z.number().int() }), ...errorResponses },
+      },
+    },
+    (request) => {
+      netguard.checkReplica(request.headers.authorization);
+      return netguard.ingestReplicaQueries(request.body);
     },
   );
 }

@@ -8,6 +8,7 @@
  * between two queries: a reload never drops one. A list is compiled once and shared by every
  * group that uses it.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import {
   DEFAULT_GROUP_ID,
@@ -24,19 +25,29 @@ import {
   type MdmImportResult,
   type NetguardList,
   type QueryStats,
-  type RuleMatch,
+  type ReplicaPolicy,
+  type ReplicaQueryBatch,
 } from '@rempart/core';
 import type { AlertSink } from '../alerts/alert.service.js';
 import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { randomToken, sha256Hex } from '../identity/secrets.js';
 import type { Logger } from '../logger.js';
-import { DOH_CANARY_DOMAIN, loadCategories, type Category as ShippedCategory } from './categories.js';
+import { loadCategories, type Category as ShippedCategory } from './categories.js';
 import { evaluateCompliance, parseMdmCsv } from './compliance.js';
 import { androidPolicy, appleProfile } from './device-policy.js';
 import { handleDohRequest, type DohRequest, type DohResponse } from './doh.js';
+import {
+  assemblePolicy,
+  isSpywareQuery,
+  listMatcher,
+  queryRowOf,
+  trustedClients,
+  verdictOf,
+  type DeviceAddress,
+  type GroupSpec,
+} from './decide.js';
 import { parseList, type ParsedList } from './lists.js';
-import { compileMatcher, type MatchResult } from './matcher.js';
 import type {
   DeviceRow,
   GroupRow,
@@ -44,9 +55,9 @@ import type {
   NetguardRepository,
   NewDeviceRow,
 } from './netguard.repository.js';
-import { parseCidr, Policy, type ListMatcher, type PolicyGroup } from './policy.js';
+import { parseCidr, type ListMatcher, type Policy } from './policy.js';
 import { QueryLog } from './query-log.js';
-import { DnsResolver, type BlockMode as AnswerMode, type QueryEntry, type Verdict } from './resolver.js';
+import { DnsResolver, type QueryEntry } from './resolver.js';
 
 export interface NetguardConfig {
   listen: { host: string; port: number } | undefined;
@@ -60,6 +71,8 @@ export interface NetguardConfig {
   organisation: string;
   /** Lists read from files and added to every group, for this run only (`rempart dns serve --list`). */
   extraLists?: { path: string; action: ListAction }[];
+  /** The secret resolver replicas present; undefined: none is served. */
+  replicaToken?: string | undefined;
 }
 
 export interface NetguardDeps {
@@ -97,6 +110,8 @@ const DEFAULT_GROUP: Omit<GroupRow, 'updatedAt'> = {
 
 interface CompiledList {
   key: string;
+  /** The list's version (file stamp or time of its last change); '' for a category. */
+  version: string;
   matcher: ListMatcher;
   parsed: ParsedList;
 }
@@ -112,6 +127,8 @@ export class NetguardService {
   private readonly watched = new Map<string, string>();
   /** Clients never rate-limited: the configured ranges, and the clients of trusted groups. */
   private trustedClients: string[] = [];
+  /** What replicas are sent, rebuilt with the policy. */
+  private replicaSnapshot: ReplicaPolicy | undefined;
   private reloading: Promise<void> | undefined;
   private fileWatch: NodeJS.Timeout | undefined;
   private closed = false;
@@ -133,7 +150,7 @@ export class NetguardService {
     this.resolver = await DnsResolver.start({
       ...(this.deps.config.listen ? { listen: this.deps.config.listen } : {}),
       upstreams: this.deps.config.upstreams,
-      policy: { decide: (q) => this.verdict(q.name, q.client) },
+      policy: { decide: (q) => verdictOf(this.policy, q.name, q.client, this.deps.config.blockPage) },
       onQuery: (entry) => this.onQuery(entry),
       rateLimit:
         this.deps.config.rateLimit > 0
@@ -203,56 +220,56 @@ export class NetguardService {
       used.add(compiled.key);
       return compiled.matcher;
     });
-    const policyGroups: PolicyGroup[] = groups.map((g) => {
-      const matchers: ListMatcher[] = [];
-      for (const category of g.categories) {
-        const compiled = this.compileCategory(category as CategoryId);
-        if (compiled) {
-          matchers.push(compiled.matcher);
-          used.add(compiled.key);
-        }
-      }
-      for (const id of g.lists) {
+    const specs: GroupSpec[] = groups.map((g) => ({
+      id: g.id,
+      name: g.name,
+      cidrs: g.cidrs,
+      blockMode: g.blockMode,
+      trusted: g.trusted,
+      categories: g.categories as CategoryId[],
+      lists: g.lists.filter((id) => byId.has(id)),
+    }));
+    const addresses: DeviceAddress[] = devices.flatMap((d) =>
+      d.addresses.map((address) => ({ address, group: d.groupId, device: d.name })),
+    );
+    const versions = new Map<string, string>();
+    this.policy = assemblePolicy(specs, addresses, {
+      category: (id) => {
+        const compiled = this.compileCategory(id);
+        if (compiled) used.add(compiled.key);
+        return compiled?.matcher;
+      },
+      list: (id) => {
         const row = byId.get(id);
-        if (!row) continue;
-        let compiled;
+        if (!row) return undefined;
         try {
-          compiled = this.compileList(row);
+          const compiled = this.compileList(row);
+          used.add(compiled.key);
+          versions.set(id, compiled.version);
+          return compiled.matcher;
         } catch (error) {
           // A list file gone missing must not take the resolver down: the group goes on without it.
           this.deps.log.error({ err: error, list: row.name }, 'list skipped');
-          continue;
+          return undefined;
         }
-        matchers.push(compiled.matcher);
-        used.add(compiled.key);
-      }
-      matchers.push(...extra);
-      return {
-        id: g.id,
-        name: g.name,
-        cidrs: g.cidrs,
-        blockMode: g.blockMode,
-        trusted: g.trusted,
-        categories: g.categories as CategoryId[],
-        matchers,
-      };
+      },
+      extra,
     });
     // Lists no group uses any more are let go.
     for (const key of this.compiled.keys()) if (!used.has(key)) this.compiled.delete(key);
     // Clients of trusted groups are never rate-limited, whatever the configured ranges say.
-    this.trustedClients = [
-      ...this.trustedRanges(),
-      ...groups.filter((g) => g.trusted).flatMap((g) => g.cidrs),
-      ...devices
-        .filter((d) => groups.some((g) => g.trusted && g.id === d.groupId))
-        .flatMap((d) => d.addresses),
-    ];
+    this.trustedClients = trustedClients(this.deps.config.trusted, specs, addresses);
     this.resolver?.setTrustedClients(this.trustedClients);
-    this.policy = new Policy({
-      groups: policyGroups,
-      devices: devices.flatMap((d) =>
-        d.addresses.map((address) => ({ address, group: d.groupId, device: d.name })),
-      ),
+    this.replicaSnapshot = replicaPolicyOf({
+      groups: specs.map((g) => ({ ...g, lists: g.lists.filter((id) => versions.has(id)) })),
+      lists: [...versions].map(([id, version]) => {
+        const row = byId.get(id)!;
+        return { id, version, name: row.name, action: row.action, format: row.format };
+      }),
+      devices: addresses,
+      trusted: this.trustedRanges(),
+      blockPage: this.deps.config.blockPage,
+      logDays: this.deps.config.logDays,
     });
   }
 
@@ -264,22 +281,23 @@ export class NetguardService {
     if (!category) return undefined;
     const compiled = {
       key,
+      version: '',
       parsed: category.list,
-      matcher: toListMatcher(compileMatcher([category.list]), category.id),
+      matcher: listMatcher(category.list, category.id),
     };
     this.compiled.set(key, compiled);
     return compiled;
   }
 
   private compileList(row: ListRow): CompiledList {
-    const version = row.path ? fileStamp(row.path) : row.updatedAt.getTime();
-    if (row.path) this.watched.set(row.path, version as string);
+    const version = listVersion(row);
+    if (row.path) this.watched.set(row.path, version);
     const key = `list:${row.id}:${version}`;
     const cached = this.compiled.get(key);
     if (cached) return cached;
     const text = row.path ? readListFile(row.path) : (row.content ?? '');
     const parsed = parseList(text, { name: row.name, format: row.format, action: row.action });
-    const compiled = { key, parsed, matcher: toListMatcher(compileMatcher([parsed])) };
+    const compiled = { key, version, parsed, matcher: listMatcher(parsed) };
     this.compiled.set(key, compiled);
     return compiled;
   }
@@ -293,36 +311,6 @@ export class NetguardService {
 
   private trustedRanges(): string[] {
     return this.deps.config.trusted.filter((c) => parseCidr(c) !== undefined);
-  }
-
-  /** The resolver's question, answered: block or allow `name` for `client`. */
-  private verdict(name: string, client: string): Verdict {
-    const policy = this.policy;
-    if (!policy) return { action: 'allow' };
-    const d = policy.decide(name, client);
-    if (d.action === 'allow') return { action: 'allow', group: d.group.id };
-    const rule = d.rule;
-    return {
-      action: 'block',
-      group: d.group.id,
-      reason: {
-        list: rule?.list ?? '',
-        rule: rule?.rule ?? '',
-        ...(rule?.category ? { category: rule.category } : {}),
-        ...(rule?.malware ? { malware: rule.malware } : {}),
-      },
-      // Only a negative answer keeps Firefox's automatic DNS over HTTPS off (see DOH_CANARY_DOMAIN).
-      mode:
-        name === DOH_CANARY_DOMAIN || name.endsWith(`.${DOH_CANARY_DOMAIN}`)
-          ? 'nxdomain'
-          : this.blockMode(d.group.blockMode),
-    };
-  }
-
-  private blockMode(mode: Group['blockMode']): AnswerMode {
-    if (mode === 'blockpage' && (this.deps.config.blockPage.v4 || this.deps.config.blockPage.v6))
-      return { address: this.deps.config.blockPage };
-    return mode === 'null' ? 'null' : 'nxdomain';
   }
 
   /** A device as enrolled: nothing reported yet, so neither compliant nor not. */
@@ -342,54 +330,118 @@ export class NetguardService {
   }
 
   private onQuery(entry: QueryEntry): void {
-    this.queryLog?.add({
-      at: entry.time,
-      client: entry.client,
-      protocol: entry.protocol,
-      name: entry.name,
-      type: entry.type,
-      groupId: entry.verdict.group ?? DEFAULT_GROUP_ID,
-      action: entry.verdict.action,
-      list: entry.verdict.action === 'block' ? entry.verdict.reason.list : null,
-      rule: entry.verdict.action === 'block' ? entry.verdict.reason.rule : null,
-      rcode: entry.rcode,
-      cached: entry.cached,
-      durationMs: Math.round(entry.durationMs),
-    });
-    if (entry.verdict.action === 'block' && entry.verdict.reason.category === 'spyware')
-      this.spywareQuery(entry);
+    this.queryLog?.add(queryRowOf(entry));
+    if (isSpywareQuery(entry) && entry.verdict.action === 'block')
+      this.spywareAlert({
+        client: entry.client,
+        name: entry.name,
+        type: entry.type,
+        protocol: entry.protocol,
+        group: entry.verdict.group,
+        rule: entry.verdict.reason.rule,
+        list: entry.verdict.reason.list,
+        malware: entry.verdict.reason.malware,
+      });
   }
 
   /** A query for a spyware domain: a high alert naming the client (once per client and name in a while). */
-  private spywareQuery(entry: QueryEntry): void {
-    const key = `${entry.client} ${entry.name}`;
+  private spywareAlert(query: {
+    client: string;
+    name: string;
+    type: string;
+    protocol: string;
+    group: string | undefined;
+    rule: string | undefined;
+    list: string | undefined;
+    malware: string | undefined;
+    replica?: string;
+  }): void {
+    const key = `${query.client} ${query.name}`;
     const now = this.deps.clock.now().getTime();
     const last = this.spywareAlerted.get(key);
     if (last !== undefined && now - last < SPYWARE_ALERT_WINDOW_MS) return;
     if (this.spywareAlerted.size > 10_000) this.spywareAlerted.clear();
     this.spywareAlerted.set(key, now);
-    const rule = entry.verdict.action === 'block' ? entry.verdict.reason : undefined;
-    const device = this.policy?.groupOf(entry.client).why;
+    const device = this.policy?.groupOf(query.client).why;
     void this.deps.alerts
       .raise({
         severity: 'high',
         source: 'netguard',
-        title: `Spyware domain queried by ${entry.client}: ${entry.name}`,
+        title: `Spyware domain queried by ${query.client}: ${query.name}`,
         details: {
-          client: entry.client,
-          name: entry.name,
-          type: entry.type,
-          protocol: entry.protocol,
-          rule: rule?.rule,
-          list: rule?.list,
-          malware: rule?.malware,
-          group: entry.verdict.group,
+          client: query.client,
+          name: query.name,
+          type: query.type,
+          protocol: query.protocol,
+          rule: query.rule,
+          list: query.list,
+          malware: query.malware,
+          group: query.group,
+          ...(query.replica ? { resolver: query.replica } : {}),
           ...(device?.startsWith('enrolled device')
             ? { device: device.slice('enrolled device '.length) }
             : {}),
         },
       })
       .catch((error: unknown) => this.deps.log.error({ err: error }, 'spyware alert failed'));
+  }
+
+  // ---------------------------------------------------------------- replicas
+
+  /** Checks a replica's `Authorization` header against the configured secret. */
+  checkReplica(authorization: string | undefined): void {
+    const expected = this.deps.config.replicaToken;
+    if (!expected)
+      throw new RempartError(
+        'replicas_off',
+        'This platform serves no DNS resolver replica: set REMPART_DNS_REPLICA_TOKEN to allow them.',
+      );
+    const given = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1] ?? '';
+    if (!timingSafeEqual(Buffer.from(sha256Hex(given)), Buffer.from(sha256Hex(expected))))
+      throw new RempartError(
+        'replica_token_invalid',
+        'Send the replica secret (REMPART_DNS_REPLICA_TOKEN) as Authorization: Bearer <secret>.',
+      );
+  }
+
+  /** What a replica needs to decide as this resolver does. */
+  async replicaPolicy(): Promise<ReplicaPolicy> {
+    await this.reloading;
+    if (!this.replicaSnapshot)
+      throw new RempartError('service_unavailable', 'The network guard is not started.');
+    return this.replicaSnapshot;
+  }
+
+  /** The text of one of the lists a replica's policy names, and its version. */
+  async replicaList(id: string): Promise<{ version: string; text: string }> {
+    const row = await this.deps.repo.getList(id);
+    if (!row) throw RempartError.notFound('list');
+    const version = listVersion(row);
+    return { version, text: row.path ? readListFile(row.path) : (row.content ?? '') };
+  }
+
+  /** A replica's query log shipment: into the log, and spyware queries alerted as this resolver's are. */
+  ingestReplicaQueries(batch: ReplicaQueryBatch): { accepted: number } {
+    let queries = 0;
+    for (const row of batch.rows) {
+      const { spyware, count, at, ...rest } = row;
+      this.queryLog?.add({ ...rest, at: new Date(at) }, count);
+      queries += count;
+      if (spyware)
+        this.spywareAlert({
+          client: row.client,
+          name: row.name,
+          type: row.type,
+          protocol: row.protocol,
+          group: row.groupId,
+          rule: row.rule ?? undefined,
+          list: row.list ?? undefined,
+          malware: spyware.malware || undefined,
+          replica: batch.replica,
+        });
+    }
+    if (this.queryLog) this.queryLog.notLogged += batch.notLogged;
+    return { accepted: queries };
   }
 
   /** Why `domain` is blocked or allowed for `client`: the group, every matching rule, the deciding one. */
@@ -900,25 +952,6 @@ export class NetguardService {
 
 // ----------------------------------------------------------------------- helpers
 
-/** A compiled list as the policy sees it; a category's rules say which category they come from. */
-function toListMatcher(matcher: ReturnType<typeof compileMatcher>, category?: CategoryId): ListMatcher {
-  const view = (m: MatchResult): RuleMatch => ({
-    action: m.action,
-    list: m.list,
-    line: m.line,
-    rule: m.text,
-    ...(category ? { category } : {}),
-    ...(m.label ? { malware: m.label } : {}),
-  });
-  return {
-    match: (name) => {
-      const m = matcher.match(name);
-      return m ? view(m) : undefined;
-    },
-    explain: (name) => matcher.explain(name).map(view),
-  };
-}
-
 /** The first problems of a list, as stored and shown (line and reason). */
 function problemsOf(parsed: ParsedList): { line: number; reason: string }[] {
   return parsed.problems.slice(0, 100).map((p) => ({ line: p.line, reason: p.reason }));
@@ -934,6 +967,19 @@ function readListFile(path: string): string {
   }
 }
 
+/**
+ * What changes with a list's text: its file's stamp, or a digest of the uploaded text (two
+ * uploads within the same millisecond differ all the same).
+ */
+function listVersion(row: ListRow): string {
+  return row.path
+    ? fileStamp(row.path)
+    : createHash('sha256')
+        .update(row.content ?? '')
+        .digest('base64url')
+        .slice(0, 22);
+}
+
 function fileStamp(path: string): string {
   try {
     const s = statSync(path);
@@ -946,6 +992,12 @@ function fileStamp(path: string): string {
 /** Lower case, no trailing dot: how names are stored and matched. */
 function normaliseName(domain: string): string {
   return domain.trim().toLowerCase().replace(/\.$/, '');
+}
+
+/** A replica's policy, its version a digest of the rest. */
+function replicaPolicyOf(policy: Omit<ReplicaPolicy, 'version'>): ReplicaPolicy {
+  const version = createHash('sha256').update(JSON.stringify(policy)).digest('base64url').slice(0, 22);
+  return { version, ...policy };
 }
 
 function fillSeries(

@@ -11,8 +11,12 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { NetguardRepository, QueryRow } from './netguard.repository.js';
 
-export interface QueryLogOptions {
-  repo: Pick<NetguardRepository, 'insertQueries' | 'pruneQueries'>;
+export interface QueryLogOptions<R extends QueryRow = QueryRow> {
+  /** Where batches go: the database, or the platform for a resolver replica. */
+  repo: {
+    insertQueries(rows: (R & { count: number })[]): Promise<void>;
+    pruneQueries: NetguardRepository['pruneQueries'];
+  };
   clock: Clock;
   log: Logger;
   /** Days an entry is kept; 0 turns the log off. */
@@ -27,8 +31,8 @@ export interface QueryLogOptions {
 const rowKey = (e: QueryRow): string =>
   `${e.client}\u0000${e.protocol}\u0000${e.name}\u0000${e.type}\u0000${e.groupId}\u0000${e.action}\u0000${e.list ?? ''}\u0000${e.rule ?? ''}\u0000${e.rcode}\u0000${e.cached ? 1 : 0}`;
 
-export class QueryLog {
-  private buffer = new Map<string, QueryRow & { count: number }>();
+export class QueryLog<R extends QueryRow = QueryRow> {
+  private buffer = new Map<string, R & { count: number }>();
   /** Queries in the buffer, counts included. */
   private buffered = 0;
   private writing: Promise<void> | undefined;
@@ -41,7 +45,7 @@ export class QueryLog {
   /** Queries written (a row of count n counts n). */
   logged = 0;
 
-  constructor(private readonly options: QueryLogOptions) {
+  constructor(private readonly options: QueryLogOptions<R>) {
     this.maxBuffered = options.maxBuffered ?? 50_000;
     if (options.retentionDays > 0) {
       this.flushTimer = setInterval(() => void this.flush(), options.flushMs ?? 1000);
@@ -55,21 +59,24 @@ export class QueryLog {
     return this.options.retentionDays > 0 && !this.closed;
   }
 
-  /** Adds one query (`count` is ignored: each call is one query). */
-  add(entry: QueryRow): void {
+  /**
+   * Adds `count` identical queries (one by default; a resolver replica ships rows it has already
+   * counted). The row's own `count` is ignored.
+   */
+  add(entry: R, count = 1): void {
     if (!this.enabled) return;
     const key = rowKey(entry);
     const same = this.buffer.get(key);
     if (same) {
-      same.count += 1;
+      same.count += count;
       if (entry.durationMs > same.durationMs) same.durationMs = entry.durationMs;
     } else if (this.buffer.size >= this.maxBuffered) {
-      this.notLogged++;
+      this.notLogged += count;
       return;
     } else {
-      this.buffer.set(key, { ...entry, count: 1 });
+      this.buffer.set(key, { ...entry, count });
     }
-    this.buffered += 1;
+    this.buffered += count;
   }
 
   /** Writes what is buffered; concurrent calls share one write. */
