@@ -1,11 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const src = (pkg: string): string =>
-  fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (file: string): string => fileURLToPath(new URL(`./packages/${file}`, import.meta.url));
 
-// Tests import workspace packages from their sources, so a test never runs against a stale build.
-const alias = { '@rempart/core': src('core'), '@rempart/server': src('server') };
+// Tests import workspace packages from their sources, so a test never runs against a stale build;
+// each entry point of a package's `exports` maps to its source.
+const alias = [
+  { find: /^@rempart\/core$/, replacement: src('core/src/index.ts') },
+  { find: /^@rempart\/server$/, replacement: src('server/src/index.ts') },
+  { find: /^@rempart\/server\/leakcheck$/, replacement: src('server/src/leakcheck/scanner.ts') },
+  { find: /^@rempart\/server\/dns-replica$/, replacement: src('server/src/netguard/replica.ts') },
+];
 
 export default defineConfig({
   resolve: { alias },

@@ -268,6 +268,56 @@ describe('rempart dns', () => {
   });
 });
 
+describe('rempart dns serve --replica-of', () => {
+  it('refuses --name alone, a missing secret, and a platform that cannot be reached', async () => {
+    expect(await run(['dns', 'serve', '--port', '0', '--name', 'site-b'])).toBe(2);
+    expect(await run(['dns', 'serve', '--port', '0', '--replica-of', 'http://127.0.0.1:9'])).toBe(2);
+    expect(err.join('\n')).toMatch(/REMPART_DNS_REPLICA_TOKEN/);
+    process.env.REMPART_DNS_REPLICA_TOKEN = 'cli-replica-secret-0123456789abcdefghij';
+    expect(await run(['dns', 'serve', '--port', '0', '--replica-of', 'http://127.0.0.1:9'])).toBe(1);
+    expect(err.join('\n'), err.join('\n')).toMatch(/cannot be reached: ECONNREFUSED/);
+  });
+
+  it("answers with a running platform's policy, until stopped", async () => {
+    process.env.REMPART_DNS_REPLICA_TOKEN = 'cli-replica-secret-0123456789abcdefghij';
+    process.env.REMPART_HOST = '127.0.0.1';
+    const server = await serve(config());
+    const stop = new AbortController();
+    try {
+      const serving = run(
+        [
+          'dns',
+          'serve',
+          '--port',
+          '0',
+          '--upstream',
+          '127.0.0.1:9',
+          '--replica-of',
+          server.url.replace('localhost', '127.0.0.1'),
+          '--name',
+          'site-b',
+        ],
+        { stop: stop.signal },
+      );
+      await vi.waitFor(
+        () => expect(out.join('\n')).toMatch(/replica of .* is answering on udp:\/\/127\.0\.0\.1:\d+/),
+        {
+          timeout: 30_000,
+        },
+      );
+      expect(out.join('\n')).toMatch(/Policy \S+: 1 groups, 0 lists/);
+      const port = Number(/udp:\/\/127\.0\.0\.1:(\d+)/.exec(out.join('\n'))?.[1]);
+      expect((await ask(port, 'www.tiktok.com')).rcode).toBe('NXDOMAIN');
+      expect((await ask(port, 'www.example')).rcode).toBe('SERVFAIL');
+      stop.abort();
+      expect(await serving).toBe(0);
+    } finally {
+      stop.abort();
+      await server.close();
+    }
+  });
+});
+
 describe('rempart policy export', () => {
   it("writes the default group's Apple profile and Android policy to standard output", async () => {
     process.env.REMPART_PUBLIC_URL = 'https://rempart.interieur.gouv.fr';

@@ -12,16 +12,8 @@ import type { QueryRow } from './netguard.repository.js';
 import { parseCidr, Policy, type ListMatcher, type PolicyGroup } from './policy.js';
 import type { BlockMode as AnswerMode, QueryEntry, Verdict } from './resolver.js';
 
-/** A group as stored, with its lists by id. */
-export interface GroupSpec {
-  id: string;
-  name: string;
-  cidrs: string[];
-  blockMode: BlockMode;
-  trusted: boolean;
-  categories: CategoryId[];
-  lists: string[];
-}
+/** A group as stored: what the policy holds of it, with its lists by id instead of compiled. */
+export type GroupSpec = Omit<PolicyGroup, 'matchers'> & { lists: string[] };
 
 export interface DeviceAddress {
   address: string;

@@ -4,7 +4,7 @@
  * groups and lists managed over the HTTP API, the query log and its statistics, spyware alerts,
  * device profiles and device compliance.
  */
-import type { Alert, DnsVerdict, Group, NetguardList, QueryStats } from '@rempart/core';
+import type { DnsVerdict, Group, NetguardList, QueryStats } from '@rempart/core';
 import * as dnsPacket from 'dns-packet';
 import type { FastifyInstance } from 'fastify';
 import { parse as parsePlist } from 'plist';
@@ -13,7 +13,7 @@ import { buildApp } from '../app.js';
 import { addresses, ask, encodeQuery, TcpClient, udpExchange } from '../test-support/dns-client.js';
 import { startTestUpstream, type TestUpstream } from '../test-support/dns-upstream.js';
 import { enrolWithTotp, HttpAgent } from '../test-support/http-agent.js';
-import { openTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import { awaitAlert, openTestPlatform, type TestPlatform } from '../test-support/platform.js';
 import { RecordingEngine } from '../test-support/recording-engine.js';
 
 let upstream: TestUpstream;
@@ -111,15 +111,7 @@ describe('the network guard out of the box', () => {
   it('raises a high alert naming the client and the malware when a Pegasus domain is queried', async () => {
     const answer = await ask(port, 'weather4free.com');
     expect(answer.rcode).toBe('NXDOMAIN');
-    // The alert is raised as the query is logged, off the answer's path.
-    await expect
-      .poll(async () =>
-        (await platform.alerts.list('open', 50)).find((a) => a.title.includes('weather4free.com')),
-      )
-      .toBeDefined();
-    const alert = (await platform.alerts.list('open', 50)).find((a: Alert) =>
-      a.title.includes('weather4free.com'),
-    );
+    const alert = await awaitAlert(platform, 'weather4free.com');
     expect(alert).toMatchObject({ severity: 'high', source: 'netguard' });
     expect(alert?.details).toMatchObject({
       client: '127.0.0.1',

@@ -110,7 +110,7 @@ const DEFAULT_GROUP: Omit<GroupRow, 'updatedAt'> = {
 
 interface CompiledList {
   key: string;
-  /** The list's version (file stamp or time of its last change); '' for a category. */
+  /** The list's version (its file's stamp or its text's digest); '' for a category. */
   version: string;
   matcher: ListMatcher;
   parsed: ParsedList;

@@ -6,7 +6,7 @@
  * raises the platform's alert, and goes on answering with the policy it holds when the platform
  * is gone. The platform's replica endpoints refuse a wrong secret and a malformed shipment.
  */
-import type { Alert, NetguardList, QueryStats } from '@rempart/core';
+import type { NetguardList, QueryStats } from '@rempart/core';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
@@ -15,7 +15,7 @@ import { addresses, ask, encodeQuery, TcpClient } from '../test-support/dns-clie
 import { startTestUpstream, type TestUpstream } from '../test-support/dns-upstream.js';
 import type { HttpAgent } from '../test-support/http-agent.js';
 import { enrolWithTotp } from '../test-support/http-agent.js';
-import { openTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import { awaitAlert, openTestPlatform, type TestPlatform } from '../test-support/platform.js';
 import { RecordingEngine } from '../test-support/recording-engine.js';
 import { DnsReplica, type ReplicaOptions } from './replica.js';
 
@@ -180,14 +180,7 @@ describe('a replica’s query log reaches the platform', () => {
     expect(after.topBlocked.map((b) => b.name)).toContain('weather4free.com');
     expect(after.topClients.map((c) => c.client)).toContain('127.0.0.1');
 
-    await expect
-      .poll(async () =>
-        (await platform.alerts.list('open', 50)).find((a) => a.title.includes('weather4free.com')),
-      )
-      .toBeDefined();
-    const alert = (await platform.alerts.list('open', 50)).find((a: Alert) =>
-      a.title.includes('weather4free.com'),
-    );
+    const alert = await awaitAlert(platform, 'weather4free.com');
     expect(alert).toMatchObject({ severity: 'high', source: 'netguard' });
     expect(alert?.details).toMatchObject({
       client: '127.0.0.1',

@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, type Config } from '@rempart/core';
+import { parseConfig, type Alert, type Config } from '@rempart/core';
 import pg from 'pg';
+import { expect } from 'vitest';
 import { ManualClock } from '../clock.js';
 import type { DatabaseTarget } from '../db/client.js';
 import { createLogger } from '../logger.js';
@@ -75,4 +76,13 @@ export async function openTestPlatform(
       rmSync(config.dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The open alert whose title mentions `text`, waited for: alerts are raised off the request's path. */
+export async function awaitAlert(platform: Pick<Platform, 'alerts'>, text: string): Promise<Alert> {
+  let found: Alert | undefined;
+  await expect
+    .poll(async () => (found = (await platform.alerts.list('open', 50)).find((a) => a.title.includes(text))))
+    .toBeDefined();
+  return found!;
 }
