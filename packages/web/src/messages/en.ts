@@ -976,6 +976,9 @@ export const en = {
   'error.dns_message_invalid': 'This is not a valid DNS message.',
   'error.list_empty': 'No rule could be read from this list. Check its format.',
   'error.device_token_invalid': 'This device is not enrolled, or its enrolment was removed.',
+  'error.replica_token_invalid': 'This DNS resolver replica did not present the platform’s replica secret.',
+  'error.replicas_off':
+    'This platform serves no DNS resolver replica (REMPART_DNS_REPLICA_TOKEN is not set).',
   'error.image_too_large':
     'This image has too many pixels to be checked. Try a smaller version of it, such as a screenshot.',
   'error.network_error': 'The server could not be reached. Check your connection and try again.',

@@ -1000,6 +1000,10 @@ export const fr: Messages = {
   'error.dns_message_invalid': 'Ce n’est pas un message DNS valide.',
   'error.list_empty': 'Aucune règle n’a pu être lue dans cette liste. Vérifiez son format.',
   'error.device_token_invalid': 'Cet appareil n’est pas enrôlé, ou son enrôlement a été retiré.',
+  'error.replica_token_invalid':
+    'Ce réplica du résolveur DNS n’a pas présenté le secret des réplicas de la plateforme.',
+  'error.replicas_off':
+    'Cette plateforme ne sert aucun réplica du résolveur DNS (REMPART_DNS_REPLICA_TOKEN n’est pas défini).',
   'error.image_too_large':
     'Cette image compte trop de pixels pour être vérifiée. Essayez-en une version plus petite, comme une capture d’écran.',
   'error.network_error': 'Le serveur est injoignable. Vérifiez votre connexion et réessayez.',

@@ -991,6 +991,10 @@ export const nl: Messages = {
   'error.dns_message_invalid': 'Dit is geen geldig DNS-bericht.',
   'error.list_empty': 'Uit deze lijst kon geen enkele regel worden gelezen. Controleer het formaat.',
   'error.device_token_invalid': 'Dit toestel is niet ingeschreven, of de inschrijving werd ingetrokken.',
+  'error.replica_token_invalid':
+    'Deze replica van de DNS-resolver toonde het replicageheim van het platform niet.',
+  'error.replicas_off':
+    'Dit platform bedient geen replica’s van de DNS-resolver (REMPART_DNS_REPLICA_TOKEN is niet ingesteld).',
   'error.image_too_large':
     'Deze afbeelding heeft te veel pixels om te worden gecontroleerd. Probeer een kleinere versie, zoals een schermafbeelding.',
   'error.network_error': 'De server is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.',
