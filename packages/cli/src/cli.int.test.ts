@@ -276,6 +276,11 @@ describe('rempart dns serve --replica-of', () => {
     process.env.REMPART_DNS_REPLICA_TOKEN = 'cli-replica-secret-0123456789abcdefghij';
     expect(await run(['dns', 'serve', '--port', '0', '--replica-of', 'http://127.0.0.1:9'])).toBe(1);
     expect(err.join('\n'), err.join('\n')).toMatch(/cannot be reached: ECONNREFUSED/);
+    const missing = join(process.env.REMPART_DATA_DIR ?? '', 'missing.txt');
+    expect(
+      await run(['dns', 'serve', '--port', '0', '--replica-of', 'http://127.0.0.1:9', '--list', missing]),
+    ).toBe(2);
+    expect(err.join('\n')).toMatch(/The list file .*missing\.txt cannot be read: ENOENT/);
   });
 
   it("answers with a running platform's policy, until stopped", async () => {
