@@ -290,6 +290,11 @@ export const netguardLists = pgTable('netguard_lists', {
   problems: jsonb('problems').$type<{ line: number; reason: string }[]>().notNull(),
   problemCount: integer('problem_count').notNull(),
   updatedAt: ts('updated_at').notNull(),
+  /**
+   * One more at every change of the text: with the file's stamp for a list read from a file, what
+   * tells a compiled list (and a resolver replica's copy) that it is out of date.
+   */
+  revision: integer('revision').notNull().default(1),
 });
 
 /** The DNS query log, written in batches and pruned after the configured retention. */

@@ -10,7 +10,7 @@ import type { ParsedList } from './lists.js';
 import { compileMatcher, type MatchResult } from './matcher.js';
 import type { QueryRow } from './netguard.repository.js';
 import { parseCidr, Policy, type ListMatcher, type PolicyGroup } from './policy.js';
-import type { BlockMode as AnswerMode, QueryEntry, Verdict } from './resolver.js';
+import type { BlockMode as AnswerMode, BlockReason, QueryEntry, Verdict } from './resolver.js';
 
 /** A group as stored: what the policy holds of it, with its lists by id instead of compiled. */
 export type GroupSpec = Omit<PolicyGroup, 'matchers'> & { lists: string[] };
@@ -136,6 +136,8 @@ export function queryRowOf(entry: QueryEntry): QueryRow {
   };
 }
 
-/** Whether an answered query asked for a name of the spyware category (it raises an alert). */
-export const isSpywareQuery = (entry: QueryEntry): boolean =>
-  entry.verdict.action === 'block' && entry.verdict.reason.category === 'spyware';
+/** Why a query was blocked when it asked for a name of the spyware category (it raises an alert). */
+export const spywareReason = (entry: QueryEntry): BlockReason | undefined =>
+  entry.verdict.action === 'block' && entry.verdict.reason.category === 'spyware'
+    ? entry.verdict.reason
+    : undefined;

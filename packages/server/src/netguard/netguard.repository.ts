@@ -73,11 +73,16 @@ export class NetguardRepository {
     return saved;
   }
 
+  /** Changes a list, its revision counted up. */
   async updateList(
     id: string,
-    set: Partial<typeof netguardLists.$inferInsert>,
+    set: Omit<Partial<typeof netguardLists.$inferInsert>, 'revision'>,
   ): Promise<ListRow | undefined> {
-    const [saved] = await this.db.update(netguardLists).set(set).where(eq(netguardLists.id, id)).returning();
+    const [saved] = await this.db
+      .update(netguardLists)
+      .set({ ...set, revision: sql`${netguardLists.revision} + 1` })
+      .where(eq(netguardLists.id, id))
+      .returning();
     return saved;
   }
 

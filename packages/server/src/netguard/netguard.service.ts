@@ -39,9 +39,9 @@ import { androidPolicy, appleProfile } from './device-policy.js';
 import { handleDohRequest, type DohRequest, type DohResponse } from './doh.js';
 import {
   assemblePolicy,
-  isSpywareQuery,
   listMatcher,
   queryRowOf,
+  spywareReason,
   trustedClients,
   verdictOf,
   type DeviceAddress,
@@ -110,7 +110,7 @@ const DEFAULT_GROUP: Omit<GroupRow, 'updatedAt'> = {
 
 interface CompiledList {
   key: string;
-  /** The list's version (its file's stamp or its text's digest); '' for a category. */
+  /** The list's version (its file's stamp or its revision); '' for a category. */
   version: string;
   matcher: ListMatcher;
   parsed: ParsedList;
@@ -216,6 +216,7 @@ export class NetguardService {
         problems: [],
         problemCount: 0,
         updatedAt: new Date(0),
+        revision: 1,
       });
       used.add(compiled.key);
       return compiled.matcher;
@@ -331,16 +332,17 @@ export class NetguardService {
 
   private onQuery(entry: QueryEntry): void {
     this.queryLog?.add(queryRowOf(entry));
-    if (isSpywareQuery(entry) && entry.verdict.action === 'block')
+    const spyware = spywareReason(entry);
+    if (spyware)
       this.spywareAlert({
         client: entry.client,
         name: entry.name,
         type: entry.type,
         protocol: entry.protocol,
         group: entry.verdict.group,
-        rule: entry.verdict.reason.rule,
-        list: entry.verdict.reason.list,
-        malware: entry.verdict.reason.malware,
+        rule: spyware.rule,
+        list: spyware.list,
+        malware: spyware.malware,
       });
   }
 
@@ -968,16 +970,11 @@ function readListFile(path: string): string {
 }
 
 /**
- * What changes with a list's text: its file's stamp, or a digest of the uploaded text (two
- * uploads within the same millisecond differ all the same).
+ * What changes with a list's text: its file's stamp, or its revision, counted up at every change
+ * (two uploads within the same millisecond differ all the same, and nothing is hashed).
  */
 function listVersion(row: ListRow): string {
-  return row.path
-    ? fileStamp(row.path)
-    : createHash('sha256')
-        .update(row.content ?? '')
-        .digest('base64url')
-        .slice(0, 22);
+  return row.path ? fileStamp(row.path) : `r${row.revision}`;
 }
 
 function fileStamp(path: string): string {

@@ -37,9 +37,9 @@ import type { Logger } from '../logger.js';
 import { loadCategories } from './categories.js';
 import {
   assemblePolicy,
-  isSpywareQuery,
   listMatcher,
   queryRowOf,
+  spywareReason,
   trustedClients,
   verdictOf,
 } from './decide.js';
@@ -291,8 +291,8 @@ export class DnsReplica {
     const log = this.queryLog;
     if (!log?.enabled) return;
     const row: ReplicaRow = queryRowOf(entry);
-    if (isSpywareQuery(entry) && entry.verdict.action === 'block')
-      row.spyware = { malware: entry.verdict.reason.malware ?? '' };
+    const spyware = spywareReason(entry);
+    if (spyware) row.spyware = { malware: spyware.malware ?? '' };
     log.add(row);
   }
 

@@ -1,0 +1,1 @@
+ALTER TABLE "netguard_lists" ADD COLUMN "revision" integer DEFAULT 1 NOT NULL;
