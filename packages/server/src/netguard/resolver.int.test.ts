@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import * as dnsPacket from 'dns-packet';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import {
   addresses,
@@ -33,6 +33,9 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** UDP in batches (udp-batch.ts) or through node:dgram: every test runs over both. */
+let batch = true;
 
 const RECORDS: TestUpstreamOptions['records'] = {
   'www.example': [
@@ -66,13 +69,14 @@ async function start(
 ): Promise<{ r: DnsResolver; port: number; log: QueryEntry[] }> {
   const log: QueryEntry[] = [];
   const r = await DnsResolver.start({
-    listen: { host: '127.0.0.1', port: 0 },
+    listen: { host: '127.0.0.1', port: 0, batch },
     onQuery: (entry) => log.push(entry),
     log: pino({ level: 'silent' }),
     ...options,
   });
   cleanups.push(() => r.close());
   expect(r.udpPort).toBe(r.tcpPort);
+  expect(r.stats().udpBatched).toBe(batch);
   return { r, port: r.udpPort!, log };
 }
 
@@ -93,7 +97,14 @@ function blocking(names: string[], mode?: BlockMode): DnsPolicy {
 const ttls = (records: dnsPacket.Answer[] | undefined) =>
   (records ?? []).map((a) => (a as dnsPacket.StringAnswer).ttl);
 
-describe('the DNS resolver', () => {
+describe.each([
+  { transport: 'UDP in batches', batched: true },
+  { transport: 'node:dgram', batched: false },
+])('the DNS resolver, $transport', ({ batched }) => {
+  beforeEach(() => {
+    batch = batched;
+  });
+
   it('forwards an allowed query upstream and relays the answer, logging it', async () => {
     const u = await upstream();
     const { r, port, log } = await start({ upstreams: [u.server] });

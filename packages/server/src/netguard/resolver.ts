@@ -34,7 +34,6 @@
  *   resolver.setPolicy(reloadedPolicy); // lists reloaded, no query lost
  *   await resolver.close();
  */
-import dgram from 'node:dgram';
 import { isIP, Server as TcpServer, type Socket } from 'node:net';
 import { RempartError } from '@rempart/core';
 import { pino } from 'pino';
@@ -67,6 +66,7 @@ import {
   type UpstreamQueryFlags,
 } from './dns-wire.js';
 import { ClientRateLimiter, plainAddress, type RateLimitOptions } from './rate-limit.js';
+import { openUdp, udpBatching, type UdpEndpoint } from './udp-batch.js';
 import {
   UpstreamPool,
   type UpstreamHealth,
@@ -155,6 +155,11 @@ export interface DnsListenOptions {
   udp?: boolean;
   /** Serve TCP (default true). */
   tcp?: boolean;
+  /**
+   * Read and answer UDP in batches where the addon is built (default true; see udp-batch.ts);
+   * false serves UDP through node:dgram.
+   */
+  batch?: boolean;
 }
 
 export interface DnsTcpOptions {
@@ -223,6 +228,10 @@ export interface DnsResolverStats {
   inFlight: number;
   strayAnswers: number;
   tcpRetries: number;
+  /** UDP answers the kernel did not send (a full send buffer, an unreachable client). */
+  udpSendFailures: number;
+  /** UDP is read and answered in batches (udp-batch.ts), not through node:dgram. */
+  udpBatched: boolean;
   upstreams: UpstreamHealth[];
 }
 
@@ -234,6 +243,8 @@ type Counters = Omit<
   | 'inFlight'
   | 'strayAnswers'
   | 'tcpRetries'
+  | 'udpSendFailures'
+  | 'udpBatched'
   | 'upstreams'
 >;
 
@@ -346,7 +357,7 @@ export class DnsResolver {
     internalErrors: 0,
     tcpRejected: 0,
   };
-  private udp: dgram.Socket | undefined;
+  private udp: UdpEndpoint | undefined;
   private tcp: TcpServer | undefined;
   private closing: Promise<void> | undefined;
 
@@ -432,8 +443,15 @@ export class DnsResolver {
       await resolver.close();
       throw error;
     }
+    const udp = resolver.udp;
     resolver.log.info(
-      { listening: resolver.addresses(), upstreams: servers.map(label) },
+      {
+        listening: resolver.addresses(),
+        upstreams: servers.map(label),
+        ...(udp && {
+          udp: udp.batched ? 'batched' : `node:dgram (batches ${udpBatching.reason ?? 'turned off'})`,
+        }),
+      },
       'DNS resolver started',
     );
     return resolver;
@@ -456,8 +474,8 @@ export class DnsResolver {
     // With port 0, TCP takes the port UDP got, so that clients retry a truncated answer on the
     // same port (RFC 7766 §5); another process may hold it over TCP, so try a few ports.
     for (let attempt = 0; ; attempt++) {
-      if (udp) this.udp = await this.bindUdp(host, port);
-      const bound = this.udp ? this.udp.address().port : port;
+      if (udp) this.udp = await openUdp(host, port, this.onUdpQuery, options.batch ?? true);
+      const bound = this.udp ? this.udp.port : port;
       try {
         if (tcp) this.tcp = await this.listenTcp(host, bound);
         this.udpPort = this.udp ? bound : undefined;
@@ -466,30 +484,11 @@ export class DnsResolver {
       } catch (error) {
         const socket = this.udp;
         this.udp = undefined;
-        if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+        if (socket) await socket.close();
         const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
         if (!(port === 0 && udp && inUse && attempt < 8)) throw error;
       }
     }
-  }
-
-  private bindUdp(host: string, port: number): Promise<dgram.Socket> {
-    const socket = dgram.createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
-    return new Promise((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(port, host, () => {
-        socket.off('error', reject);
-        socket.on('error', (error) => this.report('UDP socket', error));
-        socket.on('message', this.onUdpMessage);
-        try {
-          // Bursts of queries wait in the kernel while a batch is answered (the kernel caps it).
-          socket.setRecvBufferSize(4 * 1024 * 1024);
-        } catch {
-          // the default size serves too
-        }
-        resolve(socket);
-      });
-    });
   }
 
   private listenTcp(host: string, port: number): Promise<TcpServer> {
@@ -615,7 +614,10 @@ export class DnsResolver {
     }
 
     c.cacheMisses++;
-    const pending = new Pending(raw, q, ctx, client, protocol, verdict, type, started);
+    // A UDP query may be a view of a buffer the next batch overwrites (udp-batch.ts): the answer
+    // given later needs its own copy.
+    const own = stream ? raw : Buffer.from(raw);
+    const pending = new Pending(own, q, ctx, client, protocol, verdict, type, started);
     const flight = this.inflight.get(key);
     if (flight !== undefined) {
       c.coalesced++;
@@ -774,20 +776,22 @@ export class DnsResolver {
   // Transports
 
   /** RFC 1035 §4.2.1: one query per datagram, the answer to its source. */
-  private readonly onUdpMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+  private readonly onUdpQuery = (
+    msg: Buffer,
+    client: string,
+    port: number,
+    address: string,
+  ): Buffer | undefined => {
     try {
-      if (rinfo.port === 0) return;
-      const client = rinfo.family === 'IPv6' ? plainAddress(rinfo.address) : rinfo.address;
       const result = this.handle(msg, client, 'udp', false);
-      if (result === undefined) return;
-      if (result instanceof Pending) {
-        result.address = rinfo.address;
-        result.port = rinfo.port;
-      } else this.udp?.send(result, rinfo.port, rinfo.address);
+      if (!(result instanceof Pending)) return result;
+      result.address = address;
+      result.port = port;
     } catch (error) {
       this.counters.internalErrors++;
       this.report('UDP query', error);
     }
+    return undefined;
   };
 
   /** RFC 7766: several queries per connection, answered as they are ready (§6.2.1.1). */
@@ -859,6 +863,8 @@ export class DnsResolver {
       inFlight: this.inflight.size,
       strayAnswers: upstream.stray,
       tcpRetries: upstream.tcpRetries,
+      udpSendFailures: this.udp?.sendFailures() ?? 0,
+      udpBatched: this.udp?.batched ?? false,
       upstreams: this.upstream.health(),
     };
   }
@@ -873,7 +879,7 @@ export class DnsResolver {
       const tcp = this.tcp;
       for (const conn of this.connections) conn.socket.destroy();
       await Promise.all([
-        udp && new Promise<void>((resolve) => udp.close(() => resolve())),
+        udp?.close(),
         tcp && new Promise<void>((resolve) => tcp.close(() => resolve())),
         this.upstream.close(),
       ]);
