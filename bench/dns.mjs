@@ -894,15 +894,21 @@ async function session(server, ctx, label) {
   };
 }
 
+/** The floors: Rempart's UDP transport, and node:dgram's. */
+const FLOORS = [
+  { id: 'batched', label: "Rempart's UDP floor (batched, no DNS work)" },
+  { id: 'dgram', label: "node:dgram's floor (no DNS work)" },
+];
+
 /**
- * Node's floor (bench/lib/udp-floor.mjs: every query turned into NXDOMAIN in place, no DNS work)
- * on the server's CPU, at saturation with the blocked-names workload: the most queries per second
- * any resolver in Node can answer on that core.
+ * A floor (bench/lib/udp-floor.mjs: every query turned into NXDOMAIN in place, no DNS work) on the
+ * server's CPU, at saturation with the blocked-names workload: the most queries per second any
+ * resolver on that UDP transport can answer on that core.
  */
-async function floorRun(ctx, label) {
-  progress(`${label}: Node's UDP floor, blocked names, saturation for ${ctx.options.seconds} s`);
+async function floorRun(ctx, floor, label) {
+  progress(`${label}: ${floor.label}, blocked names, saturation for ${ctx.options.seconds} s`);
   const port = await freePort();
-  const child = spawnNode([UDP_FLOOR, String(port)], {
+  const child = spawnNode([UDP_FLOOR, String(port), floor.id], {
     cpu: ctx.placement.serverCpu,
     cwd: ROOT,
     env: process.env,
@@ -911,7 +917,7 @@ async function floorRun(ctx, label) {
     const deadline = performance.now() + READY_TIMEOUT_MS;
     while (!isBlocked(await ask({ port, name: ctx.checks[0], timeoutMs: 250 }))) {
       if (child.exitCode !== null || performance.now() > deadline)
-        throw new Error(`Node's UDP floor did not answer:\n${child.outputTail()}`);
+        throw new Error(`${floor.label} did not answer:\n${child.outputTail()}`);
       await sleep(50);
     }
     const r = await throughputRun({ child, port }, WORKLOADS[0], ctx);
@@ -1113,24 +1119,29 @@ function printReport({ options, placement, servers, summary, runs, ctx, v, build
   }
   if (odd.length > 0) lines.push('', 'Unexpected answers and lost queries:', ...odd);
 
-  // Queries per second as bars, one group per workload; Node's floor with the blocked names.
-  const floorLabel = "Node's UDP floor (no DNS work)";
+  // Queries per second as bars, one group per workload; the floors with the blocked names.
   const most = Math.max(
-    summary.floor.qps,
+    ...FLOORS.map((f) => summary.floors[f.id].qps),
     ...WORKLOADS.flatMap((w) => servers.map((s) => summary[s.id].workloads[w.id].qps)),
   );
-  const labelWidth = Math.max(floorLabel.length, ...servers.map((s) => name(s).length));
+  const labelWidth = Math.max(...FLOORS.map((f) => f.label.length), ...servers.map((s) => name(s).length));
   const barLine = (label, q) => `    ${label.padEnd(labelWidth)} │${bar(q / most, 44).padEnd(44)} ${int(q)}`;
   lines.push('', 'Queries per second at saturation (medians):');
   for (const workload of WORKLOADS) {
     lines.push(`  ${workload.title}`);
     for (const server of servers)
       lines.push(barLine(name(server), summary[server.id].workloads[workload.id].qps));
-    if (workload.id === 'blocked') lines.push(barLine(floorLabel, summary.floor.qps));
+    if (workload.id === 'blocked')
+      for (const f of FLOORS) lines.push(barLine(f.label, summary.floors[f.id].qps));
   }
   lines.push(
-    `  ${floorLabel}: bench/lib/udp-floor.mjs on the server's CPU turns each query into NXDOMAIN in place (runs:`,
-    `  ${summary.floor.qpsRuns.map((q) => `${Math.round(q / 1000)}k`).join(' ')}; ${round(1)(summary.floor.usPerQuery)} µs CPU/query): no resolver in Node answers more on that core.`,
+    "  Floors: bench/lib/udp-floor.mjs on the server's CPU turns each query into NXDOMAIN in place, through Rempart's UDP",
+    '  transport (recvmmsg/sendmmsg batches) or node:dgram (a system call and a JavaScript call per datagram): no resolver',
+    '  on that transport answers more on that core.',
+    ...FLOORS.map((f) => {
+      const x = summary.floors[f.id];
+      return `    ${f.label}: runs ${x.qpsRuns.map((q) => `${Math.round(q / 1000)}k`).join(' ')}; ${round(1)(x.usPerQuery)} µs CPU/query`;
+    }),
   );
 
   const memoryRows = [
@@ -1274,15 +1285,17 @@ function printReport({ options, placement, servers, summary, runs, ctx, v, build
   if (rempart) {
     const dnsmasq = summary.dnsmasq;
     if (dnsmasq) {
-      const verdicts = WORKLOADS.map((w) => {
-        const ratio = summary.rempart.workloads[w.id].qps / dnsmasq.workloads[w.id].qps;
-        return `${w.title} ${ratio >= 1 ? 'met' : 'NOT met'} (${round(2)(ratio)}×)`;
-      });
+      for (const server of servers.filter((x) => x.kind === 'rempart')) {
+        const verdicts = WORKLOADS.map((w) => {
+          const ratio = summary[server.id].workloads[w.id].qps / dnsmasq.workloads[w.id].qps;
+          return `${w.title} ${ratio >= 1 ? 'met' : 'NOT met'} (${round(2)(ratio)}×)`;
+        });
+        goals.push(`Goal, at least dnsmasq's queries/s (${server.label}): ${verdicts.join('; ')}.`);
+      }
+      const { batched, dgram } = summary.floors;
       goals.push(
-        `Goal, at least dnsmasq's queries/s (Rempart with its query log on): ${verdicts.join('; ')}.`,
-        `  Node's UDP floor / dnsmasq, blocked names: ${round(2)(summary.floor.qps / dnsmasq.workloads.blocked.qps)}× ` +
-          `(Rempart log on / floor ${round(2)(summary.rempart.workloads.blocked.qps / summary.floor.qps)}, log off / floor ` +
-          `${round(2)((summary['rempart-nolog']?.workloads.blocked.qps ?? Number.NaN) / summary.floor.qps)}).`,
+        `  Floors / dnsmasq, blocked names: batched ${round(2)(batched.qps / dnsmasq.workloads.blocked.qps)}×, ` +
+          `node:dgram ${round(2)(dgram.qps / dnsmasq.workloads.blocked.qps)}×.`,
       );
       const bound = WORKLOADS.filter((w) => dnsmasq.workloads[w.id].clientBound).map((w) => w.title);
       if (bound.length > 0)
@@ -1370,11 +1383,12 @@ async function main() {
   removeScratchDir(probeDir);
 
   const runs = [];
-  const floors = [];
+  const floors = Object.fromEntries(FLOORS.map((f) => [f.id, []]));
   for (let i = 0; i < options.runs; i++) {
     const order = servers.map((_, k) => servers[(k + i) % servers.length]);
     const run = {};
-    floors.push(await floorRun(ctx, `run ${i + 1}/${options.runs}`));
+    for (const floor of FLOORS)
+      floors[floor.id].push(await floorRun(ctx, floor, `run ${i + 1}/${options.runs}`));
     for (const server of order) {
       const label = `run ${i + 1}/${options.runs} ${server.label}`;
       const empty = await baseline(server, ctx, label);
@@ -1391,12 +1405,17 @@ async function main() {
   await stopChild(ctx.upstream.child);
 
   const summary = summarise(servers, runs);
-  summary.floor = {
-    qps: median(floors.map((f) => f.qps)),
-    qpsRuns: floors.map((f) => f.qps),
-    usPerQuery: median(floors.map((f) => f.usPerQuery)),
-    othersPercent: Math.max(...floors.map((f) => f.othersPercent)),
-  };
+  summary.floors = Object.fromEntries(
+    FLOORS.map(({ id }) => [
+      id,
+      {
+        qps: median(floors[id].map((f) => f.qps)),
+        qpsRuns: floors[id].map((f) => f.qps),
+        usPerQuery: median(floors[id].map((f) => f.usPerQuery)),
+        othersPercent: Math.max(...floors[id].map((f) => f.othersPercent)),
+      },
+    ]),
+  );
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   const resultsFile = `${RESULTS_DIR}dns-${stamp}.json`;
