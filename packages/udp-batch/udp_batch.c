@@ -43,6 +43,7 @@
 typedef struct {
   uv_poll_t poll;
   int fd;
+  int family;
   int closing;
   napi_env env;
   napi_ref callback;
@@ -216,9 +217,14 @@ static int parse_address(const char *text, int port, struct sockaddr_storage *ou
   return 0;
 }
 
-static udp_socket *unwrap(napi_env env, napi_value value) {
+/*
+ * A call's arguments (up to *argc, then how many came) and the socket handle in the first; NULL,
+ * with an error thrown, when there is none.
+ */
+static udp_socket *socket_call(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
   void *data = NULL;
-  if (napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
+  if (napi_get_cb_info(env, info, argc, argv, NULL, NULL) != napi_ok || *argc < 1 ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "udp-batch: not a socket handle");
     return NULL;
   }
@@ -262,6 +268,7 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   napi_valuetype callback_type;
   if (napi_typeof(env, argv[6], &callback_type) != napi_ok || callback_type != napi_function) goto bad_arena;
 
+  s->family = family;
   s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s->fd < 0) {
     int err = errno;
@@ -307,8 +314,7 @@ bad_arena:
 static napi_value local_port(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], result;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  udp_socket *s = unwrap(env, argv[0]);
+  udp_socket *s = socket_call(env, info, &argc, argv);
   if (s == NULL) return NULL;
   struct sockaddr_storage address;
   socklen_t length = sizeof address;
@@ -324,8 +330,7 @@ static napi_value local_port(napi_env env, napi_callback_info info) {
 static napi_value send_to(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4], result;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  udp_socket *s = unwrap(env, argv[0]);
+  udp_socket *s = socket_call(env, info, &argc, argv);
   if (s == NULL) return NULL;
   void *data;
   size_t bytes, text_length;
@@ -346,10 +351,7 @@ static napi_value send_to(napi_env env, napi_callback_info info) {
   } else {
     struct sockaddr_in6 mapped;
     /* An IPv6 socket reaches an IPv4 sender through its mapped address. */
-    struct sockaddr_storage local;
-    socklen_t local_length = sizeof local;
-    if (address.ss_family == AF_INET && getsockname(s->fd, (struct sockaddr *)&local, &local_length) == 0 &&
-        local.ss_family == AF_INET6) {
+    if (address.ss_family == AF_INET && s->family == AF_INET6) {
       memset(&mapped, 0, sizeof mapped);
       mapped.sin6_family = AF_INET6;
       mapped.sin6_port = ((struct sockaddr_in *)&address)->sin_port;
@@ -371,8 +373,7 @@ static napi_value send_to(napi_env env, napi_callback_info info) {
 static napi_value failures(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], result;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  udp_socket *s = unwrap(env, argv[0]);
+  udp_socket *s = socket_call(env, info, &argc, argv);
   if (s == NULL) return NULL;
   CHECK(env, napi_create_double(env, s->failures, &result));
   return result;
@@ -400,8 +401,7 @@ static void on_closed(uv_handle_t *handle) {
 static napi_value close_socket(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  udp_socket *s = unwrap(env, argv[0]);
+  udp_socket *s = socket_call(env, info, &argc, argv);
   if (s == NULL || s->closing) return NULL;
   napi_valuetype type;
   if (argc != 2 || napi_typeof(env, argv[1], &type) != napi_ok || type != napi_function) {
