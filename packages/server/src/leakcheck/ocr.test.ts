@@ -1,7 +1,10 @@
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { inverse, stretchContrast, tsvLines } from './ocr.js';
+import { inverse, prepareLanguageData, stretchContrast, tsvLines } from './ocr.js';
 
 /** The centre of the dark pixels of a grey image. */
 function darkCentre(data: Buffer, width: number): [number, number] {
@@ -106,5 +109,27 @@ describe("Tesseract's TSV", () => {
       [{ text: '949', x: 12, y: 52, width: 90, height: 18, confidence: 88.9 }],
       [{ text: 'Passcode:', x: 400, y: 52, width: 60, height: 18, confidence: 70 }],
     ]);
+  });
+});
+
+describe('language data folder', () => {
+  it('links each language to this install, replacing a link left by an install since removed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rempart-ocr-test-'));
+    try {
+      mkdirSync(join(dir, 'lang'));
+      // What a previous install, since removed, left behind: a link to a file that is gone.
+      symlinkSync('/nonexistent/rempart/fra.traineddata.gz', join(dir, 'lang', 'fra.traineddata.gz'));
+      const { langPath } = prepareLanguageData(dir, ['fra', 'eng']);
+      for (const lang of ['fra', 'eng']) {
+        const target = join(langPath, `${lang}.traineddata.gz`);
+        expect(readlinkSync(target)).toMatch(new RegExp(`@tesseract\\.js-data/${lang}/`));
+        expect(statSync(target).size).toBeGreaterThan(100_000); // the link leads to the data
+      }
+      // Again, as every start does: nothing left over from making the links.
+      prepareLanguageData(dir, ['fra', 'eng']);
+      expect(readdirSync(langPath).sort()).toEqual(['eng.traineddata.gz', 'fra.traineddata.gz']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,9 +7,10 @@
  * every word box back to the pixels of the original, so that findings from several views can be
  * merged and masked.
  */
-import { mkdirSync, symlinkSync, copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import process from 'node:process';
 import type { LeakcheckLanguage } from '@rempart/core';
 import sharp from 'sharp';
 import { createScheduler, createWorker, OEM, type Page, type Scheduler } from 'tesseract.js';
@@ -21,6 +22,11 @@ import type { Pixels } from './image.js';
  * One folder holding the `.traineddata.gz` file of each language read (tesseract.js reads all
  * languages from one `langPath`, and the data packages each use the same sub-folder name), plus
  * the cache of the decompressed data.
+ *
+ * The folder outlives an install (it is in the system's temporary folder by default): a link left
+ * by another install, moved or removed since, is replaced by one to this install's file. Each link
+ * is made under a name of its own and renamed into place, so that processes preparing the folder
+ * at once never see a half-made one, nor write through another's link.
  */
 export function prepareLanguageData(
   dir: string,
@@ -33,19 +39,34 @@ export function prepareLanguageData(
   mkdirSync(cachePath, { recursive: true });
   for (const lang of languages) {
     const target = join(langPath, `${lang}.traineddata.gz`);
-    if (existsSync(target)) continue;
     const source = join(
       dirname(require.resolve(`@tesseract.js-data/${lang}/package.json`)),
       '4.0.0_best_int',
       `${lang}.traineddata.gz`,
     );
+    if (linkTarget(target) === source) continue;
+    const temporary = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}`;
     try {
-      symlinkSync(source, target);
+      symlinkSync(source, temporary);
     } catch {
-      copyFileSync(source, target); // file systems without symbolic links
+      copyFileSync(source, temporary); // file systems without symbolic links
+    }
+    try {
+      renameSync(temporary, target);
+    } finally {
+      rmSync(temporary, { force: true });
     }
   }
   return { langPath, cachePath };
+}
+
+/** Where the symbolic link at `path` points; undefined when there is none. */
+function linkTarget(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Sauvola's window (pixels) and sensitivity: low k keeps faint strokes; the blur before it keeps grain out. */
