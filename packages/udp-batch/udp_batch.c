@@ -97,27 +97,35 @@ static void describe_sender(const struct sockaddr_storage *name, int32_t *m) {
   }
 }
 
+/*
+ * Calls the socket's callback with `argc` arguments, in the caller's handle scope; true when it
+ * returned. A throw becomes an uncaught exception, as from any other event of the loop.
+ */
+static int make_call(udp_socket *s, size_t argc, const napi_value *argv, napi_value *result) {
+  napi_env env = s->env;
+  napi_value callback, receiver;
+  if (napi_get_reference_value(env, s->callback, &callback) != napi_ok ||
+      napi_get_global(env, &receiver) != napi_ok)
+    return 0;
+  if (napi_make_callback(env, s->async, receiver, callback, argc, argv, result) == napi_ok) return 1;
+  bool pending = false;
+  napi_value error;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+      napi_get_and_clear_last_exception(env, &error) == napi_ok)
+    napi_fatal_exception(env, error);
+  return 0;
+}
+
 /* Hands one batch to JavaScript; returns the number of answers, or -1 when it threw. */
 static int call_back(udp_socket *s, int count) {
   napi_env env = s->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
-  napi_value callback, receiver, argument, result;
+  napi_value argument, result;
   int32_t answers = -1;
-  if (napi_get_reference_value(env, s->callback, &callback) == napi_ok &&
-      napi_get_global(env, &receiver) == napi_ok &&
-      napi_create_int32(env, count, &argument) == napi_ok) {
-    napi_status status = napi_make_callback(env, s->async, receiver, callback, 1, &argument, &result);
-    if (status == napi_ok) {
-      if (napi_get_value_int32(env, result, &answers) != napi_ok) answers = -1;
-    } else {
-      bool pending = false;
-      napi_value error;
-      if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
-          napi_get_and_clear_last_exception(env, &error) == napi_ok)
-        napi_fatal_exception(env, error);
-    }
-  }
+  if (napi_create_int32(env, count, &argument) != napi_ok || !make_call(s, 1, &argument, &result) ||
+      napi_get_value_int32(env, result, &answers) != napi_ok)
+    answers = -1;
   napi_close_handle_scope(env, scope);
   return answers;
 }
@@ -385,11 +393,9 @@ static void on_closed(uv_handle_t *handle) {
   close(s->fd);
   napi_env env = s->env;
   napi_handle_scope scope;
-  napi_value callback, receiver, result;
+  napi_value result;
   if (napi_open_handle_scope(env, &scope) == napi_ok) {
-    if (napi_get_reference_value(env, s->callback, &callback) == napi_ok &&
-        napi_get_global(env, &receiver) == napi_ok)
-      napi_make_callback(env, s->async, receiver, callback, 0, NULL, &result);
+    make_call(s, 0, NULL, &result);
     napi_close_handle_scope(env, scope);
   }
   napi_delete_reference(env, s->callback);

@@ -101,8 +101,9 @@ function openBatched(b: Binding, host: string, port: number, answer: UdpAnswerer
   const send = Buffer.alloc(b.SLOTS * b.SLOT_SIZE);
   const sendMeta = new Int32Array(b.SLOTS * 3);
   const names = new SenderNames();
-  let closed = false;
   let closing: Promise<void> | undefined;
+  /** Read when closing: the handle is freed once closed. */
+  let failuresAtClose = 0;
   const onBatch = (count: number): number => {
     let answers = 0;
     for (let slot = 0; slot < count; slot++) {
@@ -121,7 +122,8 @@ function openBatched(b: Binding, host: string, port: number, answer: UdpAnswerer
       } catch {
         response = undefined; // `answer` counts and reports its own failures
       }
-      if (response === undefined || closed) continue;
+      // (Answers of a batch during which the socket was closed are not sent: the addon checks.)
+      if (response === undefined) continue;
       // maxUdpPayload (at most 4,096 bytes) keeps every UDP answer within a slot.
       response.copy(send, start);
       sendMeta[answers * 3] = slot;
@@ -136,12 +138,12 @@ function openBatched(b: Binding, host: string, port: number, answer: UdpAnswerer
     port: b.port(handle),
     batched: true,
     send: (answer, toPort, toAddress) => {
-      if (!closed) b.sendTo(handle, answer, toAddress, toPort);
+      if (closing === undefined) b.sendTo(handle, answer, toAddress, toPort);
     },
-    sendFailures: () => b.failures(handle),
+    sendFailures: () => (closing === undefined ? b.failures(handle) : failuresAtClose),
     close: () => {
       if (closing === undefined) {
-        closed = true;
+        failuresAtClose = b.failures(handle);
         closing = new Promise<void>((resolve) => b.close(handle, resolve));
       }
       return closing;
