@@ -155,7 +155,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     dir: join(resolve(config.dataDir), 'ocr'),
   });
   const netguard = new NetguardService({
-    repo: new NetguardRepository(database.db),
+    repo: new NetguardRepository(database.db, database.copyRows),
     alerts,
     audit,
     clock,

@@ -301,7 +301,6 @@ export const netguardLists = pgTable('netguard_lists', {
 export const netguardQueries = pgTable(
   'netguard_queries',
   {
-    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     at: ts('at').notNull(),
     client: text('client').notNull(),
     protocol: text('protocol', { enum: ['udp', 'tcp', 'doh'] }).notNull(),
@@ -321,9 +320,12 @@ export const netguardQueries = pgTable(
      */
     count: integer('count').notNull().default(1),
   },
-  // Read by time only (statistics over a window, pruning): an index on the client as well cost a
-  // quarter of each row's write and served no query.
-  (t) => [index('netguard_queries_at_idx').on(t.at)],
+  // Read by time only (statistics over a window, pruning, searches), and written in time order: a
+  // BRIN index (one summary per range of pages) finds a window as well as a B-tree would, at almost
+  // no cost per row. No key: a row is never read or changed alone. Together the B-tree on the time
+  // and the identity key had cost a third of each row's write (an index on the client as well,
+  // earlier, another quarter).
+  (t) => [index('netguard_queries_at_idx').using('brin', t.at)],
 );
 
 /** A phone or tablet enrolled in a group: its reported apps decide whether it complies. */

@@ -1,6 +1,7 @@
 /** The network guard's tables: groups, lists, the query log and enrolled devices. */
 import { and, asc, desc, eq, getTableColumns, gte, lt, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import type { Database, Db } from '../db/client.js';
+import { CopyTimestamps, copyField } from '../db/copy-text.js';
 import { netguardDevices, netguardGroups, netguardLists, netguardQueries } from '../db/schema.js';
 
 export type GroupRow = typeof netguardGroups.$inferSelect;
@@ -14,8 +15,32 @@ export type NewDeviceRow = typeof netguardDevices.$inferInsert;
 /** Rows per INSERT of the query log: a bound on the size of one statement's arrays. */
 const INSERT_CHUNK = 5000;
 
+/** The query log's columns, in the order of its COPY rows. */
+const QUERY_COLUMNS = [
+  'at',
+  'client',
+  'protocol',
+  'name',
+  'type',
+  'group_id',
+  'action',
+  'list',
+  'rule',
+  'rcode',
+  'cached',
+  'duration_ms',
+  'count',
+] as const;
+
 export class NetguardRepository {
-  constructor(private readonly db: Db) {}
+  /**
+   * @param copyRows the database's bulk append when it has one (the embedded database): the
+   *   query log is written with it.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly copyRows?: Database['copyRows'],
+  ) {}
 
   // ------------------------------------------------------------------ groups
 
@@ -98,6 +123,12 @@ export class NetguardRepository {
    * an INSERT of thousands of rows through the ORM had cost more than the resolver itself).
    */
   async insertQueries(rows: readonly QueryRow[]): Promise<void> {
+    if (this.copyRows) {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await this.copyRows('netguard_queries', QUERY_COLUMNS, queriesAsCopyText(rows, i, INSERT_CHUNK));
+      }
+      return;
+    }
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
       const column = <T>(pick: (row: QueryRow) => T) => sql.param(chunk.map(pick));
@@ -120,12 +151,20 @@ export class NetguardRepository {
 
   /** Deletes the entries older than `before`; returns how many. */
   async pruneQueries(before: Date): Promise<number> {
-    return (
-      await this.db
-        .delete(netguardQueries)
-        .where(lt(netguardQueries.at, before))
-        .returning({ id: netguardQueries.id })
-    ).length;
+    // Counted in the database: a week of log can be millions of rows, not to be sent back one by one.
+    const gone = this.db
+      .$with('gone')
+      .as(
+        this.db
+          .delete(netguardQueries)
+          .where(lt(netguardQueries.at, before))
+          .returning({ at: netguardQueries.at }),
+      );
+    const [row] = await this.db
+      .with(gone)
+      .select({ removed: sql<number>`count(*)::int` })
+      .from(gone);
+    return row?.removed ?? 0;
   }
 
   async queryTotals(
@@ -230,4 +269,20 @@ export class NetguardRepository {
   async deleteDevice(id: string): Promise<boolean> {
     return (await this.db.delete(netguardDevices).where(eq(netguardDevices.id, id)).returning()).length > 0;
   }
+}
+
+/** Rows `from` to `from + count` of the query log in COPY's text format, columns as QUERY_COLUMNS. */
+export function queriesAsCopyText(rows: readonly QueryRow[], from: number, count: number): string {
+  const times = new CopyTimestamps();
+  const end = Math.min(rows.length, from + count);
+  let text = '';
+  for (let i = from; i < end; i++) {
+    const r = rows[i]!;
+    text +=
+      `${times.format(r.at)}\t${copyField(r.client)}\t${r.protocol}\t${copyField(r.name)}\t` +
+      `${copyField(r.type)}\t${copyField(r.groupId)}\t${r.action}\t${copyField(r.list)}\t` +
+      `${copyField(r.rule)}\t${copyField(r.rcode)}\t${r.cached ? 't' : 'f'}\t${Math.trunc(r.durationMs)}\t` +
+      `${Math.trunc(r.count ?? 1)}\n`;
+  }
+  return text;
 }

@@ -95,11 +95,16 @@ describe('QueryLog', () => {
     expect(q.notLogged).toBe(0);
   });
 
-  it('counts what it could not keep instead of growing without bound or losing track', async () => {
-    const r = repo();
-    const q = queryLog(r, { maxBuffered: 2 });
-    for (const name of ['a', 'b', 'c', 'd']) q.add(entry(`${name}.example`));
+  it('writes as soon as half the buffer is full, again right after a write when the backlog is as large, and counts what it could not keep', async () => {
+    const r = repo({ slowMs: 30 });
+    // Half of 4: two distinct queries start a write without the timer (a minute here).
+    const q = queryLog(r, { maxBuffered: 4 });
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) q.add(entry(`${name}.example`));
+    // a and b are being written; c to f fill the buffer; g and h find it full.
     expect(q.notLogged).toBe(2);
+    await expect.poll(() => r.written.length, { timeout: 2000 }).toBe(2);
+    expect(r.written.map((batch) => batch.map((e) => e.name[0]).join(''))).toEqual(['ab', 'cdef']);
+    expect(q.logged).toBe(6);
     const failing = repo({ fail: true });
     const broken = queryLog(failing);
     broken.add(entry('x.example'));

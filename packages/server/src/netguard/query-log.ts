@@ -59,6 +59,8 @@ export class QueryLog<R extends QueryRow = QueryRow> {
   private readonly flushTimer: NodeJS.Timeout | undefined;
   private readonly pruneTimer: NodeJS.Timeout | undefined;
   private readonly maxBuffered: number;
+  /** Rows that start a write at once, without waiting for the timer: half the buffer. */
+  private readonly flushRows: number;
   private closed = false;
   /** Queries not written because the buffer was full or a write failed. */
   notLogged = 0;
@@ -67,6 +69,7 @@ export class QueryLog<R extends QueryRow = QueryRow> {
 
   constructor(private readonly options: QueryLogOptions<R>) {
     this.maxBuffered = options.maxBuffered ?? 50_000;
+    this.flushRows = Math.max(1, Math.floor(this.maxBuffered / 2));
     if (options.retentionDays > 0) {
       this.flushTimer = setInterval(() => void this.flush(), options.flushMs ?? 1000);
       this.pruneTimer = setInterval(() => void this.prune(), options.pruneMs ?? 3_600_000);
@@ -105,6 +108,9 @@ export class QueryLog<R extends QueryRow = QueryRow> {
     } else this.buffer.set(entry.name, row);
     this.rows++;
     this.buffered += count;
+    // A flood of distinct names fills the buffer between two ticks of the timer: write as soon as
+    // it is half full, so that only a database that cannot keep up loses entries.
+    if (this.rows >= this.flushRows && this.writing === undefined) void this.flush();
   }
 
   /** Writes what is buffered; concurrent calls share one write. */
@@ -131,6 +137,8 @@ export class QueryLog<R extends QueryRow = QueryRow> {
       )
       .finally(() => {
         this.writing = undefined;
+        // What came in during the write, when it is already half a buffer, goes at once.
+        if (this.rows >= this.flushRows && !this.closed) void this.flush();
       });
     return this.writing;
   }
