@@ -7,3 +7,4 @@ export * from './audit.schema.js';
 export * from './meetings.schema.js';
 export * from './leakcheck.schema.js';
 export * from './netguard.schema.js';
+export * from './spyware.schema.js';

@@ -14,6 +14,7 @@ import {
   type CategoryId,
 } from './categories.js';
 import { compileMatcher } from './matcher.js';
+import { shippedIndicatorsDir } from '../spyware/stix.js';
 
 const categories = loadCategories();
 const category = (id: CategoryId): Category => {
@@ -26,7 +27,8 @@ const matcherOf = (id: CategoryId) => compileMatcher([category(id).list]);
 describe('shipped categories', () => {
   it('finds its data beside the sources, where the build finds it too', () => {
     expect(netguardAssetsDir()).toMatch(/packages\/server\/assets\/netguard\/$/);
-    expect(existsSync(join(netguardAssetsDir(), 'spyware', 'SOURCE.md'))).toBe(true);
+    expect(existsSync(join(netguardAssetsDir(), 'SOURCES.md'))).toBe(true);
+    expect(existsSync(join(shippedIndicatorsDir(), 'SOURCE.md'))).toBe(true);
   });
 
   it('loads the three categories, each with a title, a description and its source', () => {
@@ -113,7 +115,7 @@ describe('encrypted DNS bypass', () => {
 describe('spyware', () => {
   const spyware = category('spyware');
   const m = matcherOf('spyware');
-  const bundleDir = join(netguardAssetsDir(), 'spyware');
+  const bundleDir = shippedIndicatorsDir();
   const bundles = readdirSync(bundleDir).filter((f) => f.endsWith('.stix2'));
 
   it('holds every domain indicator of the shipped bundles', () => {

@@ -10,8 +10,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { RempartError } from '@rempart/core';
+import { readStixBundle, shippedIndicatorsDir, type StixSkipped } from '../spyware/stix.js';
 import { listFromEntries, normaliseDomain, parseList, type ListEntry, type ParsedList } from './lists.js';
 
 export type CategoryId = 'tiktok-bytedance' | 'doh-bypass' | 'spyware';
@@ -58,7 +58,7 @@ export const TIKTOK_APPS: AppIdentifiers = Object.freeze({
 export const DOH_CANARY_DOMAIN = 'use-application-dns.net';
 
 const AMNESTY_SOURCE =
-  'Amnesty International, github.com/AmnestyTech/investigations, CC-BY (attribution kept in assets/netguard/spyware/SOURCE.md)';
+  'Amnesty International, github.com/AmnestyTech/investigations, CC-BY (attribution kept in assets/spyware/iocs/SOURCE.md)';
 
 /** The folder of the shipped data: `packages/server/assets/netguard/`, from `src/` or `dist/`. */
 export function netguardAssetsDir(): string {
@@ -88,7 +88,7 @@ const loaded = new Map<string, Category[]>();
 
 function readCategories(assetsDir: string): Category[] {
   const read = (file: string) => readFileSync(join(assetsDir, file), 'utf8');
-  const spywareDir = join(assetsDir, 'spyware');
+  const spywareDir = shippedIndicatorsDir();
   const bundles = readdirSync(spywareDir)
     .filter((file) => file.endsWith('.stix2'))
     .sort();
@@ -154,12 +154,7 @@ export interface StixDomain {
   malware: string[];
 }
 
-export interface StixSkipped {
-  source: string;
-  indicator: string;
-  value?: string;
-  reason: string;
-}
+export type { StixSkipped };
 
 export interface StixDomains {
   source: string;
@@ -167,88 +162,36 @@ export interface StixDomains {
   skipped: StixSkipped[];
 }
 
-// STIX 2.1 §3.1 and §4: every object has a type and an id; the properties read here are required
-// by their object types. Other properties and object types pass untouched.
-const StixObject = z.object({ type: z.string().min(1), id: z.string().min(1) });
-const StixBundle = z.object({ type: z.literal('bundle'), objects: z.array(z.unknown()) });
-const StixIndicator = z.object({ pattern: z.string().min(1), pattern_type: z.string().min(1).optional() });
-const StixNamed = z.object({ name: z.string().min(1) });
-const StixRelationship = z.object({
-  relationship_type: z.string().min(1),
-  source_ref: z.string().min(1),
-  target_ref: z.string().min(1),
-});
-// Objects an indicator can point to with `indicates` and that carry a name (STIX 2.1 §4.7).
-const NAMED_TARGETS = new Set([
-  'malware',
-  'tool',
-  'campaign',
-  'intrusion-set',
-  'threat-actor',
-  'attack-pattern',
-]);
-
 /**
  * The domain indicators of a STIX 2.1 bundle, each with the malware it indicates.
  *
  * Reads `domain-name:value` and `url:value` comparisons (of a URL, its host) joined by OR or
  * listed with IN. An indicator that needs more than a name (AND, FOLLOWEDBY, a negation) is
  * skipped and reported: a name alone does not prove it. Throws a `validation_failed` error naming
- * the object when the bundle is malformed.
+ * the object when the bundle is malformed (the spyware check's reading of bundles).
  *
  * @example
  *   domainsFromStix(JSON.parse(text), 'pegasus.stix2').domains[0]
  *   // { domain: 'weather4free.com', indicator: 'indicator--05b7…', malware: ['Pegasus'], … }
  */
 export function domainsFromStix(json: unknown, source: string): StixDomains {
-  const bundle = StixBundle.safeParse(json);
-  if (!bundle.success) throw stixError(source, 'the bundle', bundle.error);
-
-  const names = new Map<string, string>();
-  const indicators: { id: string; pattern: string }[] = [];
-  const indicates = new Map<string, string[]>();
-  bundle.data.objects.forEach((raw, index) => {
-    const base = StixObject.safeParse(raw);
-    if (!base.success) throw stixError(source, `object #${index}`, base.error);
-    const { type, id } = base.data;
-    if (type === 'indicator') {
-      const indicator = StixIndicator.safeParse(raw);
-      if (!indicator.success) throw stixError(source, id, indicator.error);
-      // Only STIX patterns name domains this way; Sigma, YARA or Snort patterns are another matter.
-      if ((indicator.data.pattern_type ?? 'stix') === 'stix') {
-        indicators.push({ id, pattern: indicator.data.pattern });
-      }
-    } else if (NAMED_TARGETS.has(type)) {
-      const named = StixNamed.safeParse(raw);
-      if (!named.success) throw stixError(source, id, named.error);
-      names.set(id, named.data.name);
-    } else if (type === 'relationship') {
-      const relationship = StixRelationship.safeParse(raw);
-      if (!relationship.success) throw stixError(source, id, relationship.error);
-      const r = relationship.data;
-      if (r.relationship_type === 'indicates') {
-        indicates.set(r.source_ref, [...(indicates.get(r.source_ref) ?? []), r.target_ref]);
-      }
-    }
-  });
-
   const domains: StixDomain[] = [];
   const skipped: StixSkipped[] = [];
-  for (const { id, pattern } of indicators) {
-    const parsed = parsePattern(pattern);
-    if (typeof parsed === 'string') {
-      throw RempartError.validation(`${source}: ${id}: pattern ${JSON.stringify(pattern)}: ${parsed}`);
-    }
-    if (parsed.comparisons.length === 0) continue; // not about domains
-    if (parsed.needsMore) {
-      skipped.push({ source, indicator: id, reason: `needs more than a name (${parsed.needsMore})` });
+  for (const { id, pattern, comparisons: all, needsMore: joined, malware } of readStixBundle(json, source)) {
+    const comparisons = all.filter((c) => c.path === 'domain-name:value' || c.path === 'url:value');
+    if (comparisons.length === 0) continue; // not about domains
+    const needsMore = joined ?? (comparisons.some((c) => c.negated) ? 'NOT' : undefined);
+    if (needsMore) {
+      skipped.push({ source, indicator: id, reason: `needs more than a name (${needsMore})` });
       continue;
     }
-    // A relationship may point outside the bundle (STIX 2.1 §3.6): such targets have no name here.
-    const malware = [...new Set((indicates.get(id) ?? []).flatMap((ref) => names.get(ref) ?? []))];
-    for (const comparison of parsed.comparisons) {
-      if (comparison.problem) {
-        skipped.push({ source, indicator: id, reason: comparison.problem });
+    for (const comparison of comparisons) {
+      if (comparison.operator !== '=' && comparison.operator !== 'IN') {
+        skipped.push({
+          source,
+          indicator: id,
+          reason: `${comparison.path} ${comparison.operator}: not an exact value`,
+        });
         continue;
       }
       for (const value of comparison.values) {
@@ -263,11 +206,6 @@ export function domainsFromStix(json: unknown, source: string): StixDomains {
   return { source, domains, skipped };
 }
 
-function stixError(source: string, where: string, error: z.ZodError): RempartError {
-  const issues = error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'value'}: ${i.message}`);
-  return RempartError.validation(`${source}: ${where}: ${issues.join('; ')}`, { source, object: where });
-}
-
 function hostOf(url: string): string | undefined {
   try {
     const host = new URL(url).hostname;
@@ -275,137 +213,4 @@ function hostOf(url: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-interface Comparison {
-  path: 'domain-name:value' | 'url:value';
-  values: string[];
-  /** Why the comparison names no exact value (LIKE, MATCHES, !=…). */
-  problem?: string;
-}
-
-interface ParsedPattern {
-  comparisons: Comparison[];
-  /** The operator that makes a name alone insufficient, if any. */
-  needsMore?: string;
-}
-
-type Token = { kind: 'string' | 'word' | 'punct'; value: string };
-
-/**
- * Enough of the STIX patterning grammar (STIX 2.1 §9) to find domain comparisons and to tell a
- * malformed pattern from one about something else. Returns a message when malformed.
- */
-function parsePattern(pattern: string): ParsedPattern | string {
-  const tokens = tokenize(pattern);
-  if (typeof tokens === 'string') return tokens;
-  let depth = 0;
-  for (const t of tokens) {
-    if (t.kind !== 'punct') continue;
-    if (t.value === '[' || t.value === '(') depth++;
-    if (t.value === ']' || t.value === ')') depth--;
-    if (depth < 0) return `unbalanced "${t.value}"`;
-  }
-  if (depth !== 0) return 'unbalanced brackets';
-  if (tokens[0]?.value !== '[' && tokens[0]?.value !== '(') return 'a pattern starts with [';
-
-  const result: ParsedPattern = { comparisons: [] };
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i] as Token;
-    if (t.kind === 'word' && (t.value === 'AND' || t.value === 'FOLLOWEDBY')) result.needsMore ??= t.value;
-    if (t.kind !== 'word' || (t.value !== 'domain-name:value' && t.value !== 'url:value')) continue;
-    const path = t.value;
-    let j = i + 1;
-    const negated = tokens[j]?.value === 'NOT';
-    if (negated) j++;
-    const op = tokens[j];
-    if (op === undefined) return `no operator after ${path}`;
-    if (negated) {
-      result.needsMore ??= 'NOT';
-    } else if (op.value === '=' && tokens[j + 1]?.kind === 'string') {
-      result.comparisons.push({ path, values: [(tokens[j + 1] as Token).value] });
-    } else if (op.value === 'IN' && tokens[j + 1]?.value === '(') {
-      const values: string[] = [];
-      for (j += 2; tokens[j] && tokens[j]?.value !== ')'; j++) {
-        const v = tokens[j] as Token;
-        if (v.kind === 'string') values.push(v.value);
-      }
-      result.comparisons.push({ path, values });
-    } else {
-      result.comparisons.push({ path, values: [], problem: `${path} ${op.value}: not an exact value` });
-    }
-  }
-  return result;
-}
-
-function tokenize(pattern: string): Token[] | string {
-  const tokens: Token[] = [];
-  let i = 0;
-  const readString = (): string | undefined => {
-    // After the opening quote. STIX 2.1 §9.2: a quote or backslash inside is escaped by a backslash.
-    let value = '';
-    for (i++; i < pattern.length; i++) {
-      const c = pattern[i];
-      if (c === '\\') {
-        value += pattern[++i] ?? '';
-      } else if (c === "'") {
-        i++;
-        return value;
-      } else {
-        value += c;
-      }
-    }
-    return undefined;
-  };
-  while (i < pattern.length) {
-    const c = pattern[i] ?? '';
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === "'") {
-      const value = readString();
-      if (value === undefined) return 'unterminated string';
-      tokens.push({ kind: 'string', value });
-    } else if ('[]()'.includes(c) || c === ',') {
-      tokens.push({ kind: 'punct', value: c });
-      i++;
-    } else if ('=!<>'.includes(c)) {
-      const two = pattern.slice(i, i + 2);
-      const op = ['!=', '<=', '>='].includes(two) ? two : c;
-      if (op === '!') return 'unexpected "!"';
-      tokens.push({ kind: 'punct', value: op });
-      i += op.length;
-    } else if (/[\w:.*-]/.test(c)) {
-      // A keyword, a number, an object path (file:hashes.'SHA-256', x:refs[*].value), or a
-      // typed literal (t'2021-01-01T00:00:00Z', h'ff', b'AQID').
-      let word = '';
-      while (i < pattern.length) {
-        const d = pattern[i] ?? '';
-        if (/[\w:.*-]/.test(d)) {
-          word += d;
-          i++;
-        } else if (d === "'") {
-          if (/^[thb]$/.test(word)) {
-            const value = readString();
-            if (value === undefined) return 'unterminated string';
-            word = '';
-            tokens.push({ kind: 'string', value });
-            break;
-          }
-          const value = readString();
-          if (value === undefined) return 'unterminated string';
-          word += `'${value}'`;
-        } else if (d === '[' && /^\[(\d+|\*)\]/.test(pattern.slice(i))) {
-          const index = /^\[(\d+|\*)\]/.exec(pattern.slice(i))?.[0] ?? '';
-          word += index;
-          i += index.length;
-        } else {
-          break;
-        }
-      }
-      if (word !== '') tokens.push({ kind: 'word', value: word });
-    } else {
-      return `unexpected character ${JSON.stringify(c)}`;
-    }
-  }
-  return tokens;
 }

@@ -1,0 +1,162 @@
+/**
+ * Messages (SMS and iMessage), from `HomeDomain/Library/SMS/sms.db`: the texts, and their
+ * attachments. Pegasus was delivered by links in SMS and iMessages (Amnesty's 2021 forensic
+ * methodology) and later by zero-click iMessage attachments (FORCEDENTRY), so both are read.
+ *
+ * sms.db tables read: `message` (ROWID, text, attributedBody, handle_id, date, is_from_me,
+ * service), `handle` (ROWID, id: the phone number or e-mail address), `attachment` (ROWID,
+ * filename, transfer_name, mime_type, created_date, total_bytes) and `message_attachment_join`.
+ * `message.date` counts seconds since 2001-01-01, nanoseconds since iOS 11; `created_date` seconds.
+ */
+import type { ArtifactModule } from '../scan.js';
+import { appleTime } from '../scan.js';
+import { devicePath, eachDatabaseOf, unique } from './artifacts.js';
+import type { BackupFile, IosBackup } from './manifest.js';
+import { asNumber, asText, columns, optional, rows, tables } from './sqlite.js';
+
+const DOMAIN = 'HomeDomain';
+const SMS_DB = 'Library/SMS/sms.db';
+
+/**
+ * Folders where Messages does not keep attachments: one stored there is worth a look (the
+ * FORCEDENTRY exploit left its payloads under `/private/var/tmp/`), though only an indicator
+ * makes a detection.
+ */
+const UNUSUAL_ATTACHMENT_FOLDERS = ['/private/var/tmp/', '/private/var/db/', '/private/var/root/'];
+
+function smsDatabases(backup: IosBackup): BackupFile[] {
+  const file = backup.find(DOMAIN, SMS_DB);
+  return file === undefined ? [] : [file];
+}
+
+export function smsModule(backup: IosBackup): ArtifactModule {
+  return {
+    name: 'sms',
+    async run(artifact) {
+      await eachDatabaseOf(smsDatabases(backup), backup, artifact, 'sms.db', (db, file) => {
+        const have = columns(db, 'message');
+        if (have.size === 0) throw new Error('sms.db has no message table');
+        const handles = tables(db).has('handle') && have.has('handle_id');
+        const messages = rows(
+          db,
+          `SELECT m.ROWID AS rowid, ${['m.text', 'm.attributedBody', 'm.date', 'm.is_from_me', 'm.service']
+            .map((c) => optional(have, c))
+            .join(', ')}, ${handles ? 'h.id' : 'NULL'} AS handle
+           FROM message m ${handles ? 'LEFT JOIN handle h ON h.ROWID = m.handle_id' : ''}
+           ORDER BY m.ROWID`,
+        );
+        for (const message of messages) {
+          const handle = asText(message.handle) ?? '';
+          const text =
+            asText(message.text) ??
+            (message.attributedBody instanceof Uint8Array ? attributedBodyText(message.attributedBody) : '');
+          const fromMe = asNumber(message.is_from_me) === 1;
+          const service = asText(message.service);
+          const detections = unique([
+            artifact.matcher.text(text),
+            handle.includes('@') ? artifact.matcher.email(handle) : undefined,
+          ]);
+          const who = handle === '' ? '' : ` ${fromMe ? 'to' : 'from'} ${handle}`;
+          artifact.record(
+            appleTime(asNumber(message.date)),
+            file,
+            `message ${asText(message.rowid) ?? ''} ${fromMe ? 'sent' : 'received'}${who}${service ? ` (${service})` : ''}: ${text}`,
+            detections,
+          );
+        }
+      });
+    },
+  };
+}
+
+export function smsAttachmentsModule(backup: IosBackup): ArtifactModule {
+  return {
+    name: 'sms_attachments',
+    async run(artifact) {
+      await eachDatabaseOf(smsDatabases(backup), backup, artifact, 'sms.db', (db, file) => {
+        const have = columns(db, 'attachment');
+        if (have.size === 0) throw new Error('sms.db has no attachment table');
+        const all = tables(db);
+        // The sender, through the join table, when the database has it.
+        const joined = all.has('message_attachment_join') && all.has('message') && all.has('handle');
+        const attachments = rows(
+          db,
+          `SELECT a.ROWID AS rowid, ${[
+            'a.filename',
+            'a.transfer_name',
+            'a.mime_type',
+            'a.created_date',
+            'a.total_bytes',
+          ]
+            .map((c) => optional(have, c))
+            .join(', ')}, ${joined ? 'h.id' : 'NULL'} AS handle
+           FROM attachment a
+           ${
+             joined
+               ? `LEFT JOIN message_attachment_join j ON j.attachment_id = a.ROWID
+                  LEFT JOIN message m ON m.ROWID = j.message_id
+                  LEFT JOIN handle h ON h.ROWID = m.handle_id`
+               : ''
+           }
+           GROUP BY a.ROWID ORDER BY a.ROWID`,
+        );
+        for (const attachment of attachments) {
+          const filename = asText(attachment.filename) ?? '';
+          const transferName = asText(attachment.transfer_name) ?? '';
+          const path = devicePath(filename);
+          const mime = asText(attachment.mime_type);
+          const size = asNumber(attachment.total_bytes);
+          const handle = asText(attachment.handle);
+          const unusual = UNUSUAL_ATTACHMENT_FOLDERS.find((folder) => path.startsWith(folder));
+          const detections = unique([
+            path === '' ? undefined : artifact.matcher.filePath(path),
+            filename !== path && filename !== '' ? artifact.matcher.filePath(filename) : undefined,
+            transferName === '' ? undefined : artifact.matcher.fileName(transferName),
+          ]);
+          artifact.record(
+            appleTime(asNumber(attachment.created_date)),
+            file,
+            [
+              `attachment ${asText(attachment.rowid) ?? ''} ${filename || transferName || '(no name)'}`,
+              transferName !== '' && !filename.endsWith(transferName) ? `sent as ${transferName}` : '',
+              mime ? `(${mime}${size !== undefined ? `, ${size} bytes` : ''})` : '(no MIME type)',
+              handle ? `from ${handle}` : '',
+              unusual ? `; suspicious: stored under ${unusual}, not in the Messages attachments folder` : '',
+            ]
+              .filter((part) => part !== '')
+              .join(' '),
+            detections,
+          );
+        }
+      });
+    },
+  };
+}
+
+/**
+ * The text of a message that iOS 16+ keeps only in `attributedBody`: an NSAttributedString
+ * serialised by NSArchiver (the "typedstream" format). Its string follows the `NSString` class
+ * name, as an `+` (0x2B) tag, a length (one byte; 0x81 then 2 bytes little-endian; 0x82 then 4)
+ * and the UTF-8 bytes. When that shape is not found, the printable runs of the blob stand in: the
+ * links in it are what matters here.
+ */
+export function attributedBodyText(blob: Uint8Array): string {
+  const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  const marker = bytes.indexOf('NSString');
+  if (marker !== -1) {
+    const tag = bytes.indexOf(0x2b, marker + 'NSString'.length);
+    if (tag !== -1 && tag < marker + 'NSString'.length + 16 && tag + 1 < bytes.length) {
+      const first = bytes[tag + 1]!;
+      let length: number | undefined;
+      let start = tag + 2;
+      if (first < 0x80) length = first;
+      else if (first === 0x81 && tag + 4 <= bytes.length)
+        [length, start] = [bytes.readUInt16LE(tag + 2), tag + 4];
+      else if (first === 0x82 && tag + 6 <= bytes.length)
+        [length, start] = [bytes.readUInt32LE(tag + 2), tag + 6];
+      if (length !== undefined && start + length <= bytes.length)
+        return bytes.subarray(start, start + length).toString('utf8');
+    }
+  }
+  return (bytes.toString('latin1').match(/[\x20-\x7e]{4,}/g) ?? []).join(' ');
+}

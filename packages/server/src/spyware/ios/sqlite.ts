@@ -1,0 +1,130 @@
+/**
+ * SQLite databases of a backup (Manifest.db, sms.db, History.db…), read with sql.js: SQLite
+ * compiled to WebAssembly, so that reading evidence needs no native module and no network. A
+ * database is opened from its bytes, in memory: the backup on disk is never written to.
+ */
+import initSqlJs from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
+
+export type { Database, SqlValue };
+export type Row = Record<string, SqlValue>;
+
+/** The 16-byte header every SQLite 3 database opens with (SQLite file format §1.3.1). */
+const SQLITE_HEADER = 'SQLite format 3\u0000';
+
+let engine: Promise<SqlJsStatic> | undefined;
+
+/** sql.js, loaded once: it compiles its WebAssembly module from node_modules. */
+function sqlite(): Promise<SqlJsStatic> {
+  engine ??= initSqlJs().catch((error: unknown) => {
+    engine = undefined;
+    throw error;
+  });
+  return engine;
+}
+
+/** Whether `bytes` open like a SQLite 3 database. */
+export function isSqlite(bytes: Uint8Array): boolean {
+  if (bytes.byteLength < SQLITE_HEADER.length) return false;
+  for (let i = 0; i < SQLITE_HEADER.length; i++) if (bytes[i] !== SQLITE_HEADER.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * A database opened from its bytes, refusing writes. Throws when the bytes are not a SQLite
+ * database; a database damaged further in fails at its first query.
+ */
+export async function openDatabase(bytes: Uint8Array, name: string): Promise<Database> {
+  if (!isSqlite(bytes)) throw new Error(`${name} is not a SQLite database`);
+  const SQL = await sqlite();
+  const db = new SQL.Database(bytes);
+  try {
+    db.exec('PRAGMA query_only = ON');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/** Runs `use` on the database of `bytes`, and closes it whatever happens. */
+export async function withDatabase<T>(bytes: Uint8Array, name: string, use: (db: Database) => T): Promise<T> {
+  const db = await openDatabase(bytes, name);
+  try {
+    return use(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Every row of a query, as objects keyed by column name. */
+export function rows(db: Database, sql: string, params: SqlValue[] = []): Row[] {
+  const found: Row[] = [];
+  eachRow(db, sql, params, (row) => found.push(row));
+  return found;
+}
+
+/** Calls `visit` with each row of a query in turn, without holding them all. */
+export function eachRow(db: Database, sql: string, params: SqlValue[], visit: (row: Row) => void): void {
+  const statement = db.prepare(sql, params);
+  try {
+    while (statement.step()) visit(statement.getAsObject());
+  } finally {
+    statement.free();
+  }
+}
+
+/** The tables of a database. */
+export function tables(db: Database): Set<string> {
+  return new Set(
+    rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'").map((r) =>
+      (asText(r.name) ?? '').toLowerCase(),
+    ),
+  );
+}
+
+/**
+ * The columns of a table, lower-cased: iOS adds and renames columns between versions (sms.db's
+ * `attributedBody`, TCC.db's `allowed` become `auth_value`), so queries ask only for what is there.
+ */
+export function columns(db: Database, table: string): Set<string> {
+  return new Set(
+    rows(db, `PRAGMA table_info("${table.replaceAll('"', '""')}")`).map((r) =>
+      (asText(r.name) ?? '').toLowerCase(),
+    ),
+  );
+}
+
+/** `column` when the table has it, otherwise NULL under the same name: for optional columns. */
+export function optional(
+  have: Set<string>,
+  qualified: string,
+  alias = qualified.replace(/^.*\./, ''),
+): string {
+  const column = qualified.replace(/^.*\./, '');
+  return have.has(column.toLowerCase()) ? `${qualified} AS ${alias}` : `NULL AS ${alias}`;
+}
+
+/** A column's value as text (numbers written out, blobs read as UTF-8), or undefined. */
+export function asText(value: SqlValue | undefined): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  return undefined;
+}
+
+/** A column's value as a finite number, or undefined. */
+export function asNumber(value: SqlValue | undefined): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
+    return Number(value);
+  return undefined;
+}
+
+/** A Unix time in seconds (TCC.db, WebKit's observations.db) as a date; null for 0 or nothing. */
+export function unixTime(value: SqlValue | undefined): Date | null {
+  const seconds = asNumber(value);
+  if (seconds === undefined || seconds === 0) return null;
+  const date = new Date(seconds * 1000);
+  return Number.isFinite(date.getTime()) ? date : null;
+}
