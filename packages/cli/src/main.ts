@@ -23,6 +23,7 @@ import {
 } from '@rempart/core';
 import type { openPlatform } from '@rempart/server';
 import { z } from 'zod';
+import { SPYWARE_USAGE, SpywareUsageError, spywareScan } from './spyware.js';
 
 const USAGE = `Usage: rempart <command> [options]
 
@@ -46,6 +47,7 @@ Commands:
                                           (REMPART_DNS_REPLICA_TOKEN holds the secret both share)
   dns test DOMAIN [--client IP]           explain the verdict on DOMAIN for a client: its group, every rule that
                                           matches and the one that decides; exit 0 allowed, 1 blocked
+${SPYWARE_USAGE}
   policy export --platform ios|android [--group G]
                                           write a group's device profile to standard output: an Apple
                                           .mobileconfig or an Android Management API policy (default group)
@@ -79,6 +81,9 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         if (sub === 'serve') return await dnsServe(rest, options.stop);
         if (sub === 'test') return await dnsTest(rest);
         throw new UsageError(`unknown dns command: ${sub ?? '(none)'}`);
+      case 'spyware':
+        if (sub === 'scan') return await spywareScan(rest);
+        throw new UsageError(`unknown spyware command: ${sub ?? '(none)'}`);
       case 'policy':
         if (sub === 'export') return await policyExport(rest);
         throw new UsageError(`unknown policy command: ${sub ?? '(none)'}`);
@@ -95,7 +100,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof SpywareUsageError) {
       console.error(`rempart: ${error.message}\n\n${USAGE}`);
       return 2;
     }

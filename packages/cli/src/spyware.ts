@@ -1,0 +1,184 @@
+/**
+ * `rempart spyware scan`: checks one phone's artifacts against the published indicators of
+ * mercenary spyware, on the analyst's machine, with no platform or database needed.
+ *
+ * @example
+ *   rempart spyware scan --ios-backup ~/cases/42/backup --report ~/cases/42/report
+ *   rempart spyware scan --android-bugreport bugreport.zip --iocs ./new-iocs --json
+ */
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ScanReport } from '@rempart/core';
+import type * as SpywareLibrary from '@rempart/server/spyware';
+
+/** A mistake in how the command was called: exit status 2 with the usage. */
+export class SpywareUsageError extends Error {}
+
+export const SPYWARE_USAGE = `  spyware scan (--ios-backup DIR | --sysdiagnose DIR | --android-bugreport PATH | --androidqf DIR)
+               [--iocs PATH]... [--json] [--report DIR]
+                                          check a phone's artifacts for spyware: an unencrypted iOS backup
+                                          folder, an extracted sysdiagnose, an Android bug report (zip or
+                                          folder) or an androidqf acquisition; against every STIX2 bundle
+                                          shipped, or those of --iocs (a bundle or a folder of them);
+                                          --json prints each detection, --report writes report.json and
+                                          report.html; exit 0 nothing found, 1 a detection, 2 bad input
+                                          (an encrypted backup's password: REMPART_BACKUP_PASSWORD)`;
+
+const SOURCES = ['ios-backup', 'sysdiagnose', 'android-bugreport', 'androidqf'] as const;
+
+export async function spywareScan(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        'ios-backup': { type: 'string' },
+        sysdiagnose: { type: 'string' },
+        'android-bugreport': { type: 'string' },
+        androidqf: { type: 'string' },
+        iocs: { type: 'string', multiple: true },
+        json: { type: 'boolean', default: false },
+        report: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new SpywareUsageError(error instanceof Error ? error.message : String(error));
+  }
+  const given = SOURCES.filter((s) => values[s] !== undefined);
+  if (given.length !== 1)
+    throw new SpywareUsageError(
+      `spyware scan needs exactly one of ${SOURCES.map((s) => `--${s}`).join(', ')}${given.length > 1 ? ` (got ${given.map((s) => `--${s}`).join(' and ')})` : ''}`,
+    );
+  const kind = given[0]!;
+  const target = values[kind]!;
+  if (target.trim() === '') throw new SpywareUsageError(`--${kind} needs a path`);
+  if (values.report !== undefined && values.report.trim() === '')
+    throw new SpywareUsageError('--report needs a folder');
+
+  const lib = await import('@rempart/server/spyware');
+  const bundles =
+    (values.iocs ?? []).length === 0 ? lib.loadIndicatorFolder() : (values.iocs ?? []).flatMap(readIocs(lib));
+  const matcher = lib.IndicatorMatcher.from(bundles);
+  if (matcher.count === 0)
+    throw new SpywareUsageError(`--iocs ${(values.iocs ?? []).join(', ')}: no indicator in it`);
+
+  const bar = progressBar(process.stderr);
+  const options = { matcher, onProgress: bar.update };
+  let report: ScanReport;
+  try {
+    switch (kind) {
+      case 'ios-backup':
+        report = await lib.scanIosBackup(target, {
+          ...options,
+          ...(process.env.REMPART_BACKUP_PASSWORD ? { password: process.env.REMPART_BACKUP_PASSWORD } : {}),
+        });
+        break;
+      case 'sysdiagnose':
+        report = await lib.scanSysdiagnose(target, options);
+        break;
+      case 'android-bugreport':
+        report = await lib.scanAndroidBugreport(target, options);
+        break;
+      case 'androidqf':
+        report = await lib.scanAndroidqf(target, options);
+        break;
+    }
+  } finally {
+    bar.done();
+  }
+
+  if (values.report !== undefined) {
+    mkdirSync(values.report, { recursive: true });
+    writeFileSync(join(values.report, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(values.report, 'report.html'), lib.renderHtmlReport(report));
+  }
+  if (values.json) {
+    const { timeline: _timeline, detections: _detections, ...summary } = report;
+    console.log(JSON.stringify({ ...summary, detections: lib.detectionLines(report) }, null, 2));
+  } else {
+    printScan(report, target, lib.malwareFound(report));
+    if (values.report !== undefined)
+      console.log(`Report: ${join(values.report, 'report.html')} (and report.json)`);
+  }
+  return report.detections.length > 0 ? 1 : 0;
+}
+
+type Library = typeof SpywareLibrary;
+
+/** The bundles of one --iocs path: a bundle file, or every bundle of a folder. */
+function readIocs(lib: Library) {
+  return (path: string) => {
+    let stat;
+    try {
+      stat = statSync(path);
+    } catch {
+      throw new SpywareUsageError(`--iocs ${path}: no such file or folder`);
+    }
+    if (stat.isDirectory()) {
+      const bundles = lib.loadIndicatorFolder(path);
+      if (bundles.length === 0)
+        throw new SpywareUsageError(`--iocs ${path}: no .stix2 or .json bundle in this folder`);
+      return bundles;
+    }
+    return [lib.readIndicatorFile(path)];
+  };
+}
+
+function printScan(
+  report: ScanReport,
+  target: string,
+  malware: { name: string; detections: number }[],
+): void {
+  const titles = {
+    'ios-backup': 'an iOS backup',
+    sysdiagnose: 'an iOS sysdiagnose',
+    'android-bugreport': 'an Android bug report',
+    androidqf: 'an Android acquisition',
+  } as const;
+  console.log(`Spyware check of ${titles[report.kind]}: ${target}`);
+  const device = Object.entries(report.device).map(([k, v]) => `${k} ${v}`);
+  if (device.length > 0) console.log(`  device: ${device.join(', ')}`);
+  console.log(
+    `  indicators: ${report.indicators.count.toLocaleString('en-US')} from ${report.indicators.sources.length} bundle(s) (${report.indicators.sources.join(', ')})`,
+  );
+  for (const a of report.artifacts) {
+    const note = a.message ? ` (${a.message})` : '';
+    const hits = a.detections > 0 ? `, ${a.detections} detection(s)` : '';
+    console.log(
+      `  ${a.status === 'read' ? '✓' : a.status === 'missing' ? '–' : '✗'} ${a.artifact}: ${a.status}, ${a.records} record(s)${hits}${note}`,
+    );
+  }
+  if (report.detections.length === 0) {
+    console.log('No indicator of compromise found.');
+    return;
+  }
+  console.log(
+    `DETECTED: ${malware.map((m) => `${m.name} (${m.detections})`).join(', ')}: treat the device as compromised until an analyst has reviewed these.`,
+  );
+  for (const e of report.detections) {
+    const d = e.detection!;
+    console.log(
+      `  ${e.at ?? 'time unknown'}  ${e.artifact}  ${d.type} ${d.indicator} → ${d.malware.join(', ') || 'unknown'} [${d.source}]\n      ${e.record}`,
+    );
+  }
+}
+
+/** A progress bar on a terminal (nothing when standard error is a file or a pipe). */
+function progressBar(stream: NodeJS.WriteStream) {
+  const width = 24;
+  let shown = false;
+  return {
+    update: ({ artifact, done, total }: { artifact: string; done: number; total: number }) => {
+      if (!stream.isTTY || total === 0) return;
+      const full = Math.round((done / total) * width);
+      stream.write(`\r[${'█'.repeat(full)}${'░'.repeat(width - full)}] ${done}/${total} ${artifact}\x1b[K`);
+      shown = true;
+    },
+    done: () => {
+      if (shown) stream.write('\r\x1b[K');
+    },
+  };
+}
