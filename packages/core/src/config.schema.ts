@@ -104,6 +104,15 @@ export const EnvSchema = z.object({
     .max(200)
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
     .optional(),
+  /**
+   * A folder of STIX 2 bundles (`*.stix2`, `*.json`) imported into the spyware indicator store at
+   * start and whenever a bundle there is added or changed; `<data dir>/iocs` by default.
+   */
+  REMPART_SPYWARE_IOCS_DIR: z.string().min(1).optional(),
+  /** Days a scan's raw extracts (the uploaded artifact, the timeline) are kept; findings stay. */
+  REMPART_SPYWARE_RAW_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+  /** The largest artifact a scan accepts, in megabytes (an iOS backup's archive). */
+  REMPART_SPYWARE_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(65_536).default(8192),
   /** Outgoing mail (guest codes): `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`. */
   REMPART_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   /** The sender of Rempart's mail; `Rempart <no-reply@…>` on the public host by default. */
@@ -138,6 +147,13 @@ export interface Config {
     trusted: string[];
     /** The secret shared with DNS resolver replicas; undefined when the platform serves none. */
     replicaToken: string | undefined;
+  };
+  spyware: {
+    /** The watched folder of STIX 2 bundles. */
+    iocsDir: string;
+    /** Days raw extracts are kept; 0: deleted as soon as the scan ends. */
+    rawDays: number;
+    uploadMaxBytes: number;
   };
   /** Outgoing mail; undefined when no SMTP server is configured (guests cannot be invited then). */
   mail: { smtpUrl: string; from: string } | undefined;
@@ -237,6 +253,11 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         rateLimit: e.REMPART_DNS_RATE_LIMIT,
         trusted,
         replicaToken: e.REMPART_DNS_REPLICA_TOKEN,
+      },
+      spyware: {
+        iocsDir: e.REMPART_SPYWARE_IOCS_DIR ?? `${e.REMPART_DATA_DIR.replace(/\/+$/, '')}/iocs`,
+        rawDays: e.REMPART_SPYWARE_RAW_DAYS,
+        uploadMaxBytes: e.REMPART_SPYWARE_UPLOAD_MAX_MB * 1024 * 1024,
       },
       mail: e.REMPART_SMTP_URL
         ? {

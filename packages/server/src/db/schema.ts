@@ -351,3 +351,103 @@ export const netguardDevices = pgTable(
   },
   (t) => [uniqueIndex('netguard_devices_token_key').on(t.tokenHash)],
 );
+
+// --- spyware check ------------------------------------------------------------------------------
+
+/**
+ * A STIX 2 bundle imported into the indicator store (by upload, the CLI or the watched folder).
+ * The bundle's text is kept whole and read again at start: the indicators are what it says, and
+ * the shipped bundles are never rows (they are read from the install).
+ */
+export const spywareIndicatorSets = pgTable(
+  'spyware_indicator_sets',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    origin: text('origin', { enum: ['upload', 'folder', 'cli'] }).notNull(),
+    /** SHA-256 of the bundle's bytes: the same bundle imported again is the same set. */
+    sha256: text('sha256').notNull(),
+    content: text('content').notNull(),
+    indicators: integer('indicators').notNull(),
+    byType: jsonb('by_type').$type<Record<string, number>>().notNull(),
+    malware: jsonb('malware').$type<string[]>().notNull(),
+    skipped: integer('skipped').notNull(),
+    importedAt: ts('imported_at').notNull(),
+    importedBy: text('imported_by'),
+  },
+  (t) => [uniqueIndex('spyware_indicator_sets_name_key').on(t.name)],
+);
+
+/** A phone or tablet whose artifacts are checked, filed under the agent it belongs to. */
+export const spywareDevices = pgTable(
+  'spyware_devices',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    platform: text('platform', { enum: ['ios', 'android'] }).notNull(),
+    serial: text('serial'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('spyware_devices_owner_name_key').on(t.ownerId, t.name)],
+);
+
+/**
+ * One check of one device: asked for by an administrator with a purpose, run only once its owner
+ * consented (in the console, or by a signed form an administrator attached). The findings are
+ * kept; the raw extracts (the uploaded artifact and the timeline) only until `rawKeptUntil`.
+ */
+export const spywareScans = pgTable(
+  'spyware_scans',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    deviceId: uuid('device_id')
+      .notNull()
+      .references(() => spywareDevices.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['ios-backup', 'sysdiagnose', 'android-bugreport', 'androidqf'] }).notNull(),
+    purpose: text('purpose').notNull(),
+    status: text('status', {
+      enum: ['awaiting_consent', 'ready', 'scanning', 'done', 'failed', 'withdrawn'],
+    }).notNull(),
+    requestedBy: text('requested_by').notNull(),
+    requestedAt: ts('requested_at').notNull(),
+    /** `{ by: 'agent', at, agent }` or `{ by: 'form', at, attachedBy, fileName, sha256 }`. */
+    consent: jsonb('consent').$type<Record<string, string>>(),
+    /** The signed consent form, as attached (PDF or image). */
+    consentForm: bytea('consent_form'),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+    progress: jsonb('progress').$type<{ artifact: string; done: number; total: number }>(),
+    verdict: text('verdict', { enum: ['clean', 'infected'] }),
+    malware: jsonb('malware').$type<string[]>().notNull(),
+    indicators: jsonb('indicators').$type<{ count: number; sources: string[] }>(),
+    deviceInfo: jsonb('device_info').$type<Record<string, string>>(),
+    artifacts: jsonb('artifacts').$type<Record<string, unknown>[]>().notNull(),
+    /** The timeline events with a detection: kept as long as the scan. */
+    detections: jsonb('detections').$type<Record<string, unknown>[]>().notNull(),
+    timelineCount: integer('timeline_count').notNull().default(0),
+    rawKeptUntil: ts('raw_kept_until'),
+    rawPurgedAt: ts('raw_purged_at'),
+    error: text('error'),
+  },
+  (t) => [index('spyware_scans_device_idx').on(t.deviceId, t.requestedAt)],
+);
+
+/** Every record a scan read, in order: raw extracts, deleted with the artifact after retention. */
+export const spywareTimeline = pgTable(
+  'spyware_timeline',
+  {
+    scanId: uuid('scan_id')
+      .notNull()
+      .references(() => spywareScans.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    at: ts('at'),
+    artifact: text('artifact').notNull(),
+    file: text('file').notNull(),
+    record: text('record').notNull(),
+    detection: jsonb('detection').$type<Record<string, unknown>>(),
+  },
+  (t) => [primaryKey({ columns: [t.scanId, t.seq] })],
+);
