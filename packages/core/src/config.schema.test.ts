@@ -30,8 +30,26 @@ describe('parseConfig', () => {
           trusted: ['127.0.0.0/8', '::1/128'],
           replicaToken: undefined,
         },
+        spyware: { iocsDir: './data/iocs', rawDays: 30, uploadMaxBytes: 8 * 1024 ** 3 },
       },
     });
+  });
+
+  it('watches <data dir>/iocs for indicator bundles unless told another folder, and bounds uploads', () => {
+    const spyware = (env: Record<string, string>) => {
+      const result = parseConfig(env);
+      return result.ok ? result.config.spyware : result.errors;
+    };
+    expect(spyware({ REMPART_DATA_DIR: '/srv/rempart/' })).toMatchObject({ iocsDir: '/srv/rempart/iocs' });
+    expect(
+      spyware({ REMPART_SPYWARE_IOCS_DIR: '/etc/rempart/iocs', REMPART_SPYWARE_RAW_DAYS: '0' }),
+    ).toMatchObject({
+      iocsDir: '/etc/rempart/iocs',
+      rawDays: 0,
+    });
+    expect(spyware({ REMPART_SPYWARE_UPLOAD_MAX_MB: '0' })).toEqual([
+      expect.stringMatching(/^REMPART_SPYWARE_UPLOAD_MAX_MB: /),
+    ]);
   });
 
   it('reads the network guard settings, naming every bad one', () => {
