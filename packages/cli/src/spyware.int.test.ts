@@ -212,4 +212,43 @@ describe('rempart spyware scan', () => {
       /bad\.stix2: indicator--broken: .*unterminated string \(validation_failed\)/,
     );
   });
+
+  it('decrypts an encrypted iOS backup with REMPART_BACKUP_PASSWORD, and refuses a missing or wrong one with exit status 2', async () => {
+    const backup = await writeIosBackup(
+      join(scratch, 'ios-encrypted'),
+      {
+        ...CLEAN_IOS_BACKUP,
+        sms: [
+          ...(CLEAN_IOS_BACKUP.sms ?? []),
+          {
+            text: 'Your parcel: https://weather4free.com/track?id=7',
+            handle: '+33699999999',
+            at: new Date('2023-02-01T10:00:00Z'),
+          },
+        ],
+      },
+      { password: 'correct horse battery', iterations: 1000 },
+    );
+    try {
+      vi.stubEnv('REMPART_BACKUP_PASSWORD', '');
+      expect(await run(['spyware', 'scan', '--ios-backup', backup])).toBe(2);
+      expect(err.join('\n')).toMatch(
+        /the backup is encrypted .*REMPART_BACKUP_PASSWORD environment variable\) \(backup_encrypted\)/,
+      );
+      vi.stubEnv('REMPART_BACKUP_PASSWORD', 'correct horse battery staple');
+      expect(await run(['spyware', 'scan', '--ios-backup', backup])).toBe(2);
+      expect(err.join('\n')).toMatch(/not the backup's password.*\(backup_password_wrong\)/);
+      expect(out).toEqual([]);
+      vi.stubEnv('REMPART_BACKUP_PASSWORD', 'correct horse battery');
+      expect(await run(['spyware', 'scan', '--ios-backup', backup, '--json'])).toBe(1);
+      const printed = JSON.parse(out.join('\n')) as {
+        detections: { artifact: string; malware: string[]; indicator: { value: string } }[];
+      };
+      expect(printed.detections.map((d) => [d.artifact, d.indicator.value, d.malware])).toEqual([
+        ['sms', 'weather4free.com', ['Pegasus']],
+      ]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
 });

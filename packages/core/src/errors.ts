@@ -49,6 +49,15 @@ export const errorCodes = {
   device_token_invalid: 401,
   replica_token_invalid: 401,
   replicas_off: 404,
+  // spyware check: the fleet
+  owner_unknown: 404,
+  consent_required: 409,
+  consent_owner_only: 403,
+  consent_form_invalid: 400,
+  artifact_invalid: 400,
+  // spyware check: encrypted iOS backups
+  backup_encrypted: 400,
+  backup_password_wrong: 400,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,7 +1,8 @@
+import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Indicator } from '@rempart/core';
-import { IndicatorMatcher } from './matcher.js';
+import { IndicatorMatcher, mayBeAddress } from './matcher.js';
 import { loadIndicatorFolder } from './stix.js';
 
 const real = IndicatorMatcher.from(loadIndicatorFolder());
@@ -128,5 +129,83 @@ describe('a matcher of given indicators', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('the shortcuts of text matching', () => {
+  // Pieces a message is made of, indicators of every kind the text search finds among them, and
+  // the marks the shortcuts look for (dots, colons, "://", "@") in every position.
+  const planted = new IndicatorMatcher([
+    indicator('domain', 'evil.example'),
+    indicator('domain', 'xn--bcher-kva.example'),
+    indicator('url', 'https://cdn.example/payload/'),
+    indicator('ipv4', '203.0.113.7'),
+    indicator('email', 'spy@evil.example'),
+  ]);
+  const piece = fc.oneof(
+    fc.stringMatching(/^[a-zA-Z0-9 ,;:!?'"()@./éàçſK\n-]{0,16}$/),
+    fc.constantFrom(
+      'evil.example',
+      'www.Evil.Example',
+      'weather4free.com',
+      'https://cdn.example/payload/x',
+      'HTTPS://EVIL.EXAMPLE/a',
+      'ftp://203.0.113.7/',
+      '203.0.113.7',
+      '1.2.3.4.5',
+      'spy@evil.example',
+      'Spy@Evil.Example',
+      'bogaardlisa803@gmail.com',
+      'a.b',
+      '14:30',
+      '3.5',
+      '://',
+      '.',
+      '@',
+      'xn--bcher-kva.example',
+    ),
+  );
+  const text = fc.array(piece, { maxLength: 8 }).chain((parts) =>
+    fc
+      .array(fc.constantFrom('', ' ', '.', ':', '/', '@', '\n'), {
+        minLength: parts.length,
+        maxLength: parts.length,
+      })
+      .map((glue) => parts.map((p, i) => `${p}${glue[i]}`).join('')),
+  );
+
+  it('finds exactly what the searches without shortcuts find, in any text', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(planted.text(t)).toEqual(planted.textWithoutShortcuts(t));
+        expect(real.text(t)).toEqual(real.textWithoutShortcuts(t));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('skips a chat with no link, name or address, and still finds one after a full stop', () => {
+    expect(real.text('Réunion reportée à jeudi 14:30. Merci !')).toEqual([]);
+    expect(real.text('Bien reçu.Voir weather4free.com')).toMatchObject([{ indicator: 'weather4free.com' }]);
+  });
+
+  it('checks a name as an address only when it could be one', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.stringMatching(/^[0-9a-fA-F.:[\]%a-z]{0,24}$/),
+          fc.tuple(fc.ipV4(), fc.boolean()).map(([a, bracketed]) => (bracketed ? `[${a}]` : a)),
+          fc.ipV6(),
+          fc.domain(),
+        ),
+        (host) => {
+          if (!mayBeAddress(host)) expect(isIP(host.replace(/^\[|\]$/g, ''))).toBe(0);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(mayBeAddress('176.223.111.131')).toBe(true);
+    expect(mayBeAddress('[::1]')).toBe(true);
+    expect(mayBeAddress('weather4free.com')).toBe(false);
   });
 });

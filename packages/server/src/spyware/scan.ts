@@ -52,19 +52,17 @@ export class ArtifactRecorder {
     const list: readonly Detection[] =
       detections === undefined ? [] : isList(detections) ? detections : [detections];
     this.records++;
-    const base = {
-      at: at && Number.isFinite(at.getTime()) ? at.toISOString() : null,
-      artifact: this.name,
-      file,
-      record: oneLine(record),
-    };
+    // The time stays a number until the report: a million ISO strings made here and compared in
+    // the sort cost more than reading the records.
+    const ms = at === null ? Number.NaN : at.getTime();
+    const flat = oneLine(record);
     if (list.length === 0) {
-      this.scan.timeline.push(base);
+      this.scan.add(ms, { at: null, artifact: this.name, file, record: flat });
       return;
     }
     for (const detection of list) {
       this.detections++;
-      this.scan.timeline.push({ ...base, detection });
+      this.scan.add(ms, { at: null, artifact: this.name, file, record: flat, detection });
     }
   }
 
@@ -82,7 +80,9 @@ export class ArtifactRecorder {
 }
 
 export class ScanRecorder {
-  readonly timeline: TimelineEvent[] = [];
+  /** The events as read, their `at` set by the report from `times` (Infinity: no time). */
+  private readonly timeline: TimelineEvent[] = [];
+  private readonly times: number[] = [];
   readonly device: Record<string, string> = {};
   private readonly artifacts: ArtifactRecorder[] = [];
   private readonly startedAt: Date;
@@ -94,6 +94,12 @@ export class ScanRecorder {
   ) {
     this.now = options.now ?? (() => new Date());
     this.startedAt = this.now();
+  }
+
+  /** Adds an event that happened at `ms` (Unix milliseconds, NaN when the record has no time). */
+  add(ms: number, event: TimelineEvent): void {
+    this.timeline.push(event);
+    this.times.push(Number.isFinite(ms) ? ms : Number.POSITIVE_INFINITY);
   }
 
   /** Runs the modules one after the other; one that throws is marked failed, the others still run. */
@@ -115,20 +121,22 @@ export class ScanRecorder {
 
   private report(): ScanReport {
     // Oldest first; records without a time after those with one, in the order they were read.
-    const timeline = this.timeline
-      .map((event, order) => ({ event, order }))
-      .sort((a, b) =>
-        a.event.at === b.event.at
-          ? a.order - b.order
-          : a.event.at === null
-            ? 1
-            : b.event.at === null
-              ? -1
-              : a.event.at < b.event.at
-                ? -1
-                : 1,
-      )
-      .map((x) => x.event);
+    // Sorted by number on an array of indices: no wrapper object per event, no string comparison,
+    // and the merge sort of arrays is linear on the long ordered runs a phone's databases hold.
+    // Infinity − Infinity is NaN, falsy: records without a time keep their order.
+    const { times } = this;
+    const order = new Array<number>(times.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    order.sort((a, b) => times[a]! - times[b]! || a - b);
+    const timeline: TimelineEvent[] = new Array<TimelineEvent>(order.length);
+    const iso = new IsoTimes();
+    for (let i = 0; i < order.length; i++) {
+      const index = order[i]!;
+      const event = this.timeline[index]!;
+      const t = times[index]!;
+      if (t !== Number.POSITIVE_INFINITY) event.at = iso.of(t);
+      timeline[i] = event;
+    }
     return {
       kind: this.kind,
       device: this.device,
@@ -145,6 +153,38 @@ export class ScanRecorder {
       timeline,
       detections: timeline.filter((e) => e.detection !== undefined),
     };
+  }
+}
+
+const DAY_MS = 86_400_000;
+/** 10000-01-01T00:00:00Z: from there on, and before 1970, ISO strings are left to `Date`. */
+const YEAR_10000_MS = 253_402_300_800_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
+/**
+ * `new Date(ms).toISOString()` for many times in a row, four times faster: the date part is made
+ * once per day, the time of day from tables (a million records' times cost 0.4 s through `Date`).
+ */
+export class IsoTimes {
+  private day = Number.NaN;
+  private prefix = '';
+
+  of(ms: number): string {
+    if (!(ms >= 0 && ms < YEAR_10000_MS) || !Number.isInteger(ms)) return new Date(ms).toISOString();
+    const day = ms - (ms % DAY_MS);
+    if (day !== this.day) {
+      this.day = day;
+      this.prefix = new Date(day).toISOString().slice(0, 11);
+    }
+    let rest = ms - day;
+    const milli = rest % 1000;
+    rest = (rest - milli) / 1000;
+    const second = rest % 60;
+    rest = (rest - second) / 60;
+    const minute = rest % 60;
+    const hour = (rest - minute) / 60;
+    return `${this.prefix}${TWO_DIGITS[hour]!}:${TWO_DIGITS[minute]!}:${TWO_DIGITS[second]!}.${THREE_DIGITS[milli]!}Z`;
   }
 }
 
@@ -166,7 +206,9 @@ export function appleTime(value: number | bigint | null | undefined): Date | nul
 
 /** `text` on one line, at most 2,000 characters: timelines are read a record a line. */
 export function oneLine(text: string): string {
-  const flat = text.replace(/\s*[\r\n]+\s*/g, ' ⏎ ');
+  // Most records are one line already: the expression is run only on those that are not.
+  const flat =
+    text.indexOf('\n') === -1 && text.indexOf('\r') === -1 ? text : text.replace(/\s*[\r\n]+\s*/g, ' ⏎ ');
   return flat.length > 2000 ? `${flat.slice(0, 1999)}…` : flat;
 }
 

@@ -7,8 +7,12 @@
  * The artifact databases are real SQLite files made with sql.js, with the tables and columns iOS
  * uses (a subset of the columns where a table has dozens), so the scanner reads what a phone writes.
  * An artifact is written only when its list is given: leave one out and the backup lacks it.
+ *
+ * Given a password, the backup is encrypted as iOS 10.2 and later encrypt it: a keybag of random
+ * class keys wrapped (RFC 3394) under PBKDF2-SHA256 then PBKDF2-SHA1 of the password, Manifest.db
+ * AES-256-CBC under the ManifestKey, each file under its own key, wrapped in its MBFile record.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, buildBinary, type PlistValue } from 'plist';
@@ -171,7 +175,10 @@ export interface IosBackupFixture {
   websiteData?: WebsiteDataFixture[];
   whatsapp?: WhatsAppFixture[];
   files?: RawFileFixture[];
-  /** Manifest.plist says so, and Manifest.db is random bytes (it is encrypted in a real one). */
+  /**
+   * Manifest.plist says so, and its keybag and Manifest.db are random bytes: a backup that looks
+   * encrypted (write a genuinely encrypted one by giving `writeIosBackup` a password).
+   */
   encrypted?: boolean;
   /** Manifest.plist as XML rather than binary. */
   xmlManifestPlist?: boolean;
@@ -292,9 +299,132 @@ export function backupContentPath(root: string, domain: string, relativePath: st
   return flat ? join(root, id) : join(root, id.slice(0, 2), id);
 }
 
-/** Writes the backup `fixture` describes into `dir` (created if needed) and returns `dir`. */
-export async function writeIosBackup(dir: string, fixture: IosBackupFixture = {}): Promise<string> {
+/** How `writeIosBackup` encrypts a backup. */
+export interface IosBackupEncryption {
+  password: string;
+  /** PBKDF2-HMAC-SHA256 iterations (`DPIC`): iOS uses 10,000,000; 100 by default, to stay quick. */
+  iterations?: number;
+  /** PBKDF2-HMAC-SHA1 iterations (`ITER`): 10 by default. */
+  sha1Iterations?: number;
+}
+
+/** The protection classes of a backup keybag's class keys. */
+export const KEYBAG_CLASSES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+/** The protection class of the ManifestKey. */
+export const MANIFEST_CLASS = 4;
+/** The protection class every file is written with (3: until the first unlock after a restart). */
+export const FILE_CLASS = 3;
+
+/** One keybag TLV record: a 4-letter tag, a 4-byte big-endian length, the value (integers: 4 bytes). */
+export function keybagRecord(tag: string, value: Uint8Array | number): Buffer {
+  const bytes = typeof value === 'number' ? Buffer.alloc(4) : Buffer.from(value);
+  if (typeof value === 'number') bytes.writeUInt32BE(value);
+  const head = Buffer.alloc(8);
+  head.write(tag, 0, 'latin1');
+  head.writeUInt32BE(bytes.byteLength, 4);
+  return Buffer.concat([head, bytes]);
+}
+
+/** RFC 3394 AES key wrap under a 256-bit key. */
+export function aesWrap(kek: Uint8Array, key: Uint8Array): Buffer {
+  const cipher = createCipheriv('id-aes256-wrap', kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+  return Buffer.concat([cipher.update(key), cipher.final()]);
+}
+
+/**
+ * A backup keybag as iOS writes it, with random class keys wrapped under the key derived from
+ * `password`; `classKeys` are the unwrapped ones.
+ */
+export function buildBackupKeybag(
+  password: string,
+  options: { iterations?: number; sha1Iterations?: number } = {},
+): { keybag: Buffer; classKeys: Map<number, Buffer> } {
+  const dpsl = randomBytes(20);
+  const salt = randomBytes(20);
+  const dpic = options.iterations ?? 100;
+  const iter = options.sha1Iterations ?? 10;
+  const stage1 = pbkdf2Sync(Buffer.from(password, 'utf8'), dpsl, dpic, 32, 'sha256');
+  const passwordKey = pbkdf2Sync(stage1, salt, iter, 32, 'sha1');
+  const classKeys = new Map(KEYBAG_CLASSES.map((c) => [c, randomBytes(32)]));
+  const keybag = Buffer.concat([
+    keybagRecord('VERS', 4),
+    keybagRecord('TYPE', 1),
+    keybagRecord('UUID', randomBytes(16)),
+    keybagRecord('HMCK', randomBytes(40)),
+    keybagRecord('WRAP', 0),
+    keybagRecord('SALT', salt),
+    keybagRecord('ITER', iter),
+    keybagRecord('DPWT', 1),
+    keybagRecord('DPIC', dpic),
+    keybagRecord('DPSL', dpsl),
+    ...[...classKeys].flatMap(([protectionClass, key]) => [
+      keybagRecord('UUID', randomBytes(16)),
+      keybagRecord('CLAS', protectionClass),
+      keybagRecord('WRAP', 2),
+      keybagRecord('KTYP', protectionClass === 2 ? 1 : 0),
+      keybagRecord('WPKY', aesWrap(passwordKey, key)),
+    ]),
+  ]);
+  return { keybag, classKeys };
+}
+
+/** AES-256-CBC with a zero IV and PKCS#7 padding, as a backup encrypts Manifest.db and each file. */
+function aesCbc(key: Uint8Array, plain: Uint8Array): Buffer {
+  const cipher = createCipheriv('aes-256-cbc', key, Buffer.alloc(16));
+  return Buffer.concat([cipher.update(plain), cipher.final()]);
+}
+
+/** The keys of an encrypted backup being written. */
+class BackupCipher {
+  readonly keybag: Buffer;
+  readonly manifestKey: Buffer;
+  private readonly classKeys: Map<number, Buffer>;
+  private readonly dbKey = randomBytes(32);
+
+  constructor(encryption: IosBackupEncryption) {
+    ({ keybag: this.keybag, classKeys: this.classKeys } = buildBackupKeybag(encryption.password, encryption));
+    this.manifestKey = Buffer.concat([
+      classPrefix(MANIFEST_CLASS),
+      aesWrap(this.classKey(MANIFEST_CLASS), this.dbKey),
+    ]);
+  }
+
+  manifestDb(plain: Uint8Array): Buffer {
+    return aesCbc(this.dbKey, plain);
+  }
+
+  /** The file's ciphertext, and its `EncryptionKey`: the class, then its own key wrapped under the class key. */
+  file(plain: Uint8Array): { ciphertext: Buffer; encryptionKey: Buffer } {
+    const key = randomBytes(32);
+    return {
+      ciphertext: aesCbc(key, plain),
+      encryptionKey: Buffer.concat([classPrefix(FILE_CLASS), aesWrap(this.classKey(FILE_CLASS), key)]),
+    };
+  }
+
+  private classKey(protectionClass: number): Buffer {
+    return this.classKeys.get(protectionClass)!;
+  }
+}
+
+function classPrefix(protectionClass: number): Buffer {
+  const prefix = Buffer.alloc(4);
+  prefix.writeUInt32LE(protectionClass);
+  return prefix;
+}
+
+/**
+ * Writes the backup `fixture` describes into `dir` (created if needed) and returns `dir`; encrypted
+ * with `encryption.password` when given.
+ */
+export async function writeIosBackup(
+  dir: string,
+  fixture: IosBackupFixture = {},
+  encryption?: IosBackupEncryption,
+): Promise<string> {
   const SQL = await initSqlJs();
+  const cipher = encryption === undefined ? undefined : new BackupCipher(encryption);
+  const fake = fixture.encrypted === true && cipher === undefined;
   const device = { ...DEFAULT_DEVICE, ...fixture.device };
   const apps = fixture.apps ?? [];
   mkdirSync(dir, { recursive: true });
@@ -320,13 +450,18 @@ export async function writeIosBackup(dir: string, fixture: IosBackupFixture = {}
     }),
   );
   const manifestPlist: PlistValue = {
-    BackupKeyBag: fixture.encrypted ? new Uint8Array(randomBytes(64)) : new Uint8Array(0),
+    BackupKeyBag: cipher
+      ? new Uint8Array(cipher.keybag)
+      : fake
+        ? new Uint8Array(randomBytes(64))
+        : new Uint8Array(0),
     Version: '10.0',
     Date: device.lastBackup,
     SystemDomainsVersion: '24.0',
     WasPasscodeSet: true,
-    IsEncrypted: fixture.encrypted === true,
-    ...(fixture.encrypted ? { ManifestKey: new Uint8Array(randomBytes(44)) } : {}),
+    IsEncrypted: fake || cipher !== undefined,
+    ...(cipher ? { ManifestKey: new Uint8Array(cipher.manifestKey) } : {}),
+    ...(fake ? { ManifestKey: new Uint8Array(randomBytes(44)) } : {}),
     Applications: Object.fromEntries(
       apps.map((id) => [
         id,
@@ -358,13 +493,13 @@ export async function writeIosBackup(dir: string, fixture: IosBackupFixture = {}
     }),
   );
 
-  if (fixture.encrypted) {
+  if (fake) {
     // An encrypted Manifest.db is AES ciphertext: to a reader without the key, random bytes.
     writeFileSync(join(dir, 'Manifest.db'), randomBytes(4096));
     return dir;
   }
 
-  const manifest = new Manifest(dir, fixture.flat === true);
+  const manifest = new Manifest(dir, fixture.flat === true, cipher);
   const files = IOS_ARTIFACT_FILES;
   const latest = (dates: Date[]) => new Date(Math.max(...dates.map((d) => d.getTime()), APPLE_EPOCH_MS));
 
@@ -680,12 +815,13 @@ export async function writeIosBackup(dir: string, fixture: IosBackupFixture = {}
 class Manifest {
   private readonly rows = new Map<
     string,
-    { domain: string; path: string; flags: number; created: Date; size: number }
+    { domain: string; path: string; flags: number; created: Date; size: number; encryptionKey?: Uint8Array }
   >();
 
   constructor(
     private readonly dir: string,
     private readonly flat: boolean,
+    private readonly cipher?: BackupCipher,
   ) {}
 
   /** Lists a file (and the folders above it, as iOS does) and writes its content. */
@@ -693,10 +829,18 @@ class Manifest {
     const bytes = typeof content === 'string' ? Buffer.from(content) : content;
     const parts = path.split('/');
     for (let i = 1; i < parts.length; i++) this.folder(domain, parts.slice(0, i).join('/'), created);
-    this.rows.set(fileIdOf(domain, path), { domain, path, flags: 1, created, size: bytes.byteLength });
+    const encrypted = this.cipher?.file(bytes);
+    this.rows.set(fileIdOf(domain, path), {
+      domain,
+      path,
+      flags: 1,
+      created,
+      size: bytes.byteLength,
+      encryptionKey: encrypted?.encryptionKey,
+    });
     const target = backupContentPath(this.dir, domain, path, this.flat);
     mkdirSync(join(target, '..'), { recursive: true });
-    writeFileSync(target, bytes);
+    writeFileSync(target, encrypted?.ciphertext ?? bytes);
   }
 
   folder(domain: string, path: string, created = new Date(APPLE_EPOCH_MS)): void {
@@ -712,18 +856,25 @@ class Manifest {
           row.domain,
           row.path,
           row.flags,
-          mbFile(row.path, row.flags, row.created, row.size),
+          mbFile(row.path, row.flags, row.created, row.size, row.encryptionKey),
         ]);
     });
-    writeFileSync(join(this.dir, 'Manifest.db'), bytes);
+    writeFileSync(join(this.dir, 'Manifest.db'), this.cipher?.manifestDb(bytes) ?? bytes);
   }
 }
 
 /**
  * A file's record as Manifest.db keeps it: an MBFile archived by NSKeyedArchiver (`$top.root`
- * pointing into `$objects`), with Unix times in seconds.
+ * pointing into `$objects`), with Unix times in seconds; in an encrypted backup, `EncryptionKey`
+ * points to an NSData of the file's class and wrapped key.
  */
-function mbFile(path: string, flags: number, created: Date, size: number): Uint8Array {
+function mbFile(
+  path: string,
+  flags: number,
+  created: Date,
+  size: number,
+  encryptionKey?: Uint8Array,
+): Uint8Array {
   const seconds = Math.floor(created.getTime() / 1000);
   return buildBinary({
     $version: 100000,
@@ -741,12 +892,19 @@ function mbFile(path: string, flags: number, created: Date, size: number): Uint8
         UserID: 501,
         GroupID: 501,
         InodeNumber: 12345,
-        ProtectionClass: 3,
+        ProtectionClass: FILE_CLASS,
         Flags: 0,
         RelativePath: { UID: 2 },
+        ...(encryptionKey ? { EncryptionKey: { UID: 4 } } : {}),
       },
       path,
       { $classname: 'MBFile', $classes: ['MBFile', 'NSObject'] },
+      ...(encryptionKey
+        ? [
+            { 'NS.data': encryptionKey, $class: { UID: 5 } },
+            { $classname: 'NSMutableData', $classes: ['NSMutableData', 'NSData', 'NSObject'] },
+          ]
+        : []),
     ],
   });
 }

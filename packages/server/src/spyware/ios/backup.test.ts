@@ -3,17 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { buildBinary } from 'plist';
+import initSqlJs from 'sql.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RempartError, type ScanReport } from '@rempart/core';
 import {
   backupContentPath,
   CLEAN_IOS_BACKUP,
+  type SmsFixture,
   IOS_ARTIFACT_FILES,
   writeIosBackup,
   type IosBackupFixture,
 } from '../../test-support/ios-backup.js';
 import { IndicatorMatcher } from '../matcher.js';
-import type { ScanProgress } from '../scan.js';
+import { oneLine, type ScanProgress } from '../scan.js';
 import { loadIndicatorFolder } from '../stix.js';
 import { scanIosBackup } from './backup.js';
 
@@ -412,16 +414,16 @@ describe('a folder the scan refuses', () => {
     const error: unknown = await scanIosBackup(dir, { matcher }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RempartError);
     expect(error).toMatchObject({
-      code: 'validation_failed',
+      code: 'backup_encrypted',
       details: { encrypted: true, passwordGiven: false },
     });
     expect((error as Error).message).toMatch(/the backup is encrypted.*password/);
   });
 
-  it('says that decrypting is not supported yet when the password is given', async () => {
+  it('calls an encrypted backup whose keybag is not one damaged when the password is given', async () => {
     const dir = await writeIosBackup(folder('encrypted'), { ...CLEAN_IOS_BACKUP, encrypted: true });
     await expect(scanIosBackup(dir, { matcher, password: 'hunter2' })).rejects.toThrow(
-      /decrypting encrypted backups is not supported yet: make an unencrypted backup/,
+      /the backup is encrypted but its keybag \(Manifest\.plist BackupKeyBag\) is damaged/,
     );
   });
 
@@ -541,3 +543,169 @@ describe('a scan of damaged or hostile files', () => {
     await expect(scanIosBackup(dir, { matcher })).rejects.toThrow(/encrypted/);
   }, 60_000);
 });
+
+describe('the messages and the history, read for speed', () => {
+  /** Changes sms.db of the backup at `dir` with `sql`. */
+  async function alterSms(dir: string, sql: string): Promise<void> {
+    const SQL = await initSqlJs();
+    const { domain, path } = IOS_ARTIFACT_FILES.sms;
+    const db = new SQL.Database(readFileSync(backupContentPath(dir, domain, path)));
+    db.exec(sql);
+    writeFileSync(backupContentPath(dir, domain, path), db.export());
+    db.close();
+  }
+
+  it('tells every message as a plain reading would, and finds what a search without shortcuts finds', async () => {
+    const piece = fc.oneof(
+      fc.stringMatching(/^[a-zA-Z0-9 ,;:!?'"()@./éàç\n-]{0,12}$/),
+      fc.constantFrom(
+        'https://weather4free.com/x',
+        'tookcheckout.com',
+        'bogaardlisa803@gmail.com',
+        'https://www.wikipedia.org/',
+        '14:30',
+        '3.5',
+      ),
+    );
+    const message = fc.record({
+      text: fc.oneof(
+        fc.constant(null),
+        fc.array(piece, { maxLength: 5 }).map((parts) => parts.join(' ')),
+      ),
+      handle: fc.option(fc.constantFrom('+33612345678', 'friend@example.org', 'bogaardlisa803@gmail.com'), {
+        nil: undefined,
+      }),
+      fromMe: fc.boolean(),
+      service: fc.option(fc.constantFrom<'SMS' | 'iMessage'>('SMS', 'iMessage'), { nil: undefined }),
+      attributed: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 6 }), async (list) => {
+        const sms: SmsFixture[] = list.map((m, i) => ({
+          // iOS 16+ keeps the text only in attributedBody: the reader must find it there.
+          text: m.attributed ? null : m.text,
+          ...(m.attributed && m.text !== null ? { attributedBody: attributedBody(m.text) } : {}),
+          ...(m.handle === undefined ? {} : { handle: m.handle }),
+          at: new Date(Date.UTC(2022, 0, 1) + i * 60_000),
+          fromMe: m.fromMe,
+          ...(m.service === undefined ? {} : { service: m.service }),
+        }));
+        const dir = await writeIosBackup(folder('sms-property'), { sms });
+        const report = await scanIosBackup(dir, { matcher });
+        const told = report.timeline.filter((e) => e.artifact === 'sms');
+        const expected = list.flatMap((m, i) => {
+          const text = m.text ?? '';
+          const who = m.handle === undefined ? '' : ` ${m.fromMe ? 'to' : 'from'} ${m.handle}`;
+          const record = oneLine(
+            `message ${i + 1} ${m.fromMe ? 'sent' : 'received'}${who} (${m.service ?? 'SMS'}): ${text}`,
+          );
+          const found = [
+            ...matcher.textWithoutShortcuts(text),
+            ...(m.handle?.includes('@') ? [matcher.email(m.handle)] : []),
+          ].filter((d) => d !== undefined);
+          const once = found.filter((d, k) => found.findIndex((e) => e.indicatorId === d.indicatorId) === k);
+          return once.length === 0
+            ? [{ record }]
+            : once.map((d) => ({ record, indicator: d.indicator, matched: d.matched }));
+        });
+        expect(
+          told.map((e) =>
+            e.detection === undefined
+              ? { record: e.record }
+              : { record: e.record, indicator: e.detection.indicator, matched: e.detection.matched },
+          ),
+        ).toEqual(expected);
+      }),
+      { numRuns: 25 },
+    );
+  }, 60_000);
+
+  it('tells a message without a sender when its handle is gone, or sms.db has no handle table', async () => {
+    const dir = await writeIosBackup(folder('sms-handles'), {
+      sms: [
+        { text: 'first', handle: '+33611111111', at: new Date('2023-01-01T00:00:00Z') },
+        {
+          text: 'second https://weather4free.com/a',
+          handle: '+33622222222',
+          at: new Date('2023-01-02T00:00:00Z'),
+        },
+      ],
+    });
+    await alterSms(dir, 'UPDATE message SET handle_id = 999 WHERE ROWID = 1');
+    let report = await scanIosBackup(dir, { matcher });
+    expect(report.timeline.filter((e) => e.artifact === 'sms').map((e) => e.record)).toEqual([
+      'message 1 received (SMS): first',
+      'message 2 received from +33622222222 (SMS): second https://weather4free.com/a',
+    ]);
+    await alterSms(dir, 'DROP TABLE handle');
+    report = await scanIosBackup(dir, { matcher });
+    expect(report.timeline.filter((e) => e.artifact === 'sms').map((e) => e.record)).toEqual([
+      'message 1 received (SMS): first',
+      'message 2 received (SMS): second https://weather4free.com/a',
+    ]);
+    expect(detectionsOf(report, 'sms')).toEqual([
+      ['https://weather4free.com/a', ['Pegasus'], '2023-01-02T00:00:00.000Z'],
+    ]);
+  });
+
+  it('reads an sms.db of an older iOS, without attributedBody, handle_id or service', async () => {
+    const dir = await writeIosBackup(folder('sms-old'), {
+      sms: [
+        { text: 'Tap https://weather4free.com/b', handle: '+1555', at: new Date('2019-01-01T00:00:00Z') },
+      ],
+    });
+    await alterSms(
+      dir,
+      'ALTER TABLE message DROP COLUMN attributedBody; ALTER TABLE message DROP COLUMN handle_id; ALTER TABLE message DROP COLUMN service',
+    );
+    const report = await scanIosBackup(dir, { matcher });
+    expect(statusOf(report, 'sms')).toMatchObject({ status: 'read', records: 1, detections: 1 });
+    expect(report.detections[0]?.record).toBe('message 1 received: Tap https://weather4free.com/b');
+  });
+
+  it('finds every visit of a page it matched once, and none of a clean page visited again', async () => {
+    const page = 'https://tookcheckout.com/l/1';
+    const dir = await writeIosBackup(folder('history-repeat'), {
+      safariVisits: [
+        { url: 'https://bit.ly/abc', at: new Date('2022-05-05T05:05:05Z') },
+        { url: page, at: new Date('2022-05-05T05:05:06Z'), redirectedFrom: 0 },
+        { url: 'https://www.apple.com/', at: new Date('2022-05-06T00:00:00Z') },
+        { url: page, title: 'Again', at: new Date('2022-05-07T00:00:00Z') },
+        { url: 'https://www.apple.com/', at: new Date('2022-05-08T00:00:00Z') },
+        { url: page, at: new Date('2022-05-09T00:00:00Z') },
+      ],
+    });
+    const report = await scanIosBackup(dir, { matcher });
+    expect(statusOf(report, 'safari_history')).toMatchObject({ records: 6, detections: 3 });
+    expect(report.detections.map((e) => e.record)).toEqual([
+      `visit of ${page} redirected from https://bit.ly/abc (3 visits of this page)`,
+      `visit of ${page} "Again" (3 visits of this page)`,
+      `visit of ${page} (3 visits of this page)`,
+    ]);
+    expect(report.timeline.filter((e) => e.artifact === 'safari_history')[0]?.record).toBe(
+      `visit of https://bit.ly/abc redirected to ${page} (1 visits of this page)`,
+    );
+  });
+});
+
+/** iOS 16+'s attributedBody: an NSAttributedString in NSArchiver's typedstream, the string after `NSString` and `+`. */
+function attributedBody(text: string): Uint8Array {
+  const utf8 = Buffer.from(text);
+  const length =
+    utf8.length < 0x80
+      ? Buffer.from([utf8.length])
+      : Buffer.from([0x81, utf8.length & 0xff, utf8.length >> 8]);
+  return Buffer.concat([
+    Buffer.from(
+      '\u0004\u000bstreamtyped\u0081\u00e8\u0003\u0084\u0001@\u0084\u0084\u0084\u0012NSAttributedString\u0000',
+      'latin1',
+    ),
+    Buffer.from(
+      '\u0084\u0084\u0008NSObject\u0000\u0085\u0092\u0084\u0084\u0084\u0008NSString\u0001\u0094\u0084\u0001+',
+      'latin1',
+    ),
+    length,
+    utf8,
+    Buffer.from('\u0086\u0084\u0002iI\u0001\u0025\u0092', 'latin1'),
+  ]);
+}

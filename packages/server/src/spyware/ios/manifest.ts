@@ -15,7 +15,8 @@
  *
  * In an encrypted backup, Manifest.db and every file are encrypted with keys wrapped by the
  * backup's password (Manifest.plist's `BackupKeyBag` and `ManifestKey`): none of it is readable
- * without decrypting it first, which is not supported yet.
+ * without decrypting it first: `scanIosBackup` does that (decrypt.ts) and opens the decrypted copy
+ * here; opened directly, an encrypted backup is refused.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -286,9 +287,7 @@ function refuseEncrypted(
       { encrypted: true, passwordGiven: false },
     );
   throw RempartError.validation(
-    `${dir}: ${why}, and decrypting encrypted backups is not supported yet: make an unencrypted backup instead ` +
-      '(in Finder or iTunes, untick "Encrypt local backup", which asks for this password, then back up again). ' +
-      'An unencrypted backup leaves out the website history, call history and saved passwords, so the scan will see less.',
+    `${dir}: ${why}: it must be decrypted with its password before it is opened (a scan does so)`,
     { encrypted: true, passwordGiven: true },
   );
 }

@@ -11,11 +11,12 @@
  * Both are in Safari's app domain (`AppDomain-com.apple.mobilesafari`), in `HomeDomain` on older
  * iOS; every listed copy is read.
  */
+import type { Detection } from '@rempart/core';
 import type { ArtifactModule } from '../scan.js';
 import { appleTime } from '../scan.js';
 import { eachDatabase, unique } from './artifacts.js';
 import type { IosBackup } from './manifest.js';
-import { asNumber, asText, columns, optional, rows } from './sqlite.js';
+import { asNumber, asText, columns, eachValues, optional, rows, type Database } from './sqlite.js';
 
 const HISTORY = 'Library/Safari/History.db';
 const BROWSER_STATE = 'Library/Safari/BrowserState.db';
@@ -30,50 +31,77 @@ export function safariHistoryModule(backup: IosBackup): ArtifactModule {
         HISTORY,
         'Safari history (History.db; a backup made without encryption leaves it out)',
         (db, file) => {
-          const visits = columns(db, 'history_visits');
-          if (visits.size === 0 || columns(db, 'history_items').size === 0)
-            throw new Error('History.db has no history_visits or history_items table');
-          const redirects = visits.has('redirect_source') && visits.has('redirect_destination');
-          const list = rows(
-            db,
-            `SELECT v.id AS id, v.visit_time AS visit_time, ${optional(visits, 'v.title')}, i.url AS url,
-                    i.visit_count AS visit_count,
-                    ${redirects ? 'ri.url' : 'NULL'} AS redirect_from, ${redirects ? 'di.url' : 'NULL'} AS redirect_to
-             FROM history_visits v
-             JOIN history_items i ON i.id = v.history_item
-             ${
-               redirects
-                 ? `LEFT JOIN history_visits rv ON rv.id = v.redirect_source
-                    LEFT JOIN history_items ri ON ri.id = rv.history_item
-                    LEFT JOIN history_visits dv ON dv.id = v.redirect_destination
-                    LEFT JOIN history_items di ON di.id = dv.history_item`
-                 : ''
-             }
-             ORDER BY v.visit_time, v.id`,
-          );
-          for (const visit of list) {
-            const url = asText(visit.url) ?? '';
-            const title = asText(visit.title);
-            const from = asText(visit.redirect_from);
-            const to = asText(visit.redirect_to);
+          // A page is visited many times: its URL is matched once.
+          const matched = new Map<string, Detection | undefined>();
+          eachVisit(db, (visit) => {
+            const { url, title, from, to } = visit;
+            let detection = matched.get(url);
+            if (detection === undefined && !matched.has(url)) {
+              detection = artifact.matcher.url(url);
+              matched.set(url, detection);
+            }
             artifact.record(
-              appleTime(asNumber(visit.visit_time)),
+              appleTime(visit.time),
               file,
-              [
-                `visit of ${url}`,
-                title ? `"${title}"` : '',
-                from ? `redirected from ${from}` : '',
-                to ? `redirected to ${to}` : '',
-                `(${asNumber(visit.visit_count) ?? 0} visits of this page)`,
-              ]
-                .filter((part) => part !== '')
-                .join(' '),
-              artifact.matcher.url(url),
+              `visit of ${url}${title ? ` "${title}"` : ''}${from ? ` redirected from ${from}` : ''}` +
+                `${to ? ` redirected to ${to}` : ''} (${visit.visits ?? 0} visits of this page)`,
+              detection,
             );
-          }
+          });
         },
       ),
   };
+}
+
+/** One visit of Safari's history, with the page visited and the visits it was redirected from and to. */
+export interface SafariVisit {
+  url: string;
+  title: string | undefined;
+  /** `visit_time`: seconds since 2001-01-01. */
+  time: number | undefined;
+  /** How many times the page was visited (`history_items.visit_count`). */
+  visits: number | undefined;
+  /** The URL of the visit that redirected here. */
+  from: string | undefined;
+  /** The URL of the visit this one redirected to. */
+  to: string | undefined;
+}
+
+/**
+ * Calls `visit` with each visit of History.db, oldest first. Throws when the database has no
+ * `history_visits` or `history_items` table.
+ */
+export function eachVisit(db: Database, visit: (visit: SafariVisit) => void): void {
+  const visits = columns(db, 'history_visits');
+  if (visits.size === 0 || columns(db, 'history_items').size === 0)
+    throw new Error('History.db has no history_visits or history_items table');
+  const redirects = visits.has('redirect_source') && visits.has('redirect_destination');
+  eachValues(
+    db,
+    `SELECT v.visit_time, ${visits.has('title') ? 'v.title' : 'NULL'}, i.url, i.visit_count,
+            ${redirects ? 'ri.url' : 'NULL'}, ${redirects ? 'di.url' : 'NULL'}
+     FROM history_visits v
+     JOIN history_items i ON i.id = v.history_item
+     ${
+       redirects
+         ? `LEFT JOIN history_visits rv ON rv.id = v.redirect_source
+            LEFT JOIN history_items ri ON ri.id = rv.history_item
+            LEFT JOIN history_visits dv ON dv.id = v.redirect_destination
+            LEFT JOIN history_items di ON di.id = dv.history_item`
+         : ''
+     }
+     ORDER BY v.visit_time, v.id`,
+    [],
+    ([time, title, url, count, from, to]) =>
+      visit({
+        url: asText(url) ?? '',
+        title: asText(title),
+        time: asNumber(time),
+        visits: asNumber(count),
+        from: asText(from),
+        to: asText(to),
+      }),
+  );
 }
 
 export function safariBrowserStateModule(backup: IosBackup): ArtifactModule {

@@ -64,11 +64,40 @@ export function rows(db: Database, sql: string, params: SqlValue[] = []): Row[] 
   return found;
 }
 
-/** Calls `visit` with each row of a query in turn, without holding them all. */
+/**
+ * Calls `visit` with each row of a query in turn, without holding them all. The column names are
+ * read once: sql.js's `getAsObject` reads and decodes them again for every row, which costs more
+ * than the values on a table of a million messages.
+ */
 export function eachRow(db: Database, sql: string, params: SqlValue[], visit: (row: Row) => void): void {
   const statement = db.prepare(sql, params);
   try {
-    while (statement.step()) visit(statement.getAsObject());
+    const names = statement.getColumnNames();
+    while (statement.step()) {
+      const values = statement.get();
+      const row: Row = {};
+      // A name given twice keeps its last value, as getAsObject does.
+      for (let i = 0; i < names.length; i++) row[names[i]!] = values[i] ?? null;
+      visit(row);
+    }
+  } finally {
+    statement.free();
+  }
+}
+
+/**
+ * Calls `visit` with the values of each row of a query, in the order of its columns: the fastest
+ * way sql.js has through a large table (no object, no column name per row).
+ */
+export function eachValues(
+  db: Database,
+  sql: string,
+  params: SqlValue[],
+  visit: (values: readonly SqlValue[]) => void,
+): void {
+  const statement = db.prepare(sql, params);
+  try {
+    while (statement.step()) visit(statement.get());
   } finally {
     statement.free();
   }
