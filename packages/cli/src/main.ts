@@ -23,7 +23,13 @@ import {
 } from '@rempart/core';
 import type { openPlatform } from '@rempart/server';
 import { z } from 'zod';
-import { SPYWARE_USAGE, SpywareUsageError, spywareScan } from './spyware.js';
+import {
+  SPYWARE_USAGE,
+  SpywareUsageError,
+  spywareImport,
+  spywareIndicators,
+  spywareScan,
+} from './spyware.js';
 
 const USAGE = `Usage: rempart <command> [options]
 
@@ -83,6 +89,8 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         throw new UsageError(`unknown dns command: ${sub ?? '(none)'}`);
       case 'spyware':
         if (sub === 'scan') return await spywareScan(rest);
+        if (sub === 'import') return await spywareImport(rest);
+        if (sub === 'indicators') return await spywareIndicators(rest);
         throw new UsageError(`unknown spyware command: ${sub ?? '(none)'}`);
       case 'policy':
         if (sub === 'export') return await policyExport(rest);

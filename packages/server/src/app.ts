@@ -28,6 +28,8 @@ import { leakcheckRoutes } from './leakcheck/leakcheck.routes.js';
 import { meetingRoutes } from './meetings/meetings.routes.js';
 import { netguardRoutes } from './netguard/netguard.routes.js';
 import { signallingRoutes } from './meetings/signalling.js';
+import { indicatorRoutes } from './spyware/store/indicators.routes.js';
+import { fleetRoutes } from './spyware/fleet/fleet.routes.js';
 import type { Platform } from './platform.js';
 
 export const defaultWebRoot = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -125,6 +127,8 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   signallingRoutes(app, platform.live, publicOrigin);
   await leakcheckRoutes(app, platform.leakcheck);
   await netguardRoutes(app, platform.netguard);
+  await indicatorRoutes(app, platform.spyware.store);
+  await fleetRoutes(app, platform.spyware.fleet, { uploadMaxBytes: config.spyware.uploadMaxBytes });
 
   const webRoot = options.webRoot ?? defaultWebRoot;
   const hasConsole = existsSync(`${webRoot}/index.html`);

@@ -5,6 +5,8 @@ export const redactedPaths = [
   'req.headers.cookie',
   'req.headers.authorization',
   'req.headers["x-csrf-token"]',
+  // An encrypted iOS backup's password, sent with its upload (spyware fleet).
+  'req.headers["x-backup-password"]',
   'res.headers["set-cookie"]',
   '*.password',
   '*.token',

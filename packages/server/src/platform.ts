@@ -29,6 +29,20 @@ import { LiveMeetings } from './meetings/signalling.js';
 import { NetguardRepository } from './netguard/netguard.repository.js';
 import { NetguardService } from './netguard/netguard.service.js';
 import { systemResolvers } from './netguard/resolv-conf.js';
+import { IndicatorStoreRepository } from './spyware/store/indicator-store.repository.js';
+import { IndicatorStore } from './spyware/store/indicator-store.service.js';
+import { WatchedFolder } from './spyware/store/watched-folder.js';
+import { FleetFiles } from './spyware/fleet/files.js';
+import { FleetRepository } from './spyware/fleet/fleet.repository.js';
+import { FleetService } from './spyware/fleet/fleet.service.js';
+
+/** The spyware check's services. */
+export interface SpywarePlatform {
+  /** The STIX indicator sets: shipped, imported, watched folder; retro-hunts. */
+  store: IndicatorStore;
+  /** Devices, consent, uploaded artifacts and their scans; retention of the raw extracts. */
+  fleet: FleetService;
+}
 
 export interface Platform {
   config: Config;
@@ -44,6 +58,7 @@ export interface Platform {
   media: MediaEngine;
   leakcheck: LeakCheckService;
   netguard: NetguardService;
+  spyware: SpywarePlatform;
   close(): Promise<void>;
 }
 
@@ -60,6 +75,11 @@ export interface PlatformOptions {
   mailer?: Mailer;
   /** Lists read from files and added to every group of the network guard, for this run only. */
   netguardLists?: { path: string; action: 'block' | 'allow' }[];
+  /**
+   * Whether the folder of indicator bundles (config.spyware.iocsDir) is imported and watched;
+   * true by default. A one-off command (`rempart spyware import`) leaves it alone.
+   */
+  watchIndicatorFolder?: boolean;
 }
 
 export function databaseTarget(config: Config): DatabaseTarget {
@@ -154,7 +174,39 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     languages: config.leakcheck.languages,
     dir: join(resolve(config.dataDir), 'ocr'),
   });
-  const netguard = new NetguardService({
+  const spywareLog = log.child({ subsystem: 'spyware' });
+  const store: IndicatorStore = new IndicatorStore({
+    repo: new IndicatorStoreRepository(database.db),
+    audit,
+    alerts,
+    clock,
+    log: spywareLog,
+    // The network guard is built next: the store reads its log only once an import runs a retro-hunt.
+    dnsLog: {
+      queriedNames: (): Promise<string[]> => netguard.queriedNames(),
+      queriesOf: (names) => netguard.queriesOf(names),
+    },
+  });
+  const fleet = new FleetService({
+    repo: new FleetRepository(database.db, database.copyRows),
+    files: new FleetFiles(join(resolve(config.dataDir), 'spyware')),
+    indicators: store,
+    audit,
+    alerts,
+    clock,
+    log: spywareLog,
+    config: { rawDays: config.spyware.rawDays, uploadMaxBytes: config.spyware.uploadMaxBytes },
+    agentByEmail: async (email) => identityRepo.agentByEmail(email.toLowerCase()),
+    agentsByIds: async (ids) => identityRepo.agentsByIds(ids),
+  });
+  store.useScanRetroHunter(fleet);
+  const folder = new WatchedFolder({
+    dir: resolve(config.spyware.iocsDir),
+    store,
+    alerts,
+    log: spywareLog,
+  });
+  const netguard: NetguardService = new NetguardService({
     repo: new NetguardRepository(database.db, database.copyRows),
     alerts,
     audit,
@@ -169,10 +221,18 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     },
     agentByEmail: async (email) => identityRepo.agentByEmail(email.toLowerCase()),
     agentEmail: async (id) => (await identityRepo.agentById(id))?.email,
+    // Imported bundles' domains are blocked (and alerted) by every group with the spyware category.
+    spywareDomains: store,
   });
   try {
+    await store.start();
+    await fleet.start();
     await netguard.start();
+    if (options.watchIndicatorFolder ?? true) await folder.start();
   } catch (error) {
+    await folder.close();
+    await store.close();
+    await fleet.close();
     await netguard.close();
     await leakcheck.close();
     await live.close();
@@ -196,9 +256,14 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     media,
     leakcheck,
     netguard,
+    spyware: { store, fleet },
     close: async () => {
       if (closed) return;
       closed = true;
+      await folder.close();
+      // The store waits for its running retro-hunts, which read the fleet's scans and the DNS log.
+      await store.close();
+      await fleet.close();
       await netguard.close();
       await leakcheck.close();
       await live.close();

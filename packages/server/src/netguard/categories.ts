@@ -131,15 +131,60 @@ function readCategories(assetsDir: string): Category[] {
       source: 'Rempart (assets/netguard/doh-bypass.txt; sources consulted in SOURCES.md)',
       list: parseList(read('doh-bypass.txt'), { name: 'doh-bypass', format: 'domains' }),
     },
-    {
-      id: 'spyware',
-      title: 'Spyware',
-      description: `Domains of mercenary spyware (${[...new Set(entries.map((e) => e.label).filter(Boolean))].join(', ')}) from published investigations. A device asking for one is probably infected.`,
-      source: AMNESTY_SOURCE,
-      list: listFromEntries('spyware', entries),
-      skipped,
-    },
+    spywareCategory(entries, skipped),
   ];
+}
+
+/** The spyware category over `entries` (one per domain, labelled with its malware). */
+export function spywareCategory(
+  entries: readonly ListEntry[],
+  skipped: readonly StixSkipped[] = [],
+  source: string = AMNESTY_SOURCE,
+): Category {
+  const families = [...new Set(entries.map((e) => e.label).filter(Boolean))];
+  return {
+    id: 'spyware',
+    title: 'Spyware',
+    description: `Domains of mercenary spyware (${families.join(', ')}) from published investigations. A device asking for one is probably infected.`,
+    source,
+    list: listFromEntries('spyware', entries),
+    skipped,
+  };
+}
+
+/** A domain the spyware check's indicators name, and what it indicates. */
+export interface SpywareDomain {
+  domain: string;
+  /** The indicator set (bundle) it comes from. */
+  source: string;
+  /** The STIX indicator's id. */
+  indicator: string;
+  malware: readonly string[];
+}
+
+/**
+ * Where the spyware category's domains come from when something keeps them up to date (the
+ * spyware check's indicator store: the shipped bundles and those imported since). Without one,
+ * the category holds the shipped bundles' domains.
+ */
+export interface SpywareDomainSource {
+  spywareDomains(): SpywareDomain[];
+  /** Called after every change of the domains; returns the function that stops listening. */
+  onChange(listener: () => void): () => void;
+}
+
+/** The spyware category over the domains of `source`, as the resolver blocks them. */
+export function spywareCategoryOf(domains: readonly SpywareDomain[]): Category {
+  const entries = domains.map((d) => ({
+    domain: d.domain,
+    text: `${d.source} ${d.indicator} ${d.domain}`,
+    ...(d.malware.length > 0 ? { label: d.malware.join(', ') } : {}),
+  }));
+  return spywareCategory(
+    entries,
+    [],
+    `${AMNESTY_SOURCE}, and the indicator sets imported into the spyware check`,
+  );
 }
 
 // --- STIX 2.1 domain indicators ---------------------------------------------------------------

@@ -1,5 +1,5 @@
 /** The network guard's tables: groups, lists, the query log and enrolled devices. */
-import { and, asc, desc, eq, getTableColumns, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/client.js';
 import { CopyTimestamps, copyField } from '../db/copy-text.js';
 import { netguardDevices, netguardGroups, netguardLists, netguardQueries } from '../db/schema.js';
@@ -202,6 +202,43 @@ export class NetguardRepository {
       .groupBy(bucket)
       .orderBy(bucket);
     return rows.map((r) => ({ bucket: Number(r.bucket), queries: r.queries, blocked: r.blocked }));
+  }
+
+  /** The distinct names asked for since `from`. */
+  async queriedNames(from: Date): Promise<string[]> {
+    const rows = await this.db
+      .selectDistinct({ name: netguardQueries.name })
+      .from(netguardQueries)
+      .where(gte(netguardQueries.at, from));
+    return rows.map((r) => r.name);
+  }
+
+  /** Who asked for one of `names` since `from`: per client and name, the first and last time and how often. */
+  async queriesOfNames(
+    names: readonly string[],
+    from: Date,
+  ): Promise<{ client: string; name: string; firstSeen: Date; lastSeen: Date; count: number }[]> {
+    const found = [];
+    // In chunks: a bound on the size of one statement's parameters.
+    for (let i = 0; i < names.length; i += INSERT_CHUNK) {
+      const rows = await this.db
+        .select({
+          client: netguardQueries.client,
+          name: netguardQueries.name,
+          firstSeen: sql<string>`min(${netguardQueries.at})`,
+          lastSeen: sql<string>`max(${netguardQueries.at})`,
+          count: sql<number>`sum(${netguardQueries.count})::int`,
+        })
+        .from(netguardQueries)
+        .where(
+          and(gte(netguardQueries.at, from), inArray(netguardQueries.name, names.slice(i, i + INSERT_CHUNK))),
+        )
+        .groupBy(netguardQueries.client, netguardQueries.name)
+        .orderBy(asc(netguardQueries.client), asc(netguardQueries.name));
+      for (const r of rows)
+        found.push({ ...r, firstSeen: new Date(r.firstSeen), lastSeen: new Date(r.lastSeen) });
+    }
+    return found;
   }
 
   topBlocked(from: Date, limit: number): Promise<{ name: string; count: number; list: string }[]> {

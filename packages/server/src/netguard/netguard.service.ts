@@ -33,7 +33,12 @@ import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { randomToken, sha256Hex } from '../identity/secrets.js';
 import type { Logger } from '../logger.js';
-import { loadCategories, type Category as ShippedCategory } from './categories.js';
+import {
+  loadCategories,
+  spywareCategoryOf,
+  type Category as ShippedCategory,
+  type SpywareDomainSource,
+} from './categories.js';
 import { evaluateCompliance, parseMdmCsv } from './compliance.js';
 import { androidPolicy, appleProfile } from './device-policy.js';
 import { handleDohRequest, type DohRequest, type DohResponse } from './doh.js';
@@ -85,6 +90,20 @@ export interface NetguardDeps {
   /** Looks an agent up by email, for device owners. */
   agentByEmail: (email: string) => Promise<{ id: string; email: string } | undefined>;
   agentEmail: (id: string) => Promise<string | undefined>;
+  /**
+   * The spyware category's domains, kept up to date (the spyware check's indicator store): a
+   * change recompiles the category for every group at once. Without it, the shipped bundles'.
+   */
+  spywareDomains?: SpywareDomainSource;
+}
+
+/** Who asked the resolver for a name, as its query log holds it. */
+export interface NameQueries {
+  client: string;
+  name: string;
+  firstSeen: Date;
+  lastSeen: Date;
+  count: number;
 }
 
 export interface Actor {
@@ -131,6 +150,7 @@ export class NetguardService {
   private replicaSnapshot: ReplicaPolicy | undefined;
   private reloading: Promise<void> | undefined;
   private fileWatch: NodeJS.Timeout | undefined;
+  private stopSpywareDomains: (() => void) | undefined;
   private closed = false;
 
   constructor(private readonly deps: NetguardDeps) {}
@@ -139,6 +159,16 @@ export class NetguardService {
   async start(): Promise<void> {
     const began = performance.now();
     this.categories = loadCategories();
+    const spyware = this.deps.spywareDomains;
+    if (spyware) {
+      this.useSpywareDomains(spyware);
+      this.stopSpywareDomains = spyware.onChange(() => {
+        this.useSpywareDomains(spyware);
+        void this.reload().catch((error: unknown) =>
+          this.deps.log.error({ err: error }, 'reload after a change of spyware indicators failed'),
+        );
+      });
+    }
     await this.deps.repo.insertGroupIfMissing({ ...DEFAULT_GROUP, updatedAt: this.deps.clock.now() });
     await this.reload();
     this.queryLog = new QueryLog({
@@ -178,6 +208,7 @@ export class NetguardService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopSpywareDomains?.();
     clearInterval(this.fileWatch);
     await this.resolver?.close();
     await this.queryLog?.close();
@@ -272,6 +303,14 @@ export class NetguardService {
       blockPage: this.deps.config.blockPage,
       logDays: this.deps.config.logDays,
     });
+  }
+
+  /** The spyware category rebuilt from `source`; groups get it at the next reload. */
+  private useSpywareDomains(source: SpywareDomainSource): void {
+    const category = spywareCategoryOf(source.spywareDomains());
+    this.categories = [...this.categories.filter((c) => c.id !== 'spyware'), category];
+    // The compiled category is keyed by its id alone: the old one is dropped so that it is compiled anew.
+    this.compiled.delete('category:spyware');
   }
 
   private compileCategory(id: CategoryId): CompiledList | undefined {
@@ -487,6 +526,24 @@ export class NetguardService {
   /** Writes the buffered query log now (tests and the console's refresh). */
   flushLog(): Promise<void> {
     return this.queryLog?.flush() ?? Promise.resolve();
+  }
+
+  /**
+   * The distinct names the query log holds within its retention (buffered entries written first):
+   * what another module's retro-hunt matches new indicators against.
+   */
+  async queriedNames(): Promise<string[]> {
+    await this.flushLog();
+    return this.deps.repo.queriedNames(this.logStart());
+  }
+
+  /** Who asked for `names` within the log's retention: per client and name, when and how often. */
+  queriesOf(names: readonly string[]): Promise<NameQueries[]> {
+    return this.deps.repo.queriesOfNames(names, this.logStart());
+  }
+
+  private logStart(): Date {
+    return new Date(this.deps.clock.now().getTime() - this.deps.config.logDays * 86_400_000);
   }
 
   /** Deletes the log entries older than the retention (also done every hour). */
