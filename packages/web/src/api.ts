@@ -2,8 +2,8 @@
  * The console's only way to the server: a fetch wrapper over the JSON API. Every answer is
  * parsed with the shared contract (`@rempart/core`), every error becomes an `ApiError` with
  * the server's stable code, and the anti-forgery token rides on every state-changing request.
- * Requests carry JSON, except uploads (an image to check, a block list, an MDM export), whose bytes
- * are sent as they are.
+ * Requests carry JSON, except uploads (an image to check, a block list, an MDM export, a STIX
+ * bundle, a phone's artifact, a signed consent form), whose bytes are sent as they are.
  */
 import {
   AdmissionCheck,
@@ -14,6 +14,7 @@ import {
   AuditVerifyResult,
   Category,
   Device,
+  DeviceDetail,
   DnsVerdict,
   EnrolledDevice,
   EnrolmentInfo,
@@ -22,6 +23,8 @@ import {
   GuestStartResponse,
   GuestVerifyResponse,
   Group,
+  IndicatorImport,
+  IndicatorSet,
   LeakCheckResult,
   MdmImportResult,
   MeResponse,
@@ -30,9 +33,13 @@ import {
   PasskeyBeginResponse,
   QueryStats,
   RecoveryCodesResponse,
+  RetroHunt,
+  Scan,
   SessionInfo,
   SessionState,
   SignInStepResponse,
+  SpywareDevice,
+  TimelinePage,
   TotpEnrolBeginResponse,
   leakcheckFormats,
   type CreateMeetingRequest,
@@ -43,6 +50,7 @@ import {
   type InventoryReport,
   type InviteAgentRequest,
   type ListUploadQuery,
+  type ScanRequest,
 } from '@rempart/core';
 import { z } from 'zod';
 import { attachmentName, policyFileName } from './netguard/download';
@@ -55,6 +63,7 @@ export const clientErrorCodes = [
   'webauthn_cancelled',
   'webauthn_unsupported',
   'webauthn_already_registered',
+  'upload_cancelled',
   'unexpected',
 ] as const;
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
@@ -259,6 +268,107 @@ export interface SavedFile {
 
 export type AlertStatusFilter = 'open' | 'acknowledged' | 'all';
 
+/** How much of an upload the browser has sent: `total` is 0 until the browser knows it. */
+export interface UploadProgress {
+  loaded: number;
+  total: number;
+}
+
+/**
+ * A POST of bytes through XMLHttpRequest rather than fetch: fetch reports no upload progress, and
+ * a phone's backup can take minutes to send. The same rules as `send`: the anti-forgery token,
+ * the server's error codes, one retry after a step-up.
+ */
+function sendWithProgress(
+  path: string,
+  body: Blob,
+  contentType: string,
+  onProgress: (progress: UploadProgress) => void,
+  extraHeaders: Readonly<Record<string, string>> = {},
+  signal?: AbortSignal,
+  mayStepUp = true,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new ApiError(0, 'upload_cancelled', 'The upload was cancelled.'));
+      return;
+    }
+    const request = new XMLHttpRequest();
+    signal?.addEventListener('abort', () => request.abort(), { once: true });
+    request.open('POST', path);
+    request.withCredentials = true;
+    request.setRequestHeader('accept', 'application/json');
+    request.setRequestHeader('content-type', contentType);
+    if (csrfToken !== undefined) request.setRequestHeader('x-csrf-token', csrfToken);
+    for (const [name, value] of Object.entries(extraHeaders)) request.setRequestHeader(name, value);
+    request.upload.addEventListener('progress', (event) => {
+      onProgress({ loaded: event.loaded, total: event.lengthComputable ? event.total : 0 });
+    });
+    request.addEventListener('error', () => {
+      reject(new ApiError(0, 'network_error', 'The server could not be reached.'));
+    });
+    request.addEventListener('abort', () => {
+      reject(new ApiError(0, 'upload_cancelled', 'The upload was cancelled.'));
+    });
+    request.addEventListener('load', () => {
+      const answer = { status: request.status, text: request.responseText };
+      if (request.status >= 200 && request.status < 300) {
+        resolve(answer);
+        return;
+      }
+      const error = errorOf(answer.status, answer.text);
+      if (error.code === 'step_up_required' && mayStepUp && stepUpHandler) {
+        void stepUpHandler().then((confirmed) => {
+          if (!confirmed) {
+            reject(new ApiError(error.status, 'step_up_cancelled', error.message, error.details));
+            return;
+          }
+          sendWithProgress(path, body, contentType, onProgress, extraHeaders, signal, false).then(
+            resolve,
+            reject,
+          );
+        }, reject);
+        return;
+      }
+      if (authSignals.has(error.code)) authSignalHandler?.(error.code as AuthSignal);
+      reject(error);
+    });
+    request.send(body);
+  });
+}
+
+/** The error an answer's text describes, as `readError` reads a fetch response. */
+function errorOf(status: number, text: string): ApiError {
+  try {
+    const result = ErrorBody.safeParse(JSON.parse(text));
+    if (result.success) {
+      const { code, message, details } = result.data.error;
+      return new ApiError(status, code, message, details);
+    }
+  } catch {
+    // Not JSON: described by the status alone below.
+  }
+  return new ApiError(status, status >= 500 ? 'service_unavailable' : 'unexpected', `HTTP ${status}`);
+}
+
+function parseAnswer<S extends z.ZodType>(schema: S, status: number, text: string): z.output<S> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (cause) {
+    throw new ApiError(status, 'invalid_response', 'The server sent an unreadable answer.', cause);
+  }
+  const result = schema.safeParse(data);
+  if (!result.success)
+    throw new ApiError(
+      status,
+      'invalid_response',
+      'The server sent an unexpected answer.',
+      result.error.issues,
+    );
+  return result.data;
+}
+
 /** One function per endpoint of the API the console uses. */
 export const api = {
   // ---- session and sign-in ----
@@ -401,6 +511,78 @@ export const api = {
         await send('POST', '/api/netguard/devices/import', { raw: csv, contentType: 'text/csv' }, true),
       ),
   },
+
+  // ---- spyware check ----
+  spyware: {
+    /** The STIX 2 bundles scans and the DNS guard match against: shipped ones and imported ones. */
+    indicatorSets: () => json(z.array(IndicatorSet), 'GET', '/api/spyware/indicator-sets'),
+    /** Imports a bundle as it is; a 400 `stix_invalid` names the object that could not be read. */
+    importIndicators: async (bundle: Blob, name: string) =>
+      readAnswer(
+        IndicatorImport,
+        await send(
+          'POST',
+          `/api/spyware/indicator-sets?${new URLSearchParams({ name }).toString()}`,
+          { raw: bundle, contentType: 'application/json' },
+          true,
+        ),
+      ),
+    deleteIndicatorSet: (setId: string) => empty('DELETE', `/api/spyware/indicator-sets/${id(setId)}`),
+    retroHunts: () => json(z.array(RetroHunt), 'GET', '/api/spyware/retro-hunts'),
+    retroHunt: (huntId: string) => json(RetroHunt, 'GET', `/api/spyware/retro-hunts/${id(huntId)}`),
+    /** Every device for an administrator; an agent's own for anyone else. */
+    devices: () => json(z.array(SpywareDevice), 'GET', '/api/spyware/devices'),
+    device: (deviceId: string) => json(DeviceDetail, 'GET', `/api/spyware/devices/${id(deviceId)}`),
+    /** Asks for a check of an agent's device: it waits for the owner's consent. */
+    requestScan: (request: ScanRequest) => json(Scan, 'POST', '/api/spyware/scans', request),
+    scan: (scanId: string) => json(Scan, 'GET', `/api/spyware/scans/${id(scanId)}`),
+    /** The owner agrees, signed in with MFA. */
+    consent: (scanId: string) =>
+      json(Scan, 'POST', `/api/spyware/scans/${id(scanId)}/consent`, { consent: true }),
+    /** The owner refuses, or takes back a consent given before the artifact was read. */
+    withdraw: (scanId: string) => json(Scan, 'POST', `/api/spyware/scans/${id(scanId)}/withdraw`),
+    /** An administrator attaches the owner's signed paper form (PDF, PNG or JPEG). */
+    attachConsentForm: async (scanId: string, form: Blob, fileName: string, contentType: string) =>
+      readAnswer(
+        Scan,
+        await send(
+          'POST',
+          `/api/spyware/scans/${id(scanId)}/consent-form?${new URLSearchParams({ fileName }).toString()}`,
+          { raw: form, contentType },
+          true,
+        ),
+      ),
+    /**
+     * Sends the zipped artifact; `onProgress` follows the upload, then the answer is the scan
+     * now `scanning` (a 409 `consent_required` when the owner has not consented).
+     */
+    uploadArtifact: async (
+      scanId: string,
+      zip: Blob,
+      options: { password?: string; onProgress: (progress: UploadProgress) => void; signal?: AbortSignal },
+    ) => {
+      const headers: Record<string, string> =
+        options.password === undefined || options.password === ''
+          ? {}
+          : { 'x-backup-password': options.password };
+      const answer = await sendWithProgress(
+        `/api/spyware/scans/${id(scanId)}/artifact`,
+        zip,
+        'application/zip',
+        options.onProgress,
+        headers,
+        options.signal,
+      );
+      return parseAnswer(Scan, answer.status, answer.text);
+    },
+    /** A page of the scan's timeline; `search` comes from `timelineSearch`. */
+    timeline: (scanId: string, search: string) =>
+      json(TimelinePage, 'GET', `/api/spyware/scans/${id(scanId)}/timeline?${search}`),
+    /** The report as one HTML page, for a download link (to attach to a case file). */
+    reportUrl: (scanId: string) => `/api/spyware/scans/${id(scanId)}/report.html`,
+    /** The signed consent form attached to a scan, for a download link. */
+    consentFormUrl: (scanId: string) => `/api/spyware/scans/${id(scanId)}/consent-form`,
+  },
 };
 
 /** `details.retryAfterSeconds` of a `too_many_attempts` error, when the server gave one. */
@@ -409,6 +591,14 @@ export function retryAfterSeconds(error: ApiError): number | undefined {
   if (typeof details !== 'object' || details === null || !('retryAfterSeconds' in details)) return undefined;
   const value = details.retryAfterSeconds;
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** `details.maxBytes` of a `payload_too_large` error: the largest upload the server takes. */
+export function maxBytes(error: ApiError): number | undefined {
+  const details = error.details;
+  if (typeof details !== 'object' || details === null || !('maxBytes' in details)) return undefined;
+  const value = details.maxBytes;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 /** `details.minLength` of a `weak_password` error. */

@@ -24,6 +24,9 @@ import { MeetingsPage } from './pages/meetings.page';
 import { NetguardPage } from './pages/netguard.page';
 import { ForbiddenPage, NotFoundPage } from './pages/not-found.page';
 import { SignInPage } from './pages/sign-in.page';
+import { SpywareDevicePage } from './pages/spyware-device.page';
+import { SpywareMyDevicesPage } from './pages/spyware-my-devices.page';
+import { SpywarePage } from './pages/spyware.page';
 import { rememberReturnPath } from './return-path';
 import { Redirect, matchRoute, usePath } from './router';
 import { redirectFor, type Route } from './routes';
@@ -58,6 +61,13 @@ function Screen({ route }: { route: Route }) {
     case 'netguard':
       // Keyed by section: each one is a page of its own, whose heading takes the focus.
       return admin ? <NetguardPage key={route.section} section={route.section} /> : <ForbiddenPage />;
+    case 'spyware':
+      return admin ? <SpywarePage key={route.section} section={route.section} /> : <ForbiddenPage />;
+    case 'spyware-device':
+      // Open to the device's owner too: the server decides who may read it.
+      return <SpywareDevicePage key={route.id} id={route.id} />;
+    case 'my-devices':
+      return <SpywareMyDevicesPage />;
     case 'meeting-room':
       // Not keyed by the link: after a host replaces it, the address follows and the page stays.
       return <MeetingRoomPage linkId={route.linkId} />;

@@ -79,6 +79,31 @@ describe('console routes', () => {
       expect(matchRoute(path)).toEqual({ name: 'not-found' });
   });
 
+  it('names each section of the spyware check, a device, and every agent’s own devices', () => {
+    expect(matchRoute('/spyware')).toEqual({ name: 'spyware', section: 'fleet' });
+    expect(matchRoute('/spyware/')).toEqual({ name: 'spyware', section: 'fleet' });
+    expect(matchRoute('/spyware/request')).toEqual({ name: 'spyware', section: 'request' });
+    expect(matchRoute('/spyware/indicators')).toEqual({ name: 'spyware', section: 'indicators' });
+    expect(matchRoute(`/spyware/devices/${meetingId.toUpperCase()}`)).toEqual({
+      name: 'spyware-device',
+      id: meetingId,
+    });
+    expect(matchRoute('/my-devices')).toEqual({ name: 'my-devices' });
+  });
+
+  it('does not take an unknown spyware section, a device without a valid id, or the fleet under a second name', () => {
+    for (const path of [
+      '/spyware/fleet',
+      '/spyware/settings',
+      '/spyware/devices',
+      '/spyware/devices/not-a-uuid',
+      `/spyware/devices/${meetingId}/scans`,
+      '/spywarex',
+      '/my-devices/x',
+    ])
+      expect(matchRoute(path)).toEqual({ name: 'not-found' });
+  });
+
   it('still knows the console pages it knew', () => {
     expect(matchRoute('/')).toEqual({ name: 'home' });
     expect(matchRoute('/admin/agents')).toEqual({ name: 'agents' });
@@ -120,6 +145,20 @@ describe('where a session is sent', () => {
     expect(redirectFor(netguard, session('mfa'))).toBe('/sign-in');
     expect(redirectFor(netguard, session('enrol'))).toBe('/enrol');
     expect(redirectFor(netguard, session('full'))).toBeUndefined();
+  });
+
+  it('keeps the spyware pages and my devices for complete sessions (the fleet itself is for administrators)', () => {
+    const routes: Route[] = [
+      { name: 'spyware', section: 'indicators' },
+      { name: 'spyware-device', id: meetingId },
+      { name: 'my-devices' },
+    ];
+    for (const route of routes) {
+      expect(redirectFor(route, signedOut)).toBe('/sign-in');
+      expect(redirectFor(route, session('mfa'))).toBe('/sign-in');
+      expect(redirectFor(route, session('enrol'))).toBe('/enrol');
+      expect(redirectFor(route, session('full'))).toBeUndefined();
+    }
   });
 
   it('sends a complete session away from the sign-in page', () => {

@@ -5,6 +5,7 @@
  */
 import { MeetingLinkId, Uuid, type SessionState } from '@rempart/core';
 import { netguardSectionOf, type NetguardSection } from './netguard/sections';
+import { spywareSectionOf, type SpywareSection } from './spyware/sections';
 
 export type Route =
   | { name: 'sign-in' }
@@ -20,6 +21,12 @@ export type Route =
   | { name: 'leakcheck' }
   /** `/netguard` and `/netguard/<section>`: the network guard, for administrators. */
   | { name: 'netguard'; section: NetguardSection }
+  /** `/spyware` and `/spyware/<section>`: the spyware check of the fleet, for administrators. */
+  | { name: 'spyware'; section: SpywareSection }
+  /** `/spyware/devices/<id>`: one device, its scans and findings. */
+  | { name: 'spyware-device'; id: string }
+  /** `/my-devices`: an agent's own devices, their checks and the requests awaiting consent. */
+  | { name: 'my-devices' }
   /** `/m/<linkId>`: the address a meeting is shared by. */
   | { name: 'meeting-room'; linkId: string }
   | { name: 'not-found' };
@@ -50,12 +57,22 @@ export function matchRoute(path: string): Route {
       return { name: 'meetings' };
     case '/leakcheck':
       return { name: 'leakcheck' };
+    case '/my-devices':
+      return { name: 'my-devices' };
   }
   const netguard = /^\/netguard(?:\/([^/]+))?$/.exec(trimmed);
   if (netguard) {
     const section = netguardSectionOf(netguard[1] ?? '');
     if (section !== undefined) return { name: 'netguard', section };
   }
+  const spyware = /^\/spyware(?:\/([^/]+))?$/.exec(trimmed);
+  if (spyware) {
+    const section = spywareSectionOf(spyware[1] ?? '');
+    if (section !== undefined) return { name: 'spyware', section };
+  }
+  const spywareDevice = /^\/spyware\/devices\/([^/]+)$/.exec(trimmed);
+  if (spywareDevice?.[1] !== undefined && Uuid.safeParse(spywareDevice[1]).success)
+    return { name: 'spyware-device', id: spywareDevice[1].toLowerCase() };
   const enrolLink = /^\/enrol\/([A-Za-z0-9_-]+)$/.exec(trimmed);
   if (enrolLink?.[1] !== undefined) return { name: 'enrol-link', token: enrolLink[1] };
   const meeting = /^\/meetings\/([^/]+)$/.exec(trimmed);

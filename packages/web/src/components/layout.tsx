@@ -120,6 +120,7 @@ export function Layout({ children }: { children: ReactNode }) {
               <NavLink to="/">{t('nav.home')}</NavLink>
               <NavLink to="/meetings">{t('nav.meetings')}</NavLink>
               <NavLink to="/leakcheck">{t('nav.leakcheck')}</NavLink>
+              <NavLink to="/my-devices">{t('nav.myDevices')}</NavLink>
               <NavLink to="/account">{t('nav.account')}</NavLink>
               {state.agent.role === 'admin' ? (
                 <>
@@ -127,6 +128,7 @@ export function Layout({ children }: { children: ReactNode }) {
                   <NavLink to="/alerts">{t('nav.alerts')}</NavLink>
                   <NavLink to="/audit">{t('nav.audit')}</NavLink>
                   <NavLink to="/netguard">{t('nav.netguard')}</NavLink>
+                  <NavLink to="/spyware">{t('nav.spyware')}</NavLink>
                 </>
               ) : null}
             </ul>
