@@ -59,7 +59,6 @@ CREATE TABLE "spyware_timeline" (
 --> statement-breakpoint
 ALTER TABLE "spyware_devices" ADD CONSTRAINT "spyware_devices_owner_id_agents_id_fk" FOREIGN KEY ("owner_id") REFERENCES "public"."agents"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "spyware_scans" ADD CONSTRAINT "spyware_scans_device_id_spyware_devices_id_fk" FOREIGN KEY ("device_id") REFERENCES "public"."spyware_devices"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "spyware_timeline" ADD CONSTRAINT "spyware_timeline_scan_id_spyware_scans_id_fk" FOREIGN KEY ("scan_id") REFERENCES "public"."spyware_scans"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "spyware_devices_owner_name_key" ON "spyware_devices" USING btree ("owner_id","name");--> statement-breakpoint
 CREATE UNIQUE INDEX "spyware_indicator_sets_name_key" ON "spyware_indicator_sets" USING btree ("name");--> statement-breakpoint
 CREATE INDEX "spyware_scans_device_idx" ON "spyware_scans" USING btree ("device_id","requested_at");
