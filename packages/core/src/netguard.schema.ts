@@ -295,9 +295,41 @@ export const ReplicaPolicy = z
     blockPage: z.object({ v4: z.string().optional(), v6: z.string().optional() }),
     /** Days the platform keeps the query log; 0: a replica ships nothing. */
     logDays: z.number().int().nonnegative(),
+    /**
+     * The revision of the spyware category's domains (the spyware check's indicator store: the
+     * shipped bundles and those imported since), a digest of them. A replica holding another one
+     * fetches them (`ReplicaSpywareDomains`); one holding this one fetches nothing. Absent: the
+     * platform blocks the shipped bundles' domains, which a replica reads from its own files.
+     */
+    spywareRevision: z.string().min(1).optional(),
   })
   .meta({ id: 'ReplicaPolicy' });
 export type ReplicaPolicy = z.infer<typeof ReplicaPolicy>;
+
+/**
+ * The spyware category's domains as the platform blocks them, for a replica to compile the same
+ * category: each domain with the indicator set it comes from, the STIX indicator's id and the
+ * malware it indicates (the alert names it).
+ *
+ * @example
+ *   { revision: 'mY0…', domains: [{ domain: 'weather4free.com', source: 'pegasus.stix2',
+ *     indicator: 'indicator--05b7…', malware: ['Pegasus'] }] }
+ */
+export const ReplicaSpywareDomains = z
+  .object({
+    /** The `spywareRevision` of the policy these domains belong to. */
+    revision: z.string().min(1),
+    domains: z.array(
+      z.object({
+        domain: z.string().min(1),
+        source: z.string(),
+        indicator: z.string(),
+        malware: z.array(z.string()),
+      }),
+    ),
+  })
+  .meta({ id: 'ReplicaSpywareDomains' });
+export type ReplicaSpywareDomains = z.infer<typeof ReplicaSpywareDomains>;
 
 /** The most rows one batch of a replica's query log may hold. */
 export const REPLICA_BATCH_MAX_ROWS = 20_000;

@@ -24,6 +24,7 @@ import {
   DeviceEnrolment,
   ReplicaPolicy,
   ReplicaQueryBatch,
+  ReplicaSpywareDomains,
 } from '@rempart/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -421,6 +422,24 @@ export async function netguardRoutes(app: FastifyInstance, netguard: NetguardSer
         .header('rempart-list-version', list.version)
         .type('text/plain; charset=utf-8')
         .send(list.text);
+    },
+  );
+
+  r.get(
+    '/api/netguard/replica/spyware',
+    {
+      schema: {
+        tags: replicaTags,
+        summary:
+          "The spyware category's domains (shipped and imported indicator sets), for a replica whose policy names another spywareRevision than the one it holds",
+        response: { 200: ReplicaSpywareDomains, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      netguard.checkReplica(request.headers.authorization);
+      const spyware = await netguard.replicaSpywareDomains();
+      void reply.header('cache-control', 'no-cache');
+      return spyware;
     },
   );
 

@@ -27,6 +27,7 @@ import {
   type QueryStats,
   type ReplicaPolicy,
   type ReplicaQueryBatch,
+  type ReplicaSpywareDomains,
 } from '@rempart/core';
 import type { AlertSink } from '../alerts/alert.service.js';
 import type { AuditLog } from '../audit/audit.service.js';
@@ -148,6 +149,11 @@ export class NetguardService {
   private trustedClients: string[] = [];
   /** What replicas are sent, rebuilt with the policy. */
   private replicaSnapshot: ReplicaPolicy | undefined;
+  /**
+   * The spyware category's domains as replicas fetch them, and their revision (in their policy),
+   * when the category follows a source; without one, replicas read the shipped bundles as this does.
+   */
+  private replicaSpyware: ReplicaSpywareDomains | undefined;
   private reloading: Promise<void> | undefined;
   private fileWatch: NodeJS.Timeout | undefined;
   private stopSpywareDomains: (() => void) | undefined;
@@ -302,12 +308,21 @@ export class NetguardService {
       trusted: this.trustedRanges(),
       blockPage: this.deps.config.blockPage,
       logDays: this.deps.config.logDays,
+      ...(this.replicaSpyware ? { spywareRevision: this.replicaSpyware.revision } : {}),
     });
   }
 
   /** The spyware category rebuilt from `source`; groups get it at the next reload. */
   private useSpywareDomains(source: SpywareDomainSource): void {
-    const category = spywareCategoryOf(source.spywareDomains());
+    const domains = source.spywareDomains();
+    const category = spywareCategoryOf(domains);
+    // A digest, not a counter: a platform restarted, or a set imported then removed, gives the
+    // revision a replica already holds, and it fetches nothing.
+    const revision = createHash('sha256').update(JSON.stringify(domains)).digest('base64url').slice(0, 22);
+    this.replicaSpyware = {
+      revision,
+      domains: domains.map((d) => ({ ...d, malware: [...d.malware] })),
+    };
     this.categories = [...this.categories.filter((c) => c.id !== 'spyware'), category];
     // The compiled category is keyed by its id alone: the old one is dropped so that it is compiled anew.
     this.compiled.delete('category:spyware');
@@ -451,6 +466,20 @@ export class NetguardService {
     if (!this.replicaSnapshot)
       throw new RempartError('service_unavailable', 'The network guard is not started.');
     return this.replicaSnapshot;
+  }
+
+  /**
+   * The spyware category's domains, as a replica compiles them into its own (fetched when the
+   * policy's `spywareRevision` is not the one it holds).
+   */
+  async replicaSpywareDomains(): Promise<ReplicaSpywareDomains> {
+    await this.reloading;
+    if (!this.replicaSpyware)
+      throw new RempartError(
+        'not_found',
+        "This platform's spyware category is the shipped bundles': a replica reads them from its own files.",
+      );
+    return this.replicaSpyware;
   }
 
   /** The text of one of the lists a replica's policy names, and its version. */

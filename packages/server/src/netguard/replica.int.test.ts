@@ -4,9 +4,13 @@
  * lists, a group's block mode) over real UDP and TCP packets, follows a policy change without a
  * restart, ships its query log so that the platform's statistics count it and a spyware query
  * raises the platform's alert, and goes on answering with the policy it holds when the platform
- * is gone. The platform's replica endpoints refuse a wrong secret and a malformed shipment.
+ * is gone. The platform's replica endpoints refuse a wrong secret and a malformed shipment. A
+ * spyware bundle imported on the platform reaches the replica within a poll: it blocks the new
+ * domains, flags their queries and the platform raises the alert, and lets them resolve again once
+ * the set is removed; the domains travel only when they changed.
  */
-import type { NetguardList, QueryStats } from '@rempart/core';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { Alert, NetguardList, QueryStats } from '@rempart/core';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
@@ -17,6 +21,7 @@ import type { HttpAgent } from '../test-support/http-agent.js';
 import { enrolWithTotp } from '../test-support/http-agent.js';
 import { awaitAlert, openTestPlatform, type TestPlatform } from '../test-support/platform.js';
 import { RecordingEngine } from '../test-support/recording-engine.js';
+import { testBundle } from '../spyware/store/test-bundle.js';
 import { DnsReplica, type ReplicaOptions } from './replica.js';
 
 const SECRET = 'replica-secret-0123456789-abcdefghijklmnop';
@@ -51,6 +56,8 @@ beforeAll(async () => {
       'www.forbidden.example': [{ type: 'A', ttl: 300, data: '192.0.2.20' }],
       'other.example': [{ type: 'A', ttl: 300, data: '192.0.2.30' }],
       'www.tiktok.com': [{ type: 'A', ttl: 300, data: '192.0.2.40' }],
+      'nightjar-relay.net': [{ type: 'A', ttl: 300, data: '192.0.2.50' }],
+      'cdn.nightjar-relay.net': [{ type: 'A', ttl: 300, data: '192.0.2.51' }],
     },
   });
   platform = await openTestPlatform({
@@ -105,6 +112,106 @@ describe('a replica starts only with the platform’s consent', () => {
       headers: { authorization: `Bearer ${SECRET}`, 'if-none-match': `"${held}"` },
     });
     expect(again.statusCode).toBe(304);
+  });
+});
+
+describe('a replica blocks the spyware domains of the platform’s indicator store', () => {
+  it('blocks a domain of a bundle imported on the platform within a poll, flags its queries, and lets it resolve once the set is removed', async () => {
+    // The replica talks to the platform through a relay that notes every path asked for.
+    const relay = await startRelay(base);
+    const fetches = () => relay.paths.filter((p) => p === '/api/netguard/replica/spyware').length;
+    const pollMs = 200;
+    const site = await DnsReplica.start(
+      options({ server: relay.base, name: 'site-c', pollMs, shipMs: pollMs }),
+    );
+    try {
+      const sitePort = Number(/:(\d+)$/.exec(site.addresses()[0] ?? '')?.[1]);
+      expect(addresses(await ask(sitePort, 'nightjar-relay.net'))).toEqual(['192.0.2.50']);
+      const shipped = site.status().spyware;
+      expect(shipped.revision).toBeDefined();
+      expect(shipped.domains).toBeGreaterThan(100); // the shipped bundles' (Pegasus, Predator, …)
+      expect(fetches()).toBe(1);
+      // Polls while nothing changes: answered 304, the domains are not sent again.
+      const polls = relay.paths.length;
+      await expect.poll(() => relay.paths.length, { timeout: 10_000 }).toBeGreaterThan(polls + 2);
+      expect(fetches()).toBe(1);
+
+      const imported = await platform.spyware.store.import(
+        'nightjar-2026.stix2',
+        testBundle({ malware: 'Nightjar', domains: ['nightjar-relay.net'] }),
+        'upload',
+        null,
+      );
+      const began = Date.now();
+      await expect
+        .poll(async () => (await ask(sitePort, 'nightjar-relay.net')).rcode, {
+          interval: 50,
+          timeout: 10_000,
+        })
+        .toBe('NXDOMAIN');
+      // Within a few polls, on a machine shared with other work; one fetch of the domains.
+      expect(Date.now() - began).toBeLessThan(pollMs * 10);
+      expect((await ask(sitePort, 'cdn.nightjar-relay.net')).rcode).toBe('NXDOMAIN');
+      expect(fetches()).toBe(2);
+      expect(site.status().spyware.domains).toBe(shipped.domains + 1);
+
+      // A policy change that does not touch the spyware category: the domains are not sent again.
+      const group = await admin.request('PUT', '/api/netguard/groups/salle-de-crise', {
+        name: 'Salle de crise',
+        cidrs: ['198.51.100.0/24'],
+        categories: ['tiktok-bytedance'],
+        lists: [],
+        blockMode: 'nxdomain',
+      });
+      expect(group.status, JSON.stringify(group.json)).toBe(200);
+      await expect.poll(() => site.status().groups, { timeout: 10_000 }).toBe(2);
+      expect((await admin.request('DELETE', '/api/netguard/groups/salle-de-crise')).status).toBe(204);
+      await expect.poll(() => site.status().groups, { timeout: 10_000 }).toBe(1);
+      expect(fetches()).toBe(2);
+
+      // The shipped rows are flagged: the platform raises the high alert naming the replica and the malware.
+      await site.flush();
+      const alert = await spywareAlert('cdn.nightjar-relay.net', 'site-c');
+      expect(alert).toMatchObject({ severity: 'high', source: 'netguard' });
+      expect(alert.details).toMatchObject({
+        client: '127.0.0.1',
+        name: 'cdn.nightjar-relay.net',
+        malware: 'Nightjar',
+        resolver: 'site-c',
+        group: 'default',
+        list: 'spyware',
+      });
+      // The replica decided by the platform's own rule.
+      const own = platform.netguard.explain('cdn.nightjar-relay.net', '127.0.0.1').decidedBy;
+      expect(own).toMatchObject({ category: 'spyware', malware: 'Nightjar' });
+      expect(alert.details.rule).toBe(own?.rule);
+      expect((await spywareAlert('nightjar-relay.net', 'site-c')).details).toMatchObject({
+        malware: 'Nightjar',
+      });
+
+      await platform.spyware.store.remove(imported.set.id, null);
+      await expect
+        .poll(async () => addresses(await ask(sitePort, 'cdn.nightjar-relay.net')), {
+          interval: 50,
+          timeout: 10_000,
+        })
+        .toEqual(['192.0.2.51']);
+      expect(addresses(await ask(sitePort, 'nightjar-relay.net'))).toEqual(['192.0.2.50']);
+      // Back to the shipped bundles' domains, under the revision they had.
+      expect(site.status().spyware).toEqual(shipped);
+      expect(fetches()).toBe(3);
+      // A shipped spyware domain stays blocked throughout.
+      expect((await ask(sitePort, 'smscentro.com')).rcode).toBe('NXDOMAIN');
+    } finally {
+      await site.close();
+      await relay.close();
+    }
+  });
+
+  it('the platform sends the spyware domains only to a replica with the secret', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/netguard/replica/spyware' });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ error: { code: 'replica_token_invalid' } });
   });
 });
 
@@ -232,3 +339,54 @@ describe('a replica without its platform', () => {
     expect(addresses(await ask(port, 'www.example'))).toEqual(['192.0.2.10']);
   });
 });
+
+/** The platform's open spyware alert for `name` from the replica named `resolver`. */
+async function spywareAlert(name: string, resolver: string): Promise<Alert> {
+  let found: Alert | undefined;
+  await expect
+    .poll(
+      async () =>
+        (found = (await platform.alerts.list('open', 100)).find(
+          (a) => a.source === 'netguard' && a.details.name === name && a.details.resolver === resolver,
+        )),
+      { timeout: 10_000 },
+    )
+    .toBeDefined();
+  return found!;
+}
+
+interface Relay {
+  base: string;
+  /** The paths asked for, in order. */
+  paths: string[];
+  close(): Promise<void>;
+}
+
+/** An HTTP relay on loopback to `target`, noting the path of every request it passes on. */
+async function startRelay(target: string): Promise<Relay> {
+  const paths: string[] = [];
+  const server: Server = createServer((req, res) => {
+    paths.push((req.url ?? '').split('?')[0] ?? '');
+    const out = httpRequest(
+      new URL(req.url ?? '/', target),
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    paths,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,21 +1,27 @@
 /**
  * A DNS resolver replica: the network guard's resolver on a machine of its own, with no database
  * and none of the platform's code. It takes its policy from the platform (groups, lists, enrolled
- * devices) and ships its query log back in batches; the platform logs those queries and raises
- * the spyware alerts as for its own. `rempart dns serve --replica-of URL` runs one.
+ * devices, spyware domains) and ships its query log back in batches; the platform logs those
+ * queries and raises the spyware alerts as for its own. `rempart dns serve --replica-of URL` runs one.
  *
- * - Start: the policy is fetched, every list the groups use is fetched and compiled, then the
- *   resolver answers. A platform that cannot be reached, or refuses the secret, stops the start
- *   with a clear error: a replica never answers with a policy it has not been given.
+ * - Start: the policy is fetched, every list the groups use and the spyware domains are fetched
+ *   and compiled, then the resolver answers. A platform that cannot be reached, or refuses the
+ *   secret, stops the start with a clear error: a replica never answers with a policy it has not
+ *   been given.
  * - Then: the policy's version is asked every few seconds (one request answered 304 while nothing
- *   changes); a change fetches the lists whose version moved and swaps the new policy in between
- *   two queries. While the platform cannot be reached the replica goes on with the policy it has.
+ *   changes); a change fetches the lists whose version moved, and the spyware domains when their
+ *   revision moved, and swaps the new policy in between two queries. While the platform cannot be
+ *   reached the replica goes on with the policy it has.
  * - The query log is aggregated as the platform's own (identical queries between two shipments
  *   are one row with their count) and shipped every second; a shipment that fails is counted as
  *   not logged, and the count reaches the platform with the next one that succeeds.
  *
- * The shipped categories (TikTok and ByteDance, public DNS-over-HTTPS resolvers, spyware) are read
- * from this installation's own files, as the platform reads them from its own.
+ * The shipped categories (TikTok and ByteDance, public DNS-over-HTTPS resolvers) are read from
+ * this installation's own files, as the platform reads them from its own. The spyware category
+ * follows the platform's indicator store: its domains (shipped bundles and those imported since)
+ * are fetched when the policy names a revision of them this replica does not hold, and compiled
+ * as the platform compiles them, so that a freshly published spyware domain is blocked and
+ * alerted on here within a poll, as on the platform.
  *
  * Memory: Node itself, this code (some 60 MB together), the compiled lists (about 75 MB for a
  * million names) and the resolver's cache: 177 MB with a million names, loaded (bench/dns.mjs).
@@ -26,6 +32,7 @@ import { request as httpsRequest } from 'node:https';
 import { hostname } from 'node:os';
 import {
   ReplicaPolicy,
+  ReplicaSpywareDomains,
   REPLICA_BATCH_MAX_ROWS,
   RempartError,
   type CategoryId,
@@ -34,7 +41,7 @@ import {
 } from '@rempart/core';
 import { systemClock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { loadCategories } from './categories.js';
+import { loadCategories, spywareCategoryOf } from './categories.js';
 import {
   assemblePolicy,
   listMatcher,
@@ -84,6 +91,8 @@ export interface ReplicaStatus {
   lists: number;
   /** When the platform last answered a poll. */
   lastSync: Date;
+  /** The spyware category: the revision of the platform's domains held (none: the shipped bundles'), and how many. */
+  spyware: { revision: string | undefined; domains: number };
   /** Polls that failed since the last one that succeeded. */
   failedPolls: number;
   /** Queries shipped to the platform. */
@@ -100,6 +109,14 @@ export class DnsReplica {
   /** Compiled lists by id, with the version compiled. */
   private readonly lists = new Map<string, { version: string; matcher: ListMatcher }>();
   private readonly categories = new Map<CategoryId, ListMatcher>();
+  /** The spyware category compiled from the platform's domains, and their revision. */
+  private spyware: { revision: string; matcher: ListMatcher; domains: number } | undefined;
+  /**
+   * A list or the spyware domains were served at another version than the policy named (they
+   * changed in between): the next poll asks for the whole policy, not only whether it changed,
+   * since the platform may be back to the version held by then.
+   */
+  private stale = false;
   private readonly extra: ListMatcher[];
   private resolver: DnsResolver | undefined;
   private queryLog: QueryLog<ReplicaRow> | undefined;
@@ -162,6 +179,11 @@ export class DnsReplica {
       groups: this.snapshot?.groups.length ?? 0,
       lists: this.lists.size,
       lastSync: this.lastSync,
+      spyware: {
+        revision: this.spyware?.revision,
+        domains:
+          this.spyware?.domains ?? loadCategories().find((c) => c.id === 'spyware')?.list.domainCount ?? 0,
+      },
       failedPolls: this.failedPolls,
       shipped: this.shipped,
       notLogged: this.queryLog?.notLogged ?? 0,
@@ -211,47 +233,78 @@ export class DnsReplica {
   private async fetchPolicy(): Promise<void> {
     const held = this.snapshot?.version;
     const res = await this.request('/api/netguard/replica/policy', {
-      headers: held ? { 'if-none-match': `"${held}"` } : {},
+      headers: held && !this.stale ? { 'if-none-match': `"${held}"` } : {},
     });
     this.lastSync = systemClock.now();
     if (res.status === 304) return;
-    let json: unknown;
-    try {
-      json = JSON.parse(res.body.toString('utf8'));
-    } catch {
-      json = undefined;
-    }
-    const parsed = ReplicaPolicy.safeParse(json);
+    const parsed = ReplicaPolicy.safeParse(readJson(res.body));
     if (!parsed.success) throw RempartError.validation('the platform sent a policy this replica cannot read');
     const policy = parsed.data;
+    let stale = false;
     for (const list of policy.lists) {
       if (this.lists.get(list.id)?.version === list.version) continue;
       const got = await this.request(`/api/netguard/replica/lists/${encodeURIComponent(list.id)}`);
       const text = got.body.toString('utf8');
       // A list changed since the policy was read is kept at the version served; the next poll
-      // brings the policy naming that version.
+      // asks for the whole policy again (see `stale`), which names the version in force.
       const served = got.headers['rempart-list-version'];
       const version = typeof served === 'string' ? served : list.version;
+      if (version !== list.version) stale = true;
       const parsedList = parseList(text, { name: list.name, format: list.format, action: list.action });
       this.lists.set(list.id, { version, matcher: listMatcher(parsedList) });
     }
     const named = new Set(policy.lists.map((l) => l.id));
     for (const id of this.lists.keys()) if (!named.has(id)) this.lists.delete(id);
+    if (!(await this.followSpyware(policy.spywareRevision))) stale = true;
     this.policy = assemblePolicy(policy.groups, policy.devices, {
       category: (id) => this.category(id),
       list: (id) => this.lists.get(id)?.matcher,
       extra: this.extra,
     });
     this.snapshot = policy;
+    this.stale = stale;
     this.resolver?.setTrustedClients(this.trusted());
     await this.logFor(policy.logDays);
     this.options.log.info(
-      { version: policy.version, groups: policy.groups.length, lists: policy.lists.length },
+      {
+        version: policy.version,
+        groups: policy.groups.length,
+        lists: policy.lists.length,
+        spyware: this.spyware?.revision,
+      },
       held ? 'policy changed: swapped in' : 'policy loaded',
     );
   }
 
+  /**
+   * The spyware category as the platform has it. Its domains are fetched only when the policy
+   * names a revision this replica does not hold (a few thousand of them: not at every poll), and
+   * compiled as the platform compiles them, so that the rule, the malware named and hence the
+   * verdict, the answer and the alert are the platform's. No revision: the shipped bundles', read
+   * from this installation's files. Returns false when the domains were served at another
+   * revision than the policy named (they changed in between).
+   */
+  private async followSpyware(revision: string | undefined): Promise<boolean> {
+    if (revision === undefined) {
+      this.spyware = undefined;
+      return true;
+    }
+    if (this.spyware?.revision === revision) return true;
+    const got = await this.request('/api/netguard/replica/spyware');
+    const parsed = ReplicaSpywareDomains.safeParse(readJson(got.body));
+    if (!parsed.success)
+      throw RempartError.validation('the platform sent spyware domains this replica cannot read');
+    const category = spywareCategoryOf(parsed.data.domains);
+    this.spyware = {
+      revision: parsed.data.revision,
+      matcher: listMatcher(category.list, category.id),
+      domains: category.list.domainCount,
+    };
+    return parsed.data.revision === revision;
+  }
+
   private category(id: CategoryId): ListMatcher | undefined {
+    if (id === 'spyware' && this.spyware) return this.spyware.matcher;
     let matcher = this.categories.get(id);
     if (!matcher) {
       const category = loadCategories().find((c) => c.id === id);
@@ -371,6 +424,15 @@ function readList(path: string): string {
     throw RempartError.validation(
       `The list file ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
     );
+  }
+}
+
+/** A body as JSON; undefined when it is not JSON (the schema then refuses it). */
+function readJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
   }
 }
 
