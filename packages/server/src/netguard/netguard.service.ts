@@ -216,6 +216,9 @@ export class NetguardService {
     this.closed = true;
     this.stopSpywareDomains?.();
     clearInterval(this.fileWatch);
+    // A reload under way (a list or the spyware indicators changed just before) reads the
+    // database: it ends before the database may close. Its failure was logged where it started.
+    await this.reloading;
     await this.resolver?.close();
     await this.queryLog?.close();
   }
@@ -225,9 +228,16 @@ export class NetguardService {
   /** Rebuilds the compiled policy from the stored groups and lists, then swaps it in. */
   reload(): Promise<void> {
     // Reloads asked for while one runs are folded into the next one.
-    const run = (this.reloading ?? Promise.resolve()).then(() => this.rebuild());
-    this.reloading = run.finally(() => {
-      if (this.reloading === run) this.reloading = undefined;
+    const run = (this.reloading ?? Promise.resolve()).then(() => (this.closed ? undefined : this.rebuild()));
+    // The chain itself never rejects: a failed reload is its caller's to report, and the next one
+    // still runs (and `close` can wait for it).
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.reloading = settled;
+    void settled.then(() => {
+      if (this.reloading === settled) this.reloading = undefined;
     });
     return run;
   }

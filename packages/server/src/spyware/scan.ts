@@ -47,22 +47,25 @@ export class ArtifactRecorder {
     at: Date | null,
     file: string,
     record: string,
-    detections: Detection | readonly Detection[] | undefined = [],
+    detections: Detection | readonly Detection[] | undefined = undefined,
   ): void {
-    const list: readonly Detection[] =
-      detections === undefined ? [] : isList(detections) ? detections : [detections];
     this.records++;
     // The time stays a number until the report: a million ISO strings made here and compared in
     // the sort cost more than reading the records.
     const ms = at === null ? Number.NaN : at.getTime();
     const flat = oneLine(record);
-    if (list.length === 0) {
+    // No list is made for the usual record, with no detection or one: a million records would
+    // leave a million empty arrays to the garbage collector.
+    if (detections === undefined || (isList(detections) && detections.length === 0)) {
       this.scan.add(ms, { at: null, artifact: this.name, file, record: flat });
-      return;
-    }
-    for (const detection of list) {
+    } else if (!isList(detections)) {
       this.detections++;
-      this.scan.add(ms, { at: null, artifact: this.name, file, record: flat, detection });
+      this.scan.add(ms, { at: null, artifact: this.name, file, record: flat, detection: detections });
+    } else {
+      for (const detection of detections) {
+        this.detections++;
+        this.scan.add(ms, { at: null, artifact: this.name, file, record: flat, detection });
+      }
     }
   }
 
