@@ -12,7 +12,20 @@ import type { ArtifactModule } from '../scan.js';
 import { appleTime } from '../scan.js';
 import { devicePath, eachDatabaseOf, unique } from './artifacts.js';
 import type { BackupFile, IosBackup } from './manifest.js';
-import { asNumber, asText, columns, eachValues, optional, rows, tables, type Database } from './sqlite.js';
+import { SqliteFileError, type SqliteFile, type SqliteTable } from './sqlite-file.js';
+import {
+  asNumber,
+  asText,
+  columns,
+  eachValues,
+  fileTable,
+  optional,
+  rows,
+  sqliteFileOf,
+  tables,
+  type Database,
+  type SqlValue,
+} from './sqlite.js';
 
 const DOMAIN = 'HomeDomain';
 const SMS_DB = 'Library/SMS/sms.db';
@@ -69,11 +82,15 @@ export interface SmsMessage {
 /**
  * Calls `visit` with each message of sms.db, by ROWID. Throws when the database has no `message`
  * table. Read for speed, as a phone can hold a million messages: only the columns used, the
- * handles once into a map rather than a string per row, `attributedBody` only when `text` is NULL.
+ * handles once into a map rather than a string per row, `attributedBody` only when `text` is NULL;
+ * and straight from the file (sqlite-file.ts) when the reader is sure to read what SQLite reads,
+ * through sql.js otherwise.
  */
 export function eachMessage(db: Database, visit: (message: SmsMessage) => void): void {
   const have = columns(db, 'message');
   if (have.size === 0) throw new Error('sms.db has no message table');
+  const file = sqliteFileOf(db);
+  if (file !== undefined && messagesFromFile(file, db, have, visit)) return;
   // The other side's address, by handle ROWID, when the database links messages to handles.
   const handles = new Map<number, string>();
   const linked = tables(db).has('handle') && have.has('handle_id');
@@ -104,6 +121,67 @@ export function eachMessage(db: Database, visit: (message: SmsMessage) => void):
         service: asText(service),
       }),
   );
+}
+
+/**
+ * eachMessage's query read from the file, each message visited: the join on the handle's ROWID
+ * through a map, the CASE on attributedBody in JavaScript, ORDER BY ROWID as the B-tree's order.
+ * False, nothing visited, when the reader refuses the tables; sql.js then reads them. A first
+ * pass checks every page, record and handle_id without decoding texts, so that a table refused
+ * midway is never half told (holding a million messages instead costs more than that pass).
+ */
+export function messagesFromFile(
+  file: SqliteFile,
+  db: Database,
+  have: Set<string>,
+  visit: (message: SmsMessage) => void,
+): boolean {
+  const linked = tables(db).has('handle') && have.has('handle_id');
+  const handles = new Map<number, string>();
+  // Only the columns the table has are read; the others are NULL, as `optional` makes them.
+  const select = ['rowid'];
+  const at = (column: string): number => (have.has(column) ? select.push(column) - 1 : -1);
+  const [text, body, date, fromMe, service] = ['text', 'attributedbody', 'date', 'is_from_me', 'service'].map(
+    at,
+  ) as [number, number, number, number, number];
+  const handleId = linked ? at('handle_id') : -1;
+  const value = (values: SqlValue[], index: number): SqlValue => (index === -1 ? null : values[index]!);
+  let message: SqliteTable;
+  try {
+    message = fileTable(db, file, 'message');
+    if (linked)
+      file.eachRow(fileTable(db, file, 'handle'), ['rowid', 'id'], (rowid, [, id]) => {
+        handles.set(rowid, asText(id) ?? '');
+      });
+    file.eachRow(
+      message,
+      select,
+      (_rowid, values) => {
+        const id = value(values, handleId);
+        // SQLite compares a text or blob handle_id with the ROWID by affinity rules, and a 64-bit
+        // one exactly: those are left to it.
+        if (id !== null && (typeof id !== 'number' || Math.abs(id) > Number.MAX_SAFE_INTEGER))
+          throw new SqliteFileError('handle_id not a plain integer');
+      },
+      true,
+    );
+  } catch {
+    // Whatever the reader stumbled on, nothing is told yet: sql.js reads it all.
+    return false;
+  }
+  file.eachRow(message, select, (_rowid, values) => {
+    const id = value(values, handleId);
+    const blob = value(values, body);
+    visit({
+      rowid: asText(values[0]) ?? '',
+      text: asText(value(values, text)) ?? (blob instanceof Uint8Array ? attributedBodyText(blob) : ''),
+      handle: typeof id === 'number' ? (handles.get(id) ?? '') : '',
+      date: asNumber(value(values, date)),
+      fromMe: asNumber(value(values, fromMe)) === 1,
+      service: asText(value(values, service)),
+    });
+  });
+  return true;
 }
 
 export function smsAttachmentsModule(backup: IosBackup): ArtifactModule {

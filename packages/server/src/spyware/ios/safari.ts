@@ -16,7 +16,19 @@ import type { ArtifactModule } from '../scan.js';
 import { appleTime } from '../scan.js';
 import { eachDatabase, unique } from './artifacts.js';
 import type { IosBackup } from './manifest.js';
-import { asNumber, asText, columns, eachValues, optional, rows, type Database } from './sqlite.js';
+import { SqliteFileError, type SqliteFile } from './sqlite-file.js';
+import {
+  asNumber,
+  asText,
+  columns,
+  eachValues,
+  fileTable,
+  optional,
+  rows,
+  sqliteFileOf,
+  type Database,
+  type SqlValue,
+} from './sqlite.js';
 
 const HISTORY = 'Library/Safari/History.db';
 const BROWSER_STATE = 'Library/Safari/BrowserState.db';
@@ -69,13 +81,20 @@ export interface SafariVisit {
 
 /**
  * Calls `visit` with each visit of History.db, oldest first. Throws when the database has no
- * `history_visits` or `history_items` table.
+ * `history_visits` or `history_items` table. Read straight from the file (sqlite-file.ts) when the
+ * reader is sure to read what SQLite reads, through sql.js otherwise.
  */
 export function eachVisit(db: Database, visit: (visit: SafariVisit) => void): void {
   const visits = columns(db, 'history_visits');
   if (visits.size === 0 || columns(db, 'history_items').size === 0)
     throw new Error('History.db has no history_visits or history_items table');
   const redirects = visits.has('redirect_source') && visits.has('redirect_destination');
+  const file = sqliteFileOf(db);
+  const read = file === undefined ? undefined : visitsFromFile(file, db, visits.has('title'), redirects);
+  if (read !== undefined) {
+    for (const found of read) visit(found);
+    return;
+  }
   eachValues(
     db,
     `SELECT v.visit_time, ${visits.has('title') ? 'v.title' : 'NULL'}, i.url, i.visit_count,
@@ -102,6 +121,102 @@ export function eachVisit(db: Database, visit: (visit: SafariVisit) => void): vo
         to: asText(to),
       }),
   );
+}
+
+/** A row of history_visits, as the join needs it. */
+interface VisitRow {
+  id: number;
+  item: number | null;
+  time: number | null;
+  title: SqlValue;
+  source: number | null;
+  destination: number | null;
+}
+
+/**
+ * eachVisit's query, read from the file: the joins on `id` (the rowid of both tables) through
+ * maps, then the visits sorted by time and id as ORDER BY sorts them. Undefined when the reader
+ * cannot be sure to give what SQLite gives (then sql.js reads the whole query): an id that is not
+ * the rowid, a join or sort value that is not a plain number (SQLite's affinity rules decide
+ * those), a table the reader refuses.
+ */
+export function visitsFromFile(
+  file: SqliteFile,
+  db: Database,
+  hasTitle: boolean,
+  redirects: boolean,
+): SafariVisit[] | undefined {
+  try {
+    const visitsTable = fileTable(db, file, 'history_visits');
+    const itemsTable = fileTable(db, file, 'history_items');
+    for (const table of [visitsTable, itemsTable])
+      if (!table.columns.some((c) => c.name.toLowerCase() === 'id' && c.rowidAlias))
+        throw new SqliteFileError(`${table.name}.id is not the rowid`);
+    const items = new Map<number, { url: SqlValue; count: SqlValue }>();
+    file.eachRow(itemsTable, ['id', 'url', 'visit_count'], (id, [, url, count]) => {
+      items.set(id, { url: url!, count: count! });
+    });
+    const visitRows: VisitRow[] = [];
+    const byId = new Map<number, VisitRow>();
+    const select = ['id', 'history_item', 'visit_time'];
+    if (hasTitle) select.push('title');
+    if (redirects) select.push('redirect_source', 'redirect_destination');
+    file.eachRow(visitsTable, select, (id, values) => {
+      const row: VisitRow = {
+        id,
+        item: plainNumber(values[1]!),
+        time: plainNumber(values[2]!),
+        title: hasTitle ? values[3]! : null,
+        source: redirects ? plainNumber(values[select.length - 2]!) : null,
+        destination: redirects ? plainNumber(values[select.length - 1]!) : null,
+      };
+      visitRows.push(row);
+      byId.set(id, row);
+    });
+    // ORDER BY visit_time, id: NULL first, then by value; ids are unique (the rowid).
+    visitRows.sort((a, b) =>
+      a.time === b.time
+        ? a.id - b.id
+        : a.time === null
+          ? -1
+          : b.time === null
+            ? 1
+            : a.time - b.time || a.id - b.id,
+    );
+    const urlOf = (visitId: number | null): string | undefined => {
+      const other = visitId === null ? undefined : byId.get(visitId);
+      const item = other?.item == null ? undefined : items.get(other.item);
+      return item === undefined ? undefined : asText(item.url);
+    };
+    const found: SafariVisit[] = [];
+    for (const row of visitRows) {
+      // The inner join: a visit of no item is not told.
+      const item = row.item === null ? undefined : items.get(row.item);
+      if (item === undefined) continue;
+      found.push({
+        url: asText(item.url) ?? '',
+        title: asText(row.title),
+        time: asNumber(row.time),
+        visits: asNumber(item.count),
+        from: urlOf(row.source),
+        to: urlOf(row.destination),
+      });
+    }
+    return found;
+  } catch {
+    // Whatever the reader stumbled on, nothing is told yet: sql.js reads it all.
+    return undefined;
+  }
+}
+
+/**
+ * A join or sort value the reader compares itself: NULL or a number SQLite compares the same way
+ * (a double holding an integer exactly, or a real). Anything else throws, for sql.js to read.
+ */
+function plainNumber(value: SqlValue): number | null {
+  if (value === null) return null;
+  if (typeof value === 'number' && Math.abs(value) <= Number.MAX_SAFE_INTEGER) return value;
+  throw new SqliteFileError('a join or sort value that is not a plain number');
 }
 
 export function safariBrowserStateModule(backup: IosBackup): ArtifactModule {

@@ -1,10 +1,13 @@
 /**
  * SQLite databases of a backup (Manifest.db, sms.db, History.db…), read with sql.js: SQLite
  * compiled to WebAssembly, so that reading evidence needs no native module and no network. A
- * database is opened from its bytes, in memory: the backup on disk is never written to.
+ * database is opened from its bytes, in memory: the backup on disk is never written to. The largest
+ * tables (messages, Safari's history) are read from the same bytes by a reader of the file format
+ * (sqlite-file.ts), faster, with sql.js as its fallback.
  */
 import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
+import { SqliteFile, SqliteFileError, type SqliteTable } from './sqlite-file.js';
 
 export type { Database, SqlValue };
 export type Row = Record<string, SqlValue>;
@@ -30,11 +33,29 @@ export function isSqlite(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** How a database is opened. */
+export interface OpenOptions {
+  /**
+   * Whether its largest tables may be read straight from the file (sqlite-file.ts) rather than
+   * through sql.js; true unless said otherwise. False reads everything through sql.js.
+   */
+  fileReader?: boolean;
+}
+
+/** The bytes each open database was opened from, for the file reader. */
+const sources = new WeakMap<Database, Uint8Array>();
+/** The file reader of each database, once made (null: the file is not one it reads). */
+const readers = new WeakMap<Database, SqliteFile | null>();
+
 /**
  * A database opened from its bytes, refusing writes. Throws when the bytes are not a SQLite
  * database; a database damaged further in fails at its first query.
  */
-export async function openDatabase(bytes: Uint8Array, name: string): Promise<Database> {
+export async function openDatabase(
+  bytes: Uint8Array,
+  name: string,
+  options: OpenOptions = {},
+): Promise<Database> {
   if (!isSqlite(bytes)) throw new Error(`${name} is not a SQLite database`);
   const SQL = await sqlite();
   const db = new SQL.Database(bytes);
@@ -44,12 +65,55 @@ export async function openDatabase(bytes: Uint8Array, name: string): Promise<Dat
     db.close();
     throw error;
   }
+  if (options.fileReader !== false) sources.set(db, bytes);
   return db;
 }
 
+/**
+ * The reader of the file `db` was opened from, to read a large table faster than sql.js does;
+ * undefined when the database was opened without it or its file is not one it reads (then
+ * sql.js reads everything). A reader can still refuse a table: its callers then use sql.js.
+ */
+export function sqliteFileOf(db: Database): SqliteFile | undefined {
+  let reader = readers.get(db);
+  if (reader === undefined) {
+    const bytes = sources.get(db);
+    if (bytes === undefined) return undefined;
+    try {
+      reader = new SqliteFile(bytes);
+    } catch {
+      reader = null;
+    }
+    readers.set(db, reader);
+  }
+  return reader ?? undefined;
+}
+
+/**
+ * The table `name` as the file reader reads it, when its columns are those SQLite itself lists, in
+ * the same order, and a column named like the rowid, if any, is the rowid. Otherwise the reader
+ * could read other values than SQLite: throws a SqliteFileError, and the caller uses sql.js.
+ */
+export function fileTable(db: Database, file: SqliteFile, name: string): SqliteTable {
+  const table = file.table(name);
+  if (table === undefined) throw new SqliteFileError(`no table ${name}`);
+  const listed = [...columns(db, name)];
+  const read = table.columns.map((c) => c.name.toLowerCase());
+  if (read.length !== listed.length || read.some((column, i) => column !== listed[i]))
+    throw new SqliteFileError(`the columns of ${name} read otherwise than SQLite lists them`);
+  if (table.columns.some((c) => ['rowid', 'oid', '_rowid_'].includes(c.name.toLowerCase()) && !c.rowidAlias))
+    throw new SqliteFileError(`${name} has a column named like the rowid that is not the rowid`);
+  return table;
+}
+
 /** Runs `use` on the database of `bytes`, and closes it whatever happens. */
-export async function withDatabase<T>(bytes: Uint8Array, name: string, use: (db: Database) => T): Promise<T> {
-  const db = await openDatabase(bytes, name);
+export async function withDatabase<T>(
+  bytes: Uint8Array,
+  name: string,
+  use: (db: Database) => T,
+  options: OpenOptions = {},
+): Promise<T> {
+  const db = await openDatabase(bytes, name, options);
   try {
     return use(db);
   } finally {
