@@ -49,6 +49,7 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { aptInstall } from './lib/debian.mjs';
 import { ask } from './lib/dns-probe.mjs';
 import {
   allowedCpus,
@@ -223,22 +224,8 @@ function ensureTools() {
       console.error(`bench: ${missing.join(', ')} not installed. As root: ${how}`);
     } else {
       progress(`installing from Debian (${how})`, true);
-      const install = () =>
-        execFileSync('apt-get', ['install', '-y', ...missing.map((t) => PACKAGES[t])], {
-          stdio: ['ignore', 'ignore', 'pipe'],
-          env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-        });
-      try {
-        try {
-          install();
-        } catch {
-          // The package lists may be missing or stale.
-          execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-          install();
-        }
-      } catch (error) {
-        console.error(`bench: installing ${missing.join(', ')} failed:\n${error.stderr ?? error.message}`);
-      }
+      const failed = aptInstall(missing.map((t) => PACKAGES[t]));
+      if (failed) console.error(`bench: installing ${missing.join(', ')} failed:\n${failed}`);
     }
   }
   const tools = Object.fromEntries(Object.keys(PACKAGES).map((tool) => [tool, works[tool]()]));

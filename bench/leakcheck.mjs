@@ -25,7 +25,7 @@
  * usage or Rempart is not built.
  */
 import { Buffer } from 'node:buffer';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -48,6 +48,7 @@ import {
   spawnPinned,
   stopChild,
 } from './lib/processes.mjs';
+import { aptInstall } from './lib/debian.mjs';
 import { checkBuild } from './lib/build.mjs';
 import { gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { histogram, median, percentile, table } from './lib/stats.mjs';
@@ -736,23 +737,9 @@ function ensureTesseract() {
     return false;
   }
   progress(`installing the peer from Debian (${how})`, true);
-  const install = () =>
-    execFileSync('apt-get', ['install', '-y', ...PEER_PACKAGES], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  try {
-    try {
-      install();
-    } catch {
-      // The package lists may be missing or stale.
-      execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-      install();
-    }
-  } catch (error) {
-    console.error(
-      `bench: installing Tesseract failed, so the peer is skipped:\n${error.stderr ?? error.message}`,
-    );
+  const failed = aptInstall(PEER_PACKAGES);
+  if (failed) {
+    console.error(`bench: installing Tesseract failed, so the peer is skipped:\n${failed}`);
     return false;
   }
   return tesseractWorks();

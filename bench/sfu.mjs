@@ -18,7 +18,7 @@
  * Exit status: 0 a clean run; 1 an engine failed or the benchmark could not run; 2 bad
  * usage or Rempart is not built.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { relative } from 'node:path';
@@ -39,6 +39,7 @@ import {
   spawnNode,
   stopChild,
 } from './lib/processes.mjs';
+import { aptInstall } from './lib/debian.mjs';
 import { gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { linearFit, median, scatterPlot, table } from './lib/stats.mjs';
 
@@ -326,23 +327,9 @@ async function ensureJanus() {
       return false;
     }
     progress('installing Janus from Debian (apt-get install -y janus)', true);
-    const install = () =>
-      execFileSync('apt-get', ['install', '-y', 'janus'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      });
-    try {
-      try {
-        install();
-      } catch {
-        // The package lists may be missing or stale.
-        execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-        install();
-      }
-    } catch (error) {
-      console.error(
-        `bench: installing Janus failed, so the peer is skipped:\n${error.stderr ?? error.message}`,
-      );
+    const failed = aptInstall(['janus']);
+    if (failed) {
+      console.error(`bench: installing Janus failed, so the peer is skipped:\n${failed}`);
       return false;
     }
     if (!janusInstalled()) return false;

@@ -28,7 +28,7 @@
  * reason printed); 1 the scan failed, or did not find exactly the planted indicators; 2 bad usage
  * or Rempart is not built.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import {
@@ -47,6 +47,7 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { aptInstall } from './lib/debian.mjs';
 import { checkBuild } from './lib/build.mjs';
 import {
   allowedCpus,
@@ -155,24 +156,8 @@ function ensureSqlite() {
     return false;
   }
   progress(`installing from Debian (${how})`, true);
-  const install = () =>
-    execFileSync('apt-get', ['install', '-y', 'sqlite3'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  try {
-    try {
-      install();
-    } catch {
-      // The package lists may be missing or stale.
-      execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-      install();
-    }
-  } catch (error) {
-    console.error(
-      `bench: installing sqlite3 failed, so the floor is skipped:\n${error.stderr ?? error.message}`,
-    );
-  }
+  const failed = aptInstall(['sqlite3']);
+  if (failed) console.error(`bench: installing sqlite3 failed, so the floor is skipped:\n${failed}`);
   return sqliteWorks();
 }
 
