@@ -9,12 +9,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { RempartError } from '@rempart/core';
 import fc from 'fast-check';
 import { strToU8, zipSync, type Zippable } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
+import { filesUnder, refusal } from './archive-fixtures.js';
 import { bufferSource, entryParts, extractZip, readZipDirectory } from './archive.js';
 
 const work = mkdtempSync(join(tmpdir(), 'rempart-archive-'));
@@ -30,25 +31,6 @@ function place(bytes: Uint8Array): { file: string; dest: string } {
   writeFileSync(file, bytes);
   mkdirSync(join(work, `x${n}`));
   return { file, dest: join(work, `x${n}`, 'out') };
-}
-
-/** Every file under `dir`, relative, with `/`. */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
-    .sort();
-}
-
-async function refusal(promise: Promise<unknown>): Promise<RempartError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RempartError);
-  expect((error as RempartError).code).toBe('artifact_invalid');
-  return error as RempartError;
 }
 
 const BACKUP: Zippable = {

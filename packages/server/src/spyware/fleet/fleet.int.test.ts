@@ -26,7 +26,7 @@ import { testBundle } from '../store/test-bundle.js';
 import { FleetFiles } from './files.js';
 import { FleetRepository } from './fleet.repository.js';
 import { FleetService, runScanner } from './fleet.service.js';
-import { tarGz } from './tar-fixture.js';
+import { tarGz } from './archive-fixtures.js';
 
 const OWNER = 'm.dupont@interieur.gouv.fr';
 const OTHER = 'j.martin@interieur.gouv.fr';

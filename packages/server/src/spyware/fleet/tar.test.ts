@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { RempartError } from '@rempart/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { paxRecord, tarEntry } from './tar-fixture.js';
+import { filesUnder, paxRecord, refusal, tarEntry } from './archive-fixtures.js';
 import { extractTarGz, parseTarHeader, paxPath } from './tar.js';
 
 const work = mkdtempSync(join(tmpdir(), 'rempart-tar-'));
@@ -27,24 +27,6 @@ function folder(): string {
   const dir = join(work, `t${counter++}`);
   mkdirSync(dir);
   return join(dir, 'out');
-}
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
-    .sort();
-}
-
-async function refusal(promise: Promise<unknown>): Promise<RempartError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RempartError);
-  expect((error as RempartError).code).toBe('artifact_invalid');
-  return error as RempartError;
 }
 
 const SHUTDOWN = Buffer.from(

@@ -1,8 +1,13 @@
 /**
- * Gzipped tars for the fleet's tests, written as GNU tar and iOS write them: ustar headers with
- * their checksum, each entry's data padded to 512 bytes, two blocks of zeros at the end.
+ * What the fleet's archive tests share: gzipped tars written as GNU tar and iOS write them
+ * (ustar headers with their checksum, each entry's data padded to 512 bytes, two blocks of zeros
+ * at the end), what an extraction left on disk, and the refusal every bad archive gets.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { RempartError } from '@rempart/core';
+import { expect } from 'vitest';
 
 export interface TarFixtureEntry {
   name: string;
@@ -48,4 +53,24 @@ export function paxRecord(key: string, value: string): Buffer {
   let length = Buffer.byteLength(body) + 1;
   while (String(length).length + Buffer.byteLength(body) !== length) length++;
   return Buffer.from(`${length}${body}`);
+}
+
+/** Every file under `dir`, relative, with `/`. */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
+    .sort();
+}
+
+/** The error `promise` fails with, checked to be the refusal of a bad archive. */
+export async function refusal(promise: Promise<unknown>): Promise<RempartError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RempartError);
+  expect((error as RempartError).code).toBe('artifact_invalid');
+  return error as RempartError;
 }
