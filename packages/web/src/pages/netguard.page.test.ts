@@ -3,11 +3,10 @@
  * the page shows: the fetch at the API boundary is the only thing replaced, and the answers are
  * rendered with the pages' own components.
  */
-import type { Device, DnsVerdict, MdmImportResult, QueryStats, SessionState } from '@rempart/core';
-import { createElement, type ReactElement } from 'react';
-import { renderToStaticMarkup } from 'react-dom/server';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, api, rememberSession } from '../api';
+import type { Device, DnsVerdict, MdmImportResult, QueryStats } from '@rempart/core';
+import { createElement } from 'react';
+import { describe, expect, it } from 'vitest';
+import { ApiError, api } from '../api';
 import { BarList } from '../components/netguard/bar-list';
 import {
   ComplianceBadge,
@@ -19,45 +18,11 @@ import { fileProblem, linesProblem } from '../components/netguard/fields';
 import { ListProblems } from '../components/netguard/list-problems';
 import { TrafficChart } from '../components/netguard/traffic-chart';
 import { VerdictView } from '../components/netguard/verdict-view';
-import { I18nContext, translate, type I18n, type Language } from '../i18n';
+import { fetchMock, i18n, jsonAnswer, render, signedInAsAdmin } from '../test-support';
 
 // ---- the server's side ----
 
-const fetchMock = vi.fn<typeof fetch>();
-const jsonAnswer = (status: number, body: unknown): Response =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-
-const admin: SessionState = {
-  authenticated: true,
-  stage: 'full',
-  agent: {
-    id: '11111111-1111-4111-8111-111111111111',
-    email: 'admin@example.org',
-    displayName: 'Lea Admin',
-    unit: 'DSI',
-    role: 'admin',
-    clearance: 'secret',
-    status: 'active',
-    createdAt: '2026-03-01T08:00:00.000Z',
-    lastSignInAt: null,
-    factorCount: 1,
-    lockedUntil: null,
-  },
-  csrfToken: 'csrf-token',
-  mfaAt: null,
-  expiresAt: '2026-03-12T18:00:00.000Z',
-};
-
-beforeEach(() => {
-  fetchMock.mockReset();
-  vi.stubGlobal('fetch', fetchMock);
-  rememberSession(admin);
-});
-
-afterEach(() => {
-  vi.unstubAllGlobals();
-  rememberSession({ authenticated: false });
-});
+signedInAsAdmin();
 
 const listId = '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f';
 const storedList = {
@@ -108,21 +73,6 @@ const mdmRefusal = {
 };
 
 // ---- the page's side ----
-
-function i18n(language: Language): I18n {
-  return {
-    language,
-    setLanguage: () => undefined,
-    t: (key, params) => translate(language, key, params),
-    formatDateTime: (iso) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`,
-    formatTime: (iso) => iso.slice(11, 16),
-    formatNumber: (value) => new Intl.NumberFormat(language).format(value),
-  };
-}
-
-function render(element: ReactElement, language: Language = 'en'): string {
-  return renderToStaticMarkup(createElement(I18nContext, { value: i18n(language) }, element));
-}
 
 const decode = (text: string): string =>
   text

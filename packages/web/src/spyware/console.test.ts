@@ -3,69 +3,19 @@
  * sees: only the fetch at the API boundary is replaced; the answers are parsed with the contract
  * and rendered with the pages' own components, in each of the console's languages.
  */
-import type { SessionState } from '@rempart/core';
-import { createElement, type ReactElement } from 'react';
-import { renderToStaticMarkup } from 'react-dom/server';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createElement } from 'react';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ApiError, api, maxBytes, rememberSession } from '../api';
+import { ApiError, api, maxBytes } from '../api';
 import { DeviceStatusBadge } from '../components/spyware/badges';
 import { ConsentRecord } from '../components/spyware/consent-record';
 import { DetectionsTable } from '../components/spyware/detections-table';
 import { ProgressBar } from '../components/spyware/progress-bar';
-import { I18nContext, languages, translate, type I18n, type Language } from '../i18n';
+import { languages } from '../i18n';
 import { device, pegasusEvent, scan } from './test-fixtures';
+import { fetchMock, jsonAnswer, render, signedInAsAdmin } from '../test-support';
 
-const fetchMock = vi.fn<typeof fetch>();
-const jsonAnswer = (status: number, body: unknown): Response =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-
-const admin: SessionState = {
-  authenticated: true,
-  stage: 'full',
-  agent: {
-    id: '11111111-1111-4111-8111-111111111111',
-    email: 'rssi@interieur.gouv.fr',
-    displayName: 'Nadia Benali',
-    unit: 'DSI',
-    role: 'admin',
-    clearance: 'secret',
-    status: 'active',
-    createdAt: '2026-03-01T08:00:00.000Z',
-    lastSignInAt: null,
-    factorCount: 1,
-    lockedUntil: null,
-  },
-  csrfToken: 'csrf-token',
-  mfaAt: null,
-  expiresAt: '2026-03-12T18:00:00.000Z',
-};
-
-beforeEach(() => {
-  fetchMock.mockReset();
-  vi.stubGlobal('fetch', fetchMock);
-  rememberSession(admin);
-});
-
-afterEach(() => {
-  vi.unstubAllGlobals();
-  rememberSession({ authenticated: false });
-});
-
-function i18n(language: Language): I18n {
-  return {
-    language,
-    setLanguage: () => undefined,
-    t: (key, params) => translate(language, key, params),
-    formatDateTime: (iso) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`,
-    formatTime: (iso) => iso.slice(11, 16),
-    formatNumber: (value) => new Intl.NumberFormat(language).format(value),
-  };
-}
-
-function render(element: ReactElement, language: Language = 'en'): string {
-  return renderToStaticMarkup(createElement(I18nContext, { value: i18n(language) }, element));
-}
+signedInAsAdmin();
 
 const textOf = (html: string): string =>
   html
