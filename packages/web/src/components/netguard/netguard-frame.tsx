@@ -1,8 +1,7 @@
 import type { ReactNode } from 'react';
 import { useI18n } from '../../i18n';
-import { Link } from '../../router';
 import { netguardPath, netguardSections, type NetguardSection } from '../../netguard/sections';
-import { Page } from '../page';
+import { SectionFrame } from '../section-frame';
 
 /**
  * A section of the network guard: one page with the guard's name above the section's, the
@@ -12,32 +11,19 @@ export function NetguardFrame({ section, children }: { section: NetguardSection;
   const { t } = useI18n();
   const name = t(`netguard.section.${section}`);
   return (
-    <Page
-      title={t('netguard.pageTitle', { section: name })}
-      heading={
-        <>
-          <span className="heading-context">
-            {t('netguard.title')}
-            <span className="visually-hidden">: </span>
-          </span>
-          {name}
-        </>
-      }
+    <SectionFrame
+      context={t('netguard.title')}
+      name={name}
+      pageTitle={t('netguard.pageTitle', { section: name })}
       lead={t(`netguard.lead.${section}`)}
-      wide
+      navLabel={t('netguard.sections')}
+      links={netguardSections.map((other) => ({
+        to: netguardPath(other),
+        label: t(`netguard.section.${other}`),
+        current: other === section,
+      }))}
     >
-      <nav className="subnav" aria-label={t('netguard.sections')}>
-        <ul>
-          {netguardSections.map((other) => (
-            <li key={other}>
-              <Link to={netguardPath(other)} aria-current={other === section ? 'page' : undefined}>
-                {t(`netguard.section.${other}`)}
-              </Link>
-            </li>
-          ))}
-        </ul>
-      </nav>
       {children}
-    </Page>
+    </SectionFrame>
   );
 }

@@ -1,8 +1,7 @@
 import type { ReactNode } from 'react';
 import { useI18n } from '../../i18n';
-import { Link } from '../../router';
 import { spywarePath, spywareSections, type SpywareSection } from '../../spyware/sections';
-import { Page } from '../page';
+import { SectionFrame } from '../section-frame';
 import './spyware.css';
 
 /**
@@ -23,32 +22,19 @@ export function SpywareFrame({
   const { t } = useI18n();
   const name = title ?? (section === undefined ? t('spyware.title') : t(`spyware.section.${section}`));
   return (
-    <Page
-      title={t('spyware.pageTitle', { section: name })}
-      heading={
-        <>
-          <span className="heading-context">
-            {t('spyware.title')}
-            <span className="visually-hidden">: </span>
-          </span>
-          {name}
-        </>
-      }
+    <SectionFrame
+      context={t('spyware.title')}
+      name={name}
+      pageTitle={t('spyware.pageTitle', { section: name })}
       lead={lead ?? (section === undefined ? undefined : t(`spyware.lead.${section}`))}
-      wide
+      navLabel={t('spyware.sections')}
+      links={spywareSections.map((other) => ({
+        to: spywarePath(other),
+        label: t(`spyware.section.${other}`),
+        current: other === section,
+      }))}
     >
-      <nav className="subnav" aria-label={t('spyware.sections')}>
-        <ul>
-          {spywareSections.map((other) => (
-            <li key={other}>
-              <Link to={spywarePath(other)} aria-current={other === section ? 'page' : undefined}>
-                {t(`spyware.section.${other}`)}
-              </Link>
-            </li>
-          ))}
-        </ul>
-      </nav>
       {children}
-    </Page>
+    </SectionFrame>
   );
 }
