@@ -4,12 +4,14 @@
  * bundle. It runs in its own process so that bench/spyware.mjs can pin it to one core and read
  * its peak memory alone. Over the IPC channel it sends, once:
  *
- *   { type: 'scanned', indicators, scan, modules, peakRssMb, split, detections, timeline }
+ *   { type: 'scanned', indicators, scan, modules, peakRssMb, report, split, detections, timeline }
  *
  * - `indicators`: loading the bundles and building the matcher (ms, CPU ms), left out of the scan;
  * - `scan`: scanIosBackup from the call to the report (wall ms, CPU ms);
  * - `modules`: each module's wall and CPU ms, from the scan's progress events;
  * - `peakRssMb`: the process's peak resident memory (VmHWM) when the scan returns, before the split;
+ * - `report`: then writing the whole timeline as the JSON report (`rempart spyware scan --report`
+ *   writes it so) to /dev/null: wall and CPU ms, bytes, and the peak memory after it;
  * - `split`: a second pass over sms.db and History.db, timing apart what the messages and history
  *   modules do: open (read the file and hand it to SQLite), read the rows, match them; the rest of
  *   those modules' time is the timeline (records built and kept);
@@ -17,10 +19,16 @@
  *
  * Then it exits. On failure it sends { type: 'error', message } and exits 1.
  */
-import { readFileSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { IndicatorMatcher, loadIndicatorFolder, scanIosBackup } from '@rempart/server/spyware';
+import {
+  IndicatorMatcher,
+  loadIndicatorFolder,
+  scanIosBackup,
+  writeJsonReport,
+} from '@rempart/server/spyware';
 
 // Internal modules of the built library (not exported by the package): the row readers the
 // messages and history modules use, timed here on their own.
@@ -124,6 +132,16 @@ async function main() {
   );
   const peak = peakRssMb();
   const found = summarise(scan.value);
+  const devNull = openSync('/dev/null', 'w');
+  let bytes = 0;
+  const report = await timed(() =>
+    writeJsonReport(scan.value, (chunk) => {
+      bytes += Buffer.byteLength(chunk);
+      writeSync(devNull, chunk);
+    }),
+  );
+  closeSync(devNull);
+  const peakAfterReport = peakRssMb();
   // The timeline is let go before the second pass.
   scan.value = undefined;
 
@@ -134,6 +152,7 @@ async function main() {
     modules,
     ...found,
     peakRssMb: peak,
+    report: { ms: report.ms, cpuMs: report.cpuMs, bytes, peakRssMb: peakAfterReport },
     split: await split({ sms: smsFile, history: historyFile }, matcher),
     // The whole process's CPU, for the parent to tell its own from other programs' on the core.
     processCpuMs: cpuMs(),

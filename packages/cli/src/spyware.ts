@@ -10,18 +10,13 @@
  *   rempart spyware import predator-2025.stix2
  *   rempart spyware indicators
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  isRempartError,
-  parseConfig,
-  type Config,
-  type IndicatorImport,
-  type ScanReport,
-} from '@rempart/core';
+import { isRempartError, parseConfig, type Config, type IndicatorImport } from '@rempart/core';
 import type { Platform } from '@rempart/server';
 import type * as SpywareLibrary from '@rempart/server/spyware';
+import type { ScanResult } from '@rempart/server/spyware';
 
 /** A mistake in how the command was called: exit status 2 with the usage. */
 export class SpywareUsageError extends Error {}
@@ -84,7 +79,7 @@ export async function spywareScan(args: string[]): Promise<number> {
 
   const bar = progressBar(process.stderr);
   const options = { matcher, onProgress: bar.update };
-  let report: ScanReport;
+  let report: ScanResult;
   try {
     switch (kind) {
       case 'ios-backup':
@@ -109,7 +104,7 @@ export async function spywareScan(args: string[]): Promise<number> {
 
   if (values.report !== undefined) {
     mkdirSync(values.report, { recursive: true });
-    writeFileSync(join(values.report, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeReportFile(join(values.report, 'report.json'), (write) => lib.writeJsonReport(report, write));
     writeFileSync(join(values.report, 'report.html'), lib.renderHtmlReport(report));
   }
   if (values.json) {
@@ -144,8 +139,18 @@ function readIocs(lib: Library) {
   };
 }
 
+/** Writes the file at `path` in the pieces `writer` gives. */
+function writeReportFile(path: string, writer: (write: (chunk: string) => void) => void): void {
+  const fd = openSync(path, 'w');
+  try {
+    writer((chunk) => writeSync(fd, chunk));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function printScan(
-  report: ScanReport,
+  report: ScanResult,
   target: string,
   malware: { name: string; detections: number }[],
 ): void {

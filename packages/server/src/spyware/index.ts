@@ -12,8 +12,16 @@ export { scanAndroidqf } from './android/androidqf.js';
 export { scanAndroidBugreport } from './android/bugreport.js';
 export { scanIosBackup, type IosBackupOptions } from './ios/backup.js';
 export { IndicatorMatcher } from './matcher.js';
-export { detectionLines, malwareFound, renderHtmlReport, type DetectionLine } from './report.js';
-export type { ScanOptions, ScanProgress } from './scan.js';
+export {
+  detectionLines,
+  malwareFound,
+  renderHtmlReport,
+  writeJsonReport,
+  type DetectionLine,
+  type ReadableReport,
+} from './report.js';
+export type { ScanOptions, ScanProgress, ScanResult } from './scan.js';
+export type { Timeline } from './timeline.js';
 export {
   indicatorsFromStix,
   loadIndicatorFolder,

@@ -4,6 +4,15 @@
  * device, each artifact's status, the detections and the whole timeline, to attach to a case file.
  */
 import type { ScanReport, TimelineEvent } from '@rempart/core';
+import { Timeline, type TimelineVisitor } from './timeline.js';
+
+/**
+ * A report as the pages and files read it: the timeline an array (read back from the database) or
+ * a scan's `Timeline`, told as it is read.
+ */
+export type ReadableReport = Omit<ScanReport, 'timeline'> & {
+  timeline: Iterable<TimelineEvent> & { readonly length: number };
+};
 
 /** A detection as `rempart spyware scan --json` prints it. */
 export interface DetectionLine {
@@ -17,7 +26,7 @@ export interface DetectionLine {
 }
 
 /** The detections of a report, flattened for JSON. */
-export function detectionLines(report: ScanReport): DetectionLine[] {
+export function detectionLines(report: Pick<ScanReport, 'detections'>): DetectionLine[] {
   return report.detections.flatMap((event) =>
     event.detection
       ? [
@@ -41,7 +50,7 @@ export function detectionLines(report: ScanReport): DetectionLine[] {
 }
 
 /** The malware names of the detections, most found first; "unknown" for detections without one. */
-export function malwareFound(report: ScanReport): { name: string; detections: number }[] {
+export function malwareFound(report: Pick<ScanReport, 'detections'>): { name: string; detections: number }[] {
   const counts = new Map<string, number>();
   for (const event of report.detections) {
     const names = event.detection?.malware.length ? event.detection.malware : ['unknown'];
@@ -50,6 +59,58 @@ export function malwareFound(report: ScanReport): { name: string; detections: nu
   return [...counts]
     .map(([name, detections]) => ({ name, detections }))
     .sort((a, b) => b.detections - a.detections || a.name.localeCompare(b.name));
+}
+
+/**
+ * Writes the report as JSON through `write`, in pieces: the timeline a thousand records at a time,
+ * so that a phone's million records never make one string (V8 caps a string at 512 MiB), nor, from
+ * a scan's `Timeline`, an event object each. Parsed, it is `ScanReport`, the timeline last.
+ */
+export function writeJsonReport(report: ReadableReport, write: (chunk: string) => void): void {
+  const { timeline, ...rest } = report;
+  const head = JSON.stringify(rest, null, 2);
+  // `rest` always has fields: the timeline goes after the last one.
+  write(`${head.slice(0, head.lastIndexOf('}')).trimEnd()},\n  "timeline": [`);
+  let told = 0;
+  let lines: string[] = [];
+  // The artifact and file of a record as JSON, made once for each pair: records repeat them.
+  const places = new Map<string, Map<string, string>>();
+  const place = (artifact: string, file: string): string => {
+    let byFile = places.get(artifact);
+    if (byFile === undefined) places.set(artifact, (byFile = new Map<string, string>()));
+    let json = byFile.get(file);
+    if (json === undefined)
+      byFile.set(file, (json = `"artifact":${jsonString(artifact)},"file":${jsonString(file)}`));
+    return json;
+  };
+  const add: TimelineVisitor = (at, artifact, file, record, detection) => {
+    // JSON.stringify(event) written by hand, the same keys in the same order (an ISO time holds
+    // nothing to escape).
+    lines.push(
+      `${told === 0 ? '' : ','}\n    {"at":${at === null ? 'null' : `"${at}"`},${place(artifact, file)},"record":${jsonString(record)}${detection === undefined ? '' : `,"detection":${JSON.stringify(detection)}`}}`,
+    );
+    told++;
+    if (lines.length === 1000) {
+      write(lines.join(''));
+      lines = [];
+    }
+  };
+  if (timeline instanceof Timeline) timeline.each(add);
+  else for (const e of timeline) add(e.at, e.artifact, e.file, e.record, e.detection);
+  if (lines.length > 0) write(lines.join(''));
+  write(`${told === 0 ? '' : '\n  '}]\n}\n`);
+}
+
+/** What JSON escapes in a string: quotes, backslashes, controls, and surrogates (paired or not). */
+// eslint-disable-next-line no-control-regex -- the controls are what is looked for
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * `JSON.stringify(text)`, four times faster on the usual text that holds nothing to escape (each
+ * call to JSON.stringify pays for a whole serializer).
+ */
+export function jsonString(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
 const KIND_TITLES: Record<ScanReport['kind'], string> = {
@@ -61,7 +122,7 @@ const KIND_TITLES: Record<ScanReport['kind'], string> = {
 
 /** The report as one HTML page, with no script and nothing loaded from elsewhere. */
 export function renderHtmlReport(
-  report: ScanReport,
+  report: ReadableReport,
   options: { title?: string; timelineLimit?: number } = {},
 ): string {
   const limit = options.timelineLimit ?? 20_000;
@@ -87,7 +148,12 @@ export function renderHtmlReport(
         ? `${esc(e.detection.type)} <code>${esc(e.detection.indicator)}</code> ${esc(e.detection.malware.join(', ') || 'unknown')} <small>${esc(e.detection.source)}</small>`
         : ''
     }</td></tr>`;
-  const timeline = report.timeline.slice(0, limit).map(row).join('');
+  const rows: string[] = [];
+  for (const event of report.timeline) {
+    if (rows.length === limit) break;
+    rows.push(row(event));
+  }
+  const timeline = rows.join('');
   const cut =
     report.timeline.length > limit
       ? `<p>The first ${limit.toLocaleString('en-US')} of ${report.timeline.length.toLocaleString('en-US')} records; the JSON report holds them all.</p>`

@@ -42,7 +42,7 @@ describe('a scan report', () => {
             .map((s, i) => ({ s, i }))
             .sort((a, b) => (a.s ?? Infinity) - (b.s ?? Infinity) || a.i - b.i)
             .map(({ s, i }) => [s === null ? null : new Date(s * 1000).toISOString(), `r${i}`]);
-          expect(report.timeline.map((e) => [e.at, e.record])).toEqual(expected);
+          expect([...report.timeline].map((e) => [e.at, e.record])).toEqual(expected);
         },
       ),
       { numRuns: 200 },

@@ -3,8 +3,11 @@
  * (read, missing, failed: a module that fails is reported and the scan goes on), the device's
  * identity as the artifacts tell it, and progress for the console and the terminal.
  */
-import type { ArtifactStatus, Detection, ScanKind, ScanReport, TimelineEvent } from '@rempart/core';
+import type { ArtifactStatus, Detection, ScanKind, ScanReport } from '@rempart/core';
 import type { IndicatorMatcher } from './matcher.js';
+import { MAX_DATE_MS, Timeline } from './timeline.js';
+
+export { IsoTimes, oneLine, Timeline } from './timeline.js';
 
 /** Where a scan is: the module running, and how many modules are done out of how many. */
 export interface ScanProgress {
@@ -26,12 +29,21 @@ export interface ArtifactModule {
   run(artifact: ArtifactRecorder): Promise<void> | void;
 }
 
+/** Where an artifact's records are, to undo them: `ArtifactRecorder.mark` and `rollback`. */
+export interface RecordMark {
+  length: number;
+  records: number;
+  detections: number;
+}
+
 /** The records of one artifact. */
 export class ArtifactRecorder {
   records = 0;
   detections = 0;
   status: ArtifactStatus['status'] = 'read';
   message: string | undefined;
+  private lastFile: string | undefined;
+  private lastSource = 0;
 
   constructor(
     readonly name: string,
@@ -41,32 +53,73 @@ export class ArtifactRecorder {
 
   /**
    * Adds a record to the timeline, once per detection when it has several (a message naming two
-   * spyware links is two findings), once when it has none.
+   * spyware links is two findings), once when it has none. `at`: a date, Unix milliseconds, or
+   * null (or NaN) when the record does not say.
    */
   record(
-    at: Date | null,
+    at: Date | number | null,
     file: string,
     record: string,
     detections: Detection | readonly Detection[] | undefined = undefined,
   ): void {
+    // A module reads its records from one file after the other: the source is looked up once.
+    if (file !== this.lastFile) {
+      this.lastFile = file;
+      this.lastSource = this.scan.timeline.source(this.name, file);
+    }
+    this.recordParts(
+      at === null ? Number.NaN : typeof at === 'number' ? at : at.getTime(),
+      this.lastSource,
+      Number.NaN,
+      record,
+      detections,
+    );
+  }
+
+  /**
+   * The source of records told in parts (`source`'s `before`, a number, its `after`, a text): a
+   * table of a million rows says the same words around each row's id, and only the id and the
+   * text differ. The record's line is made when the timeline is told.
+   */
+  source(file: string, before: string, after: string): number {
+    return this.scan.timeline.source(this.name, file, before, after);
+  }
+
+  /** Adds a record told in parts (see `source`), at `ms` (Unix milliseconds; NaN: no time). */
+  recordParts(
+    ms: number,
+    source: number,
+    n: number,
+    text: string,
+    detections: Detection | readonly Detection[] | undefined = undefined,
+  ): void {
     this.records++;
-    // The time stays a number until the report: a million ISO strings made here and compared in
-    // the sort cost more than reading the records.
-    const ms = at === null ? Number.NaN : at.getTime();
-    const flat = oneLine(record);
+    const { timeline } = this.scan;
     // No list is made for the usual record, with no detection or one: a million records would
     // leave a million empty arrays to the garbage collector.
     if (detections === undefined || (isList(detections) && detections.length === 0)) {
-      this.scan.add(ms, { at: null, artifact: this.name, file, record: flat });
+      timeline.add(ms, source, n, text);
     } else if (!isList(detections)) {
       this.detections++;
-      this.scan.add(ms, { at: null, artifact: this.name, file, record: flat, detection: detections });
+      timeline.add(ms, source, n, text, detections);
     } else {
       for (const detection of detections) {
         this.detections++;
-        this.scan.add(ms, { at: null, artifact: this.name, file, record: flat, detection });
+        timeline.add(ms, source, n, text, detection);
       }
     }
+  }
+
+  /** Where the artifact's records end now. */
+  mark(): RecordMark {
+    return { length: this.scan.timeline.length, records: this.records, detections: this.detections };
+  }
+
+  /** Undoes every record added since `mark`: a table read again another way. */
+  rollback(mark: RecordMark): void {
+    this.scan.timeline.truncate(mark.length);
+    this.records = mark.records;
+    this.detections = mark.detections;
   }
 
   /** The artifact is not in what was given (an app the phone does not have). */
@@ -82,10 +135,21 @@ export class ArtifactRecorder {
   }
 }
 
+/**
+ * What a scanner gives: the report, its timeline held in columns and told on demand (iterated,
+ * or written by `JSON.stringify`), its detections told already.
+ */
+export interface ScanResult extends Omit<ScanReport, 'timeline'> {
+  timeline: Timeline;
+}
+
+/** `result` with every event of its timeline told: the report as its JSON holds it, for small scans. */
+export function toldReport(result: ScanResult): ScanReport {
+  return { ...result, timeline: [...result.timeline] };
+}
+
 export class ScanRecorder {
-  /** The events as read, their `at` set by the report from `times` (Infinity: no time). */
-  private readonly timeline: TimelineEvent[] = [];
-  private readonly times: number[] = [];
+  readonly timeline = new Timeline();
   readonly device: Record<string, string> = {};
   private readonly artifacts: ArtifactRecorder[] = [];
   private readonly startedAt: Date;
@@ -99,14 +163,8 @@ export class ScanRecorder {
     this.startedAt = this.now();
   }
 
-  /** Adds an event that happened at `ms` (Unix milliseconds, NaN when the record has no time). */
-  add(ms: number, event: TimelineEvent): void {
-    this.timeline.push(event);
-    this.times.push(Number.isFinite(ms) ? ms : Number.POSITIVE_INFINITY);
-  }
-
   /** Runs the modules one after the other; one that throws is marked failed, the others still run. */
-  async run(modules: readonly ArtifactModule[]): Promise<ScanReport> {
+  async run(modules: readonly ArtifactModule[]): Promise<ScanResult> {
     for (const [index, module] of modules.entries()) {
       this.options.onProgress?.({ artifact: module.name, done: index, total: modules.length });
       const artifact = new ArtifactRecorder(module.name, this.options.matcher, this);
@@ -119,27 +177,6 @@ export class ScanRecorder {
       }
     }
     this.options.onProgress?.({ artifact: '', done: modules.length, total: modules.length });
-    return this.report();
-  }
-
-  private report(): ScanReport {
-    // Oldest first; records without a time after those with one, in the order they were read.
-    // Sorted by number on an array of indices: no wrapper object per event, no string comparison,
-    // and the merge sort of arrays is linear on the long ordered runs a phone's databases hold.
-    // Infinity − Infinity is NaN, falsy: records without a time keep their order.
-    const { times } = this;
-    const order = new Array<number>(times.length);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort((a, b) => times[a]! - times[b]! || a - b);
-    const timeline: TimelineEvent[] = new Array<TimelineEvent>(order.length);
-    const iso = new IsoTimes();
-    for (let i = 0; i < order.length; i++) {
-      const index = order[i]!;
-      const event = this.timeline[index]!;
-      const t = times[index]!;
-      if (t !== Number.POSITIVE_INFINITY) event.at = iso.of(t);
-      timeline[i] = event;
-    }
     return {
       kind: this.kind,
       device: this.device,
@@ -153,41 +190,9 @@ export class ScanRecorder {
         detections: a.detections,
         ...(a.message === undefined ? {} : { message: a.message }),
       })),
-      timeline,
-      detections: timeline.filter((e) => e.detection !== undefined),
+      timeline: this.timeline,
+      detections: this.timeline.found(),
     };
-  }
-}
-
-const DAY_MS = 86_400_000;
-/** 10000-01-01T00:00:00Z: from there on, and before 1970, ISO strings are left to `Date`. */
-const YEAR_10000_MS = 253_402_300_800_000;
-const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
-const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-
-/**
- * `new Date(ms).toISOString()` for many times in a row, four times faster: the date part is made
- * once per day, the time of day from tables (a million records' times cost 0.4 s through `Date`).
- */
-export class IsoTimes {
-  private day = Number.NaN;
-  private prefix = '';
-
-  of(ms: number): string {
-    if (!(ms >= 0 && ms < YEAR_10000_MS) || !Number.isInteger(ms)) return new Date(ms).toISOString();
-    const day = ms - (ms % DAY_MS);
-    if (day !== this.day) {
-      this.day = day;
-      this.prefix = new Date(day).toISOString().slice(0, 11);
-    }
-    let rest = ms - day;
-    const milli = rest % 1000;
-    rest = (rest - milli) / 1000;
-    const second = rest % 60;
-    rest = (rest - second) / 60;
-    const minute = rest % 60;
-    const hour = (rest - minute) / 60;
-    return `${this.prefix}${TWO_DIGITS[hour]!}:${TWO_DIGITS[minute]!}:${TWO_DIGITS[second]!}.${THREE_DIGITS[milli]!}Z`;
   }
 }
 
@@ -196,23 +201,22 @@ const APPLE_EPOCH_MS = Date.UTC(2001, 0, 1);
 
 /**
  * A Core Data / Mac absolute time (seconds since 2001-01-01, or nanoseconds in newer iOS
- * databases such as sms.db) as a date; null for 0 or nothing.
+ * databases such as sms.db) in Unix milliseconds; NaN for 0, nothing, or a time no date can hold.
  */
-export function appleTime(value: number | bigint | null | undefined): Date | null {
-  if (value === null || value === undefined) return null;
+export function appleMs(value: number | bigint | null | undefined): number {
+  if (value === null || value === undefined) return Number.NaN;
   let seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds === 0) return null;
+  if (!Number.isFinite(seconds) || seconds === 0) return Number.NaN;
   // Nanoseconds since 2001 are above 1e15 for any date after 2001-01-12.
   if (Math.abs(seconds) > 1e12) seconds /= 1e9;
-  return new Date(APPLE_EPOCH_MS + seconds * 1000);
+  const ms = APPLE_EPOCH_MS + seconds * 1000;
+  return Math.abs(ms) <= MAX_DATE_MS ? ms : Number.NaN;
 }
 
-/** `text` on one line, at most 2,000 characters: timelines are read a record a line. */
-export function oneLine(text: string): string {
-  // Most records are one line already: the expression is run only on those that are not.
-  const flat =
-    text.indexOf('\n') === -1 && text.indexOf('\r') === -1 ? text : text.replace(/\s*[\r\n]+\s*/g, ' ⏎ ');
-  return flat.length > 2000 ? `${flat.slice(0, 1999)}…` : flat;
+/** `appleMs` as a date; null when it is NaN. */
+export function appleTime(value: number | bigint | null | undefined): Date | null {
+  const ms = appleMs(value);
+  return Number.isNaN(ms) ? null : new Date(ms);
 }
 
 function isList(detections: Detection | readonly Detection[]): detections is readonly Detection[] {

@@ -13,8 +13,8 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { RempartError, type Detection, type ScanReport } from '@rempart/core';
-import { ScanRecorder, type ArtifactRecorder, type ScanOptions } from './scan.js';
+import { RempartError, type Detection } from '@rempart/core';
+import { ScanRecorder, type ArtifactRecorder, type ScanOptions, type ScanResult } from './scan.js';
 
 /** Folders where no process of iOS runs from: a client there is a detection by itself. */
 export const UNUSUAL_PROCESS_FOLDERS = ['/private/var/db/', '/private/var/tmp/'] as const;
@@ -81,7 +81,7 @@ const SHUTDOWN_LOG_PLACES = ['system_logs.logarchive/Extra/shutdown.log', 'shutd
  * Scans an extracted sysdiagnose folder (or a folder that holds one). Throws `validation_failed`
  * when `dir` is not a folder or holds no sysdiagnose.
  */
-export async function scanSysdiagnose(dir: string, options: ScanOptions): Promise<ScanReport> {
+export async function scanSysdiagnose(dir: string, options: ScanOptions): Promise<ScanResult> {
   const root = findSysdiagnose(dir);
   const recorder = new ScanRecorder('sysdiagnose', options);
   return recorder.run([

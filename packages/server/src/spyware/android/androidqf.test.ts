@@ -6,11 +6,13 @@ import { RempartError, ScanReport } from '@rempart/core';
 import { writeAndroidqf, type AndroidPlants } from '../../test-support/android-bugreport.js';
 import { IndicatorMatcher } from '../matcher.js';
 import { loadIndicatorFolder } from '../stix.js';
+import { toldReport } from '../scan.js';
 import { scanAndroidqf } from './androidqf.js';
 
 const bundles = loadIndicatorFolder();
 const matcher = IndicatorMatcher.from(bundles);
-const scan = (dir: string) => scanAndroidqf(dir, { matcher, now: () => new Date('2024-05-03T08:00:00Z') });
+const scan = async (dir: string) =>
+  toldReport(await scanAndroidqf(dir, { matcher, now: () => new Date('2024-05-03T08:00:00Z') }));
 
 /** NoviSpy's app, with the digests of one of its APKs and of its signing certificate. */
 const NOVISPY_APK = 'd55e492d5fce87898e065572a5553d1ac1389cd12bf3d28cabc1218cb29780af';

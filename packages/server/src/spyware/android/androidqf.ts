@@ -13,8 +13,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { RempartError, type ScanReport } from '@rempart/core';
-import { ScanRecorder, type ArtifactRecorder, type ScanOptions } from '../scan.js';
+import { RempartError } from '@rempart/core';
+import { ScanRecorder, type ArtifactRecorder, type ScanOptions, type ScanResult } from '../scan.js';
 import { parseDumpstate, parseProperties, splitLines, type Property } from './dumpstate.js';
 import { componentsIn, type PackageEntry } from './dumpsys.js';
 import {
@@ -95,7 +95,7 @@ const Messages = z.array(Message);
  *   const report = await scanAndroidqf('/cases/42/3f2c…', { matcher });
  *   report.artifacts.map((a) => `${a.artifact}: ${a.status}`) // ['device: read', 'getprop: read', …]
  */
-export async function scanAndroidqf(dir: string, options: ScanOptions): Promise<ScanReport> {
+export async function scanAndroidqf(dir: string, options: ScanOptions): Promise<ScanResult> {
   let names: string[];
   try {
     if (!(await stat(dir)).isDirectory())

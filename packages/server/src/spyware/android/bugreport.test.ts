@@ -12,12 +12,13 @@ import {
 } from '../../test-support/android-bugreport.js';
 import { IndicatorMatcher } from '../matcher.js';
 import { loadIndicatorFolder } from '../stix.js';
+import { toldReport } from '../scan.js';
 import { scanAndroidBugreport } from './bugreport.js';
 
 const bundles = loadIndicatorFolder();
 const matcher = IndicatorMatcher.from(bundles);
 const now = () => new Date('2024-05-03T08:00:00Z');
-const scan = (path: string) => scanAndroidBugreport(path, { matcher, now });
+const scan = async (path: string) => toldReport(await scanAndroidBugreport(path, { matcher, now }));
 
 /** Traces of three published campaigns, each from the shipped bundles. */
 const PLANTS: AndroidPlants = {

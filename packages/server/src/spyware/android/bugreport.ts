@@ -15,8 +15,8 @@ import type { Dirent, Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { unzipSync } from 'fflate';
-import { RempartError, type ScanReport } from '@rempart/core';
-import { ScanRecorder, type ArtifactModule, type ScanOptions } from '../scan.js';
+import { RempartError } from '@rempart/core';
+import { ScanRecorder, type ArtifactModule, type ScanOptions, type ScanResult } from '../scan.js';
 import {
   findSection,
   lineOf,
@@ -66,7 +66,7 @@ const MAIN_TEXT = /^bugreport-.+\.txt$/;
  *   const report = await scanAndroidBugreport('/cases/42/bugreport-oriole-2024-05-02.zip', { matcher });
  *   report.artifacts.find((a) => a.artifact === 'packages')?.records // the apps installed
  */
-export async function scanAndroidBugreport(path: string, options: ScanOptions): Promise<ScanReport> {
+export async function scanAndroidBugreport(path: string, options: ScanOptions): Promise<ScanResult> {
   const bugreport = await openBugreport(path);
   const dump = parseDumpstate(bugreport.text);
   const header = parseHeader(dump.header);

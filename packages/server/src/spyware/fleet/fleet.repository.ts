@@ -176,9 +176,9 @@ export class FleetRepository {
    * one INSERT per chunk, each column sent as one array and the rows made by `unnest`, so that
    * neither the ORM nor the driver handles a value at a time.
    */
-  async appendTimeline(scanId: string, events: readonly TimelineEvent[], firstSeq = 0): Promise<void> {
-    for (let i = 0; i < events.length; i += TIMELINE_CHUNK) {
-      const chunk = events.slice(i, i + TIMELINE_CHUNK).map(storable);
+  async appendTimeline(scanId: string, events: Iterable<TimelineEvent>, firstSeq = 0): Promise<void> {
+    // Told a chunk at a time: a scan's timeline is made as it is written, never whole in memory.
+    for (const [i, chunk] of chunksOf(events, TIMELINE_CHUNK, storable)) {
       if (this.copyRows) {
         await this.copyRows(
           'spyware_timeline',
@@ -269,6 +269,21 @@ export class FleetRepository {
   async deleteTimeline(scanId: string): Promise<void> {
     await this.db.delete(spywareTimeline).where(eq(spywareTimeline.scanId, scanId));
   }
+}
+
+/** `items` in chunks of `size`, each item through `map`, with the position of each chunk's first. */
+function* chunksOf<T, U>(items: Iterable<T>, size: number, map: (item: T) => U): Generator<[number, U[]]> {
+  let chunk: U[] = [];
+  let first = 0;
+  for (const item of items) {
+    chunk.push(map(item));
+    if (chunk.length === size) {
+      yield [first, chunk];
+      first += size;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield [first, chunk];
 }
 
 /** The rows of a raw `execute`, whichever driver answered (node-postgres and PGlite both say `rows`). */

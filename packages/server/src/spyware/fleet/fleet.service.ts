@@ -34,8 +34,8 @@ import { scanAndroidqf } from '../android/androidqf.js';
 import { scanAndroidBugreport } from '../android/bugreport.js';
 import { scanIosBackup, type IosBackupOptions } from '../ios/backup.js';
 import type { IndicatorMatcher } from '../matcher.js';
-import { renderHtmlReport } from '../report.js';
-import type { ScanProgress } from '../scan.js';
+import { renderHtmlReport, type ReadableReport } from '../report.js';
+import type { ScanProgress, ScanResult } from '../scan.js';
 import { scanSysdiagnose } from '../sysdiagnose.js';
 import { extractZip, type ExtractLimits } from './archive.js';
 import type { FleetFiles } from './files.js';
@@ -80,7 +80,7 @@ export interface FleetDeps {
   scanner?: Scanner;
 }
 
-export type Scanner = (kind: ScanKind, root: string, options: IosBackupOptions) => Promise<ScanReport>;
+export type Scanner = (kind: ScanKind, root: string, options: IosBackupOptions) => Promise<ReadableReport>;
 
 /** A signed consent form is a PDF or a picture of the page, at most 10 MB. */
 export const CONSENT_FORM_MAX_BYTES = 10 * 1024 * 1024;
@@ -606,7 +606,7 @@ export class FleetService {
   ): Promise<RetroHunt['scanHits'][number] | undefined> {
     const { files } = this.deps;
     const dir = files.extractionDir(scan.id, 'retro-hunt');
-    let report: ScanReport;
+    let report: ReadableReport;
     try {
       await this.extractUpload(scan.id, dir);
       // An encrypted backup's password was not kept: such a scan cannot be read again.
@@ -824,7 +824,7 @@ function platformAccepts(platform: 'ios' | 'android', kind: ScanKind): boolean {
 }
 
 /** The library's scanner of each kind. */
-export function runScanner(kind: ScanKind, root: string, options: IosBackupOptions): Promise<ScanReport> {
+export function runScanner(kind: ScanKind, root: string, options: IosBackupOptions): Promise<ScanResult> {
   switch (kind) {
     case 'ios-backup':
       return scanIosBackup(root, options);

@@ -5,7 +5,7 @@
 import type { Detection } from '@rempart/core';
 import type { ArtifactRecorder } from '../scan.js';
 import { label, type BackupFile, type IosBackup } from './manifest.js';
-import { withDatabase, type Database } from './sqlite.js';
+import type { Database } from './sqlite.js';
 
 /**
  * The detections of one record, each indicator once (the first way it matched): a file found by
@@ -79,14 +79,23 @@ export async function eachDatabaseOf(
 ): Promise<void> {
   const failures: string[] = [];
   let present = 0;
+  const failed = (file: BackupFile, error: unknown) =>
+    failures.push(`${label(file)}: ${error instanceof Error ? error.message : String(error)}`);
   for (const file of files) {
-    const bytes = backup.read(file);
-    if (bytes === undefined) continue;
+    let db: Database | undefined;
+    try {
+      db = await backup.database(file);
+    } catch (error) {
+      present++;
+      failed(file, error);
+      continue;
+    }
+    if (db === undefined) continue;
     present++;
     try {
-      await withDatabase(bytes, label(file), (db) => read(db, label(file)));
+      read(db, label(file));
     } catch (error) {
-      failures.push(`${label(file)}: ${error instanceof Error ? error.message : String(error)}`);
+      failed(file, error);
     }
   }
   if (present === 0)

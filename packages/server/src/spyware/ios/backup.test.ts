@@ -15,9 +15,12 @@ import {
   type IosBackupFixture,
 } from '../../test-support/ios-backup.js';
 import { IndicatorMatcher } from '../matcher.js';
-import { oneLine, type ScanProgress } from '../scan.js';
+import { oneLine, toldReport, type ScanProgress } from '../scan.js';
 import { loadIndicatorFolder } from '../stix.js';
-import { scanIosBackup } from './backup.js';
+import { scanIosBackup as scanBackup } from './backup.js';
+
+/** The scan, its timeline told whole (these backups are small). */
+const scanIosBackup = async (...args: Parameters<typeof scanBackup>) => toldReport(await scanBackup(...args));
 
 const matcher = IndicatorMatcher.from(loadIndicatorFolder());
 const scratch = mkdtempSync(join(tmpdir(), 'rempart-ios-backup-'));

@@ -5,8 +5,7 @@
  * against indicators. Each artifact is one module; one that cannot be read is reported failed and
  * the others run.
  */
-import type { ScanReport } from '@rempart/core';
-import { ScanRecorder, type ArtifactModule, type ScanOptions } from '../scan.js';
+import { ScanRecorder, type ArtifactModule, type ScanOptions, type ScanResult } from '../scan.js';
 import { openEncryptedBackup } from './decrypt.js';
 import { deviceModule, installedAppsModule } from './device.js';
 import { filesModule } from './files.js';
@@ -61,7 +60,7 @@ export function iosBackupModules(backup: IosBackup): ArtifactModule[] {
  *   const report = await scanIosBackup('/cases/42/00008030-001A2B3C4D5E6F7A', { matcher, password });
  *   report.detections.map((d) => d.detection?.malware) // [['Pegasus'], …]
  */
-export async function scanIosBackup(dir: string, options: IosBackupOptions): Promise<ScanReport> {
+export async function scanIosBackup(dir: string, options: IosBackupOptions): Promise<ScanResult> {
   const decrypted = await openEncryptedBackup(dir, options);
   const backup = decrypted?.backup ?? (await IosBackup.open(dir, { password: options.password }));
   try {

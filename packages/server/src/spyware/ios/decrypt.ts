@@ -164,8 +164,10 @@ export async function openEncryptedBackup(
     const contents = new DecryptedContents(root, folder, classKeys);
     const made = folder;
     let closed = false;
+    // Every module reads through `read` and `contentPath`: each file is decrypted on first use.
+    opened.readContentsFrom((file) => contents.path(file));
     return {
-      backup: decryptingReads(opened, (file) => contents.path(file)),
+      backup: opened,
       close() {
         if (closed) return;
         closed = true;
@@ -433,26 +435,4 @@ function paddingOf(block: Uint8Array): number {
   if (n < 1 || n > AES_BLOCK || n > block.byteLength) return 0;
   for (let i = block.byteLength - n; i < block.byteLength; i++) if (block[i] !== n) return 0;
   return n;
-}
-
-/**
- * `backup`, its contents read from the decrypted copy: `read` and `contentPath` (all the modules
- * use) decrypt a file on first use; everything else is the backup's own.
- */
-function decryptingReads(
-  backup: IosBackup,
-  contentPath: (file: BackupFile) => string | undefined,
-): IosBackup {
-  const read = (file: BackupFile): Uint8Array | undefined => {
-    const path = contentPath(file);
-    return path === undefined ? undefined : readFileSync(path);
-  };
-  return new Proxy(backup, {
-    get(target, property) {
-      if (property === 'contentPath') return contentPath;
-      if (property === 'read') return read;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
 }

@@ -54,6 +54,10 @@ const FILE_ID = /^[0-9a-f]{40}$/i;
 /** A backup folder opened for reading; `close()` releases its Manifest.db. */
 export class IosBackup {
   private closed = false;
+  /** The database `database` opened last, kept open for the next module reading the same file. */
+  private kept: { fileID: string; db: Database } | undefined;
+  /** Where the contents are instead of the backup folder (an encrypted backup's decrypted copy). */
+  private locate: ((file: BackupFile) => string | undefined) | undefined;
 
   private constructor(
     /** The backup folder (the one holding Manifest.db). */
@@ -126,16 +130,43 @@ export class IosBackup {
    * folder, a link, a backup cut short, or a fileID that is not a SHA-1, which no backup writes).
    */
   contentPath(file: BackupFile): string | undefined {
+    if (this.locate !== undefined) return this.locate(file);
     if (!FILE_ID.test(file.fileID)) return undefined;
     for (const path of [join(this.root, file.fileID.slice(0, 2), file.fileID), join(this.root, file.fileID)])
       if (existsSync(path) && statSync(path).isFile()) return path;
     return undefined;
   }
 
+  /**
+   * Reads each file's content from where `locate` says from now on: an encrypted backup's files
+   * are decrypted into a private folder as they are asked for.
+   */
+  readContentsFrom(locate: (file: BackupFile) => string | undefined): void {
+    this.locate = locate;
+  }
+
   /** The content of `file`, or undefined when the backup does not hold it. */
   read(file: BackupFile): Uint8Array | undefined {
     const path = this.contentPath(file);
     return path === undefined ? undefined : readFileSync(path);
+  }
+
+  /**
+   * The content of `file` opened as a SQLite database (read-only, in memory), or undefined when
+   * the backup does not hold it; throws when it is not one. Callers do not close it: the last one
+   * opened stays open for the next module reading the same file (sms.db's messages and its
+   * attachments are two modules; reading and opening its hundred megabytes once is enough), until
+   * another is opened or the backup is closed.
+   */
+  async database(file: BackupFile): Promise<Database | undefined> {
+    this.assertOpen();
+    if (this.kept?.fileID === file.fileID) return this.kept.db;
+    this.releaseKept();
+    const bytes = this.read(file);
+    if (bytes === undefined) return undefined;
+    const db = await openDatabase(bytes, label(file));
+    this.kept = { fileID: file.fileID, db };
+    return db;
   }
 
   /**
@@ -154,7 +185,13 @@ export class IosBackup {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.releaseKept();
     this.db.close();
+  }
+
+  private releaseKept(): void {
+    this.kept?.db.close();
+    this.kept = undefined;
   }
 
   private selected(): string {

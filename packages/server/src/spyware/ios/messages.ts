@@ -9,10 +9,10 @@
  * `message.date` counts seconds since 2001-01-01, nanoseconds since iOS 11; `created_date` seconds.
  */
 import type { ArtifactModule } from '../scan.js';
-import { appleTime } from '../scan.js';
+import { appleMs, appleTime } from '../scan.js';
 import { devicePath, eachDatabaseOf, unique } from './artifacts.js';
 import type { BackupFile, IosBackup } from './manifest.js';
-import { SqliteFileError, type SqliteFile, type SqliteTable } from './sqlite-file.js';
+import { SqliteFileError, type SqliteFile } from './sqlite-file.js';
 import {
   asNumber,
   asText,
@@ -47,19 +47,54 @@ export function smsModule(backup: IosBackup): ArtifactModule {
     name: 'sms',
     async run(artifact) {
       await eachDatabaseOf(smsDatabases(backup), backup, artifact, 'sms.db', (db, file) => {
-        eachMessage(db, (message) => {
-          const { rowid, text, handle, fromMe, service } = message;
-          const inText = artifact.matcher.text(text);
-          const byHandle = handle.includes('@') ? artifact.matcher.email(handle) : undefined;
-          const who = handle === '' ? '' : ` ${fromMe ? 'to' : 'from'} ${handle}`;
-          artifact.record(
-            appleTime(message.date),
-            file,
-            `message ${rowid} ${fromMe ? 'sent' : 'received'}${who}${service ? ` (${service})` : ''}: ${text}`,
-            // Most messages name nothing: they skip building a list of detections.
-            inText.length === 0 && byHandle === undefined ? undefined : unique([inText, byHandle]),
-          );
-        });
+        // A record is told in parts: the words around the message's ROWID are those of its
+        // direction, other side and service, made once for each. By handle (the same strings
+        // from message to message, their hash kept), then by service (a few, told apart from the
+        // last one seen by comparing strings, cheaper than hashing a new one each row).
+        const services: (string | undefined)[] = [];
+        let lastService: string | undefined;
+        let lastServiceIndex = -1;
+        const sources = new Map<string, number[]>();
+        const sourceOf = (handle: string, service: string | undefined, fromMe: boolean): number => {
+          if (service !== lastService || lastServiceIndex === -1) {
+            lastService = service;
+            lastServiceIndex = services.indexOf(service);
+            if (lastServiceIndex === -1) lastServiceIndex = services.push(service) - 1;
+          }
+          let ids = sources.get(handle);
+          if (ids === undefined) sources.set(handle, (ids = []));
+          const slot = lastServiceIndex * 2 + (fromMe ? 1 : 0);
+          let id = ids[slot];
+          if (id === undefined) {
+            const who = handle === '' ? '' : ` ${fromMe ? 'to' : 'from'} ${handle}`;
+            id = artifact.source(
+              file,
+              'message ',
+              ` ${fromMe ? 'sent' : 'received'}${who}${service ? ` (${service})` : ''}: `,
+            );
+            ids[slot] = id;
+          }
+          return id;
+        };
+        const mark = artifact.mark();
+        eachMessage(
+          db,
+          (message) => {
+            const { rowid, text, handle, fromMe, service } = message;
+            const inText = artifact.matcher.text(text);
+            const byHandle = handle.includes('@') ? artifact.matcher.email(handle) : undefined;
+            const source = sourceOf(handle, service, fromMe);
+            artifact.recordParts(
+              appleMs(message.date),
+              source,
+              rowid,
+              text,
+              // Most messages name nothing: they skip building a list of detections.
+              inText.length === 0 && byHandle === undefined ? undefined : unique([inText, byHandle]),
+            );
+          },
+          () => artifact.rollback(mark),
+        );
       });
     },
   };
@@ -67,8 +102,7 @@ export function smsModule(backup: IosBackup): ArtifactModule {
 
 /** One row of sms.db's `message` table, as the timeline tells it. */
 export interface SmsMessage {
-  /** `ROWID` written out. */
-  rowid: string;
+  rowid: number;
   /** `text`, or the string in `attributedBody` when `text` is NULL; '' when neither has one. */
   text: string;
   /** The phone number or e-mail address of the other side, '' when unknown. */
@@ -81,16 +115,21 @@ export interface SmsMessage {
 
 /**
  * Calls `visit` with each message of sms.db, by ROWID. Throws when the database has no `message`
- * table. Read for speed, as a phone can hold a million messages: only the columns used, the
+ * table. When the file reader stumbles on a damaged page after some messages were visited, calls
+ * `undo`, and then visits every message again as sql.js reads them. Read for speed, as a phone can hold a million messages: only the columns used, the
  * handles once into a map rather than a string per row, `attributedBody` only when `text` is NULL;
  * and straight from the file (sqlite-file.ts) when the reader is sure to read what SQLite reads,
  * through sql.js otherwise.
  */
-export function eachMessage(db: Database, visit: (message: SmsMessage) => void): void {
+export function eachMessage(
+  db: Database,
+  visit: (message: SmsMessage) => void,
+  undo: () => void = () => undefined,
+): void {
   const have = columns(db, 'message');
   if (have.size === 0) throw new Error('sms.db has no message table');
   const file = sqliteFileOf(db);
-  if (file !== undefined && messagesFromFile(file, db, have, visit)) return;
+  if (file !== undefined && messagesFromFile(file, db, have, visit, undo)) return;
   // The other side's address, by handle ROWID, when the database links messages to handles.
   const handles = new Map<number, string>();
   const linked = tables(db).has('handle') && have.has('handle_id');
@@ -113,7 +152,7 @@ export function eachMessage(db: Database, visit: (message: SmsMessage) => void):
     [],
     ([rowid, text, body, date, fromMe, service, handle]) =>
       visit({
-        rowid: asText(rowid) ?? '',
+        rowid: asNumber(rowid) ?? 0,
         text: asText(text) ?? (body instanceof Uint8Array ? attributedBodyText(body) : ''),
         handle: typeof handle === 'number' ? (handles.get(handle) ?? '') : '',
         date: asNumber(date),
@@ -126,15 +165,16 @@ export function eachMessage(db: Database, visit: (message: SmsMessage) => void):
 /**
  * eachMessage's query read from the file, each message visited: the join on the handle's ROWID
  * through a map, the CASE on attributedBody in JavaScript, ORDER BY ROWID as the B-tree's order.
- * False, nothing visited, when the reader refuses the tables; sql.js then reads them. A first
- * pass checks every page, record and handle_id without decoding texts, so that a table refused
- * midway is never half told (holding a million messages instead costs more than that pass).
+ * False when the reader refuses the tables, nothing visited, or stumbles further on, `undo` then
+ * called for what was visited: sql.js then reads them. (Reading once and undoing on the rare
+ * damaged table costs less than checking every page before a first message is told.)
  */
 export function messagesFromFile(
   file: SqliteFile,
   db: Database,
   have: Set<string>,
   visit: (message: SmsMessage) => void,
+  undo: () => void = () => undefined,
 ): boolean {
   const linked = tables(db).has('handle') && have.has('handle_id');
   const handles = new Map<number, string>();
@@ -146,41 +186,44 @@ export function messagesFromFile(
   ) as [number, number, number, number, number];
   const handleId = linked ? at('handle_id') : -1;
   const value = (values: SqlValue[], index: number): SqlValue => (index === -1 ? null : values[index]!);
-  let message: SqliteTable;
+  let visited = 0;
+  /** What `visit` threw, told apart from what the reader throws. */
+  let visitFailure: { error: unknown } | undefined;
   try {
-    message = fileTable(db, file, 'message');
+    const message = fileTable(db, file, 'message');
     if (linked)
       file.eachRow(fileTable(db, file, 'handle'), ['rowid', 'id'], (rowid, [, id]) => {
         handles.set(rowid, asText(id) ?? '');
       });
-    file.eachRow(
-      message,
-      select,
-      (_rowid, values) => {
-        const id = value(values, handleId);
-        // SQLite compares a text or blob handle_id with the ROWID by affinity rules, and a 64-bit
-        // one exactly: those are left to it.
-        if (id !== null && (typeof id !== 'number' || Math.abs(id) > Number.MAX_SAFE_INTEGER))
-          throw new SqliteFileError('handle_id not a plain integer');
-      },
-      true,
-    );
+    file.eachRow(message, select, (rowid, values) => {
+      const id = value(values, handleId);
+      // SQLite compares a text or blob handle_id with the ROWID by affinity rules, and a 64-bit
+      // one exactly: those are left to it.
+      if (id !== null && (typeof id !== 'number' || Math.abs(id) > Number.MAX_SAFE_INTEGER))
+        throw new SqliteFileError('handle_id not a plain integer');
+      const blob = value(values, body);
+      const found: SmsMessage = {
+        rowid,
+        text: asText(value(values, text)) ?? (blob instanceof Uint8Array ? attributedBodyText(blob) : ''),
+        handle: typeof id === 'number' ? (handles.get(id) ?? '') : '',
+        date: asNumber(value(values, date)),
+        fromMe: asNumber(value(values, fromMe)) === 1,
+        service: asText(value(values, service)),
+      };
+      visited++;
+      try {
+        visit(found);
+      } catch (error) {
+        visitFailure = { error };
+        throw error;
+      }
+    });
   } catch {
-    // Whatever the reader stumbled on, nothing is told yet: sql.js reads it all.
+    if (visitFailure !== undefined) throw visitFailure.error;
+    // Whatever the reader stumbled on, what it told is undone: sql.js reads it all.
+    if (visited > 0) undo();
     return false;
   }
-  file.eachRow(message, select, (_rowid, values) => {
-    const id = value(values, handleId);
-    const blob = value(values, body);
-    visit({
-      rowid: asText(values[0]) ?? '',
-      text: asText(value(values, text)) ?? (blob instanceof Uint8Array ? attributedBodyText(blob) : ''),
-      handle: typeof id === 'number' ? (handles.get(id) ?? '') : '',
-      date: asNumber(value(values, date)),
-      fromMe: asNumber(value(values, fromMe)) === 1,
-      service: asText(value(values, service)),
-    });
-  });
   return true;
 }
 

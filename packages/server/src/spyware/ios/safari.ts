@@ -13,7 +13,7 @@
  */
 import type { Detection } from '@rempart/core';
 import type { ArtifactModule } from '../scan.js';
-import { appleTime } from '../scan.js';
+import { appleMs, appleTime } from '../scan.js';
 import { eachDatabase, unique } from './artifacts.js';
 import type { IosBackup } from './manifest.js';
 import { SqliteFileError, type SqliteFile } from './sqlite-file.js';
@@ -53,7 +53,7 @@ export function safariHistoryModule(backup: IosBackup): ArtifactModule {
               matched.set(url, detection);
             }
             artifact.record(
-              appleTime(visit.time),
+              appleMs(visit.time),
               file,
               `visit of ${url}${title ? ` "${title}"` : ''}${from ? ` redirected from ${from}` : ''}` +
                 `${to ? ` redirected to ${to}` : ''} (${visit.visits ?? 0} visits of this page)`,

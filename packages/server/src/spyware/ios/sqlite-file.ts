@@ -186,6 +186,7 @@ export class SqliteFile {
     const values: SqlValue[] = new Array<SqlValue>(indexes.length).fill(null);
     const types = new Float64Array(Math.max(...indexes, 0) + 1);
     const offsets = new Float64Array(types.length);
+    const recent = new RecentTexts(indexes.length);
     const bytes = this.bytes;
     const usable = this.usable;
     const maxLocal = usable - 35;
@@ -252,7 +253,19 @@ export class SqliteFile {
           payload = this.overflow(bytes.subarray(at, at + local), size, this.view.getUint32(at + local));
           start = 0;
         }
-        this.decodeRecord(payload, start, size, rowid, indexes, values, types, offsets, defaults, check);
+        this.decodeRecord(
+          payload,
+          start,
+          size,
+          rowid,
+          indexes,
+          values,
+          types,
+          offsets,
+          recent,
+          defaults,
+          check,
+        );
         visit(rowid, values);
       }
       if (interior) walk(this.view.getUint32(header + 8), depth + 1, last, high);
@@ -295,6 +308,7 @@ export class SqliteFile {
     values: SqlValue[],
     types: Float64Array,
     offsets: Float64Array,
+    recent: RecentTexts,
     defaults: readonly boolean[] | undefined,
     check: boolean,
   ): void {
@@ -328,7 +342,8 @@ export class SqliteFile {
       }
       types[count] = type;
       offsets[count] = body;
-      body += type < 12 ? SERIAL_SIZES[type]! : Math.floor((type - 12) / 2);
+      body +=
+        type < 12 ? SERIAL_SIZES[type]! : type < 0x80000000 ? (type - 12) >>> 1 : Math.floor((type - 12) / 2);
       if (!(body <= end)) fail('record value past the record, or of a reserved serial type');
       count++;
     }
@@ -348,8 +363,10 @@ export class SqliteFile {
         continue;
       }
       const type = types[index]!;
-      values[k] =
-        check && type >= 12 ? ((type & 1) === 1 ? '' : NO_BYTES) : readValue(payload, type, offsets[index]!);
+      if (check && type >= 12) values[k] = (type & 1) === 1 ? '' : NO_BYTES;
+      else if ((type & 1) === 1 && type >= 13 && type < 13 + 2 * SHORT_TEXT)
+        values[k] = recent.text(k, payload, offsets[index]!, (type - 13) >>> 1);
+      else values[k] = readValue(payload, type, offsets[index]!);
     }
   }
 }
@@ -432,6 +449,47 @@ function readValue(payload: Buffer, type: number, at: number): SqlValue {
       if ((type & 1) === 0) return new Uint8Array(payload.buffer, payload.byteOffset + at, length);
       return decodeText(payload, at, at + length);
     }
+  }
+}
+
+/** Texts up to this many bytes are compared with the column's last one before being decoded. */
+const SHORT_TEXT = 16;
+
+/**
+ * The last short text read in each column, to give the same string again when the next row holds
+ * the same bytes: a column such as sms.db's `service` says `SMS` or `iMessage` a million times, and
+ * comparing a few bytes costs less than decoding them (a call into the runtime) and than the string
+ * each decoding makes.
+ */
+class RecentTexts {
+  private readonly lengths: Int32Array;
+  private readonly bytes: Uint8Array;
+  private readonly texts: string[];
+
+  constructor(columns: number) {
+    this.lengths = new Int32Array(columns).fill(-1);
+    this.bytes = new Uint8Array(columns * SHORT_TEXT);
+    this.texts = new Array<string>(columns).fill('');
+  }
+
+  /** The text of `length` bytes (at most SHORT_TEXT) at `at` of `payload`, in column `k`. */
+  text(k: number, payload: Buffer, at: number, length: number): string {
+    const base = k * SHORT_TEXT;
+    const { bytes } = this;
+    if (this.lengths[k] === length) {
+      let same = true;
+      for (let i = 0; i < length; i++)
+        if (bytes[base + i] !== payload[at + i]) {
+          same = false;
+          break;
+        }
+      if (same) return this.texts[k]!;
+    }
+    const text = decodeText(payload, at, at + length);
+    this.lengths[k] = length;
+    for (let i = 0; i < length; i++) bytes[base + i] = payload[at + i]!;
+    this.texts[k] = text;
+    return text;
   }
 }
 

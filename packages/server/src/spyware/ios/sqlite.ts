@@ -106,21 +106,6 @@ export function fileTable(db: Database, file: SqliteFile, name: string): SqliteT
   return table;
 }
 
-/** Runs `use` on the database of `bytes`, and closes it whatever happens. */
-export async function withDatabase<T>(
-  bytes: Uint8Array,
-  name: string,
-  use: (db: Database) => T,
-  options: OpenOptions = {},
-): Promise<T> {
-  const db = await openDatabase(bytes, name, options);
-  try {
-    return use(db);
-  } finally {
-    db.close();
-  }
-}
-
 /** Every row of a query, as objects keyed by column name. */
 export function rows(db: Database, sql: string, params: SqlValue[] = []): Row[] {
   const found: Row[] = [];
