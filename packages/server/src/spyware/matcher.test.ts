@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Indicator } from '@rempart/core';
-import { IndicatorMatcher, mayBeAddress } from './matcher.js';
+import { IndicatorMatcher, mayBeAddress, plainWebHost } from './matcher.js';
 import { loadIndicatorFolder } from './stix.js';
 
 const real = IndicatorMatcher.from(loadIndicatorFolder());
@@ -207,5 +207,196 @@ describe('the shortcuts of text matching', () => {
     expect(mayBeAddress('176.223.111.131')).toBe(true);
     expect(mayBeAddress('[::1]')).toBe(true);
     expect(mayBeAddress('weather4free.com')).toBe(false);
+  });
+});
+
+describe('the shortcuts of URL matching', () => {
+  // Indicators of every kind a URL is matched by: names (one of them punycode), URL prefixes (one
+  // on a host that is also a domain indicator, so that the prefix must win) and addresses.
+  const planted = new IndicatorMatcher([
+    indicator('domain', 'evil.example'),
+    indicator('domain', 'xn--bcher-kva.example'),
+    indicator('domain', '1.2.3.example'),
+    indicator('url', 'https://cdn.example/payload/'),
+    indicator('url', 'https://evil.example/login'),
+    indicator('ipv4', '127.0.0.1'),
+    indicator('ipv4', '203.0.113.7'),
+    indicator('ipv6', '::1'),
+    indicator('email', 'spy@evil.example'),
+  ]);
+  /** A word in upper, lower or mixed case. */
+  const anyCase = (word: string) =>
+    fc
+      .array(fc.boolean(), { minLength: word.length, maxLength: word.length })
+      .map((upper) => [...word].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join(''));
+  /** Mostly `plain`, sometimes one of `odd`: so that about a quarter of the URLs are plain links. */
+  const mostly = <T>(plain: fc.Arbitrary<T>, ...odd: T[]) =>
+    fc.oneof({ weight: 8, arbitrary: plain }, { weight: 1, arbitrary: fc.constantFrom(...odd) });
+  const scheme = mostly(
+    fc.constantFrom('http', 'https').chain(anyCase),
+    'ftp',
+    'file',
+    'ws',
+    'httpx',
+    'htt',
+    'h',
+    'blob:http',
+    ' http',
+  );
+  const separator = mostly(fc.constant('://'), ':/', ':', ':///', ':\\\\', '://\\', ':/\\', ' ://');
+  const label = fc.oneof(
+    {
+      weight: 12,
+      arbitrary: fc
+        .constantFrom('evil', 'example', 'cdn', 'weather4free', 'com', 'www', '1', '2', '3')
+        .chain(anyCase),
+    },
+    { weight: 4, arbitrary: fc.stringMatching(/^[a-zA-Z0-9-]{0,8}$/) },
+    fc.constantFrom('xn--bcher-kva', 'XN--Bcher-kva', 'xn--', 'xn--a', 'Xn--ab', 'xna', 'x-n--a', 'ab--cd'),
+    fc.constantFrom('0x7f', '0X1F', '0x', '0xg', '09', '0', '255', '4294967296', '-a-', '-', 'a_b'),
+    fc.constantFrom(
+      'a'.repeat(64),
+      'ſ',
+      'K',
+      'é',
+      'ü',
+      '%41',
+      '%2e',
+      '\\',
+      '\t',
+      '\n',
+      ' ',
+      '\u0000',
+      '\uD800',
+    ),
+  );
+  const host = fc.oneof(
+    { weight: 12, arbitrary: fc.array(label, { minLength: 1, maxLength: 5 }).map((ls) => ls.join('.')) },
+    {
+      weight: 8,
+      arbitrary: fc
+        .tuple(
+          fc.array(label, { maxLength: 2 }),
+          fc
+            .constantFrom(
+              'evil.example',
+              'cdn.example',
+              '1.2.3.example',
+              'weather4free.com',
+              'x.shortenurls.me',
+            )
+            .chain(anyCase),
+        )
+        .map(([ls, name]) => [...ls, name].join('.')),
+    },
+    fc
+      .tuple(fc.array(label, { minLength: 1, maxLength: 4 }), fc.constantFrom('.', '..', '.%2e'))
+      .map(([ls, end]) => `${ls.join('.')}${end}`),
+    fc.constantFrom('[::1]', '[::1', '[2001:db8::1]', '1.2.3.4', '127.0.0.1', '0x7f.1', '203.0.113.7', ''),
+    fc.constantFrom('a..b', '.evil.example', 'evil.example.', 'EVIL.example.', 'ex ample.com', 'üb.example'),
+  );
+  const userinfo = mostly(fc.constant(''), 'user@', 'u:p@', '@', 'evil.example@', 'a%40b@');
+  const port = mostly(fc.constant(''), ':8080', ':', ':0', ':x', ':99999', '.:1');
+  const rest = fc.oneof(
+    fc.constantFrom('', '/', '/payload/x', '/login?x=1', '?q=1', '#frag', '\\x', '/a b', ' ', '\n', '/%zz'),
+    fc.constantFrom('/', '?', '#', '\\', '').chain((first) => fc.string().map((s) => `${first}${s}`)),
+    fc.constantFrom('/', '?').chain((first) => fc.string({ unit: 'binary' }).map((s) => `${first}${s}`)),
+  );
+  const url = fc
+    .tuple(mostly(fc.constant(''), ' ', '\t', '\n'), scheme, separator, userinfo, host, port, rest)
+    .map((parts) => parts.join(''));
+
+  it('reads the host of a plain web link as the URL parser does, and leaves every other URL to it', () => {
+    fc.assert(
+      fc.property(url, (u) => {
+        const host = plainWebHost(u);
+        if (host !== undefined) expect(new URL(u.trim()).hostname).toBe(host);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(plainWebHost('HTTPS://Cdn.Weather4Free.com/a/b?c=d')).toBe('cdn.weather4free.com');
+    expect(plainWebHost('http://www.lemonde.fr')).toBe('www.lemonde.fr');
+    expect(plainWebHost('https://youtu.be?x#y')).toBe('youtu.be');
+    for (const other of [
+      'http://0x7f.1/',
+      'http://1.2.3.4/',
+      'http://a.09/',
+      'http://xn--bcher-kva.example/',
+      'http://a..b/',
+      'http://example.com./',
+      'http://user@example.com/',
+      'http://example.com:8080/',
+      'http://ex%41mple.com/',
+      'http://example.com\\path',
+      'http:///example.com/',
+      'http://[::1]/',
+      'ftp://example.com/',
+      ' http://example.com/',
+      'http://exämple.com/',
+    ])
+      expect(plainWebHost(other)).toBeUndefined();
+  });
+
+  it('finds exactly what the URL parser finds, in any URL', () => {
+    fc.assert(
+      fc.property(url, (u) => {
+        expect(planted.url(u)).toEqual(planted.urlWithoutShortcuts(u));
+        expect(real.url(u)).toEqual(real.urlWithoutShortcuts(u));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(planted.url('HTTPS://Cdn.Evil.Example/x')).toMatchObject({
+      type: 'domain',
+      matched: 'HTTPS://Cdn.Evil.Example/x',
+    });
+    expect(planted.url('https://Evil.example/login/now')).toMatchObject({ type: 'url' });
+    expect(planted.url('https://evil.example/logout')).toMatchObject({ type: 'domain' });
+    expect(planted.url('http://0x7f.1/')).toMatchObject({ type: 'ipv4', indicator: '127.0.0.1' });
+  });
+
+  it('finds in messages exactly what the searches without shortcuts find, links and names in any form', () => {
+    const chat = fc.constantFrom(
+      'Ok merci',
+      'Réunion reportée à jeudi 14:30',
+      'Montant du devis : 12.50 € TTC',
+      'Can you call me back?',
+      'Vergadering om 9:15 in zaal 3',
+      'Top 👍',
+      'Le dossier est sur le partage, version 3.2.1.4',
+    );
+    const piece = fc.oneof(
+      chat,
+      url,
+      host,
+      fc
+        .tuple(fc.constantFrom('spy', 'Spy', 'jean.dupont', 'A.B'), host)
+        .map(([local, h]) => `${local}@${h}`),
+      fc.oneof(fc.ipV4(), fc.constantFrom('203.0.113.7', '127.0.0.1', '1.2.3.4.5')),
+      fc.stringMatching(/^[a-zA-Z0-9 ,;:!?'"()@./_éàçſK\n-]{0,12}$/),
+    );
+    const glue = fc.constantFrom(' ', ' ', '\n', '', '.', ', ', '(', ')', '"', '_', '@', '-', '/', '. ');
+    const text = fc
+      .array(fc.tuple(piece, glue), { maxLength: 6 })
+      .map((parts) => parts.map(([p, g]) => `${p}${g}`).join(''));
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(planted.text(t)).toEqual(planted.textWithoutShortcuts(t));
+        expect(real.text(t)).toEqual(real.textWithoutShortcuts(t));
+      }),
+      { numRuns: 3000 },
+    );
+    for (const t of [
+      'Voir Cdn.EVIL.example.',
+      'a.com.-x.evil.example',
+      '_evil.example x@evil.example -evil.example evil.example_ evil.example.a evil.example-',
+      'https://evil.example/login, https://EVIL.example/logout; http://0x7f.1/ ftp://evil.example',
+      'abcdefghijklmnopq://evil.example 1.2.3.4.evil.example 203.0.113.7',
+      'Écris à spy@evil.example (ou Spy@Evil.Example)',
+    ])
+      expect(planted.text(t)).toEqual(planted.textWithoutShortcuts(t));
+    expect(planted.text('Voir Cdn.EVIL.example.')).toMatchObject([
+      { indicator: 'evil.example', matched: 'cdn.evil.example' },
+    ]);
+    expect(planted.text('a.com.-x.evil.example')).toEqual([]);
   });
 });
