@@ -123,22 +123,13 @@ export function eachVisit(db: Database, visit: (visit: SafariVisit) => void): vo
   );
 }
 
-/** A row of history_visits, as the join needs it. */
-interface VisitRow {
-  id: number;
-  item: number | null;
-  time: number | null;
-  title: SqlValue;
-  source: number | null;
-  destination: number | null;
-}
-
 /**
- * eachVisit's query, read from the file: the joins on `id` (the rowid of both tables) through
- * maps, then the visits sorted by time and id as ORDER BY sorts them. Undefined when the reader
- * cannot be sure to give what SQLite gives (then sql.js reads the whole query): an id that is not
- * the rowid, a join or sort value that is not a plain number (SQLite's affinity rules decide
- * those), a table the reader refuses.
+ * eachVisit's query, read from the file: the joins on `id` (the rowid of both tables) through a
+ * map of the items and a binary search of the visits (read in rowid order), then the visits sorted
+ * by time and id as ORDER BY sorts them. Held in columns until told: a history holds a hundred
+ * thousand visits. Undefined when the reader cannot be sure to give what SQLite gives (then sql.js
+ * reads the whole query): an id that is not the rowid, a join or sort value that is not a plain
+ * number (SQLite's affinity rules decide those), a table the reader refuses.
  */
 export function visitsFromFile(
   file: SqliteFile,
@@ -146,75 +137,110 @@ export function visitsFromFile(
   hasTitle: boolean,
   redirects: boolean,
 ): SafariVisit[] | undefined {
+  const itemIndex = new Map<number, number>();
+  const itemUrls: SqlValue[] = [];
+  const itemCounts: SqlValue[] = [];
+  // Null as NaN: item, source and destination NaN join nothing; a NaN time sorts first.
+  const ids: number[] = [];
+  const itemOf: number[] = [];
+  const times: number[] = [];
+  const titles: SqlValue[] = [];
+  const sources: number[] = [];
+  const destinations: number[] = [];
   try {
     const visitsTable = fileTable(db, file, 'history_visits');
     const itemsTable = fileTable(db, file, 'history_items');
     for (const table of [visitsTable, itemsTable])
       if (!table.columns.some((c) => c.name.toLowerCase() === 'id' && c.rowidAlias))
         throw new SqliteFileError(`${table.name}.id is not the rowid`);
-    const items = new Map<number, { url: SqlValue; count: SqlValue }>();
     file.eachRow(itemsTable, ['id', 'url', 'visit_count'], (id, [, url, count]) => {
-      items.set(id, { url: url!, count: count! });
+      itemIndex.set(id, itemUrls.push(url!) - 1);
+      itemCounts.push(count!);
     });
-    const visitRows: VisitRow[] = [];
-    const byId = new Map<number, VisitRow>();
     const select = ['id', 'history_item', 'visit_time'];
     if (hasTitle) select.push('title');
     if (redirects) select.push('redirect_source', 'redirect_destination');
     file.eachRow(visitsTable, select, (id, values) => {
-      const row: VisitRow = {
-        id,
-        item: plainNumber(values[1]!),
-        time: plainNumber(values[2]!),
-        title: hasTitle ? values[3]! : null,
-        source: redirects ? plainNumber(values[select.length - 2]!) : null,
-        destination: redirects ? plainNumber(values[select.length - 1]!) : null,
-      };
-      visitRows.push(row);
-      byId.set(id, row);
+      ids.push(id);
+      itemOf.push(plainNumber(values[1]!));
+      times.push(plainNumber(values[2]!));
+      titles.push(hasTitle ? values[3]! : null);
+      sources.push(redirects ? plainNumber(values[select.length - 2]!) : Number.NaN);
+      destinations.push(redirects ? plainNumber(values[select.length - 1]!) : Number.NaN);
     });
-    // ORDER BY visit_time, id: NULL first, then by value; ids are unique (the rowid).
-    visitRows.sort((a, b) =>
-      a.time === b.time
-        ? a.id - b.id
-        : a.time === null
-          ? -1
-          : b.time === null
-            ? 1
-            : a.time - b.time || a.id - b.id,
-    );
-    const urlOf = (visitId: number | null): string | undefined => {
-      const other = visitId === null ? undefined : byId.get(visitId);
-      const item = other?.item == null ? undefined : items.get(other.item);
-      return item === undefined ? undefined : asText(item.url);
-    };
-    const found: SafariVisit[] = [];
-    for (const row of visitRows) {
-      // The inner join: a visit of no item is not told.
-      const item = row.item === null ? undefined : items.get(row.item);
-      if (item === undefined) continue;
-      found.push({
-        url: asText(item.url) ?? '',
-        title: asText(row.title),
-        time: asNumber(row.time),
-        visits: asNumber(item.count),
-        from: urlOf(row.source),
-        to: urlOf(row.destination),
-      });
-    }
-    return found;
   } catch {
     // Whatever the reader stumbled on, nothing is told yet: sql.js reads it all.
     return undefined;
   }
+  // ORDER BY visit_time, id: NULL first, then by value; ids are unique (the rowid), and the rows
+  // were read in their order, so equal times keep it.
+  const order = new Array<number>(ids.length);
+  let ordered = true;
+  for (let i = 0; i < order.length; i++) {
+    order[i] = i;
+    // Safari numbers its visits as they happen: the rows are most often in time order already.
+    if (i > 0 && !inOrder(times[i - 1]!, times[i]!)) ordered = false;
+  }
+  if (!ordered)
+    order.sort((a, b) => {
+      const ta = times[a]!;
+      const tb = times[b]!;
+      if (Number.isNaN(ta)) return Number.isNaN(tb) ? a - b : -1;
+      if (Number.isNaN(tb)) return 1;
+      return ta - tb || a - b;
+    });
+  /** The row of visit `id`: the ids rise, being the rowids in the order read. */
+  const rowOf = (id: number): number => {
+    let low = 0;
+    let high = ids.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const at = ids[middle]!;
+      if (at === id) return middle;
+      if (at < id) low = middle + 1;
+      else high = middle - 1;
+    }
+    return -1;
+  };
+  const urlOfItem = (item: number): string | undefined => {
+    const index = Number.isNaN(item) ? undefined : itemIndex.get(item);
+    return index === undefined ? undefined : asText(itemUrls[index]);
+  };
+  const urlOf = (visitId: number): string | undefined => {
+    const row = Number.isNaN(visitId) ? -1 : rowOf(visitId);
+    return row === -1 ? undefined : urlOfItem(itemOf[row]!);
+  };
+  const found: SafariVisit[] = [];
+  for (const row of order) {
+    // The inner join: a visit of no item is not told.
+    const item = itemOf[row]!;
+    const index = Number.isNaN(item) ? undefined : itemIndex.get(item);
+    if (index === undefined) continue;
+    const time = times[row]!;
+    found.push({
+      url: asText(itemUrls[index]) ?? '',
+      title: asText(titles[row]),
+      time: Number.isNaN(time) ? undefined : time,
+      visits: asNumber(itemCounts[index]),
+      from: urlOf(sources[row]!),
+      to: urlOf(destinations[row]!),
+    });
+  }
+  return found;
+}
+
+/** Whether a visit at time `a` may come before one at time `b` (NaN, a NULL time, first). */
+function inOrder(a: number, b: number): boolean {
+  return Number.isNaN(a) || (!Number.isNaN(b) && a <= b);
 }
 
 /**
- * A join or sort value the reader compares itself: NULL or a number SQLite compares the same way
- * (a double holding an integer exactly, or a real). Anything else throws, for sql.js to read.
+ * A join or sort value the reader compares itself: NULL (as NaN) or a number SQLite compares the
+ * same way (a double holding an integer exactly, or a real). Anything else throws, for sql.js to
+ * read.
  */
-function plainNumber(value: SqlValue): number | null {
-  if (value === null) return null;
+function plainNumber(value: SqlValue): number {
+  if (value === null) return Number.NaN;
   if (typeof value === 'number' && Math.abs(value) <= Number.MAX_SAFE_INTEGER) return value;
   throw new SqliteFileError('a join or sort value that is not a plain number');
 }

@@ -253,6 +253,44 @@ describe('the SQLite file reader', () => {
     expect(() => new SqliteFile(utf16Bytes)).toThrow(/not UTF-8/);
   });
 
+  it("takes the database's size from its header when SQLite does, and reads past it as SQLite does", () => {
+    const db = new SQL.Database();
+    db.exec('PRAGMA page_size = 512; CREATE TABLE t (a TEXT)');
+    for (let i = 0; i < 60; i++) db.run('INSERT INTO t VALUES (?)', [`row ${i} `.repeat(8)]);
+    const bytes = db.export();
+    db.close();
+    const pages = bytes.byteLength / 512;
+    expect(pages).toBeGreaterThan(4);
+    const withCount = (count: number, fresh: boolean) => {
+      const copy = Uint8Array.from(bytes);
+      const view = new DataView(copy.buffer);
+      view.setUint32(28, count);
+      // Fresh: its version-valid-for number (offset 92) is the change counter (offset 24).
+      view.setUint32(92, fresh ? view.getUint32(24) : view.getUint32(24) + 1);
+      return copy;
+    };
+    const names = ['a'];
+    const outcome = (read: () => SqlValue[][]) => {
+      try {
+        return read();
+      } catch (error) {
+        return error instanceof SqliteFileError ? 'refused' : `sql.js: ${(error as Error).message}`;
+      }
+    };
+    // A fresh count of fewer pages than the file holds: the table's later pages lie past the end.
+    const short = withCount(3, true);
+    expect(outcome(() => sqlJsRows(short, 't', names))).toMatch(/malformed/);
+    expect(outcome(() => readerRows(short, 't'))).toBe('refused');
+    // A fresh count of more pages than the file holds: the file was cut short.
+    const long = withCount(pages + 5, true);
+    expect(outcome(() => sqlJsRows(long, 't', names))).toMatch(/malformed/);
+    expect(() => new SqliteFile(long)).toThrow(/header counts/);
+    // A stale count is not used: the file's size says how many pages there are.
+    const stale = withCount(3, false);
+    expect(readerRows(stale, 't')).toEqual(sqlJsRows(stale, 't', names));
+    expect(readerRows(stale, 't')).toHaveLength(60);
+  });
+
   it('reads the rowid of an INTEGER PRIMARY KEY column, declared in the column or in the table', () => {
     expect(parseCreateTable('CREATE TABLE t (id INTEGER PRIMARY KEY, x)').columns[0]!.rowidAlias).toBe(true);
     expect(parseCreateTable('CREATE TABLE t (id integer, x, PRIMARY KEY (id))').columns[0]!.rowidAlias).toBe(

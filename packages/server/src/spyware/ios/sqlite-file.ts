@@ -97,9 +97,16 @@ export class SqliteFile {
     if (this.usable < 480) fail(`usable page size ${this.usable} below 480`);
     const encoding = this.view.getUint32(56);
     if (encoding !== 1) fail(`text encoding ${encoding} is not UTF-8`);
-    // The page count of the header is trusted by SQLite only when fresh; the file's size is not
-    // subject to that doubt, and no page beyond it can be read.
-    this.pageCount = Math.floor(bytes.byteLength / pageSize);
+    // The database's size in pages, as SQLite takes it (btree.c, lockBtree): the header's count
+    // when it is fresh (not 0, and its version-valid-for number equals the change counter), which
+    // must then not exceed the pages the file holds, and a page past it is corruption; otherwise
+    // the pages the file holds.
+    const filePages = Math.floor(bytes.byteLength / pageSize);
+    const headerPages = this.view.getUint32(28);
+    const fresh = headerPages !== 0 && this.view.getUint32(24) === this.view.getUint32(92);
+    if (fresh && headerPages > filePages)
+      fail(`the header counts ${headerPages} pages, the file holds ${filePages}`);
+    this.pageCount = fresh ? headerPages : filePages;
     if (this.pageCount < 1) fail('shorter than one page');
   }
 
@@ -218,7 +225,7 @@ export class SqliteFile {
         if (cell < pointers + 2 * cells || cell >= end) fail(`page ${page}: cell ${i} out of the page`);
         if (interior) {
           if (cell + 4 > end) fail(`page ${page}: cell ${i} past the page`);
-          const [key] = readRowid(bytes, cell + 4, end);
+          const key = readRowid(bytes, cell + 4, end);
           walk(this.view.getUint32(cell), depth + 1, last, key);
           last = key;
           continue;
@@ -236,7 +243,8 @@ export class SqliteFile {
           size = size * 128 + (b & 0x7f);
           if (b < 0x80) break;
         }
-        const [rowid, afterKey] = readRowid(bytes, at, end);
+        const rowid = readRowid(bytes, at, end);
+        const afterKey = rowidEnd;
         if (!(rowid > last && rowid <= high)) fail(`page ${page}: rowid ${rowid} out of order`);
         last = rowid;
         at = afterKey;
@@ -375,14 +383,23 @@ function asciiLower(name: string): string {
   return name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
-/** The rowid varint at `at`: a signed 64-bit integer, as sql.js gives it (a double). */
-function readRowid(bytes: Buffer, at: number, end: number): [number, number] {
+/** Where the varint `readRowid` read last ends: set by it, so that no pair is made per row. */
+let rowidEnd = 0;
+
+/**
+ * The rowid varint at `at`: a signed 64-bit integer, as sql.js gives it (a double). Where it ends
+ * is left in `rowidEnd`.
+ */
+function readRowid(bytes: Buffer, at: number, end: number): number {
   let value = 0;
   for (let n = 0; n < 7; n++) {
     if (at >= end) fail('rowid past the page');
     const b = bytes[at++]!;
     value = value * 128 + (b & 0x7f);
-    if (b < 0x80) return [value, at];
+    if (b < 0x80) {
+      rowidEnd = at;
+      return value;
+    }
   }
   // Eight or nine bytes: beyond 2^49, exact only as a BigInt, then rounded as SQLite rounds.
   let big = BigInt(value);
@@ -396,7 +413,8 @@ function readRowid(bytes: Buffer, at: number, end: number): [number, number] {
     big = (big << 7n) | BigInt(b & 0x7f);
     if (b < 0x80) break;
   }
-  return [Number(BigInt.asIntN(64, big)), at];
+  rowidEnd = at;
+  return Number(BigInt.asIntN(64, big));
 }
 
 /**
