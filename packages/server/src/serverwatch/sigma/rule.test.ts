@@ -159,7 +159,7 @@ describe("Rempart's own rules for mail servers (assets/serverwatch/rules)", () =
     expect(detections.map((d) => [d.title, d.unsupported])).toEqual(detections.map((d) => [d.title, []]));
     for (const rule of detections) expect(compileRule(rule).rule).toBe(rule);
     expect(detections).toHaveLength(6);
-    expect(documents.filter((d) => d.kind === 'correlation')).toHaveLength(4);
+    expect(documents.filter((d) => d.kind === 'correlation')).toHaveLength(5);
   });
 });
 

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { Detector, type WatchHit } from './detector.js';
+import type { FieldValue, WatchEvent } from './event.js';
+import { loadRuleFiles, shippedRulesDir, sigmaHqRulesDir } from './rules.js';
+
+const T0 = Date.UTC(2026, 11, 3, 9, 0, 0);
+
+/** A mail login as the Postfix and Dovecot parsers give it. */
+function login(
+  at: number,
+  user: string,
+  ip: string,
+  outcome: 'success' | 'failure',
+  protocol = 'imap',
+): WatchEvent {
+  return event(at, { service: 'dovecot' }, { action: 'login', outcome, user, src_ip: ip, protocol });
+}
+
+function event(
+  at: number,
+  logsource: WatchEvent['logsource'],
+  fields: Record<string, FieldValue>,
+): WatchEvent {
+  return {
+    time: at,
+    logsource: { product: 'linux', ...logsource },
+    fields,
+    raw: JSON.stringify(fields),
+    parsed: true,
+  };
+}
+
+function run(detector: Detector, events: WatchEvent[]): WatchHit[] {
+  return [...events.flatMap((e) => detector.push(e)), ...detector.flush()];
+}
+
+const titles = (hits: WatchHit[]) => [...new Set(hits.map((h) => h.rule.title))].sort();
+
+describe('the shipped rules for mail servers', () => {
+  const rules = loadRuleFiles([shippedRulesDir()]);
+
+  it('all run: six detection rules and five correlations, none skipped', () => {
+    expect(rules.skipped).toEqual([]);
+    expect(rules.detections).toHaveLength(6);
+    expect(rules.correlations).toHaveLength(5);
+  });
+
+  it('find a brute force on one mailbox, then the login it won, and report neither login alone', () => {
+    const detector = new Detector(rules);
+    const events = [
+      ...Array.from({ length: 12 }, (_, i) =>
+        login(T0 + i * 20_000, 'minister@gov.example', '203.0.113.9', 'failure'),
+      ),
+      login(T0 + 300_000, 'minister@gov.example', '203.0.113.9', 'success'),
+    ];
+    const hits = run(detector, events);
+    expect(titles(hits)).toEqual(['Mail Brute Force From One Source', 'Mail Login After Many Failures']);
+    const won = hits.find((h) => h.rule.title === 'Mail Login After Many Failures')!;
+    expect(won.rule.level).toBe('critical');
+    expect(won.group).toEqual({ src_ip: '203.0.113.9', user: 'minister@gov.example' });
+  });
+
+  it('find password spraying across mailboxes from one source, and logins to many mailboxes', () => {
+    const detector = new Detector(rules);
+    const users = Array.from({ length: 12 }, (_, i) => `agent${i}@gov.example`);
+    const sprayed = users.map((user, i) =>
+      login(T0 + i * 30_000, user, '198.51.100.23', 'failure', 'submission'),
+    );
+    const used = users
+      .slice(0, 6)
+      .map((user, i) => login(T0 + 600_000 + i * 30_000, user, '198.51.100.23', 'success'));
+    expect(titles(run(detector, [...sprayed, ...used]))).toEqual([
+      'Mail Logins To Many Mailboxes From One Source',
+      'Mail Password Spraying From One Source',
+    ]);
+  });
+
+  it('find a mailbox emptied and Exchange exploitation, and nothing in an ordinary day', () => {
+    const detector = new Detector(rules);
+    const web = (at: number, method: string, stem: string, query = '-') =>
+      event(
+        at,
+        { product: 'windows', service: 'iis', category: 'webserver' },
+        {
+          'cs-method': method,
+          'cs-uri-stem': stem,
+          'cs-uri-query': query,
+          'c-ip': '192.0.2.77',
+          'sc-status': 200,
+        },
+      );
+    const attack = [
+      event(
+        T0,
+        { service: 'dovecot' },
+        { action: 'logout', user: 'a@gov.example', bytes_out: 2_300_000_000 },
+      ),
+      web(T0 + 1, 'GET', '/autodiscover/autodiscover.json', '@evil.example/PowerShell/?X-Rps-CAT=x'),
+      web(T0 + 2, 'POST', '/ecp/DDI/DDIService.svc/SetObject', 'schema=ResetOAB'),
+      web(T0 + 3, 'POST', '/owa/auth/shell.aspx'),
+    ];
+    expect(titles(run(detector, attack))).toEqual([
+      'Exchange Autodiscover Server-Side Request Forgery (ProxyShell, ProxyNotShell)',
+      'Exchange Control Panel Exploitation',
+      'Mailbox Emptied Over IMAP or POP3',
+      'Web Shell Reached In An Exchange Folder',
+    ]);
+    const ordinary = [
+      ...Array.from({ length: 300 }, (_, i) =>
+        login(T0 + i * 60_000, `u${i % 40}@gov.example`, `10.0.${i % 7}.${i % 40}`, 'success'),
+      ),
+      // A user mistyping twice, a phone with an old password: under every threshold.
+      login(T0, 'u1@gov.example', '10.0.1.1', 'failure'),
+      login(T0 + 5_000, 'u1@gov.example', '10.0.1.1', 'failure'),
+      event(T0, { service: 'dovecot' }, { action: 'logout', user: 'u2@gov.example', bytes_out: 48_000_000 }),
+      web(T0 + 4, 'GET', '/owa/auth/logon.aspx', 'url=https%3a%2f%2fmail.gov.example%2fowa%2f'),
+      web(T0 + 5, 'POST', '/EWS/Exchange.asmx'),
+      web(T0 + 6, 'GET', '/autodiscover/autodiscover.json', 'Email=u1%40gov.example&Protocol=ActiveSync'),
+    ];
+    expect(run(new Detector(rules), ordinary)).toEqual([]);
+  });
+});
+
+describe('the SigmaHQ rules with the shipped ones', () => {
+  it("compile together into one detector, and a ProxyShell request fires both projects' rules", () => {
+    const rules = loadRuleFiles([shippedRulesDir(), sigmaHqRulesDir()]);
+    expect(rules.skipped).toEqual([]);
+    const detector = new Detector(rules);
+    expect(detector.detectionRules).toBe(rules.detections.length);
+    expect(detector.filterProblems).toEqual([]);
+    const hits = detector.push(
+      event(
+        T0,
+        { product: 'windows', service: 'iis', category: 'webserver' },
+        {
+          'cs-method': 'GET',
+          'cs-uri-stem': '/autodiscover/autodiscover.json',
+          'cs-uri-query': '@foo.com/mapi/nspi/?&Email=autodiscover/autodiscover.json%3F@foo.com',
+          'c-ip': '192.0.2.8',
+          'sc-status': 401,
+        },
+      ),
+    );
+    expect(titles(hits)).toEqual([
+      'Exchange Autodiscover Server-Side Request Forgery (ProxyShell, ProxyNotShell)',
+      'Exchange ProxyShell Pattern',
+    ]);
+  });
+});
