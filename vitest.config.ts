@@ -11,6 +11,7 @@ const alias = [
   { find: /^@rempart\/server\/leakcheck$/, replacement: src('server/src/leakcheck/scanner.ts') },
   { find: /^@rempart\/server\/dns-replica$/, replacement: src('server/src/netguard/replica.ts') },
   { find: /^@rempart\/server\/spyware$/, replacement: src('server/src/spyware/index.ts') },
+  { find: /^@rempart\/server\/serverwatch$/, replacement: src('server/src/serverwatch/index.ts') },
 ];
 
 export default defineConfig({

@@ -30,6 +30,7 @@ import {
   spywareIndicators,
   spywareScan,
 } from './spyware.js';
+import { WATCH_USAGE, WatchUsageError, watchScan } from './watch.js';
 
 const USAGE = `Usage: rempart <command> [options]
 
@@ -54,6 +55,7 @@ Commands:
   dns test DOMAIN [--client IP]           explain the verdict on DOMAIN for a client: its group, every rule that
                                           matches and the one that decides; exit 0 allowed, 1 blocked
 ${SPYWARE_USAGE}
+${WATCH_USAGE}
   policy export --platform ios|android [--group G]
                                           write a group's device profile to standard output: an Apple
                                           .mobileconfig or an Android Management API policy (default group)
@@ -92,6 +94,9 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         if (sub === 'import') return await spywareImport(rest);
         if (sub === 'indicators') return await spywareIndicators(rest);
         throw new UsageError(`unknown spyware command: ${sub ?? '(none)'}`);
+      case 'watch':
+        if (sub === 'scan') return await watchScan(rest);
+        throw new UsageError(`unknown watch command: ${sub ?? '(none)'}`);
       case 'policy':
         if (sub === 'export') return await policyExport(rest);
         throw new UsageError(`unknown policy command: ${sub ?? '(none)'}`);
@@ -108,7 +113,11 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof SpywareUsageError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof SpywareUsageError ||
+      error instanceof WatchUsageError
+    ) {
       console.error(`rempart: ${error.message}\n\n${USAGE}`);
       return 2;
     }

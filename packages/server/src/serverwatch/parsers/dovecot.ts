@@ -1,0 +1,135 @@
+/**
+ * Dovecot's messages (after the syslog header, or in Dovecot's own log file), for
+ * `product: linux, service: dovecot`: IMAP/POP3 logins and their failures from the `*-login`
+ * processes, and the mail processes' logout lines with the bytes read and sent, which show a
+ * mailbox being emptied. Names are those of fields.ts; `rip`/`lip` become `src_ip`/`dst_ip`,
+ * `rport`/`lport` `src_port`/`dst_port`, and Dovecot's other pairs keep their names (`mpid`,
+ * `session`, `TLS`, `deleted`, `expunged`, `retr`, …).
+ */
+import { type Fields, keyValues } from './fields.js';
+
+// `imap-login: `, `pop3-login: `, `submission-login: `…
+const LOGIN_PROCESS = /^([a-z0-9]+)-login: (?:(?:Info|Warning|Error): )?(.*)$/;
+// `imap(alice@example.org)<4242><AbCdEf>: ` (2.3) or `imap(alice): ` (2.2), `lmtp(123): `.
+const MAIL_PROCESS = /^([a-z0-9]+)\(([^)]*)\)(?:<(\d+)>)?(?:<([^>]*)>)?: (?:(?:Info|Warning|Error): )?(.*)$/;
+// `auth: passwd-file(bob,203.0.113.9): unknown user`, `auth-worker(123): pam(bob,1.2.3.4,<s>): …`.
+const AUTH_PROCESS =
+  /^(auth(?:-worker)?)(?:\(\d+\))?: (?:(?:Info|Warning|Error): )?(?:([\w-]+)\(([^,)]*),([^,)]*)(?:,<[^>]*>)?\): )?(.*)$/;
+// The reason of a failed or aborted login: `(auth failed, 3 attempts in 12 secs)`.
+const AUTH_FAILED = /\(auth failed(?:, (\d+) attempts?[^)]*)?[^)]*\)/;
+const AUTH_WORKER_FAILED = /unknown user|[Pp]assword mismatch|Authentication failure/;
+// `Disconnected: Logged out in=… out=…`, `Logged out in=…`, `Connection closed (…) in=… out=…`
+// and POP3's `Disconnected: Logged out top=0/0, retr=2/1234, del=0/2, size=5678`.
+const LOGOUT =
+  /(?:^|: )(Logged out|Connection closed(?: \([^)]*\))?|Disconnected for inactivity(?: \([^)]*\))?) ?(.*)$/;
+const LOGOUT_NAMES = new Map([
+  ['in', 'bytes_in'],
+  ['out', 'bytes_out'],
+]);
+const LOGOUT_NUMBERS = new Set([
+  'bytes_in',
+  'bytes_out',
+  'deleted',
+  'expunged',
+  'trashed',
+  'hdr_count',
+  'hdr_bytes',
+  'body_count',
+  'body_bytes',
+  'size',
+]);
+const RETR = /^\d+\/(\d{1,15})$/;
+const LOGIN_NAMES = new Map([
+  ['rip', 'src_ip'],
+  ['lip', 'dst_ip'],
+  ['rport', 'src_port'],
+  ['lport', 'dst_port'],
+]);
+const LOGIN_NUMBERS = new Set(['src_port', 'dst_port', 'mpid']);
+const NO_AUTH = /\((?:no auth attempts|disconnected before auth was ready)/;
+
+/** Reads a Dovecot message into `out`. */
+export function parseDovecotMessage(message: string, out: Fields): void {
+  let m = LOGIN_PROCESS.exec(message);
+  if (m) {
+    out.protocol = m[1] as string;
+    out.process = `${m[1] as string}-login`;
+    const text = m[2] as string;
+    const colon = pairsStart(text);
+    const head = colon < 0 ? text : text.slice(0, colon);
+    if (colon >= 0) keyValues(text.slice(colon + 2), out, LOGIN_NAMES, LOGIN_NUMBERS);
+    if (head === 'Login') {
+      out.action = 'login';
+      out.outcome = 'success';
+    } else {
+      const failed = AUTH_FAILED.exec(head);
+      if (failed) {
+        out.action = 'login';
+        out.outcome = 'failure';
+        if (failed[1] !== undefined) out.attempts = Number(failed[1]);
+      } else {
+        if (NO_AUTH.test(head) || head.startsWith('Disconnected')) out.action = 'disconnect';
+      }
+      out.reason = head;
+    }
+    return;
+  }
+  m = MAIL_PROCESS.exec(message);
+  if (m) {
+    out.protocol = m[1] as string;
+    out.process = m[1] as string;
+    if (m[2] !== '') out.user = m[2] as string;
+    if (m[3] !== undefined) out.mpid = Number(m[3]);
+    if (m[4] !== undefined) out.session = m[4];
+    const text = m[5] as string;
+    const stats = LOGOUT.exec(text);
+    if (stats) {
+      out.action = 'logout';
+      out.reason = stats[1] as string;
+      keyValues(stats[2] as string, out, LOGOUT_NAMES, LOGOUT_NUMBERS);
+      // POP3 counts `retr=messages/bytes`: the bytes are what left the server.
+      if (typeof out.retr === 'string' && out.bytes_out === undefined) {
+        const bytes = RETR.exec(out.retr);
+        if (bytes) out.bytes_out = Number(bytes[1]);
+      }
+    } else {
+      out.reason = text;
+    }
+    return;
+  }
+  m = AUTH_PROCESS.exec(message);
+  if (m) {
+    out.process = m[1] as string;
+    if (m[2] !== undefined) {
+      out.passdb = m[2];
+      if (m[3] !== '') out.user = m[3] as string;
+      if (m[4] !== '') out.src_ip = m[4] as string;
+    }
+    const text = m[5] as string;
+    out.reason = text;
+    if (AUTH_WORKER_FAILED.test(text)) {
+      out.action = 'login';
+      out.outcome = 'failure';
+    }
+  }
+}
+
+const KEY_AT = /[a-z_]+=/y;
+
+/**
+ * Where `: user=<…>, …` starts, after a head that may hold colons itself
+ * (`Disconnected: Connection closed (auth failed, 3 attempts in 12 secs): user=<bob>, …`).
+ */
+function pairsStart(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ':' && depth <= 0 && text[i + 1] === ' ') {
+      KEY_AT.lastIndex = i + 2;
+      if (KEY_AT.test(text)) return i;
+    }
+  }
+  return -1;
+}

@@ -1,0 +1,283 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type LogFormat, type ParseContext, detectFormat, logFormats, parseLine } from './index.js';
+
+const receivedAt = Date.UTC(2026, 11, 3, 23, 0, 0);
+
+/** Real-looking lines of every format, as each daemon or tool writes them. */
+const samples: Record<LogFormat, string[]> = {
+  postfix: [
+    'Dec  3 08:00:01 mx1 postfix/smtpd[1201]: connect from mail-ed1-f41.google.com[209.85.208.41]',
+    'Dec  3 08:00:01 mx1 postfix/smtpd[1201]: 8A3C12E0F5: client=mail-ed1-f41.google.com[209.85.208.41]',
+    'Dec  3 08:00:02 mx1 postfix/qmgr[880]: 8A3C12E0F5: from=<a@gmail.example>, size=4821, nrcpt=1 (queue active)',
+    'Dec  3 11:02:17 mx1 postfix/submission/smtpd[30412]: warning: unknown[185.220.101.47]: SASL LOGIN authentication failed: UGFzc3dvcmQ6',
+    'Dec  3 08:00:02 mx1 postfix/smtpd[1201]: disconnect from mail-ed1-f41.google.com[209.85.208.41] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5',
+  ],
+  dovecot: [
+    'Dec  3 08:31:12 mx1 dovecot: imap-login: Login: user=<marie.dupont@ville.example>, method=PLAIN, rip=90.12.44.7, lip=192.0.2.25, mpid=21877, TLS, session=<7yLx0e4Sb3VaDCwH>',
+    'Dec  3 08:40:12 mx1 dovecot: imap(marie.dupont@ville.example)<21877><7yLx0e4Sb3VaDCwH>: Disconnected: Logged out in=812 out=73311 deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0',
+    'Dec  3 11:02:40 mx1 dovecot: imap-login: Disconnected (auth failed, 3 attempts in 14 secs): user=<paul.bernard@ville.example>, method=PLAIN, rip=185.220.101.47, lip=192.0.2.25, TLS',
+  ],
+  sshd: [
+    'Dec  3 03:14:06 mx1 sshd[24410]: Invalid user admin from 218.92.0.118 port 52144',
+    'Dec  3 03:14:07 mx1 sshd[24410]: Failed password for invalid user admin from 218.92.0.118 port 52144 ssh2',
+    'Dec  3 03:14:09 mx1 sshd[24410]: Connection closed by invalid user admin 218.92.0.118 port 52144 [preauth]',
+    'Dec  3 07:58:31 mx1 sshd[1822]: Accepted publickey for deploy from 192.0.2.44 port 50122 ssh2: ED25519 SHA256:Yk2u7f3mJb0a9Vq1S2Zr6d4Hc8Xy5Wn3Lp7Qt1Ke0Ag',
+  ],
+  syslog: [
+    'Dec  3 06:25:01 mx1 CRON[3301]: (root) CMD (test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; })',
+    'Dec  3 06:25:02 mx1 systemd[1]: Starting logrotate.service - Rotate log files...',
+    '<13>1 2026-12-03T06:25:03.000Z mx1 kernel - - - [UFW BLOCK] IN=eth0 OUT= SRC=45.95.147.12 DST=192.0.2.25 PROTO=TCP DPT=23',
+  ],
+  iis: [
+    '#Software: Microsoft Internet Information Services 10.0',
+    '#Version: 1.0',
+    '#Date: 2026-12-03 00:00:00',
+    '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken',
+    '2026-12-03 08:31:15 192.0.2.30 GET /owa/ - 443 - 90.12.44.7 Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64) - 302 0 0 12',
+  ],
+  combined: [
+    '90.12.44.7 - - [03/Dec/2026:09:31:15 +0100] "GET / HTTP/2.0" 200 28734 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"',
+    '45.95.147.12 - - [03/Dec/2026:09:31:16 +0100] "GET /.env HTTP/1.1" 404 153 "-" "Go-http-client/1.1"',
+  ],
+  audit: [
+    '{"seq":1,"at":"2026-12-03T11:04:00.123Z","actorId":null,"actor":"a@ville.example","action":"auth.password","outcome":"failure","targetId":null,"ip":"185.220.101.47","details":{},"hash":"ab"}',
+  ],
+  windows: [
+    '{"Event":{"System":{"Provider_attributes":{"Name":"Microsoft-Windows-Security-Auditing"},"EventID":4625,"Channel":"Security","Computer":"EXCH01","TimeCreated_attributes":{"SystemTime":"2026-12-03T11:03:12.482144Z"}},"EventData":{"TargetUserName":"paul.bernard","IpAddress":"185.220.101.47","LogonType":8}}}',
+    '{"@timestamp":"2026-12-03T11:20:10.000Z","winlog":{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":1,"event_data":{"Image":"C:\\\\Windows\\\\System32\\\\cmd.exe"}}}',
+  ],
+  jsonl: ['{"time":"2026-12-03T11:00:00Z","level":"info","msg":"hello","src_ip":"192.0.2.1"}', '{"a":1}'],
+};
+
+describe('parsing by format', () => {
+  it('reads every sample of every format', () => {
+    for (const format of logFormats) {
+      for (const line of samples[format]) {
+        const e = parseLine(line, format, { receivedAt, source: 'sample' });
+        expect({ format, line, parsed: e.parsed }).toEqual({ format, line, parsed: true });
+        expect(e.raw).toBe(line);
+        expect(e.source).toBe('sample');
+      }
+    }
+  });
+
+  it('keeps a line of the wrong format raw, unparsed, with no field, under the format’s log source', () => {
+    const e = parseLine(samples.combined[0]!, 'sshd', { receivedAt });
+    expect(e).toEqual({
+      time: receivedAt,
+      logsource: { product: 'linux', service: 'sshd' },
+      fields: {},
+      raw: samples.combined[0],
+      parsed: false,
+    });
+    expect(parseLine('', 'iis', { receivedAt })).toMatchObject({ parsed: false, raw: '' });
+    expect(parseLine(samples.sshd[0]!, 'windows', { receivedAt }).parsed).toBe(false);
+  });
+
+  it('reads a mail.log of Postfix and Dovecot lines whole with either format', () => {
+    for (const format of ['postfix', 'dovecot', 'syslog'] as const) {
+      const services = [...samples.postfix, ...samples.dovecot].map(
+        (l) => parseLine(l, format, { receivedAt }).logsource.service,
+      );
+      expect(services).toEqual([
+        'postfix',
+        'postfix',
+        'postfix',
+        'postfix',
+        'postfix',
+        'dovecot',
+        'dovecot',
+        'dovecot',
+      ]);
+    }
+    expect(parseLine(samples.syslog[0]!, 'postfix', { receivedAt }).logsource).toEqual({
+      product: 'linux',
+      service: 'cron',
+    });
+  });
+
+  it('takes names that objects already carry (constructor, __proto__) as plain names', () => {
+    expect(
+      parseLine('Dec  3 06:25:01 mx1 constructor[1]: hello', 'syslog', { receivedAt }).logsource,
+    ).toEqual({
+      product: 'linux',
+      service: 'syslog',
+    });
+    const channel = parseLine('{"winlog":{"event_id":1,"channel":"constructor"}}', 'windows');
+    expect(channel.logsource).toEqual({ product: 'windows' });
+    const pairs = parseLine(
+      'Dec  3 08:31:12 mx1 dovecot: imap-login: Login: user=<a>, constructor=x, __proto__=y, toString, rip=192.0.2.1',
+      'dovecot',
+      { receivedAt },
+    );
+    expect(pairs.fields).toMatchObject({ user: 'a', constructor: 'x', toString: true, src_ip: '192.0.2.1' });
+    expect(Object.getPrototypeOf(pairs.fields)).toBe(Object.prototype);
+  });
+
+  it('strips a Windows line ending before parsing, but keeps it in raw', () => {
+    const line = `${samples.iis[4]!}\r`;
+    const e = parseLine(line, 'iis', {});
+    expect(e.parsed).toBe(true);
+    expect(e.fields['time-taken']).toBe(12);
+    expect(e.raw).toBe(line);
+  });
+});
+
+describe('format detection', () => {
+  it('names the format of a sample of each', () => {
+    for (const format of logFormats)
+      expect({ format, detected: detectFormat(samples[format]) }).toEqual({ format, detected: format });
+  });
+
+  it('names IIS from its directives alone, and IIS lines without directives', () => {
+    expect(detectFormat(samples.iis.slice(0, 2))).toBe('iis');
+    expect(detectFormat([samples.iis[4]!, samples.iis[4]!])).toBe('iis');
+  });
+
+  it('follows the majority, ignores blank lines, and falls back to syslog when nothing reads', () => {
+    expect(detectFormat(['', ...samples.sshd, samples.postfix[0]!, '   '])).toBe('sshd');
+    expect(detectFormat(['garbage', 'more garbage'])).toBe('syslog');
+    expect(detectFormat([])).toBe('syslog');
+  });
+});
+
+describe('parsing any input', () => {
+  const valid = Object.entries(samples).flatMap(([format, lines]) =>
+    lines.map((line) => [format as LogFormat, line] as const),
+  );
+  /** A valid line with a piece cut out and something else put in. */
+  const mutated = fc
+    .tuple(
+      fc.constantFrom(...valid),
+      fc.nat(),
+      fc.nat(),
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom(...logFormats),
+    )
+    .map(([[, line], a, b, insert, format]) => {
+      const i = a % (line.length + 1);
+      const j = b % (line.length + 1);
+      return [format, line.slice(0, Math.min(i, j)) + insert + line.slice(Math.max(i, j))] as const;
+    });
+  const anything = fc.tuple(fc.constantFrom(...logFormats), fc.string({ maxLength: 300, unit: 'binary' }));
+
+  it('never throws, always keeps the line, and gives no field to what it does not read', () => {
+    fc.assert(
+      fc.property(fc.oneof(mutated, anything), ([format, line]) => {
+        const context: ParseContext = { receivedAt };
+        const e = parseLine(line, format, context);
+        expect(e.raw).toBe(line);
+        expect(Number.isFinite(e.time)).toBe(true);
+        if (!e.parsed) expect(e.fields).toEqual({});
+        expect(detectFormat([line, line])).toBeTypeOf('string');
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('reads the fields of a Dovecot login whatever the user name and addresses', () => {
+    const name = fc.stringMatching(/^[a-z0-9._+-]{1,30}(@[a-z0-9.-]{1,20})?$/);
+    fc.assert(
+      fc.property(name, fc.ipV4(), fc.ipV4(), fc.integer({ min: 1, max: 9 }), (user, rip, lip, attempts) => {
+        const ok = parseLine(
+          `Dec  3 08:31:12 mx1 dovecot: imap-login: Login: user=<${user}>, method=PLAIN, rip=${rip}, lip=${lip}, mpid=1, TLS`,
+          'dovecot',
+          { receivedAt },
+        );
+        expect(ok.fields).toMatchObject({
+          action: 'login',
+          outcome: 'success',
+          user,
+          src_ip: rip,
+          dst_ip: lip,
+        });
+        const failed = parseLine(
+          `Dec  3 08:31:12 mx1 dovecot: imap-login: Disconnected (auth failed, ${attempts} attempts in 2 secs): user=<${user}>, method=PLAIN, rip=${rip}, lip=${lip}, TLS`,
+          'dovecot',
+          { receivedAt },
+        );
+        expect(failed.fields).toMatchObject({
+          action: 'login',
+          outcome: 'failure',
+          attempts,
+          user,
+          src_ip: rip,
+        });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads the fields of sshd and Postfix failures whatever the user name, address and port', () => {
+    const name = fc.stringMatching(/^[a-zA-Z0-9._-]{1,24}$/);
+    fc.assert(
+      fc.property(
+        name,
+        fc.oneof(fc.ipV4(), fc.ipV6()),
+        fc.integer({ min: 1, max: 65535 }),
+        fc.boolean(),
+        (user, ip, port, invalid) => {
+          const e = parseLine(
+            `Dec  3 03:14:07 mx1 sshd[1]: Failed password for ${invalid ? 'invalid user ' : ''}${user} from ${ip} port ${port} ssh2`,
+            'sshd',
+            { receivedAt },
+          );
+          expect(e.fields).toMatchObject({
+            action: 'login',
+            outcome: 'failure',
+            user,
+            src_ip: ip,
+            src_port: port,
+            invalid_user: invalid,
+          });
+          const p = parseLine(
+            `Dec  3 03:14:07 mx1 postfix/smtps/smtpd[1]: warning: unknown[${ip}]: SASL PLAIN authentication failed: authentication failure, sasl_username=${user}`,
+            'postfix',
+            { receivedAt },
+          );
+          expect(p.fields).toMatchObject({
+            action: 'login',
+            outcome: 'failure',
+            user,
+            src_ip: ip,
+            protocol: 'submission',
+          });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads the fields of a combined log line whatever the path, query, status and agent', () => {
+    const path = fc.stringMatching(/^\/[A-Za-z0-9._~%/-]{0,40}$/);
+    const query = fc.stringMatching(/^[A-Za-z0-9=&%._-]{1,40}$/);
+    // A lone `-` is the format's empty value: an agent is anything else.
+    const agent = fc.stringMatching(/^[A-Za-z0-9(][A-Za-z0-9 ();.,/:+-]{0,59}$/);
+    fc.assert(
+      fc.property(
+        fc.ipV4(),
+        path,
+        fc.option(query),
+        fc.integer({ min: 100, max: 599 }),
+        agent,
+        (ip, stem, q, status, ua) => {
+          const uri = q === null ? stem : `${stem}?${q}`;
+          const e = parseLine(
+            `${ip} - - [03/Dec/2026:09:31:15 +0000] "GET ${uri} HTTP/1.1" ${status} 12 "-" "${ua}"`,
+            'combined',
+          );
+          expect(e.fields).toMatchObject({
+            'c-ip': ip,
+            'cs-uri-stem': stem,
+            'cs-uri': uri,
+            'sc-status': status,
+            'cs-user-agent': ua,
+          });
+          expect(e.fields['cs-uri-query']).toBe(q ?? undefined);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,309 @@
+/**
+ * Log lines into Sigma-normalised events: one entry point, `parseLine`, for every format the
+ * server watch reads, and `detectFormat` for `--format auto`. A line no parser understands still
+ * becomes an event (`parsed: false`, no fields, the line kept whole in `raw`, the format's log
+ * source) so that it is counted and keyword rules still search it; no line makes these throw.
+ *
+ * | format     | what                                             | logsource                                  |
+ * |------------|--------------------------------------------------|--------------------------------------------|
+ * | `syslog`   | any syslog line (RFC 3164, RFC 5424, rsyslog files); Postfix, Dovecot and sshd lines are read as they are in their own formats | product linux, service from the program (`syslog` when unknown) |
+ * | `postfix`  | Postfix (smtpd, submission, SASL, queue, rejects) | product linux, service postfix            |
+ * | `dovecot`  | Dovecot (logins, failures, logouts with bytes)   | product linux, service dovecot             |
+ * | `sshd`     | OpenSSH sshd                                     | product linux, service sshd                |
+ * | `iis`      | W3C extended logs (IIS, Exchange)                | category webserver, product windows, service iis |
+ * | `combined` | nginx/Apache combined or common log format        | category webserver                         |
+ * | `audit`    | Rempart's audit log as JSON lines                | product rempart, service audit             |
+ * | `windows`  | Windows events as JSON (evtx_dump, Winlogbeat)   | product windows, see windows.ts            |
+ * | `jsonl`    | one JSON object per line, fields as they are     | the line's own `logsource` object, if any  |
+ *
+ * The syslog-based formats pick the parser from the line's program, so a `mail.log` holding both
+ * Postfix and Dovecot lines reads whole with either format. Field names: fields.ts (mail and
+ * authentication), w3c.ts and combined.ts (web), windows.ts, json.ts.
+ */
+import { z } from 'zod';
+import type { LogSource, WatchEvent } from '../event.js';
+import { parseCombinedLine } from './combined.js';
+import { parseDovecotMessage } from './dovecot.js';
+import type { Fields } from './fields.js';
+import { AUDIT_LOGSOURCE, auditFields, jsonObject, jsonTime, ownLogsource } from './json.js';
+import { parsePostfixMessage } from './postfix.js';
+import { parseSshdMessage } from './sshd.js';
+import { type SyslogRecord, parseSyslog } from './syslog.js';
+import { type W3cState, newW3cState, parseW3cLine } from './w3c.js';
+import { windowsEvent } from './windows.js';
+
+export { parseSyslog, type SyslogRecord, type SyslogOptions } from './syslog.js';
+export { BROADER_CATEGORIES } from './windows.js';
+
+export const logFormats = [
+  'syslog',
+  'postfix',
+  'dovecot',
+  'sshd',
+  'iis',
+  'combined',
+  'audit',
+  'windows',
+  'jsonl',
+] as const;
+/** A format name as the CLI's `--format` and the configuration take it (`auto` is resolved before). */
+export const LogFormat = z.enum(logFormats);
+export type LogFormat = z.infer<typeof LogFormat>;
+
+/**
+ * What parsing remembers about one source (a file, a syslog peer): keep one per source and pass it
+ * with each of its lines, in order.
+ */
+export interface ParseContext {
+  /** Copied into each event's `source`. */
+  source?: string;
+  /** When the line arrived (Unix ms): the event's time when the line has none; the year of RFC 3164 times. */
+  receivedAt?: number;
+  /** Minutes east of UTC of the clock that wrote zone-less syslog times (RFC 3164): 0 by default. */
+  utcOffsetMinutes?: number;
+  /** The columns of this source's last W3C `#Fields:` directive (kept here by `parseLine`). */
+  w3c?: W3cState;
+}
+
+const LINUX = 'linux';
+// Events of one kind share one log source object, frozen: nobody may change it for the others.
+const WEBSERVER: LogSource = Object.freeze({ category: 'webserver' });
+const IIS: LogSource = Object.freeze({ category: 'webserver', product: 'windows', service: 'iis' });
+const WINDOWS: LogSource = Object.freeze({ product: 'windows' });
+const NONE: LogSource = Object.freeze({});
+const linuxSources = new Map<string, LogSource>();
+function linux(service: string): LogSource {
+  let source = linuxSources.get(service);
+  if (source === undefined) {
+    source = Object.freeze({ product: LINUX, service });
+    linuxSources.set(service, source);
+  }
+  return source;
+}
+
+/** The log source of a line of `format` that could not be parsed, so that keyword rules still reach it. */
+function fallbackLogsource(format: LogFormat): LogSource {
+  switch (format) {
+    case 'syslog':
+    case 'postfix':
+    case 'dovecot':
+    case 'sshd':
+      return linux(format);
+    case 'iis':
+      return IIS;
+    case 'combined':
+      return WEBSERVER;
+    case 'audit':
+      return AUDIT_LOGSOURCE;
+    case 'windows':
+      return WINDOWS;
+    case 'jsonl':
+      return NONE;
+  }
+}
+
+// Dovecot's own log file names the process where syslog would name `dovecot`.
+const DOVECOT_PROCESS =
+  /^(?:[a-z0-9]+-login|auth(?:-worker)?|imap|pop3|lmtp|submission|managesieve|master|anvil|indexer(?:-worker)?|dict|config|log|stats)$/;
+const DOVECOT_MAIL_PROCESS = /^[a-z0-9]+\([^)]*\)/;
+/** Sigma's Linux services (taxonomy appendix, Linux folder) by the program that logs them. */
+const LINUX_SERVICES = new Map([
+  ['cron', 'cron'],
+  ['CRON', 'cron'],
+  ['crond', 'cron'],
+  ['sudo', 'sudo'],
+  ['vsftpd', 'vsftpd'],
+  ['clamd', 'clamav'],
+  ['freshclam', 'clamav'],
+  ['guacd', 'guacamole'],
+  ['auditd', 'auditd'],
+]);
+
+/**
+ * The event of one line of `format` (never throws: a line no parser understands gives
+ * `parsed: false`).
+ *
+ * @example
+ *   const context: ParseContext = { source: '/var/log/mail.log', receivedAt: Date.now() };
+ *   parseLine('Dec  3 05:20:21 mx1 dovecot: imap-login: Login: user=<alice>, method=PLAIN, rip=198.51.100.7, lip=192.0.2.10', 'dovecot', context)
+ *   // { logsource: { product: 'linux', service: 'dovecot' }, parsed: true,
+ *   //   fields: { action: 'login', outcome: 'success', user: 'alice', src_ip: '198.51.100.7', … }, … }
+ */
+export function parseLine(line: string, format: LogFormat, context: ParseContext = {}): WatchEvent {
+  const receivedAt = context.receivedAt ?? Date.now();
+  let parsed: { time: number | undefined; fields: Fields; logsource: LogSource } | undefined;
+  const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+  try {
+    parsed = parseAs(text, format, context, receivedAt);
+  } catch {
+    // The parsers are written not to throw; this only keeps a line that finds a bug from taking
+    // the stream down with it: it is kept raw like any other line no parser understood.
+    parsed = undefined;
+  }
+  const event: WatchEvent = parsed
+    ? {
+        time: parsed.time ?? receivedAt,
+        logsource: parsed.logsource,
+        fields: parsed.fields,
+        raw: line,
+        parsed: true,
+      }
+    : { time: receivedAt, logsource: fallbackLogsource(format), fields: {}, raw: line, parsed: false };
+  if (context.source !== undefined) event.source = context.source;
+  return event;
+}
+
+function parseAs(
+  line: string,
+  format: LogFormat,
+  context: ParseContext,
+  receivedAt: number,
+): { time: number | undefined; fields: Fields; logsource: LogSource } | undefined {
+  switch (format) {
+    case 'syslog':
+    case 'postfix':
+    case 'dovecot':
+    case 'sshd':
+      return syslogFamily(line, context, receivedAt);
+    case 'iis': {
+      context.w3c ??= newW3cState();
+      const w3c = parseW3cLine(line, context.w3c);
+      if (w3c === undefined) return undefined;
+      if (w3c.kind === 'directive') {
+        // Directives describe the file, not a request: an event with the directive alone.
+        return {
+          time: undefined,
+          fields: { 'w3c-directive': w3c.name, 'w3c-value': w3c.value },
+          logsource: IIS,
+        };
+      }
+      return { time: w3c.time, fields: w3c.fields, logsource: IIS };
+    }
+    case 'combined': {
+      const direct = parseCombinedLine(line);
+      if (direct) return { ...direct, logsource: WEBSERVER };
+      // nginx and Apache can also log to syslog: the same line after a syslog header.
+      const record = parseSyslog(line, { receivedAt, utcOffsetMinutes: context.utcOffsetMinutes ?? 0 });
+      const inner = record ? parseCombinedLine(record.message) : undefined;
+      if (!record || !inner) return undefined;
+      return { ...inner, fields: { ...syslogFields(record), ...inner.fields }, logsource: WEBSERVER };
+    }
+    case 'audit': {
+      const object = jsonObject(line);
+      const audit = object ? auditFields(object) : undefined;
+      return audit ? { ...audit, logsource: AUDIT_LOGSOURCE } : undefined;
+    }
+    case 'windows': {
+      const object = jsonObject(line);
+      return object ? windowsEvent(object) : undefined;
+    }
+    case 'jsonl': {
+      const object = jsonObject(line);
+      return object ? { time: jsonTime(object), fields: object, logsource: ownLogsource(object) } : undefined;
+    }
+  }
+}
+
+function syslogFields(record: SyslogRecord): Fields {
+  const fields: Fields = {};
+  if (record.host !== undefined) fields.host = record.host;
+  if (record.program !== undefined) fields.program = record.program;
+  if (record.pid !== undefined) fields.pid = record.pid;
+  if (record.facility !== undefined) fields.facility = record.facility;
+  if (record.severity !== undefined) fields.severity = record.severity;
+  if (record.msgid !== undefined) fields.msgid = record.msgid;
+  if (record.structuredData !== undefined) fields.structured_data = record.structuredData;
+  fields.message = record.message;
+  return fields;
+}
+
+function syslogFamily(
+  line: string,
+  context: ParseContext,
+  receivedAt: number,
+): { time: number | undefined; fields: Fields; logsource: LogSource } | undefined {
+  const record = parseSyslog(line, { receivedAt, utcOffsetMinutes: context.utcOffsetMinutes ?? 0 });
+  if (!record) return undefined;
+  const fields = syslogFields(record);
+  const program = record.program;
+  let service = 'syslog';
+  if (program === undefined) {
+    if (DOVECOT_MAIL_PROCESS.test(record.message)) {
+      service = 'dovecot';
+      parseDovecotMessage(record.message, fields);
+    }
+  } else if (program.startsWith('postfix')) {
+    service = 'postfix';
+    parsePostfixMessage(program, record.message, fields);
+  } else if (program === 'dovecot') {
+    service = 'dovecot';
+    parseDovecotMessage(record.message, fields);
+  } else if (program === 'sshd' || program === 'sshd-session' || program === 'sshd-auth') {
+    service = 'sshd';
+    parseSshdMessage(record.message, fields);
+  } else if (DOVECOT_PROCESS.test(program)) {
+    service = 'dovecot';
+    parseDovecotMessage(`${program}: ${record.message}`, fields);
+  } else {
+    service = LINUX_SERVICES.get(program) ?? 'syslog';
+  }
+  return { time: record.time, fields, logsource: linux(service) };
+}
+
+const W3C_DIRECTIVE = /^#(Software|Version|Fields|Date|Start-Date|End-Date|Remark):/;
+
+/**
+ * The format of a log, from a sample of its first lines: the format that reads most of them.
+ * Lines no format reads do not vote; with no vote at all the answer is `syslog`, the broadest.
+ *
+ * @example
+ *   detectFormat(['#Software: Microsoft Internet Information Services 10.0', '#Fields: date time …']) // 'iis'
+ */
+export function detectFormat(sampleLines: readonly string[]): LogFormat {
+  const votes = new Map<LogFormat, number>();
+  const vote = (format: LogFormat, weight = 1) => votes.set(format, (votes.get(format) ?? 0) + weight);
+  const w3c = newW3cState();
+  const receivedAt = Date.now();
+  for (const raw of sampleLines.slice(0, 200)) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '') continue;
+    const object = jsonObject(line);
+    if (object) {
+      if (windowsEvent(object)) vote('windows');
+      else if (auditFields(object)) vote('audit');
+      else vote('jsonl');
+      continue;
+    }
+    if (line.startsWith('#')) {
+      // W3C directives (W3C WD-logfile §"Directives") say outright what the file is.
+      if (W3C_DIRECTIVE.test(line)) {
+        parseW3cLine(line, w3c);
+        vote('iis', 5);
+      }
+      continue;
+    }
+    if (parseCombinedLine(line)) {
+      vote('combined');
+      continue;
+    }
+    const record = parseSyslog(line, { receivedAt });
+    if (record) {
+      const family = syslogFamily(line, {}, receivedAt);
+      const service = family?.logsource.service;
+      vote(service === 'postfix' || service === 'dovecot' || service === 'sshd' ? service : 'syslog');
+      continue;
+    }
+    const entry = parseW3cLine(line, w3c);
+    if (entry?.kind === 'entry') vote('iis');
+  }
+  let best: LogFormat = 'syslog';
+  let most = 0;
+  for (const format of logFormats) {
+    const n = votes.get(format) ?? 0;
+    if (n > most) {
+      best = format;
+      most = n;
+    }
+  }
+  return best;
+}

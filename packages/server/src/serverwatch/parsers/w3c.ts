@@ -1,0 +1,137 @@
+/**
+ * W3C extended log files (W3C WD-logfile-960323), as IIS writes them for Exchange (OWA, ECP, EWS,
+ * autodiscover), for `category: webserver, product: windows, service: iis`. A `#Fields:` directive
+ * names the columns of the lines after it, so the state is per source: the caller keeps one
+ * `W3cState` per file or peer. Until a source says otherwise, its columns are IIS's defaults.
+ *
+ * Field names are Sigma's `webserver` taxonomy, which are the W3C names, except that header fields
+ * `cs(User-Agent)`, `cs(Referer)`, `cs(Cookie)`, `cs(Host)` are written as `cs-user-agent`,
+ * `cs-referer`, `cs-cookie`, `cs-host` (any other `cs(X-Name)` as `cs-x-name`). A `-` (W3C's
+ * empty value) leaves the field out. Numbers (`sc-status`, `s-port`, `time-taken`, `sc-bytes`…)
+ * are numbers. `cs-uri` is added: the stem and the query together as the client asked for them.
+ */
+import { type Fields, numeric } from './fields.js';
+
+/** IIS's default columns (the ones it logs when nobody changed the site's logging settings). */
+export const IIS_DEFAULT_FIELDS: readonly string[] = [
+  'date',
+  'time',
+  's-ip',
+  'cs-method',
+  'cs-uri-stem',
+  'cs-uri-query',
+  's-port',
+  'cs-username',
+  'c-ip',
+  'cs(User-Agent)',
+  'cs(Referer)',
+  'sc-status',
+  'sc-substatus',
+  'sc-win32-status',
+  'time-taken',
+];
+
+/** The columns a source declared last, already turned into field names. */
+export interface W3cState {
+  columns: readonly string[];
+}
+
+const NUMBERS = new Set([
+  's-port',
+  'sc-status',
+  'sc-substatus',
+  'sc-win32-status',
+  'c-win32-status',
+  'time-taken',
+  'sc-bytes',
+  'cs-bytes',
+]);
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TIME = /^(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?$/;
+const HEADER_FIELD = /^(cs|sc|rs|sr|s|c)\((.+)\)$/;
+const DIRECTIVE_NAME = /^[A-Za-z-]{1,32}$/;
+const WHITE_SPACE = /\s+/;
+const FIELD_NAME = /^[\w().-]{1,64}$/;
+
+/** The field name a `#Fields:` column is stored under. */
+export function w3cFieldName(column: string): string {
+  const header = HEADER_FIELD.exec(column);
+  return header ? `${header[1] as string}-${(header[2] as string).toLowerCase()}` : column;
+}
+
+export function newW3cState(): W3cState {
+  return { columns: IIS_DEFAULT_FIELDS.map(w3cFieldName) };
+}
+
+export type W3cLine =
+  | { kind: 'directive'; name: string; value: string }
+  | { kind: 'entry'; time: number | undefined; fields: Fields };
+
+/**
+ * A line of a W3C log: a directive (`#Fields:` also updates `state`), an entry, or undefined when
+ * the line is neither (wrong number of columns, malformed directive).
+ *
+ * @example
+ *   const state = newW3cState();
+ *   parseW3cLine('#Fields: date time c-ip cs-method cs-uri-stem sc-status', state); // directive
+ *   parseW3cLine('2026-12-03 05:20:21 203.0.113.9 GET /owa/ 200', state)
+ *   // { kind: 'entry', time: …, fields: { date: '2026-12-03', time: '05:20:21', 'c-ip': '203.0.113.9', … } }
+ */
+export function parseW3cLine(line: string, state: W3cState): W3cLine | undefined {
+  if (line.startsWith('#')) {
+    const colon = line.indexOf(':');
+    if (colon < 2) return undefined;
+    const name = line.slice(1, colon);
+    if (!DIRECTIVE_NAME.test(name)) return undefined;
+    const value = line.slice(colon + 1).trim();
+    if (name === 'Fields') {
+      const columns = value.split(WHITE_SPACE);
+      if (columns.length === 0 || !columns.every((c) => FIELD_NAME.test(c))) return undefined;
+      state.columns = columns.map(w3cFieldName);
+    }
+    return { kind: 'directive', name, value };
+  }
+  const columns = state.columns;
+  const fields: Fields = {};
+  let start = 0;
+  let n = 0;
+  const end = line.endsWith('\r') ? line.length - 1 : line.length;
+  // Entries are space-separated and never hold a space (W3C §"Format": spaces in values are
+  // written `+` by IIS); one column too many or too few means the line is not of this source.
+  while (start <= end) {
+    let stop = line.indexOf(' ', start);
+    if (stop < 0 || stop > end) stop = end;
+    if (n >= columns.length) return undefined;
+    const value = line.slice(start, stop);
+    if (value === '') return undefined;
+    const name = columns[n] as string;
+    if (value !== '-') fields[name] = NUMBERS.has(name) ? numeric(value) : value;
+    n++;
+    start = stop + 1;
+  }
+  if (n !== columns.length) return undefined;
+  let time: number | undefined;
+  const date = typeof fields.date === 'string' ? DATE.exec(fields.date) : null;
+  const clock = typeof fields.time === 'string' ? TIME.exec(fields.time) : null;
+  // A date or time column that holds no date or time: the line is not an entry of this log.
+  if ((fields.date !== undefined && !date) || (fields.time !== undefined && !clock)) return undefined;
+  if (date && clock) {
+    // IIS writes W3C times in UTC whatever the server's zone.
+    time = Date.UTC(
+      Number(date[1]),
+      Number(date[2]) - 1,
+      Number(date[3]),
+      Number(clock[1]),
+      Number(clock[2]),
+      Number(clock[3]),
+      clock[4] === undefined ? 0 : Math.floor(Number(clock[4]) * 1000),
+    );
+    if (Number.isNaN(time)) time = undefined;
+  }
+  const stem = fields['cs-uri-stem'];
+  if (typeof stem === 'string') {
+    const query = fields['cs-uri-query'];
+    fields['cs-uri'] = typeof query === 'string' ? `${stem}?${query}` : stem;
+  }
+  return { kind: 'entry', time, fields };
+}
