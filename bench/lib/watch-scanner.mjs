@@ -1,0 +1,73 @@
+/**
+ * The server watch benchmark's scanner process: `scanLogs` (what `rempart watch scan` runs) over
+ * the generated logs with every shipped and SigmaHQ rule, and the same reading and parsing with no
+ * rule, in its own process so that bench/watch.mjs can pin it to one core. It sends once over IPC:
+ *
+ *   { type: 'scanned', rules, scan, parse, lines, unparsed, hits, byRule, peakRssMb }
+ *
+ * `rules`: loading and compiling the rules (left out of the rate); `scan` and `parse`: wall and CPU
+ * ms. On failure it sends { type: 'error', message } and exits 1.
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import {
+  Detector,
+  loadRuleFiles,
+  scanLogs,
+  shippedRulesDir,
+  sigmaHqRulesDir,
+} from '@rempart/server/serverwatch';
+
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+function timed(work) {
+  const wall = performance.now();
+  const cpu = cpuMs();
+  const value = work();
+  return { ms: performance.now() - wall, cpuMs: cpuMs() - cpu, value };
+}
+
+function peakRssMb() {
+  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+  return Number.isFinite(kb) ? kb / 1024 : process.resourceUsage().maxRSS / 1024;
+}
+
+try {
+  const files = process.argv.slice(2);
+  const rules = timed(() => {
+    const loaded = loadRuleFiles([shippedRulesDir(), sigmaHqRulesDir()]);
+    // Compiled once here too, so that compiling is timed with loading, not with the scan.
+    new Detector(loaded);
+    return loaded;
+  });
+  const none = { detections: [], filters: [], correlations: [], skipped: [], files: 0 };
+  const parse = timed(() => scanLogs({ rules: none, files, format: 'auto', onHit: () => undefined }));
+  let hits = 0;
+  const scan = timed(() => scanLogs({ rules: rules.value, files, format: 'auto', onHit: () => hits++ }));
+  process.send({
+    type: 'scanned',
+    rules: {
+      ms: rules.ms,
+      cpuMs: rules.cpuMs,
+      detections: rules.value.detections.length,
+      correlations: rules.value.correlations.length,
+      skipped: rules.value.skipped.length,
+    },
+    parse: { ms: parse.ms, cpuMs: parse.cpuMs },
+    scan: { ms: scan.ms, cpuMs: scan.cpuMs },
+    lines: scan.value.lines,
+    unparsed: scan.value.unparsed,
+    hits,
+    byRule: scan.value.byRule,
+    peakRssMb: peakRssMb(),
+  });
+  process.disconnect?.();
+} catch (error) {
+  process.send?.({ type: 'error', message: error instanceof Error ? error.stack : String(error) });
+  process.exitCode = 1;
+  process.disconnect?.();
+}
