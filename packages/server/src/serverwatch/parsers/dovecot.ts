@@ -16,7 +16,8 @@ const MAIL_PROCESS = /^([a-z0-9]+)\(([^)]*)\)(?:<(\d+)>)?(?:<([^>]*)>)?: (?:(?:I
 const AUTH_PROCESS =
   /^(auth(?:-worker)?)(?:\(\d+\))?: (?:(?:Info|Warning|Error): )?(?:([\w-]+)\(([^,)]*),([^,)]*)(?:,<[^>]*>)?\): )?(.*)$/;
 // The reason of a failed or aborted login: `(auth failed, 3 attempts in 12 secs)`.
-const AUTH_FAILED = /\(auth failed(?:, (\d+) attempts?[^)]*)?[^)]*\)/;
+// Bounded: an unanchored search with unbounded runs would be quadratic on a hostile line.
+const AUTH_FAILED = /\(auth failed(?:, (\d{1,9}) attempts?)?[^)]{0,200}\)/;
 const AUTH_WORKER_FAILED = /unknown user|[Pp]assword mismatch|Authentication failure/;
 // `Disconnected: Logged out in=… out=…`, `Logged out in=…`, `Connection closed (…) in=… out=…`
 // and POP3's `Disconnected: Logged out top=0/0, retr=2/1234, del=0/2, size=5678`.

@@ -176,6 +176,28 @@ describe('parsing any input', () => {
     );
   });
 
+  it('reads hostile lines of 40,000 characters without quadratic backtracking', () => {
+    // Each of these made an expression backtrack quadratically (350 ms and more) before it was bounded.
+    const h = 'Dec  3 05:20:21 h ';
+    const n = 20_000;
+    const hostile = [
+      `${h}postfix/smtpd[1]: warning: ${'a['.repeat(n)}`,
+      `${h}dovecot: imap-login: ${'(auth failed, 1 attempts'.repeat(n / 20)}`,
+      `${h}postfix/smtpd[1]: NOQUEUE: reject: X from a: 554 ${'; from='.repeat(n / 4)}`,
+      `${h}sshd[1]: Failed password for ${' from 1.2.3.4'.repeat(n / 8)}`,
+      `${h}sshd[1]: Connection closed by ${'authenticating user a '.repeat(n / 10)}`,
+      `<13>1 2026-12-03T05:20:21Z h a - - [a b="${'\\'.repeat(n)}`,
+      `1.2.3.4 - - [03/Dec/2026:05:00:00 +0000] "${'\\"'.repeat(n)}`,
+    ];
+    for (const line of hostile) {
+      for (const format of logFormats) {
+        const start = performance.now();
+        expect(parseLine(line, format, { receivedAt }).raw).toBe(line);
+        expect(performance.now() - start, `${format}: ${line.slice(0, 60)}`).toBeLessThan(100);
+      }
+    }
+  });
+
   it('reads the fields of a Dovecot login whatever the user name and addresses', () => {
     const name = fc.stringMatching(/^[a-z0-9._+-]{1,30}(@[a-z0-9.-]{1,20})?$/);
     fc.assert(

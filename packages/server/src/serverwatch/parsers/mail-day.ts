@@ -380,7 +380,17 @@ export async function writeMailDay(dir: string, options: MailDayOptions = {}): P
       // IIS writes CRLF line ends; the syslog files LF.
       const stream = streams[l.file];
       if (!stream.write(l.file === 'u_ex.log' ? `${l.line}\r\n` : `${l.line}\n`)) {
-        await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+        // The listener of the event that did not come is removed (a million lines wait thousands
+        // of times: left, they pile up on the stream).
+        const waited = new AbortController();
+        try {
+          await Promise.race([
+            once(stream, 'drain', { signal: waited.signal }),
+            once(stream, 'close', { signal: waited.signal }),
+          ]);
+        } finally {
+          waited.abort();
+        }
       }
     }
   } finally {
@@ -1013,9 +1023,11 @@ function planAttacks(
     const from = hour(12, 45);
     t = from;
     const before = lines.length;
+    // Names of the kind incident reports list: random, or a real page's name in a folder where
+    // Exchange ships no such page (the shipped `/owa/auth/*.aspx` pages are legitimate).
     const shells = [
-      '/owa/auth/RedirSuiteServiceProxy.aspx',
-      '/owa/auth/errorFE.aspx',
+      '/owa/auth/8Lw7tAhF9i1pJnRo.aspx',
+      '/owa/auth/Current/themes/resources/logon.aspx',
       '/aspnet_client/system_web/Dk3fZq1.aspx',
     ];
     for (let k = 0; k < 12; k++) {

@@ -6,7 +6,10 @@
  */
 import { type Fields, keyValues, postfixClient } from './fields.js';
 
-const SASL_FAILED = /^warning: ([^\s:]*\[[^\]]*\](?::\d+)?): SASL (\S+) authentication failed: ?(.*)$/;
+// The client part excludes brackets before its `[`: with them, a hostile `a[a[a[…` would make
+// the match quadratic.
+const SASL_FAILED =
+  /^warning: ([^\s:[\]]*\[[^\]\s]{0,64}\](?::\d{1,5})?): SASL (\S+) authentication failed: ?(.*)$/;
 const CONNECT = /^(connect|disconnect) from (\S+)(?: (.*))?$/;
 const LOST = /^lost connection after (\S+)(?: \(.*?\))? from (\S+)/;
 // `NOQUEUE: reject: RCPT from host[ip]: 554 5.7.1 <rcpt>: Relay access denied; from=<a> to=<b> proto=ESMTP helo=<h>`
