@@ -17,6 +17,7 @@ import { isRempartError, parseConfig, type Config, type IndicatorImport } from '
 import type { Platform } from '@rempart/server';
 import type * as SpywareLibrary from '@rempart/server/spyware';
 import type { ScanResult } from '@rempart/server/spyware';
+import { progressBar } from './progress.js';
 
 /** A mistake in how the command was called: exit status 2 with the usage. */
 export class SpywareUsageError extends Error {}
@@ -78,7 +79,11 @@ export async function spywareScan(args: string[]): Promise<number> {
     throw new SpywareUsageError(`--iocs ${(values.iocs ?? []).join(', ')}: no indicator in it`);
 
   const bar = progressBar(process.stderr);
-  const options = { matcher, onProgress: bar.update };
+  const options = {
+    matcher,
+    onProgress: ({ artifact, done, total }: { artifact: string; done: number; total: number }) =>
+      bar.show(done, total, `${done}/${total} ${artifact}`),
+  };
   let report: ScanResult;
   try {
     switch (kind) {
@@ -99,7 +104,7 @@ export async function spywareScan(args: string[]): Promise<number> {
         break;
     }
   } finally {
-    bar.done();
+    bar.clear();
   }
 
   if (values.report !== undefined) {
@@ -186,23 +191,6 @@ function printScan(
       `  ${e.at ?? 'time unknown'}  ${e.artifact}  ${d.type} ${d.indicator} → ${d.malware.join(', ') || 'unknown'} [${d.source}]\n      ${e.record}`,
     );
   }
-}
-
-/** A progress bar on a terminal (nothing when standard error is a file or a pipe). */
-function progressBar(stream: NodeJS.WriteStream) {
-  const width = 24;
-  let shown = false;
-  return {
-    update: ({ artifact, done, total }: { artifact: string; done: number; total: number }) => {
-      if (!stream.isTTY || total === 0) return;
-      const full = Math.round((done / total) * width);
-      stream.write(`\r[${'█'.repeat(full)}${'░'.repeat(width - full)}] ${done}/${total} ${artifact}\x1b[K`);
-      shown = true;
-    },
-    done: () => {
-      if (shown) stream.write('\r\x1b[K');
-    },
-  };
 }
 
 // --------------------------------------------------------------- the indicator store

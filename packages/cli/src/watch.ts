@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import type * as WatchLibrary from '@rempart/server/serverwatch';
+import { progressBar } from './progress.js';
 
 /** A mistake in how the command was called: exit status 2 with the usage. */
 export class WatchUsageError extends Error {}
@@ -56,7 +57,12 @@ export async function watchScan(args: string[]): Promise<number> {
         rules,
         files: logs,
         format: format as WatchLibrary.LogFormat | 'auto',
-        onProgress: bar.update,
+        onProgress: ({ bytes, totalBytes, lines, file }) =>
+          bar.show(
+            bytes,
+            totalBytes,
+            `${Math.round((bytes / totalBytes) * 100)}% ${lines.toLocaleString('en-US')} lines ${file}`,
+          ),
         onHit: (hit) => {
           if (values.json) console.log(JSON.stringify(hitJson(hit)));
           else {
@@ -66,7 +72,7 @@ export async function watchScan(args: string[]): Promise<number> {
         },
       });
     } finally {
-      bar.done();
+      bar.clear();
     }
   })();
   if (!values.json) printSummary(summary, rules);
@@ -129,26 +135,4 @@ function printSummary(summary: WatchLibrary.LogScanSummary, rules: WatchLibrary.
   console.log(`${summary.hits.toLocaleString('en-US')} hit(s):`);
   for (const rule of summary.byRule)
     console.log(`  ${String(rule.hits).padStart(7)}  ${(rule.level ?? 'unknown').padEnd(13)} ${rule.title}`);
-}
-
-/** A progress bar on a terminal (nothing when standard error is a file or a pipe). */
-function progressBar(stream: NodeJS.WriteStream) {
-  const width = 24;
-  let shown = false;
-  const clear = () => {
-    if (shown) stream.write('\r\x1b[K');
-    shown = false;
-  };
-  return {
-    update: ({ bytes, totalBytes, lines, file }: WatchLibrary.LogScanProgress) => {
-      if (!stream.isTTY || totalBytes === 0) return;
-      const full = Math.round((bytes / totalBytes) * width);
-      stream.write(
-        `\r[${'█'.repeat(full)}${'░'.repeat(width - full)}] ${Math.round((bytes / totalBytes) * 100)}% ${lines.toLocaleString('en-US')} lines ${file}\x1b[K`,
-      );
-      shown = true;
-    },
-    clear,
-    done: clear,
-  };
 }
