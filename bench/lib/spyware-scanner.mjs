@@ -29,6 +29,7 @@ import {
   scanIosBackup,
   writeJsonReport,
 } from '@rempart/server/spyware';
+import { cpuMs, peakRssMb, timed } from './measure.mjs';
 
 // Internal modules of the built library (not exported by the package): the row readers the
 // messages and history modules use, timed here on their own.
@@ -36,25 +37,6 @@ const dist = new URL('../../packages/server/dist/spyware/ios/', import.meta.url)
 const { openDatabase } = await import(new URL('sqlite.js', dist).href);
 const { eachMessage } = await import(new URL('messages.js', dist).href);
 const { eachVisit } = await import(new URL('safari.js', dist).href);
-
-const cpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-
-/** Wall and CPU milliseconds of `work`. */
-async function timed(work) {
-  const wall = performance.now();
-  const cpu = cpuMs();
-  const value = await work();
-  return { ms: performance.now() - wall, cpuMs: cpuMs() - cpu, value };
-}
-
-function peakRssMb() {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
-  return Number.isFinite(kb) ? kb / 1024 : process.resourceUsage().maxRSS / 1024;
-}
 
 async function split(files, matcher) {
   const open = await timed(async () => ({

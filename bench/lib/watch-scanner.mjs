@@ -8,8 +8,6 @@
  * `rules`: loading and compiling the rules (left out of the rate); `scan` and `parse`: wall and CPU
  * ms. On failure it sends { type: 'error', message } and exits 1.
  */
-import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import {
   Detector,
@@ -18,36 +16,22 @@ import {
   shippedRulesDir,
   sigmaHqRulesDir,
 } from '@rempart/server/serverwatch';
-
-const cpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-
-function timed(work) {
-  const wall = performance.now();
-  const cpu = cpuMs();
-  const value = work();
-  return { ms: performance.now() - wall, cpuMs: cpuMs() - cpu, value };
-}
-
-function peakRssMb() {
-  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
-  return Number.isFinite(kb) ? kb / 1024 : process.resourceUsage().maxRSS / 1024;
-}
+import { peakRssMb, timed } from './measure.mjs';
 
 try {
   const files = process.argv.slice(2);
-  const rules = timed(() => {
+  const rules = await timed(() => {
     const loaded = loadRuleFiles([shippedRulesDir(), sigmaHqRulesDir()]);
     // Compiled once here too, so that compiling is timed with loading, not with the scan.
     new Detector(loaded);
     return loaded;
   });
   const none = { detections: [], filters: [], correlations: [], skipped: [], files: 0 };
-  const parse = timed(() => scanLogs({ rules: none, files, format: 'auto', onHit: () => undefined }));
+  const parse = await timed(() => scanLogs({ rules: none, files, format: 'auto', onHit: () => undefined }));
   let hits = 0;
-  const scan = timed(() => scanLogs({ rules: rules.value, files, format: 'auto', onHit: () => hits++ }));
+  const scan = await timed(() =>
+    scanLogs({ rules: rules.value, files, format: 'auto', onHit: () => hits++ }),
+  );
   process.send({
     type: 'scanned',
     rules: {
