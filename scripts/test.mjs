@@ -25,6 +25,7 @@ import { findPostgres, startCluster } from './pg-cluster.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TURNSERVER = '/usr/bin/turnserver';
+const NFT = '/usr/sbin/nft';
 const FONTS = [
   '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
   '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf',
@@ -57,6 +58,13 @@ const SYSTEM_PACKAGES = {
     label: 'coturn TURN server',
     apt: 'coturn',
     find: () => (existsSync(TURNSERVER) ? TURNSERVER : null),
+  },
+  nftables: {
+    // The server watch blocks addresses in an nftables set; its tests drive the real nft inside a
+    // throwaway network namespace.
+    label: 'nftables',
+    apt: 'nftables',
+    find: () => (existsSync(NFT) ? NFT : null),
   },
 };
 
@@ -195,7 +203,8 @@ const STEPS = [
   },
   {
     name: 'system',
-    summary: "Debian's chromium, postgresql, coturn and fonts (apt-get install when missing, as root)",
+    summary:
+      "Debian's chromium, postgresql, coturn, nftables and fonts (apt-get install when missing, as root)",
     run: (context) => ensureSystemPackages(context.systemPackages),
   },
   {
@@ -249,16 +258,16 @@ const STEPS = [
   },
   {
     name: 'integration',
-    summary: 'vitest run --project integration, on PGlite (TURN through a real coturn)',
+    summary: 'vitest run --project integration, on PGlite (TURN through a real coturn, blocking through nft)',
     needs: ['deps', 'system'],
-    systemPackages: ['coturn', 'fonts'],
+    systemPackages: ['coturn', 'fonts', 'nftables'],
     run: () => vitest('integration'),
   },
   {
     name: 'integration-pg',
     summary: 'the same, on a throwaway PostgreSQL cluster (REMPART_TEST_DATABASE_URL)',
     needs: ['deps', 'system'],
-    systemPackages: ['postgresql', 'coturn', 'fonts'],
+    systemPackages: ['postgresql', 'coturn', 'fonts', 'nftables'],
     run: integrationOnPostgres,
   },
   {

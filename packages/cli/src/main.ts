@@ -21,7 +21,6 @@ import {
   type Config,
   type LeakCheckResult,
 } from '@rempart/core';
-import type { openPlatform } from '@rempart/server';
 import { z } from 'zod';
 import {
   SPYWARE_USAGE,
@@ -30,7 +29,16 @@ import {
   spywareIndicators,
   spywareScan,
 } from './spyware.js';
-import { WATCH_USAGE, WatchUsageError, watchScan } from './watch.js';
+import { adminClient, untilStopped, withPlatform } from './platform-access.js';
+import {
+  WATCH_LIVE_USAGE,
+  WATCH_USAGE,
+  WatchUsageError,
+  watchHunt,
+  watchScan,
+  watchSearch,
+  watchServe,
+} from './watch.js';
 
 const USAGE = `Usage: rempart <command> [options]
 
@@ -56,6 +64,7 @@ Commands:
                                           matches and the one that decides; exit 0 allowed, 1 blocked
 ${SPYWARE_USAGE}
 ${WATCH_USAGE}
+${WATCH_LIVE_USAGE}
   policy export --platform ios|android [--group G]
                                           write a group's device profile to standard output: an Apple
                                           .mobileconfig or an Android Management API policy (default group)
@@ -96,6 +105,9 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         throw new UsageError(`unknown spyware command: ${sub ?? '(none)'}`);
       case 'watch':
         if (sub === 'scan') return await watchScan(rest);
+        if (sub === 'serve') return await watchServe(rest, loadConfig, options.stop);
+        if (sub === 'search') return await watchSearch(rest, loadConfig);
+        if (sub === 'hunt') return await watchHunt(rest, loadConfig);
         throw new UsageError(`unknown watch command: ${sub ?? '(none)'}`);
       case 'policy':
         if (sub === 'export') return await policyExport(rest);
@@ -166,6 +178,12 @@ async function serveCommand(args: string[], stop: AbortSignal | undefined): Prom
     `  Rempart is running: open ${server.url}`,
     `  Database: ${server.platform.database.kind === 'pglite' ? `embedded (PGlite) in ${config.dataDir}` : 'PostgreSQL'}`,
   ];
+  const watch = server.platform.watch.status();
+  if (watch.syslog !== null)
+    lines.push(
+      `  Server watch: syslog over UDP and TCP on port ${watch.syslog.port}${watch.syslog.tlsPort === undefined ? '' : `, over TLS on port ${watch.syslog.tlsPort}`}`,
+    );
+  for (const file of watch.files) lines.push(`  Server watch: following ${file.path} (${file.format})`);
   if (!server.hasAdministrator) {
     lines.push(
       '',
@@ -425,7 +443,7 @@ async function dnsServe(args: string[], stop: AbortSignal | undefined): Promise<
       dns: { ...config.dns, listen, ...(upstreams.length > 0 ? { upstreams } : {}) },
     },
     // The resolver alone serves no meetings: no media engine (nor its WebRTC stack) is loaded.
-    { netguardLists: lists, media: noMediaEngine },
+    { netguardLists: lists, media: noMediaEngine, watchReceivers: false },
   );
   if (tty) process.stderr.write('\r\x1b[K');
   const stats = platform.netguard.resolverStats();
@@ -558,42 +576,4 @@ async function policyExport(args: string[]): Promise<number> {
     : await withPlatform(config, (p) => p.netguard.exportPolicy(input.platform, input.group));
   process.stdout.write(out.body);
   return 0;
-}
-
-/** Resolves on Ctrl+C, SIGTERM or `stop`, and forgets its listeners. */
-function untilStopped(stop: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((done) => {
-    const finish = () => {
-      process.off('SIGINT', finish);
-      process.off('SIGTERM', finish);
-      stop?.removeEventListener('abort', finish);
-      done();
-    };
-    process.once('SIGINT', finish);
-    process.once('SIGTERM', finish);
-    if (stop?.aborted) finish();
-    else stop?.addEventListener('abort', finish);
-  });
-}
-
-/**
- * The platform's code is loaded by the commands that use it, not at start: `rempart dns serve
- * --replica-of` runs without it, in a fraction of the memory.
- */
-async function adminClient(config: Config) {
-  const { LocalAdminClient, localSocketPath } = await import('@rempart/server');
-  return new LocalAdminClient(localSocketPath(config));
-}
-
-async function withPlatform<T>(
-  config: Config,
-  work: (p: Awaited<ReturnType<typeof openPlatform>>) => Promise<T>,
-): Promise<T> {
-  const { openPlatform } = await import('@rempart/server');
-  const platform = await openPlatform({ ...config, logLevel: 'warn' });
-  try {
-    return await work(platform);
-  } finally {
-    await platform.close();
-  }
 }

@@ -7,8 +7,11 @@
  *   rempart watch scan --log /var/log/mail.log --log /var/log/auth.log
  *   rempart watch scan --rules ./my-rules --log u_ex261203.log --format iis --json
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parseConfig, WatchHuntRequest, WatchSearchQuery, type Config } from '@rempart/core';
 import type * as WatchLibrary from '@rempart/server/serverwatch';
+import { adminClient, untilStopped, withPlatform } from './platform-access.js';
 import { progressBar } from './progress.js';
 
 /** A mistake in how the command was called: exit status 2 with the usage. */
@@ -135,4 +138,162 @@ function printSummary(summary: WatchLibrary.LogScanSummary, rules: WatchLibrary.
   console.log(`${summary.hits.toLocaleString('en-US')} hit(s):`);
   for (const rule of summary.byRule)
     console.log(`  ${String(rule.hits).padStart(7)}  ${(rule.level ?? 'unknown').padEnd(13)} ${rule.title}`);
+}
+
+export const WATCH_LIVE_USAGE = `  watch serve [--syslog ADDR:PORT] [--file PATH[=FORMAT]]... [--rules PATH]...
+                                          run the live server watch alone (no HTTP console): syslog over UDP
+                                          and TCP, followed log files; every hit goes to the alert stream and
+                                          its responses (REMPART_WATCH_* configure the rest)
+  watch search [QUERY] [--from T] [--to T] [--limit N] [--json]
+                                          search the stored events, newest first: words match the line,
+                                          field:value a field (src_ip:203.0.113.0/24, user:alice,
+                                          outcome:failure, format:dovecot), -term negates
+  watch hunt [--rules FILE] [--from T] [--to T]
+                                          run rules (a Sigma file, or the watch's own) over the stored events
+                                          (retro-hunt); exit 0 no rule fired, 1 one did`;
+
+/** `rempart watch serve`: the live watch in this process, on the platform's database. */
+export async function watchServe(
+  args: string[],
+  loadConfig: () => Config,
+  stop: AbortSignal | undefined,
+): Promise<number> {
+  const values = parse(args, {
+    syslog: { type: 'string' },
+    file: { type: 'string', multiple: true },
+    rules: { type: 'string', multiple: true },
+  });
+  const base = loadConfig();
+  const env: Record<string, string | undefined> = { ...process.env };
+  if (values.syslog !== undefined) env.REMPART_WATCH_SYSLOG = values.syslog as string;
+  if (values.file !== undefined) env.REMPART_WATCH_FILES = (values.file as string[]).join(',');
+  if (values.rules !== undefined) env.REMPART_WATCH_RULES = (values.rules as string[]).join(',');
+  const parsed = parseConfig(env);
+  if (!parsed.ok) throw new WatchUsageError(parsed.errors.join('; '));
+  const watch = parsed.config.watch;
+  if (watch.syslog === undefined && watch.syslogTls === undefined && watch.files.length === 0)
+    throw new WatchUsageError(
+      'watch serve needs something to receive: --syslog ADDR:PORT or --file PATH (or REMPART_WATCH_SYSLOG, REMPART_WATCH_FILES)',
+    );
+  if (await (await adminClient(base)).available())
+    throw new WatchUsageError(
+      'a Rempart server holds this data directory: start its watch with REMPART_WATCH_SYSLOG or REMPART_WATCH_FILES instead',
+    );
+  const { noMediaEngine, openPlatform } = await import('@rempart/server');
+  const platform = await openPlatform(
+    { ...base, watch, logLevel: base.logLevel === 'info' ? 'warn' : base.logLevel },
+    { media: noMediaEngine },
+  );
+  const status = platform.watch.status();
+  const syslog = status.syslog;
+  console.log(
+    [
+      '',
+      '  Rempart server watch is running',
+      ...(syslog === null
+        ? []
+        : [
+            `  Syslog: ${watch.syslog ? `UDP and TCP on ${watch.syslog.host}:${syslog.port}` : ''}${syslog.tlsPort === undefined ? '' : ` TLS on port ${syslog.tlsPort}`}`,
+          ]),
+      ...status.files.map((f) => `  Following ${f.path} (${f.format})`),
+      `  Rules: ${status.rules.detection} detection, ${status.rules.correlation} correlation${status.rules.skipped.length > 0 ? `, ${status.rules.skipped.length} not run (unsupported)` : ''}`,
+      `  Responses: block ${watch.block.mode}${watch.webhook ? `, webhook ${watch.webhook.url}` : ''}`,
+      '  Stop with Ctrl+C.',
+      '',
+    ].join('\n'),
+  );
+  await untilStopped(stop);
+  await platform.close();
+  return 0;
+}
+
+/** `rempart watch search`: stored events matching a query, newest first. */
+export async function watchSearch(args: string[], loadConfig: () => Config): Promise<number> {
+  const { values, positionals } = parseWithPositionals(args, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const query = WatchSearchQuery.safeParse({
+    q: positionals.join(' '),
+    from: values.from,
+    to: values.to,
+    limit: values.limit ?? '50',
+  });
+  if (!query.success)
+    throw new WatchUsageError(
+      query.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '),
+    );
+  const config = loadConfig();
+  const client = await adminClient(config);
+  const page = (await client.available())
+    ? await client.watchSearch(query.data)
+    : await withPlatform(config, (p) => p.watch.search(query.data));
+  for (const event of page.events) {
+    if (values.json) console.log(JSON.stringify(event));
+    else
+      console.log(
+        `${event.at}  ${event.format.padEnd(8)} ${event.raw.length > 200 ? `${event.raw.slice(0, 199)}…` : event.raw}`,
+      );
+  }
+  if (!values.json)
+    console.log(
+      `${page.events.length} event(s)${page.next === null ? '' : `; older ones: --to ${new Date(Number(page.next.split('_')[0])).toISOString()}`}`,
+    );
+  return 0;
+}
+
+/** `rempart watch hunt`: rules over the stored events; exit 1 when one fires. */
+export async function watchHunt(args: string[], loadConfig: () => Config): Promise<number> {
+  const values = parse(args, { rules: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } });
+  let rules: string | undefined;
+  if (values.rules !== undefined) {
+    try {
+      rules = readFileSync(values.rules as string, 'utf8');
+    } catch (error) {
+      throw new WatchUsageError(
+        `--rules ${String(values.rules)}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+  const request = WatchHuntRequest.safeParse({ rules, from: values.from, to: values.to });
+  if (!request.success)
+    throw new WatchUsageError(
+      request.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '),
+    );
+  const config = loadConfig();
+  const client = await adminClient(config);
+  const result = (await client.available())
+    ? await client.watchHunt(request.data)
+    : await withPlatform(config, (p) => p.watch.hunt(null, request.data, 'local'));
+  console.log(
+    `${result.events.toLocaleString('en-US')} stored event(s) searched with ${result.rules.detection} detection and ${result.rules.correlation} correlation rule(s) in ${Math.round(result.ms)} ms: ${result.hits} hit(s)`,
+  );
+  for (const rule of result.byRule)
+    console.log(`  ${String(rule.hits).padStart(7)}  ${(rule.level ?? 'unknown').padEnd(13)} ${rule.title}`);
+  if (result.hits > 0) console.log(`Hits: rempart console /watch/hits?hunt=${result.id}`);
+  return result.hits > 0 ? 1 : 0;
+}
+
+type Options = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+
+function parse(args: string[], options: Options): Record<string, string | boolean | string[] | undefined> {
+  return parseWithPositionals(args, options, false).values;
+}
+
+function parseWithPositionals(
+  args: string[],
+  options: Options,
+  positionals = true,
+): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals: positionals });
+    return {
+      values: parsed.values as Record<string, string | boolean | string[] | undefined>,
+      positionals: parsed.positionals,
+    };
+  } catch (error) {
+    throw new WatchUsageError(error instanceof Error ? error.message : String(error));
+  }
 }

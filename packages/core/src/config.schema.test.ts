@@ -31,8 +31,73 @@ describe('parseConfig', () => {
           replicaToken: undefined,
         },
         spyware: { iocsDir: './data/iocs', rawDays: 30, uploadMaxBytes: 8 * 1024 ** 3 },
+        watch: {
+          syslog: undefined,
+          syslogTls: undefined,
+          files: [],
+          rulesDirs: [],
+          sigmaHq: true,
+          eventDays: 30,
+          hitDays: 365,
+          ingestToken: undefined,
+          block: { mode: 'dry-run', minutes: 60, level: 'high', allow: [], jail: 'rempart' },
+          webhook: undefined,
+        },
       },
     });
+  });
+
+  it('reads the server watch settings, naming every bad one', () => {
+    const watch = (env: Record<string, string>) => {
+      const result = parseConfig(env);
+      return result.ok ? result.config.watch : result.errors;
+    };
+    expect(
+      watch({
+        REMPART_WATCH_SYSLOG: '0.0.0.0:5514',
+        REMPART_WATCH_FILES: '/var/log/mail.log=postfix, /var/log/auth.log',
+        REMPART_WATCH_RULES: '/etc/rempart/rules',
+        REMPART_WATCH_SIGMAHQ: 'false',
+        REMPART_WATCH_BLOCK: 'nftables',
+        REMPART_WATCH_ALLOW: '10.0.0.0/8, 2001:db8::/32',
+        REMPART_WATCH_WEBHOOK_URL: 'https://soc.example/hook',
+        REMPART_WATCH_WEBHOOK_SECRET: 'a-secret-of-sixteen',
+      }),
+    ).toMatchObject({
+      syslog: { host: '0.0.0.0', port: 5514 },
+      files: [
+        { path: '/var/log/mail.log', format: 'postfix' },
+        { path: '/var/log/auth.log', format: 'auto' },
+      ],
+      rulesDirs: ['/etc/rempart/rules'],
+      sigmaHq: false,
+      block: { mode: 'nftables', allow: ['10.0.0.0/8', '2001:db8::/32'] },
+      webhook: { url: 'https://soc.example/hook', secret: 'a-secret-of-sixteen' },
+    });
+    expect(
+      watch({
+        REMPART_WATCH_SYSLOG: 'nowhere:99999',
+        REMPART_WATCH_SYSLOG_TLS: '0.0.0.0:6514',
+        REMPART_WATCH_FILES: '/var/log/x=Bad Format',
+        REMPART_WATCH_ALLOW: 'everyone',
+        REMPART_WATCH_WEBHOOK_SECRET: 'a-secret-of-sixteen',
+      }),
+    ).toEqual([
+      'REMPART_WATCH_SYSLOG: must be address:port with a port within 0-65535',
+      'REMPART_WATCH_SYSLOG_TLS: needs REMPART_TLS_CERT and REMPART_TLS_KEY',
+      'REMPART_WATCH_FILES: /var/log/x=Bad Format is not path[=format]',
+      'REMPART_WATCH_ALLOW: everyone is not a range',
+      'REMPART_WATCH_WEBHOOK_SECRET: set REMPART_WATCH_WEBHOOK_URL too',
+    ]);
+    expect(watch({ REMPART_WATCH_WEBHOOK_URL: 'https://soc.example/hook' })).toEqual([
+      expect.stringMatching(/^REMPART_WATCH_WEBHOOK_URL: needs REMPART_WATCH_WEBHOOK_SECRET/),
+    ]);
+    expect(watch({ REMPART_WATCH_BLOCK: 'iptables' })).toEqual([
+      expect.stringMatching(/^REMPART_WATCH_BLOCK: /),
+    ]);
+    expect(watch({ REMPART_WATCH_INGEST_TOKEN: 'short' })).toEqual([
+      expect.stringMatching(/^REMPART_WATCH_INGEST_TOKEN: must be 32/),
+    ]);
   });
 
   it('watches <data dir>/iocs for indicator bundles unless told another folder, and bounds uploads', () => {

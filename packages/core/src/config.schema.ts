@@ -113,6 +113,59 @@ export const EnvSchema = z.object({
   REMPART_SPYWARE_RAW_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
   /** The largest artifact a scan accepts, in megabytes (an iOS backup's archive). */
   REMPART_SPYWARE_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(65_536).default(8192),
+  /**
+   * The server watch's syslog receiver, UDP and TCP on one `address:port` (`0.0.0.0:514` for the
+   * standard port, which needs root); off when unset.
+   */
+  REMPART_WATCH_SYSLOG: z.string().optional(),
+  /** Syslog over TLS (RFC 5425) on `address:port`, with REMPART_TLS_CERT and REMPART_TLS_KEY. */
+  REMPART_WATCH_SYSLOG_TLS: z.string().optional(),
+  /**
+   * Log files the server watch follows, comma-separated, each `path` or `path=format` (`auto`,
+   * `syslog`, `postfix`, `dovecot`, `sshd`, `iis`, `combined`, `audit`, `windows`, `jsonl`).
+   */
+  REMPART_WATCH_FILES: z.string().optional(),
+  /** Folders of Sigma rules run besides the shipped ones, comma-separated. */
+  REMPART_WATCH_RULES: z.string().optional(),
+  /** Whether the SigmaHQ rules that ship with Rempart run too (the mail server rules always do). */
+  REMPART_WATCH_SIGMAHQ: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** Days received events are kept for searching and retro-hunts. */
+  REMPART_WATCH_EVENT_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Days rule hits are kept. */
+  REMPART_WATCH_HIT_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  /**
+   * The token log shippers present to `POST /api/watch/ingest` (Authorization: Bearer); the
+   * endpoint is closed when unset.
+   */
+  REMPART_WATCH_INGEST_TOKEN: z
+    .string()
+    .min(32, 'must be 32 characters at least (e.g. `openssl rand -base64 32`)')
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
+  /**
+   * How a rule's hit blocks its source address: `dry-run` (the command is recorded, not run),
+   * `nftables` (an element of the set `inet rempart blocked4`/`blocked6`), `fail2ban`
+   * (`fail2ban-client set <jail> banip`), or `off`.
+   */
+  REMPART_WATCH_BLOCK: z.enum(['off', 'dry-run', 'nftables', 'fail2ban']).default('dry-run'),
+  /** How long a block lasts, in minutes. */
+  REMPART_WATCH_BLOCK_MINUTES: z.coerce.number().int().min(1).max(525_600).default(60),
+  /** The lowest rule level that blocks: `low`, `medium`, `high` or `critical`. */
+  REMPART_WATCH_BLOCK_LEVEL: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+  /** Addresses never blocked (CIDRs, comma-separated), besides loopback and the server's own. */
+  REMPART_WATCH_ALLOW: z.string().default(''),
+  /** The fail2ban jail banned into. */
+  REMPART_WATCH_FAIL2BAN_JAIL: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .default('rempart'),
+  /** A URL each alert of the server watch is posted to, signed with REMPART_WATCH_WEBHOOK_SECRET. */
+  REMPART_WATCH_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  REMPART_WATCH_WEBHOOK_SECRET: z.string().min(16).max(200).optional(),
   /** Outgoing mail (guest codes): `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`. */
   REMPART_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   /** The sender of Rempart's mail; `Rempart <no-reply@…>` on the public host by default. */
@@ -157,6 +210,28 @@ export interface Config {
   };
   /** Outgoing mail; undefined when no SMTP server is configured (guests cannot be invited then). */
   mail: { smtpUrl: string; from: string } | undefined;
+  watch: WatchConfig;
+}
+
+/** The server watch: where logs come in, which rules run, how long things are kept, responses. */
+export interface WatchConfig {
+  syslog: { host: string; port: number } | undefined;
+  syslogTls: { host: string; port: number } | undefined;
+  /** Files followed; `format` is checked against the server's parsers when the watch starts. */
+  files: { path: string; format: string }[];
+  rulesDirs: string[];
+  sigmaHq: boolean;
+  eventDays: number;
+  hitDays: number;
+  ingestToken: string | undefined;
+  block: {
+    mode: 'off' | 'dry-run' | 'nftables' | 'fail2ban';
+    minutes: number;
+    level: 'low' | 'medium' | 'high' | 'critical';
+    allow: string[];
+    jail: string;
+  };
+  webhook: { url: string; secret: string } | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -224,6 +299,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     if (!/^[0-9a-fA-F:.]+(?:\/\d{1,3})?$/.test(cidr))
       errors.push(`REMPART_DNS_TRUSTED: ${cidr} is not a range`);
   }
+  const watch = watchConfig(e, tls, errors);
   if (errors.length > 0) return { ok: false, errors };
   const scheme = tls.mode === 'off' ? 'http' : 'https';
   const host = e.REMPART_HOST ?? (tls.mode === 'off' ? '127.0.0.1' : '0.0.0.0');
@@ -259,6 +335,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         rawDays: e.REMPART_SPYWARE_RAW_DAYS,
         uploadMaxBytes: e.REMPART_SPYWARE_UPLOAD_MAX_MB * 1024 * 1024,
       },
+      watch,
       mail: e.REMPART_SMTP_URL
         ? {
             smtpUrl: e.REMPART_SMTP_URL,
@@ -301,4 +378,64 @@ function hostOf(url: string): string {
   const rest = url.replace(/^https?:\/\//, '');
   if (rest.startsWith('[')) return rest.slice(0, rest.indexOf(']') + 1);
   return rest.split(/[:/?#]/)[0] ?? rest;
+}
+
+/** The server watch's part of the configuration; problems are added to `errors`. */
+function watchConfig(e: z.infer<typeof EnvSchema>, tls: Config['tls'], errors: string[]): WatchConfig {
+  const listen = (name: 'REMPART_WATCH_SYSLOG' | 'REMPART_WATCH_SYSLOG_TLS', port: number) => {
+    const value = e[name];
+    if (value === undefined || value.trim() === '') return undefined;
+    const split = hostPort(value.trim(), port, { anyPort: true });
+    if (!split) errors.push(`${name}: must be address:port with a port within 0-65535`);
+    return split ?? undefined;
+  };
+  const syslog = listen('REMPART_WATCH_SYSLOG', 514);
+  const syslogTls = listen('REMPART_WATCH_SYSLOG_TLS', 6514);
+  if (syslogTls && tls.mode !== 'files')
+    errors.push('REMPART_WATCH_SYSLOG_TLS: needs REMPART_TLS_CERT and REMPART_TLS_KEY');
+  const list = (value: string | undefined) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  const files = list(e.REMPART_WATCH_FILES).map((item) => {
+    const at = item.lastIndexOf('=');
+    return at === -1
+      ? { path: item, format: 'auto' }
+      : { path: item.slice(0, at), format: item.slice(at + 1) };
+  });
+  for (const file of files)
+    if (file.path === '' || !/^[a-z0-9]+$/.test(file.format))
+      errors.push(`REMPART_WATCH_FILES: ${file.path}=${file.format} is not path[=format]`);
+  const allow = list(e.REMPART_WATCH_ALLOW);
+  for (const cidr of allow)
+    if (!/^[0-9a-fA-F:.]+(?:\/\d{1,3})?$/.test(cidr))
+      errors.push(`REMPART_WATCH_ALLOW: ${cidr} is not a range`);
+  if (e.REMPART_WATCH_WEBHOOK_SECRET && !e.REMPART_WATCH_WEBHOOK_URL)
+    errors.push('REMPART_WATCH_WEBHOOK_SECRET: set REMPART_WATCH_WEBHOOK_URL too');
+  if (e.REMPART_WATCH_WEBHOOK_URL && !e.REMPART_WATCH_WEBHOOK_SECRET)
+    errors.push(
+      'REMPART_WATCH_WEBHOOK_URL: needs REMPART_WATCH_WEBHOOK_SECRET, the key its posts are signed with',
+    );
+  return {
+    syslog,
+    syslogTls,
+    files,
+    rulesDirs: list(e.REMPART_WATCH_RULES),
+    sigmaHq: e.REMPART_WATCH_SIGMAHQ,
+    eventDays: e.REMPART_WATCH_EVENT_DAYS,
+    hitDays: e.REMPART_WATCH_HIT_DAYS,
+    ingestToken: e.REMPART_WATCH_INGEST_TOKEN,
+    block: {
+      mode: e.REMPART_WATCH_BLOCK,
+      minutes: e.REMPART_WATCH_BLOCK_MINUTES,
+      level: e.REMPART_WATCH_BLOCK_LEVEL,
+      allow,
+      jail: e.REMPART_WATCH_FAIL2BAN_JAIL,
+    },
+    webhook:
+      e.REMPART_WATCH_WEBHOOK_URL && e.REMPART_WATCH_WEBHOOK_SECRET
+        ? { url: e.REMPART_WATCH_WEBHOOK_URL, secret: e.REMPART_WATCH_WEBHOOK_SECRET }
+        : undefined,
+  };
 }

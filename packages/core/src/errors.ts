@@ -58,6 +58,9 @@ export const errorCodes = {
   // spyware check: encrypted iOS backups
   backup_encrypted: 400,
   backup_password_wrong: 400,
+  // Server watch
+  watch_ingest_off: 404,
+  watch_token_invalid: 401,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof errorCodes;

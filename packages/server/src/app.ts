@@ -31,6 +31,7 @@ import { signallingRoutes } from './meetings/signalling.js';
 import { indicatorRoutes } from './spyware/store/indicators.routes.js';
 import { fleetRoutes } from './spyware/fleet/fleet.routes.js';
 import type { Platform } from './platform.js';
+import { watchRoutes } from './serverwatch/watch.routes.js';
 
 export const defaultWebRoot = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -129,6 +130,7 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   await netguardRoutes(app, platform.netguard);
   await indicatorRoutes(app, platform.spyware.store);
   await fleetRoutes(app, platform.spyware.fleet, { uploadMaxBytes: config.spyware.uploadMaxBytes });
+  await watchRoutes(app, platform.watch);
 
   const webRoot = options.webRoot ?? defaultWebRoot;
   const hasConsole = existsSync(`${webRoot}/index.html`);

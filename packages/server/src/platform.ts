@@ -35,6 +35,9 @@ import { WatchedFolder } from './spyware/store/watched-folder.js';
 import { FleetFiles } from './spyware/fleet/files.js';
 import { FleetRepository } from './spyware/fleet/fleet.repository.js';
 import { FleetService } from './spyware/fleet/fleet.service.js';
+import { WatchRepository } from './serverwatch/store/index.js';
+import { WatchService } from './serverwatch/watch.service.js';
+import { loadTls } from './tls.js';
 
 /** The spyware check's services. */
 export interface SpywarePlatform {
@@ -59,6 +62,8 @@ export interface Platform {
   leakcheck: LeakCheckService;
   netguard: NetguardService;
   spyware: SpywarePlatform;
+  /** The server watch: log receivers, Sigma rules, hits, responses, stored events. */
+  watch: WatchService;
   close(): Promise<void>;
 }
 
@@ -80,6 +85,13 @@ export interface PlatformOptions {
    * true by default. A one-off command (`rempart spyware import`) leaves it alone.
    */
   watchIndicatorFolder?: boolean;
+  /**
+   * Whether the server watch opens its receivers and responders (syslog, followed files,
+   * blocking); true by default. A one-off command (`rempart watch search`) only reads its data.
+   */
+  watchReceivers?: boolean;
+  /** TLS files for the watch's syslog over TLS (the server's own certificate, read by `serve`). */
+  watchTls?: { key: string; cert: string };
 }
 
 export function databaseTarget(config: Config): DatabaseTarget {
@@ -224,12 +236,25 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     // Imported bundles' domains are blocked (and alerted) by every group with the spyware category.
     spywareDomains: store,
   });
+  // Syslog over TLS presents the server's own certificate.
+  const watchTls = options.watchTls ?? (config.watch.syslogTls ? await loadTls(config) : undefined);
+  const watch = new WatchService({
+    repo: new WatchRepository(database.db, database.copyRows),
+    alerts,
+    audit,
+    clock,
+    log: log.child({ subsystem: 'serverwatch' }),
+    config: config.watch,
+    ...(watchTls ? { tls: watchTls } : {}),
+  });
   try {
     await store.start();
     await fleet.start();
     await netguard.start();
     if (options.watchIndicatorFolder ?? true) await folder.start();
+    await watch.start({ receivers: options.watchReceivers ?? true });
   } catch (error) {
+    await watch.close();
     await folder.close();
     await store.close();
     await fleet.close();
@@ -257,9 +282,12 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     leakcheck,
     netguard,
     spyware: { store, fleet },
+    watch,
     close: async () => {
       if (closed) return;
       closed = true;
+      // The watch stores what it still holds before the database closes.
+      await watch.close();
       await folder.close();
       // The store waits for its running retro-hunts, which read the fleet's scans and the DNS log.
       await store.close();

@@ -34,6 +34,7 @@ import {
   QueryStats,
   RecoveryCodesResponse,
   RetroHunt,
+  RuleCount,
   Scan,
   SessionInfo,
   SessionState,
@@ -41,6 +42,11 @@ import {
   SpywareDevice,
   TimelinePage,
   TotpEnrolBeginResponse,
+  WatchBlockView,
+  WatchEventPage,
+  WatchHitPage,
+  WatchHuntResult,
+  WatchStatusView,
   leakcheckFormats,
   type CreateMeetingRequest,
   type DeviceEnrolment,
@@ -51,6 +57,7 @@ import {
   type InviteAgentRequest,
   type ListUploadQuery,
   type ScanRequest,
+  type WatchHuntRequest,
 } from '@rempart/core';
 import { z } from 'zod';
 import { attachmentName, policyFileName } from './netguard/download';
@@ -256,6 +263,8 @@ const NetguardLists = z.object({ lists: z.array(NetguardList) });
 const NetguardListResult = z.object({ list: NetguardList });
 const NetguardDevices = z.object({ devices: z.array(Device) });
 const NetguardDeviceResult = z.object({ device: Device });
+const WatchRuleCounts = z.object({ rules: z.array(RuleCount) });
+const WatchBlocks = z.object({ blocks: z.array(WatchBlockView) });
 
 /** A list's text goes as it is; the server reads hosts files, one name a line, and adblock rules. */
 const listBody = (text: Blob) => ({ raw: text, contentType: 'text/plain' });
@@ -582,6 +591,27 @@ export const api = {
     reportUrl: (scanId: string) => `/api/spyware/scans/${id(scanId)}/report.html`,
     /** The signed consent form attached to a scan, for a download link. */
     consentFormUrl: (scanId: string) => `/api/spyware/scans/${id(scanId)}/consent-form`,
+  },
+  // ---- server watch (administrators) ----
+  watch: {
+    /** What the watch receives and runs: rules, receivers, queue, counters, responses. */
+    status: () => json(WatchStatusView, 'GET', '/api/watch/status'),
+    /**
+     * A page of stored events, newest first; `search` comes from `eventsSearch`. A query the
+     * language refuses answers 400 `validation_failed`, its message saying where.
+     */
+    events: (search: string) => json(WatchEventPage, 'GET', `/api/watch/events?${search}`),
+    /** A page of hits, newest first; `search` comes from `hitsSearch`. */
+    hits: (search: string) => json(WatchHitPage, 'GET', `/api/watch/hits?${search}`),
+    /** Each rule's hits over a window. */
+    rules: (window: { from: string; to: string }) =>
+      json(WatchRuleCounts, 'GET', `/api/watch/rules?${new URLSearchParams(window).toString()}`),
+    /** Runs rules over stored events; a broken rule answers 400 naming its file and line. */
+    hunt: (request: WatchHuntRequest) => json(WatchHuntResult, 'POST', '/api/watch/hunts', request),
+    blocks: () => json(WatchBlocks, 'GET', '/api/watch/blocks'),
+    unblock: (address: string) => empty('DELETE', `/api/watch/blocks/${id(address)}`),
+    /** The latest alerts of every state, to read the events a hit's alert carries. */
+    alerts: () => json(AlertList, 'GET', '/api/alerts?status=all&limit=500'),
   },
 };
 

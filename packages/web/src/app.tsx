@@ -27,6 +27,7 @@ import { SignInPage } from './pages/sign-in.page';
 import { SpywareDevicePage } from './pages/spyware-device.page';
 import { SpywareMyDevicesPage } from './pages/spyware-my-devices.page';
 import { SpywarePage } from './pages/spyware.page';
+import { WatchPage } from './pages/watch.page';
 import { rememberReturnPath } from './return-path';
 import { Redirect, matchRoute, usePath } from './router';
 import { redirectFor, type Route } from './routes';
@@ -63,6 +64,8 @@ function Screen({ route }: { route: Route }) {
       return admin ? <NetguardPage key={route.section} section={route.section} /> : <ForbiddenPage />;
     case 'spyware':
       return admin ? <SpywarePage key={route.section} section={route.section} /> : <ForbiddenPage />;
+    case 'watch':
+      return admin ? <WatchPage key={route.section} section={route.section} /> : <ForbiddenPage />;
     case 'spyware-device':
       // Open to the device's owner too: the server decides who may read it.
       return <SpywareDevicePage key={route.id} id={route.id} />;

@@ -36,6 +36,11 @@ export function usePath(): string {
   return useSyncExternalStore(subscribe, () => location.pathname);
 }
 
+/** The query string of the location (`?q=…`), e.g. a server watch search shared by its link. */
+export function useLocationSearch(): string {
+  return useSyncExternalStore(subscribe, () => location.search);
+}
+
 /** A real link (middle-click, "open in new tab" work) that navigates in place on a plain click. */
 export function Link({
   to,

@@ -104,6 +104,20 @@ describe('console routes', () => {
       expect(matchRoute(path)).toEqual({ name: 'not-found' });
   });
 
+  it('names each section of the server watch at its own address', () => {
+    expect(matchRoute('/watch')).toEqual({ name: 'watch', section: 'overview' });
+    expect(matchRoute('/watch/')).toEqual({ name: 'watch', section: 'overview' });
+    expect(matchRoute('/watch/search')).toEqual({ name: 'watch', section: 'search' });
+    expect(matchRoute('/watch/hits/')).toEqual({ name: 'watch', section: 'hits' });
+    expect(matchRoute('/watch/hunt')).toEqual({ name: 'watch', section: 'hunt' });
+    expect(matchRoute('/watch/blocks')).toEqual({ name: 'watch', section: 'blocks' });
+  });
+
+  it('does not take an unknown server watch section, or the overview under a second name', () => {
+    for (const path of ['/watch/overview', '/watch/rules', '/watch/blocks/203.0.113.7', '/watchx'])
+      expect(matchRoute(path)).toEqual({ name: 'not-found' });
+  });
+
   it('still knows the console pages it knew', () => {
     expect(matchRoute('/')).toEqual({ name: 'home' });
     expect(matchRoute('/admin/agents')).toEqual({ name: 'agents' });
@@ -159,6 +173,14 @@ describe('where a session is sent', () => {
       expect(redirectFor(route, session('enrol'))).toBe('/enrol');
       expect(redirectFor(route, session('full'))).toBeUndefined();
     }
+  });
+
+  it('keeps the server watch for complete sessions (the page itself is for administrators only)', () => {
+    const watch: Route = { name: 'watch', section: 'search' };
+    expect(redirectFor(watch, signedOut)).toBe('/sign-in');
+    expect(redirectFor(watch, session('mfa'))).toBe('/sign-in');
+    expect(redirectFor(watch, session('enrol'))).toBe('/enrol');
+    expect(redirectFor(watch, session('full'))).toBeUndefined();
   });
 
   it('sends a complete session away from the sign-in page', () => {

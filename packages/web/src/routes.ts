@@ -5,6 +5,7 @@
  */
 import { MeetingLinkId, Uuid, type SessionState } from '@rempart/core';
 import { netguardSectionOf, type NetguardSection } from './netguard/sections';
+import { watchSectionOf, type WatchSection } from './serverwatch/sections';
 import { spywareSectionOf, type SpywareSection } from './spyware/sections';
 
 export type Route =
@@ -25,6 +26,8 @@ export type Route =
   | { name: 'spyware'; section: SpywareSection }
   /** `/spyware/devices/<id>`: one device, its scans and findings. */
   | { name: 'spyware-device'; id: string }
+  /** `/watch` and `/watch/<section>`: the server watch, for administrators. */
+  | { name: 'watch'; section: WatchSection }
   /** `/my-devices`: an agent's own devices, their checks and the requests awaiting consent. */
   | { name: 'my-devices' }
   /** `/m/<linkId>`: the address a meeting is shared by. */
@@ -69,6 +72,11 @@ export function matchRoute(path: string): Route {
   if (spyware) {
     const section = spywareSectionOf(spyware[1] ?? '');
     if (section !== undefined) return { name: 'spyware', section };
+  }
+  const watch = /^\/watch(?:\/([^/]+))?$/.exec(trimmed);
+  if (watch) {
+    const section = watchSectionOf(watch[1] ?? '');
+    if (section !== undefined) return { name: 'watch', section };
   }
   const spywareDevice = /^\/spyware\/devices\/([^/]+)$/.exec(trimmed);
   if (spywareDevice?.[1] !== undefined && Uuid.safeParse(spywareDevice[1]).success)

@@ -7,7 +7,9 @@ import {
   bigint,
   boolean,
   customType,
+  doublePrecision,
   index,
+  inet,
   integer,
   jsonb,
   pgTable,
@@ -452,4 +454,92 @@ export const spywareTimeline = pgTable(
     detection: jsonb('detection').$type<Record<string, unknown>>(),
   },
   (t) => [primaryKey({ columns: [t.scanId, t.seq] })],
+);
+
+// --- server watch -------------------------------------------------------------------------------
+
+/**
+ * Every log event the server watch received, parsed or not, kept for searches and retro-hunts
+ * until the retention purges it. What a `WatchEvent` holds is all here (time, log source, fields,
+ * raw line, source, parsed), so that stored events can be matched by rules again.
+ */
+export const watchEvents = pgTable(
+  'watch_events',
+  {
+    // Given by the repository from the sequence before the rows are written: a bulk COPY returns
+    // nothing, and the live service needs each event's id to attach it to the hits it raises.
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    /** The event's time (the receiving time when the line had none). */
+    at: ts('at').notNull(),
+    receivedAt: ts('received_at').notNull(),
+    /** The receiver: `syslog-udp`, `syslog-tcp`, `syslog-tls`, a file's path, `http`. */
+    source: text('source').notNull(),
+    /** The parser that read the line; `raw` when none understood it. */
+    format: text('format', {
+      enum: ['syslog', 'postfix', 'dovecot', 'sshd', 'iis', 'combined', 'audit', 'windows', 'jsonl', 'raw'],
+    }).notNull(),
+    logsource: jsonb('logsource')
+      .$type<{ product?: string; service?: string; category?: string }>()
+      .notNull(),
+    host: text('host'),
+    /** The normalised (Sigma) fields. */
+    fields: jsonb('fields').$type<Record<string, unknown>>().notNull(),
+    /** The line as received, cut at 8 KiB. */
+    raw: text('raw').notNull(),
+    parsed: boolean('parsed').notNull(),
+    /**
+     * `fields.src_ip` when it is an IP address, as `inet`: a column rather than an expression
+     * index because PostgreSQL cannot cast text that is not an address to `inet` without failing
+     * the whole query, and only `inet` gives CIDR searches (`<<=`, which a B-tree serves as a
+     * range) and one spelling per address (`2001:db8::1` and `2001:0db8:0::1` are equal).
+     */
+    srcIp: inet('src_ip'),
+  },
+  // Appended in (roughly) time order and read by time windows: BRIN on the time, as the DNS query
+  // log. The user is searched through an expression index on the lowered field (searches ignore
+  // case, as Sigma's matching does), so it is not kept twice.
+  (t) => [
+    index('watch_events_at_idx').using('brin', t.at),
+    index('watch_events_src_ip_idx').on(t.srcIp),
+    index('watch_events_user_idx').on(sql`lower(${t.fields} ->> 'user')`),
+  ],
+);
+
+/**
+ * What the rules found: one row per hit (duplicates merged into it, counted), with the stored
+ * events that made it and the alert it raised. A retro-hunt's hits carry the hunt's id; live hits
+ * have none.
+ */
+export const watchHits = pgTable(
+  'watch_hits',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    /** The hit's time: the event's, or a correlation's last event's. */
+    at: ts('at').notNull(),
+    ruleId: text('rule_id').notNull(),
+    ruleTitle: text('rule_title').notNull(),
+    level: text('level'),
+    kind: text('kind', { enum: ['detection', 'correlation'] }).notNull(),
+    ruleFile: text('rule_file').notNull(),
+    /** A correlation's group-by fields and their values. */
+    group: jsonb('group').$type<Record<string, unknown>>(),
+    /** The count a correlation was judged on. */
+    value: doublePrecision('value'),
+    /** Hits merged into this one as duplicates, itself included. */
+    count: integer('count').notNull().default(1),
+    /** Ids of `watch_events` rows; they may be purged before the hit is (events are kept less long). */
+    eventIds: bigint('event_ids', { mode: 'number' }).array().notNull(),
+    // No foreign key: alerts belong to the alert stream, which may prune them on its own terms.
+    alertId: uuid('alert_id'),
+    /** The retro-hunt that found it; null for a hit of the live service. */
+    hunt: text('hunt'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    index('watch_hits_at_idx').on(t.at),
+    index('watch_hits_rule_idx').on(t.ruleId, t.at),
+    index('watch_hits_hunt_idx')
+      .on(t.hunt, t.at)
+      .where(sql`${t.hunt} is not null`),
+  ],
 );

@@ -7,6 +7,10 @@ import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';
 import {
+  WatchEventPage,
+  WatchHuntRequest,
+  WatchHuntResult,
+  WatchSearchQuery,
   AuditVerifyResult,
   DisplayName,
   DnsTestQuery,
@@ -96,6 +100,16 @@ export async function startLocalAdmin(platform: Platform): Promise<{ close(): Pr
     { schema: { querystring: PolicyExportQuery, response: { 200: PolicyExport } } },
     async (request) => platform.netguard.exportPolicy(request.query.platform, request.query.group),
   );
+  r.get(
+    '/watch/events',
+    { schema: { querystring: WatchSearchQuery, response: { 200: WatchEventPage } } },
+    async (request) => platform.watch.search(request.query),
+  );
+  r.post(
+    '/watch/hunts',
+    { schema: { body: WatchHuntRequest, response: { 200: WatchHuntResult } } },
+    async (request) => platform.watch.hunt(null, request.body, 'local'),
+  );
   r.get('/status', () => ({ status: 'ok' }));
   app.addHook('onClose', () => {
     if (existsSync(path)) unlinkSync(path);
@@ -140,6 +154,16 @@ export class LocalAdminClient {
   async exportPolicy(platform: 'ios' | 'android', group: string): Promise<z.infer<typeof PolicyExport>> {
     const query = new URLSearchParams({ platform, group });
     return PolicyExport.parse(await this.call('GET', `/netguard/policy?${query}`));
+  }
+
+  async watchSearch(query: WatchSearchQuery): Promise<WatchEventPage> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    return WatchEventPage.parse(await this.call('GET', `/watch/events?${params}`));
+  }
+
+  async watchHunt(request: WatchHuntRequest): Promise<WatchHuntResult> {
+    return WatchHuntResult.parse(await this.call('POST', '/watch/hunts', request));
   }
 
   private call(method: string, path: string, body?: unknown): Promise<unknown> {

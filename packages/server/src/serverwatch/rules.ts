@@ -43,26 +43,43 @@ export function sigmaHqRulesDir(): string {
  * broken rule.
  */
 export function loadRuleFiles(paths: readonly string[]): RuleFiles {
-  const out: RuleFiles = { detections: [], filters: [], correlations: [], skipped: [], files: 0 };
+  const out = emptyRuleFiles();
   for (const path of paths) {
     const files = ruleFilesUnder(path);
     if (files.length === 0) throw RempartError.validation(`${path}: no Sigma rule (.yml, .yaml) there`);
     for (const file of files) {
-      const text = readFileSync(file, 'utf8');
       const name = files.length === 1 && file === path ? file : join(path, relative(path, file));
-      out.files++;
-      for (const document of loadSigmaDocuments(text, name)) {
-        if (document.kind === 'detection') {
-          if (document.unsupported.length === 0) out.detections.push(document);
-          else out.skipped.push({ file: name, title: document.title, unsupported: document.unsupported });
-        } else if (document.kind === 'filter') out.filters.push(document);
-        else {
-          const correlation = loadCorrelationOrSkip(document.document, name, document.line);
-          if ('unsupported' in correlation && correlation.unsupported.length > 0)
-            out.skipped.push({ file: name, title: document.title, unsupported: correlation.unsupported });
-          else out.correlations.push(correlation as CorrelationRule);
-        }
-      }
+      addRules(out, readFileSync(file, 'utf8'), name);
+    }
+  }
+  return out;
+}
+
+/**
+ * The rules of one Sigma text (documents separated by `---`), as `loadRuleFiles` reads a file
+ * named `name`: a rule written in the console for a retro-hunt. Throws the loaders' errors (the
+ * name and line) for a broken rule.
+ */
+export function loadRuleText(text: string, name: string): RuleFiles {
+  return addRules(emptyRuleFiles(), text, name);
+}
+
+function emptyRuleFiles(): RuleFiles {
+  return { detections: [], filters: [], correlations: [], skipped: [], files: 0 };
+}
+
+function addRules(out: RuleFiles, text: string, name: string): RuleFiles {
+  out.files++;
+  for (const document of loadSigmaDocuments(text, name)) {
+    if (document.kind === 'detection') {
+      if (document.unsupported.length === 0) out.detections.push(document);
+      else out.skipped.push({ file: name, title: document.title, unsupported: document.unsupported });
+    } else if (document.kind === 'filter') out.filters.push(document);
+    else {
+      const correlation = loadCorrelationOrSkip(document.document, name, document.line);
+      if ('unsupported' in correlation && correlation.unsupported.length > 0)
+        out.skipped.push({ file: name, title: document.title, unsupported: correlation.unsupported });
+      else out.correlations.push(correlation as CorrelationRule);
     }
   }
   return out;

@@ -129,6 +129,7 @@ export function Layout({ children }: { children: ReactNode }) {
                   <NavLink to="/audit">{t('nav.audit')}</NavLink>
                   <NavLink to="/netguard">{t('nav.netguard')}</NavLink>
                   <NavLink to="/spyware">{t('nav.spyware')}</NavLink>
+                  <NavLink to="/watch">{t('nav.watch')}</NavLink>
                 </>
               ) : null}
             </ul>

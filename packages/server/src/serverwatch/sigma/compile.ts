@@ -7,6 +7,7 @@
 import type { FieldValue, LogSource, WatchEvent } from '../event.js';
 import { identifiersOf, type ConditionNode } from './condition.js';
 import { SigmaProblem, SigmaRuleError } from './errors.js';
+import { bothNeed, eitherNeed, type Need } from './literals.js';
 import {
   planItem,
   timeComponent,
@@ -15,6 +16,7 @@ import {
   type ScalarTest,
   type SigmaItem,
 } from './modifiers.js';
+import { LiteralIndex } from './prefilter.js';
 import type { LoadedRule, SigmaDetection, SigmaDetectionRule, SigmaLogsource } from './rule.js';
 
 /** One scalar of an event's field, as text and lower-cased text. */
@@ -126,6 +128,11 @@ export interface CompiledRule {
   logsourceMatches(event: WatchEvent): boolean;
   /** The same, given the log source alone. */
   appliesTo(logsource: LogSource): boolean;
+  /**
+   * Strings one of which (lower-case ASCII, compared in any case) an event must hold in its raw
+   * line or a value for the rule to match; undefined when the rule needs no such string.
+   */
+  literals?: readonly string[];
 }
 
 /**
@@ -147,7 +154,7 @@ export function compileRule(rule: LoadedRule): CompiledRule {
       `not run: unsupported ${rule.unsupported.join(', ')}`,
     );
   }
-  const predicate = compileDetection(rule.detection, rule.options, rule.file);
+  const { predicate, need } = compileWithNeed(rule.detection, rule.options, rule.file);
   const logsource = logsourcePredicate(rule.logsource);
   return {
     rule,
@@ -155,6 +162,7 @@ export function compileRule(rule: LoadedRule): CompiledRule {
     matchesPrepared: predicate,
     logsourceMatches: (event) => logsource(event.logsource),
     appliesTo: logsource,
+    ...(need === undefined || need.length === 0 ? {} : { literals: need }),
   };
 }
 
@@ -163,25 +171,44 @@ const LOGSOURCE_CACHE = 1024;
 
 /**
  * Compiled rules run together: the rules that apply to a log source are found once per distinct log
- * source, and each event is prepared once for all of them, so that rules about other sources cost
- * nothing per event.
+ * source, with a prefilter of their literals (prefilter.ts), and each event is prepared once for all
+ * of them, so that rules about other sources, and rules whose strings the event does not hold, cost
+ * nothing per event but one pass over its text.
  *
  * @example
  *   const set = new RuleSet(rules.filter(isRunnable).map(compileRule));
  *   for (const event of events) for (const hit of set.match(event)) alert(hit.rule, event);
  */
 export class RuleSet {
-  private readonly bySource = new Map<string, readonly CompiledRule[]>();
+  private readonly bySource = new Map<string, SourceRules>();
+  /** How deep into nested values any rule reads: a dotted field name's steps, then arrays. */
+  private readonly maxDepth: number;
 
-  constructor(readonly rules: readonly CompiledRule[]) {}
+  constructor(readonly rules: readonly CompiledRule[]) {
+    let steps = 0;
+    for (const r of rules)
+      for (const identifier of r.rule.detection.identifiers)
+        for (const items of identifier.alternatives)
+          for (const item of items) steps = Math.max(steps, item.field?.split('.').length ?? 0);
+    this.maxDepth = steps + MAX_VALUE_DEPTH + 1;
+  }
 
   /** The rules whose log source is the event's. */
   forLogsource(logsource: LogSource): readonly CompiledRule[] {
+    return this.sourceRules(logsource).rules;
+  }
+
+  private sourceRules(logsource: LogSource): SourceRules {
     const key = `${logsource.category ?? ''}\0${logsource.product ?? ''}\0${logsource.service ?? ''}`;
     let found = this.bySource.get(key);
     if (found === undefined) {
       if (this.bySource.size >= LOGSOURCE_CACHE) this.bySource.clear();
-      found = this.rules.filter((r) => r.appliesTo(logsource));
+      const rules = this.rules.filter((r) => r.appliesTo(logsource));
+      const index = new LiteralIndex(
+        rules.map((r) => r.literals),
+        this.maxDepth,
+      );
+      found = { rules, index: index.useful ? index : undefined };
       this.bySource.set(key, found);
     }
     return found;
@@ -189,11 +216,30 @@ export class RuleSet {
 
   /** The rules that fire on the event: its log source and their detection match. */
   match(event: WatchEvent): CompiledRule[] {
-    const candidates = this.forLogsource(event.logsource);
-    if (candidates.length === 0) return [];
-    const prepared = new PreparedEvent(event);
-    return candidates.filter((r) => r.matchesPrepared(prepared));
+    const { rules, index } = this.sourceRules(event.logsource);
+    if (rules.length === 0) return [];
+    const matched: CompiledRule[] = [];
+    let prepared: PreparedEvent | undefined;
+    if (index === undefined) {
+      prepared = new PreparedEvent(event);
+      for (const r of rules) if (r.matchesPrepared(prepared)) matched.push(r);
+      return matched;
+    }
+    index.scan(event);
+    for (let i = 0; i < rules.length; i++) {
+      if (!index.candidate(i)) continue;
+      const r = rules[i]!;
+      prepared ??= new PreparedEvent(event);
+      if (r.matchesPrepared(prepared)) matched.push(r);
+    }
+    return matched;
   }
+}
+
+interface SourceRules {
+  rules: readonly CompiledRule[];
+  /** Undefined when no rule of the source has literals. */
+  index: LiteralIndex | undefined;
 }
 
 /** A detection section (of a rule or a filter) as one predicate. */
@@ -202,47 +248,89 @@ export function compileDetection(
   options: ModifierOptions,
   file: string,
 ): EventPredicate {
+  return compileWithNeed(detection, options, file).predicate;
+}
+
+/**
+ * A detection section as one predicate, and the literals it needs (literals.ts): an identifier
+ * needs one of its alternatives' needs, an alternative all its items' (any one of them will do),
+ * and the condition combines them as it combines the identifiers; `not` needs nothing.
+ */
+function compileWithNeed(
+  detection: SigmaDetection,
+  options: ModifierOptions,
+  file: string,
+): { predicate: EventPredicate; need: Need } {
   const names = detection.identifiers.map((i) => i.name);
-  const byName = new Map<string, EventPredicate>();
+  const byName = new Map<string, { test: EventPredicate; need: Need }>();
   for (const identifier of detection.identifiers) {
+    let need: Need = [];
     const alternatives = identifier.alternatives.map((items) => {
-      const tests = items.map((item) => compileItem(item, options, file));
+      const compiled = items.map((item) => compileItem(item, options, file));
+      need = eitherNeed(
+        need,
+        compiled.reduce<Need>((a, c) => bothNeed(a, c.need), undefined),
+      );
+      const tests = compiled.map((c) => c.test);
       return tests.length === 1 ? tests[0]! : (e: PreparedEvent) => tests.every((t) => t(e));
     });
-    byName.set(
-      identifier.name,
-      alternatives.length === 1 ? alternatives[0]! : (e) => alternatives.some((a) => a(e)),
-    );
+    byName.set(identifier.name, {
+      test: alternatives.length === 1 ? alternatives[0]! : (e) => alternatives.some((a) => a(e)),
+      need,
+    });
   }
-  const node = (ast: ConditionNode): EventPredicate => {
+  const never = { test: () => false, need: [] };
+  const node = (ast: ConditionNode): { test: EventPredicate; need: Need } => {
     switch (ast.type) {
       case 'ref':
-        return byName.get(ast.name) ?? (() => false);
+        return byName.get(ast.name) ?? never;
       case 'not': {
-        const child = node(ast.child);
-        return (e) => !child(e);
+        const child = node(ast.child).test;
+        return { test: (e) => !child(e), need: undefined };
       }
       case 'and': {
         const children = ast.children.map(node);
-        return (e) => children.every((c) => c(e));
+        const tests = children.map((c) => c.test);
+        return {
+          test: (e) => tests.every((c) => c(e)),
+          need: children.reduce<Need>((a, c) => bothNeed(a, c.need), undefined),
+        };
       }
       case 'or': {
         const children = ast.children.map(node);
-        return (e) => children.some((c) => c(e));
+        const tests = children.map((c) => c.test);
+        return {
+          test: (e) => tests.some((c) => c(e)),
+          need: children.reduce<Need>((a, c) => eitherNeed(a, c.need), []),
+        };
       }
       case 'of': {
-        const children = identifiersOf(ast.pattern, names).map((n) => byName.get(n) ?? (() => false));
+        const children = identifiersOf(ast.pattern, names).map((n) => byName.get(n) ?? never);
+        const tests = children.map((c) => c.test);
         return ast.quantifier === 'all'
-          ? (e) => children.every((c) => c(e))
-          : (e) => children.some((c) => c(e));
+          ? {
+              test: (e) => tests.every((c) => c(e)),
+              need: children.reduce<Need>((a, c) => bothNeed(a, c.need), undefined),
+            }
+          : {
+              test: (e) => tests.some((c) => c(e)),
+              need: children.reduce<Need>((a, c) => eitherNeed(a, c.need), []),
+            };
       }
     }
   };
   const conditions = detection.conditions.map(node);
-  return conditions.length === 1 ? conditions[0]! : (e) => conditions.some((c) => c(e));
+  return {
+    predicate: conditions.length === 1 ? conditions[0]!.test : (e) => conditions.some((c) => c.test(e)),
+    need: conditions.reduce<Need>((a, c) => eitherNeed(a, c.need), []),
+  };
 }
 
-function compileItem(item: SigmaItem, options: ModifierOptions, file: string): EventPredicate {
+function compileItem(
+  item: SigmaItem,
+  options: ModifierOptions,
+  file: string,
+): { test: EventPredicate; need: Need } {
   let plan: ItemPlan | undefined;
   try {
     plan = planItem(item, options).plan;
@@ -253,7 +341,10 @@ function compileItem(item: SigmaItem, options: ModifierOptions, file: string): E
   }
   if (plan === undefined)
     throw new SigmaRuleError(file, { line: item.line }, 'uses what the engine does not support');
-  const field = item.field;
+  return { test: planTest(plan, item.field), need: plan.kind === 'values' ? plan.literals : undefined };
+}
+
+function planTest(plan: ItemPlan, field: string | null): EventPredicate {
   switch (plan.kind) {
     case 'exists': {
       const expected = plan.expected;

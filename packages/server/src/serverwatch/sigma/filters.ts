@@ -68,6 +68,8 @@ export function applyFilters(rules: CompiledRule[], filters: SigmaFilter[]): Fil
         matches: (event) => matchesPrepared(new PreparedEvent(event)),
         logsourceMatches: (event) => rule.logsourceMatches(event),
         appliesTo: (logsource) => rule.appliesTo(logsource),
+        // A filter only takes events away: what the rule needs, the filtered rule needs too.
+        ...(rule.literals === undefined ? {} : { literals: rule.literals }),
       } satisfies CompiledRule;
     }),
     problems,

@@ -6,6 +6,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { SigmaProblem } from './errors.js';
+import { bothNeed, eitherNeed, partsLiteral, regexLiterals, type Need } from './literals.js';
 
 /** A value as YAML gave it, with its text as written (so `1.10` stays `1.10`) and its line. */
 export interface SigmaValue {
@@ -59,6 +60,11 @@ export type ItemPlan =
       /** `neq`: the field is none of the values. */
       negate: boolean;
       extract?: TimeUnit;
+      /**
+       * When known: the test passes only on a value holding one of these strings (lower-case
+       * ASCII) in any case, which lets the prefilter skip the rule on events holding none.
+       */
+      literals?: readonly string[];
     };
 
 /** An item's plan, or what in it the engine does not support (then it is not run). */
@@ -243,12 +249,14 @@ export function planItem(item: SigmaItem, options: ModifierOptions = {}): PlanRe
     const others = mods.filter((m) => !['re', 'i', 'm', 's', 'all', 'neq', 'cased'].includes(m));
     if (others.length > 0) fail(`${describe(item)}: re cannot be combined with ${others.join(', ')}`);
     const flags = (has('i') ? 'i' : '') + (has('m') ? 'm' : '') + (has('s') ? 's' : '');
+    const needs: Need[] = [];
     const tests = item.values.map((v): ScalarTest => {
       if (typeof v.value !== 'string') fail(`${describe(item)}: re needs a string`, v.line);
       const re = compileRegex(v.text, flags, v.line, describe(item));
+      needs.push(regexLiterals(re.source));
       return (text) => re.test(text);
     });
-    return { plan: { kind: 'values', tests, all, negate }, unsupported: [] };
+    return { plan: withLiterals({ kind: 'values', tests, all, negate }, needs), unsupported: [] };
   }
 
   if (type === 'cidr') {
@@ -296,16 +304,40 @@ export function planItem(item: SigmaItem, options: ModifierOptions = {}): PlanRe
       alternatives.map((s) => transform('contains', s, item, options, [])[0]!),
     );
   }
+  const needs = values.map((alternatives) =>
+    alternatives
+      .map((s): Need => {
+        const literal = partsLiteral(normalise(s.parts), cased);
+        return literal === '' ? undefined : [literal];
+      })
+      .reduce<Need>((a, b) => eitherNeed(a, b), []),
+  );
   if (all) {
     const tests = values.map((alternatives) => oneOf(alternatives.map((s) => stringTest(s, cased))));
-    return { plan: { kind: 'values', tests, all, negate }, unsupported: [] };
+    return { plan: withLiterals({ kind: 'values', tests, all, negate }, needs), unsupported: [] };
   }
   // Values linked by OR make one test: the plain ones grouped by kind (a Set for equality, one loop
   // per anchoring), the others after them, so that a long list costs one call per event value.
   return {
-    plan: { kind: 'values', tests: [oneOf(groupedTests(values.flat(), cased))], all, negate },
+    plan: withLiterals(
+      { kind: 'values', tests: [oneOf(groupedTests(values.flat(), cased))], all, negate },
+      needs,
+    ),
     unsupported: [],
   };
+}
+
+/**
+ * The plan with the literals its values need: with `all` every value must pass (any one value's
+ * need is necessary), else one must (one of all their needs). A negated test (`neq`) passes on
+ * values holding nothing of its own: nothing is known then.
+ */
+function withLiterals(plan: ItemPlan & { kind: 'values' }, needs: Need[]): ItemPlan {
+  if (plan.negate || needs.length === 0) return plan;
+  const need = plan.all
+    ? needs.reduce<Need>((a, b) => bothNeed(a, b), undefined)
+    : needs.reduce<Need>((a, b) => eitherNeed(a, b), []);
+  return need === undefined || need.length === 0 ? plan : { ...plan, literals: need };
 }
 
 function oneOf(tests: ScalarTest[]): ScalarTest {

@@ -1,0 +1,237 @@
+/**
+ * The literal text a rule needs in an event before it can match, derived once when the rule is
+ * compiled: most rules look for strings (`contains`, `startswith`, `endswith`, plain values,
+ * keywords, the fixed parts of regular expressions), and an event holding none of a rule's strings
+ * cannot match it. The `LiteralIndex` (prefilter.ts) finds which of those strings an event holds in
+ * one pass, so that a rule is only run on the events that could match it.
+ *
+ * What is derived here is a necessary condition, never more: a `Need` of strings is "at least one of
+ * them occurs, in any case, in the raw line or a value of the event"; `undefined` is "nothing is
+ * known" (the rule runs on every event of its log source). Strings are lower-case ASCII: the
+ * comparison the index makes folds ASCII letters only (see prefilter.ts for why that is enough).
+ */
+import type { Part } from './modifiers.js';
+
+/** At least one of these occurs in the event (an empty list: the rule cannot match); undefined: unknown. */
+export type Need = readonly string[] | undefined;
+
+/** Literals longer than this are cut: a part of a needed string is needed too, and the index stays small. */
+export const MAX_LITERAL = 24;
+
+/** Either holds: one of the strings of either. */
+export function eitherNeed(a: Need, b: Need): Need {
+  if (a === undefined || b === undefined) return undefined;
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  return [...new Set([...a, ...b])];
+}
+
+/**
+ * Both hold: either need alone is still necessary, so the one that lets fewer events through is
+ * kept, judged by its shortest string (a short string occurs in many lines), then by its count.
+ */
+export function bothNeed(a: Need, b: Need): Need {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  if (a.length === 0 || b.length === 0) return [];
+  const shortest = (need: readonly string[]) => Math.min(...need.map((s) => s.length));
+  const sa = Math.min(shortest(a), 8);
+  const sb = Math.min(shortest(b), 8);
+  if (sa !== sb) return sa > sb ? a : b;
+  return a.length <= b.length ? a : b;
+}
+
+/** The longest run of ASCII characters of `text` (already lower-cased by the caller), cut to MAX_LITERAL. */
+function longestAsciiRun(text: string): string {
+  let best = '';
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    if (i === text.length || text.charCodeAt(i) > 0x7f) {
+      if (i - start > best.length) best = text.slice(start, i);
+      start = i + 1;
+    }
+  }
+  return best.length > MAX_LITERAL ? best.slice(0, MAX_LITERAL) : best;
+}
+
+/**
+ * The literal a Sigma string needs in the value it matches: its longest piece of plain ASCII
+ * text. Wildcards (`*`, `?`), `windash` dashes and placeholders separate pieces. Matching without
+ * `cased` compares lower-cased texts (each text part lower-cased as the engine does it); with
+ * `cased` the piece is in the value as written, so its lower-cased form is in the folded value.
+ * Empty when the string has no ASCII text (then nothing is known of it).
+ */
+export function partsLiteral(parts: readonly Part[], cased: boolean): string {
+  let best = '';
+  let run = '';
+  const close = () => {
+    const piece = longestAsciiRun(run);
+    if (piece.length > best.length) best = piece;
+    run = '';
+  };
+  for (const p of parts) {
+    if (p.t === 'text') run += cased ? p.s : p.s.toLowerCase();
+    else close();
+  }
+  close();
+  return asciiLower(best);
+}
+
+/** ASCII letters lower-cased, nothing else touched (the string is ASCII already). */
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+const QUANTIFIER = /^\{\d+(?:,\d*)?\}/;
+
+/**
+ * What a JavaScript regular expression (no `u` flag, as the engine compiles `re` values) needs in
+ * the text it matches: per top-level alternative, its longest run of literal ASCII characters.
+ * Everything that is not plainly a literal character (classes, groups, escapes of letters and
+ * digits, `.`, anchors) ends a run, and a character made optional or repeated by a quantifier
+ * leaves it: what is left is certainly in every match. Undefined when an alternative needs no
+ * literal, or when the expression uses syntax read here as unknown.
+ *
+ * @example
+ *   regexLiterals('(?:cmd|powershell)\\.exe /c') // ['.exe /c']
+ *   regexLiterals('foo\\d+|bar') // ['foo', 'bar']
+ */
+export function regexLiterals(source: string): Need {
+  const branches: string[] = [];
+  let best = '';
+  let run = '';
+  const close = () => {
+    const piece = longestAsciiRun(run);
+    if (piece.length > best.length) best = piece;
+    run = '';
+  };
+  const endBranch = (): boolean => {
+    close();
+    if (best === '') return false;
+    branches.push(asciiLower(best));
+    best = '';
+    return true;
+  };
+  let i = 0;
+  const n = source.length;
+  while (i < n) {
+    const c = source[i] as string;
+    switch (c) {
+      case '\\': {
+        const next = source[i + 1];
+        if (next === undefined) return undefined;
+        if (/[A-Za-z0-9]/.test(next)) {
+          // A class escape, a control, a code point or a back reference: never a plain character
+          // here. Its payload is skipped so that it is not read as literal text.
+          close();
+          i += 2;
+          if (next === 'x') i += hexRun(source, i, 2);
+          else if (next === 'u') {
+            if (source[i] === '{') return undefined;
+            i += hexRun(source, i, 4);
+          } else if (next === 'c') {
+            if (/[A-Za-z]/.test(source[i] ?? '')) i++;
+          } else if (next === 'k' || next === 'p' || next === 'P') return undefined;
+          else if (/[0-9]/.test(next)) while (/[0-9]/.test(source[i] ?? '')) i++;
+          continue;
+        }
+        // An escaped punctuation character is that character.
+        run += next;
+        i += 2;
+        continue;
+      }
+      case '|':
+        if (!endBranch()) return undefined;
+        i++;
+        continue;
+      case '(': {
+        close();
+        const end = groupEnd(source, i);
+        if (end < 0) return undefined;
+        i = end;
+        continue;
+      }
+      case '[': {
+        close();
+        const end = classEnd(source, i);
+        if (end < 0) return undefined;
+        i = end;
+        continue;
+      }
+      case '*':
+      case '?':
+        // The atom before (a character of the run, or nothing when it was not one) may be absent.
+        run = run.slice(0, -1);
+        close();
+        i++;
+        continue;
+      case '+':
+        // At least once: the character is there, but what follows may come after repeats of it.
+        close();
+        i++;
+        continue;
+      case '{': {
+        const quantifier = QUANTIFIER.exec(source.slice(i));
+        if (quantifier) {
+          run = run.slice(0, -1);
+          close();
+          i += quantifier[0].length;
+        } else {
+          // Without a valid quantifier, a brace is a literal brace (no `u` flag).
+          run += c;
+          i++;
+        }
+        continue;
+      }
+      case '.':
+      case '^':
+      case '$':
+        close();
+        i++;
+        continue;
+      default:
+        run += c;
+        i++;
+    }
+  }
+  if (!endBranch()) return undefined;
+  return [...new Set(branches)];
+}
+
+/** How many of the up to `max` characters at `from` are hexadecimal digits. */
+function hexRun(s: string, from: number, max: number): number {
+  let k = 0;
+  while (k < max && /[0-9A-Fa-f]/.test(s[from + k] ?? '')) k++;
+  return k;
+}
+
+/** The index after the `]` closing the class opened at `start`, or -1. */
+function classEnd(s: string, start: number): number {
+  let i = start + 1;
+  if (s[i] === '^') i++;
+  while (i < s.length) {
+    if (s[i] === '\\') i += 2;
+    else if (s[i] === ']') return i + 1;
+    else i++;
+  }
+  return -1;
+}
+
+/** The index after the `)` closing the group opened at `start` (classes and escapes skipped), or -1. */
+function groupEnd(s: string, start: number): number {
+  let depth = 0;
+  let i = start;
+  while (i < s.length) {
+    const c = s[i];
+    if (c === '\\') i += 2;
+    else if (c === '[') {
+      i = classEnd(s, i);
+      if (i < 0) return -1;
+    } else {
+      if (c === '(') depth++;
+      else if (c === ')' && --depth === 0) return i + 1;
+      i++;
+    }
+  }
+  return -1;
+}
