@@ -117,7 +117,7 @@ describe('server watch, from the console', () => {
     const results = page.getByTestId('watch-events');
     await expect.poll(() => results.textContent(), { timeout: 10_000 }).toContain(ATTACKER);
     expect(await page.getByTestId('watch-search-count').textContent()).toBe(
-      'Showing 12 events, newest first.',
+      'Events shown: 12, newest first.',
     );
     expect(await results.textContent()).toContain(MAILBOX);
     expect(await results.textContent()).toContain('dovecot');
@@ -172,7 +172,7 @@ describe('server watch, from the console', () => {
     await page.getByRole('button', { name: 'Run the hunt' }).click();
     const result = page.getByTestId('watch-hunt-result');
     await expect.poll(() => result.textContent(), { timeout: 30_000 }).toContain(BRUTE_FORCE);
-    await result.getByRole('link', { name: /^See its/ }).click();
+    await result.getByRole('link', { name: /^See the hunt’s hits/ }).click();
     await page.waitForURL(/\/watch\/hits\?hunt=/);
     await expect
       .poll(() => page.getByTestId('watch-hits').textContent(), { timeout: 10_000 })

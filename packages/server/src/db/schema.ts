@@ -495,11 +495,15 @@ export const watchEvents = pgTable(
      */
     srcIp: inet('src_ip'),
   },
-  // Appended in (roughly) time order and read by time windows: BRIN on the time, as the DNS query
-  // log. The user is searched through an expression index on the lowered field (searches ignore
-  // case, as Sigma's matching does), so it is not kept twice.
+  // Read newest first a page at a time (keyset on time and id): a B-tree on both gives that order,
+  // so a page stops after its rows, where BRIN (as the DNS query log has) made every page sort the
+  // whole window. Measured on PGlite, 100,000 events: the latest page 12-20 ms instead of 66-122,
+  // a free word 8-15 ms instead of 300-550 (and growing with the table); appending cost the same
+  // within the noise (rows here are wide, the index a small part of each write). The user is
+  // searched through an expression index on the lowered field (searches ignore case, as Sigma's
+  // matching does), so it is not kept twice.
   (t) => [
-    index('watch_events_at_idx').using('brin', t.at),
+    index('watch_events_at_id_idx').on(t.at, t.id),
     index('watch_events_src_ip_idx').on(t.srcIp),
     index('watch_events_user_idx').on(sql`lower(${t.fields} ->> 'user')`),
   ],
@@ -536,7 +540,8 @@ export const watchHits = pgTable(
     createdAt: ts('created_at').notNull(),
   },
   (t) => [
-    index('watch_hits_at_idx').on(t.at),
+    // Listed newest first a page at a time, as the events.
+    index('watch_hits_at_id_idx').on(t.at, t.id),
     index('watch_hits_rule_idx').on(t.ruleId, t.at),
     index('watch_hits_hunt_idx')
       .on(t.hunt, t.at)

@@ -4,7 +4,9 @@
  * the platform's alert stream, de-duplication, the dry-run block of the attacker, stored events
  * searched over the API, retro-hunts and their errors.
  */
+import { createHmac } from 'node:crypto';
 import { createSocket } from 'node:dgram';
+import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type {
   Alert,
@@ -21,6 +23,7 @@ import { enrolWithTotp, HttpAgent } from '../test-support/http-agent.js';
 import { openTestPlatform, type TestPlatform } from '../test-support/platform.js';
 
 const TOKEN = 'watch-ingest-token-for-the-tests-0123456789';
+const WEBHOOK_SECRET = 'the-soc-webhook-secret';
 const BRUTE_FORCE = '512a9a02-4bd8-4dfd-b8af-889ae41ae546';
 const SPRAYING = '5c9c33c4-b818-452f-be34-e1ec19c2db88';
 
@@ -28,10 +31,32 @@ let platform: TestPlatform;
 let app: FastifyInstance;
 let admin: HttpAgent;
 let port: number;
+/** What the SOC's webhook receiver got: each body and its signature header. */
+const posted: { body: string; signature: string | undefined }[] = [];
+let receiver: Server;
 
 beforeAll(async () => {
+  receiver = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      posted.push({
+        body: Buffer.concat(chunks).toString('utf8'),
+        signature: request.headers['x-rempart-signature'] as string | undefined,
+      });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
+  const address = receiver.address();
+  const hook = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`;
   platform = await openTestPlatform({
-    env: { REMPART_WATCH_SYSLOG: '127.0.0.1:0', REMPART_WATCH_INGEST_TOKEN: TOKEN },
+    env: {
+      REMPART_WATCH_SYSLOG: '127.0.0.1:0',
+      REMPART_WATCH_INGEST_TOKEN: TOKEN,
+      REMPART_WATCH_WEBHOOK_URL: hook,
+      REMPART_WATCH_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    },
   });
   app = await buildApp(platform, { webRoot: '/nonexistent' });
   ({ agent: admin } = await enrolWithTotp(platform, app, { email: 'soc@interieur.gouv.fr', role: 'admin' }));
@@ -42,6 +67,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app.close();
   await platform.close();
+  await new Promise((done) => receiver.close(done));
 });
 
 /** A Dovecot IMAP login failure as rsyslog forwards it (RFC 3164), now. */
@@ -110,6 +136,17 @@ describe('the live server watch', () => {
     const blocks = (await admin.get('/api/watch/blocks')).json.blocks as WatchBlockView[];
     const block = blocks.find((b) => b.address === '203.0.113.50');
     expect(block).toMatchObject({ mode: 'dry-run', ruleId: BRUTE_FORCE });
+    // The SOC's webhook got the alert, signed with the shared secret.
+    await within(5000, async () => posted.some((p) => p.body.includes('203.0.113.50')));
+    const delivery = posted.find((p) => p.body.includes('203.0.113.50'))!;
+    expect(delivery.signature).toBe(
+      `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(delivery.body).digest('hex')}`,
+    );
+    expect(JSON.parse(delivery.body)).toMatchObject({
+      rule: { id: BRUTE_FORCE },
+      alertId: alert!.id,
+      group: { src_ip: '203.0.113.50' },
+    });
     expect(block!.command).toEqual(
       expect.arrayContaining(['nft', 'add', 'element', 'inet', 'rempart', 'blocked4']),
     );

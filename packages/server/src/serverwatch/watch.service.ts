@@ -537,7 +537,12 @@ export class WatchService {
       this.openHits.delete(decision.key);
       this.openHits.set(decision.key, hitId);
       if (this.openHits.size > MAX_OPEN_HITS) this.openHits.delete(this.openHits.keys().next().value!);
-      this.webhook?.send(hit, { alertId: alert.id });
+      this.webhook?.send(hit, {
+        alertId: alert.id,
+        count: 1,
+        group: decision.group,
+        suppressedBefore: decision.suppressedBefore,
+      });
     }
     // Every hit may block its source: a block extends while the attack goes on, throttled or not.
     const outcome = await this.blocker.blockHit(hit);

@@ -5,7 +5,7 @@
  * name its file and line.
  */
 import type { WatchHuntResult } from '@rempart/core';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { ErrorMessage, StatusMessage } from '../components/messages';
 import { TextAreaField } from '../components/netguard/fields';
@@ -16,9 +16,11 @@ import { WindowField } from '../components/serverwatch/window-field';
 import { useAction } from '../hooks';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
-import { durationParts, ruleErrorLine } from '../serverwatch/format';
+import { durationParts, lineRange, ruleErrorLine } from '../serverwatch/format';
 import { hitsHref, huntRequest } from '../serverwatch/query';
 import { DEFAULT_WATCH_WINDOW, type WatchWindow } from '../serverwatch/timeline';
+
+const RULES_ID = 'watch-hunt-rules';
 
 function HuntResult({ result }: { result: WatchHuntResult }) {
   const { t, formatNumber, formatDateTime } = useI18n();
@@ -93,7 +95,16 @@ export function WatchHuntPage() {
   const [result, setResult] = useState<WatchHuntResult>();
   const action = useAction();
   const refusal = inputRefusal(action.error);
-  const line = refusal === undefined ? undefined : ruleErrorLine(refusal);
+
+  // A refused rule: the caret goes to the line the server names, so the fix starts there.
+  useEffect(() => {
+    const box = document.getElementById(RULES_ID);
+    if (refusal === undefined || !(box instanceof HTMLTextAreaElement)) return;
+    box.focus();
+    const line = ruleErrorLine(refusal);
+    const range = line === undefined ? undefined : lineRange(box.value, line);
+    if (range !== undefined) box.setSelectionRange(range.start, range.end);
+  }, [refusal]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -106,16 +117,10 @@ export function WatchHuntPage() {
     <WatchFrame section="hunt">
       <form className="card" onSubmit={(event) => void submit(event)} noValidate aria-busy={action.busy}>
         <TextAreaField
-          id="watch-hunt-rules"
+          id={RULES_ID}
           label={t('watch.hunt.rulesField')}
           hint={t('watch.hunt.rulesHint')}
-          problem={
-            refusal === undefined
-              ? undefined
-              : line === undefined
-                ? refusal
-                : t('watch.hunt.refusedAt', { line, message: refusal })
-          }
+          problem={refusal}
           className="field-lines watch-hunt-yaml"
           rows={14}
           value={rules}

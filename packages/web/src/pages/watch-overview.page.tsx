@@ -32,9 +32,9 @@ const LIVE_RELOAD_MS = 2000;
 const STATUS_REFRESH_MS = 10_000;
 
 const feedLabels: Readonly<Record<FeedStatus, MessageKey>> = {
-  connecting: 'alerts.connecting',
-  live: 'alerts.live',
-  reconnecting: 'alerts.reconnecting',
+  connecting: 'watch.feed.connecting',
+  live: 'watch.feed.live',
+  reconnecting: 'watch.feed.reconnecting',
 };
 
 export function WatchOverviewPage() {

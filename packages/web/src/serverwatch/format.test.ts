@@ -9,6 +9,7 @@ import {
   eventKeyFields,
   fieldRows,
   fieldText,
+  lineRange,
   receiverRows,
   ruleErrorLine,
 } from './format';
@@ -95,6 +96,27 @@ describe('the rest', () => {
     expect(ruleErrorLine('no rule in this text')).toBeUndefined();
   });
 
+  it('finds a line of the pasted rules, to put the caret on it', () => {
+    expect(lineRange('title: x\nlogsource:\n  product: linux', 2)).toEqual({ start: 9, end: 19 });
+    expect(lineRange('a', 1)).toEqual({ start: 0, end: 1 });
+    expect(lineRange('a\n', 3)).toBeUndefined();
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.string().map((s) => s.replace(/\n/g, '')),
+          { minLength: 1 },
+        ),
+        (lines) => {
+          const text = lines.join('\n');
+          lines.forEach((line, index) => {
+            const range = lineRange(text, index + 1)!;
+            expect(text.slice(range.start, range.end)).toBe(line);
+          });
+        },
+      ),
+    );
+  });
+
   it('writes durations in ms under a second, in seconds above', () => {
     expect(durationParts(42.4)).toEqual({ unit: 'ms', value: 42 });
     expect(durationParts(1530)).toEqual({ unit: 's', value: 1.5 });
@@ -103,7 +125,7 @@ describe('the rest', () => {
   it('lists the receivers and the counts by name', () => {
     expect(
       receiverRows({
-        syslog: { port: 514, messages: { udp: 3, tcp: 1 }, truncated: 0, connections: 1 },
+        syslog: { port: 514, messages: { udp: 3, tcp: 1, tls: 0 }, truncated: 0, connections: 1 },
         files: [{ path: '/var/log/mail.log', format: 'auto', lines: 9, rotations: 0, waiting: false }],
       }),
     ).toEqual([

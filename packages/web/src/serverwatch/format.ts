@@ -121,16 +121,21 @@ export function durationParts(ms: number): { unit: 'ms' | 's'; value: number } {
   return { unit: 's', value: Math.round(ms / 100) / 10 };
 }
 
-/** Each receiver of the status with what it received: the syslog transports, then the files. */
+/**
+ * Each receiver of the status with what it received: the syslog transports, then the files; TLS
+ * only when it is configured or received something.
+ */
 export function receiverRows(
   status: Pick<WatchStatusView, 'syslog' | 'files'>,
 ): { key: string; name: string; count: number }[] {
   const rows: { key: string; name: string; count: number }[] = [];
-  if (status.syslog !== null)
-    for (const [transport, count] of Object.entries(status.syslog.messages).sort(([a], [b]) =>
-      a.localeCompare(b),
-    ))
+  const syslog = status.syslog;
+  if (syslog !== null)
+    for (const [transport, count] of Object.entries(syslog.messages).sort(([a], [b]) => a.localeCompare(b))) {
+      // TLS is counted even when it is not configured: a line saying so would only confuse.
+      if (transport === 'tls' && syslog.tlsPort === undefined && count === 0) continue;
       rows.push({ key: `syslog-${transport}`, name: transport, count });
+    }
   for (const file of status.files)
     rows.push({ key: `file-${file.path}`, name: file.path, count: file.lines });
   return rows;
@@ -150,4 +155,23 @@ export function rulesByHits(rules: readonly RuleCount[]): RuleCount[] {
     (a, b) =>
       b.hits - a.hits || Date.parse(b.lastHitAt) - Date.parse(a.lastHitAt) || a.title.localeCompare(b.title),
   );
+}
+
+/**
+ * Where line `line` (1-based) of `text` starts and ends, to put the caret on it; undefined when
+ * the text has fewer lines.
+ *
+ * @example
+ *   lineRange('a\nbc\n', 2) // → { start: 2, end: 4 }
+ */
+export function lineRange(text: string, line: number): { start: number; end: number } | undefined {
+  if (!Number.isInteger(line) || line < 1) return undefined;
+  let start = 0;
+  for (let current = 1; current < line; current += 1) {
+    const newline = text.indexOf('\n', start);
+    if (newline === -1) return undefined;
+    start = newline + 1;
+  }
+  const newline = text.indexOf('\n', start);
+  return { start, end: newline === -1 ? text.length : newline };
 }

@@ -122,7 +122,7 @@ export function fieldTerm(field: string, value: string): string {
 }
 
 /** The fields of a correlation's group that a search of the events can look for. */
-const searchableGroupFields = ['src_ip', 'user', 'dst_ip', 'host', 'TargetUserName', 'IpAddress'];
+const searchableGroupFields = ['src_ip', 'user', 'dst_ip', 'TargetUserName', 'IpAddress'];
 
 /**
  * A search for the events behind a correlation's group (its source address, its user …); undefined
@@ -135,11 +135,8 @@ export function groupSearch(group: Readonly<Record<string, unknown>> | null): st
   if (group === null) return undefined;
   const terms = searchableGroupFields.flatMap((field) => {
     const value = group[field];
-    return typeof value === 'string' && value !== ''
-      ? [fieldTerm(field, value)]
-      : typeof value === 'number'
-        ? [fieldTerm(field, String(value))]
-        : [];
+    const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+    return text === '' ? [] : [fieldTerm(field, text)];
   });
   return terms.length === 0 ? undefined : terms.join(' ');
 }

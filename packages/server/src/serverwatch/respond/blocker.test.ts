@@ -211,6 +211,17 @@ describe('the address blocker in dry-run', () => {
     expect(b.list().map((e) => e.address)).toEqual(['203.0.113.3', '203.0.113.4']);
   });
 
+  it('tells its listeners of each block, and a listener that throws does not break the pipeline', async () => {
+    const { b } = blocker();
+    const told: string[] = [];
+    b.on('blocked', (entry) => told.push(entry.address));
+    b.on('blocked', () => {
+      throw new Error('a broken listener');
+    });
+    await expect(b.blockHit(hit({ src_ip: '203.0.113.5' }))).resolves.toMatchObject({ outcome: 'blocked' });
+    expect(told).toEqual(['203.0.113.5']);
+  });
+
   it('rejects invalid settings with a validation error', () => {
     expect(() => new AddressBlocker({ durationSeconds: -5 })).toThrow(
       expect.objectContaining({ code: 'validation_failed' }),

@@ -268,7 +268,8 @@ export class AddressBlocker extends EventEmitter<BlockerEvents> {
     }
     const outcome = this.apply(address, origin, command, current);
     this.pending.set(address.address, outcome);
-    void outcome.finally(() => this.pending.delete(address.address));
+    const settled = () => void this.pending.delete(address.address);
+    outcome.then(settled, settled);
     return outcome;
   }
 
@@ -288,7 +289,7 @@ export class AddressBlocker extends EventEmitter<BlockerEvents> {
       const failure = { address: address.address, command, error: result.error ?? 'failed' };
       this.counts.failed++;
       this.log?.error({ ...failure, command: formatCommand(command) }, 'server watch: unblocking failed');
-      this.emit('failed', failure);
+      this.tell('failed', failure);
       return { outcome: 'failed', ...failure };
     }
     this.blocks.delete(address.address);
@@ -301,7 +302,7 @@ export class AddressBlocker extends EventEmitter<BlockerEvents> {
       ...(entry === undefined ? {} : { entry }),
     };
     this.log?.info({ address: address.address, mode: outcome.mode }, 'server watch: address unblocked');
-    this.emit('unblocked', outcome);
+    this.tell('unblocked', outcome);
     return outcome;
   }
 
@@ -392,7 +393,7 @@ export class AddressBlocker extends EventEmitter<BlockerEvents> {
         { ...failure, command: formatCommand(command), rule: origin.ruleId },
         'server watch: blocking failed',
       );
-      this.emit('failed', failure);
+      this.tell('failed', failure);
       return { outcome: 'failed', ...failure };
     }
     // Time read after the command: the firewall's timeout started when it ran.
@@ -433,8 +434,18 @@ export class AddressBlocker extends EventEmitter<BlockerEvents> {
         ? 'server watch: address blocked'
         : 'server watch: address would be blocked (dry-run)',
     );
-    this.emit('blocked', { ...entry });
+    this.tell('blocked', { ...entry });
     return { outcome: 'blocked', entry: { ...entry } };
+  }
+
+  /** Emits to the listeners; one that throws is logged, never let into the pipeline. */
+  private tell<K extends keyof BlockerEvents>(event: K, ...args: BlockerEvents[K]): void {
+    try {
+      // TypeScript cannot relate a generic key to EventEmitter's conditional argument type.
+      (this.emit as (event: K, ...args: BlockerEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.log?.error({ err: error, event }, 'server watch: a blocking listener failed');
+    }
   }
 
   /** Runs `command` after those before it, or records it in dry-run. */

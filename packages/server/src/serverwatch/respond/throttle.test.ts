@@ -55,6 +55,15 @@ describe('the hit throttle', () => {
     );
   });
 
+  it('keys a web server or Windows detection by its client address too', () => {
+    const throttle = new HitThrottle();
+    expect(throttle.offer(detection('owa', 0, { 'c-ip': '198.51.100.1' }), 0).action).toBe('raise');
+    expect(throttle.offer(detection('owa', 1, { 'c-ip': '198.51.100.2' }), 1).action).toBe('raise');
+    expect(throttle.offer(detection('owa', 2, { 'c-ip': '198.51.100.1' }), 2).action).toBe('merge');
+    const logon = { IpAddress: '198.51.100.1', TargetUserName: 'administrateur' };
+    expect(throttle.offer(detection('4625', 3, logon), 3)).toMatchObject({ action: 'raise', group: logon });
+  });
+
   it('keys a correlation by its group, in whatever order the group names its fields', () => {
     const throttle = new HitThrottle();
     expect(throttle.offer(correlation('spray', 0, { src_ip: '192.0.2.9', service: 'imap' }), 0).action).toBe(
@@ -109,6 +118,8 @@ describe('the hit throttle', () => {
     const merged = throttle.offer(detection('r', 1, { src_ip: '192.0.2.1' }), 1);
     expect(merged).toMatchObject({ action: 'merge', alert: { alertId: 'alert-1' } });
     expect(throttle.attach('nothing', 'x')).toBe(false);
+    expect(throttle.get(raised.key, 1)).toMatchObject({ alertId: 'alert-1', count: 2 });
+    expect(throttle.get(raised.key, 10 * MINUTE)).toBeUndefined();
   });
 
   it('forgets closed alerts and idle rules when swept', () => {

@@ -3,9 +3,9 @@
  * thousand attempts is one alert that counts them, not ten thousand alerts.
  *
  * - A hit's **key** is its rule and its group: a correlation's group (`src_ip`, `user`… as the rule
- *   groups by), or for a detection the event's `groupFields` that are present (`src_ip` and `user`
- *   by default). A hit whose key has an alert open is **merged** into it (its count grows and its
- *   last events are kept, capped) instead of raising another.
+ *   groups by), or for a detection the event's `groupFields` that are present (its source address
+ *   and account by default). A hit whose key has an alert open is **merged** into it (its count
+ *   grows and its last events are kept, capped) instead of raising another.
  * - An alert stays open for `windowMs` from when it was raised, not from its last hit: an attack
  *   that goes on for an hour then gives one alert per window, each a reminder that it still goes
  *   on, rather than one alert that went quiet in the console an hour ago.
@@ -52,8 +52,15 @@ export const ThrottleOptions = z.object({
   maxRules: z.number().int().min(1).max(1_000_000).default(10_000),
   /** Events an open alert keeps (the last ones). */
   maxEventsPerAlert: z.number().int().min(0).max(10_000).default(20),
-  /** The fields of a detection's event that make its group, when present. */
-  groupFields: z.array(z.string().min(1)).max(16).default(['src_ip', 'user']),
+  /**
+   * The fields of a detection's event that make its group, those present: the source address and
+   * the account, under the names the mail parsers give them (`src_ip`, `user`) and those of the web
+   * server logs (`c-ip`, `cs-username`) and of Windows (`IpAddress`, `TargetUserName`).
+   */
+  groupFields: z
+    .array(z.string().min(1))
+    .max(16)
+    .default(['src_ip', 'c-ip', 'IpAddress', 'user', 'cs-username', 'TargetUserName']),
 });
 export type ThrottleOptions = z.input<typeof ThrottleOptions>;
 

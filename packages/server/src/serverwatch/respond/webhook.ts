@@ -235,7 +235,7 @@ export class WebhookSender extends EventEmitter<WebhookEvents> {
     while (this.active < this.settings.concurrency && this.queue.length > 0) {
       const delivery = this.queue.shift()!;
       this.active++;
-      void this.deliver(delivery).finally(() => {
+      const done = () => {
         this.active--;
         this.pump();
         if (this.queue.length === 0 && this.active === 0) {
@@ -243,6 +243,11 @@ export class WebhookSender extends EventEmitter<WebhookEvents> {
           this.idleWaiters = [];
           for (const wake of waiting) wake();
         }
+      };
+      this.deliver(delivery).then(done, (error: unknown) => {
+        // Only a listener of our events can throw here; the delivery itself is over either way.
+        this.log?.error({ err: error }, 'server watch: a webhook listener failed');
+        done();
       });
     }
   }
@@ -251,7 +256,13 @@ export class WebhookSender extends EventEmitter<WebhookEvents> {
     for (;;) {
       delivery.attempts++;
       if (delivery.attempts > 1) this.counts.retries++;
-      const result = await this.try(delivery);
+      let result: TryResult;
+      try {
+        result = await this.try(delivery);
+      } catch (error) {
+        // A request that cannot even be made will not be made by trying again.
+        result = { ok: false, retry: false, error: error instanceof Error ? error.message : String(error) };
+      }
       if (result.ok) {
         this.counts.delivered++;
         this.emit('delivered', {

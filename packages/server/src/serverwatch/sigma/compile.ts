@@ -7,7 +7,7 @@
 import type { FieldValue, LogSource, WatchEvent } from '../event.js';
 import { identifiersOf, type ConditionNode } from './condition.js';
 import { SigmaProblem, SigmaRuleError } from './errors.js';
-import { bothNeed, eitherNeed, type Need } from './literals.js';
+import { ANYTHING, bothNeed, eitherNeed, NOTHING, type Need } from './literals.js';
 import {
   planItem,
   timeComponent,
@@ -129,10 +129,11 @@ export interface CompiledRule {
   /** The same, given the log source alone. */
   appliesTo(logsource: LogSource): boolean;
   /**
-   * Strings one of which (lower-case ASCII, compared in any case) an event must hold in its raw
-   * line or a value for the rule to match; undefined when the rule needs no such string.
+   * What an event must hold for the rule to match (literals.ts): clauses, each a list of strings
+   * (lower-case ASCII, compared in any case) one of which is in the event's raw line or a value.
+   * Undefined when the rule needs no such string.
    */
-  literals?: readonly string[];
+  literals?: Need;
 }
 
 /**
@@ -162,7 +163,7 @@ export function compileRule(rule: LoadedRule): CompiledRule {
     matchesPrepared: predicate,
     logsourceMatches: (event) => logsource(event.logsource),
     appliesTo: logsource,
-    ...(need === undefined || need.length === 0 ? {} : { literals: need }),
+    ...(need.length === 0 ? {} : { literals: need }),
   };
 }
 
@@ -181,6 +182,11 @@ const LOGSOURCE_CACHE = 1024;
  */
 export class RuleSet {
   private readonly bySource = new Map<string, SourceRules>();
+  /** The log source seen last and its rules (checked first). */
+  private last: { logsource: LogSource | undefined; rules: SourceRules } = {
+    logsource: undefined,
+    rules: { rules: [], index: undefined },
+  };
   /** How deep into nested values any rule reads: a dotted field name's steps, then arrays. */
   private readonly maxDepth: number;
 
@@ -199,6 +205,14 @@ export class RuleSet {
   }
 
   private sourceRules(logsource: LogSource): SourceRules {
+    // Parsers share one log source object per kind of event: the same object, the same rules.
+    if (logsource === this.last.logsource) return this.last.rules;
+    const rules = this.sourceRulesByKey(logsource);
+    this.last = { logsource, rules };
+    return rules;
+  }
+
+  private sourceRulesByKey(logsource: LogSource): SourceRules {
     const key = `${logsource.category ?? ''}\0${logsource.product ?? ''}\0${logsource.service ?? ''}`;
     let found = this.bySource.get(key);
     if (found === undefined) {
@@ -226,8 +240,7 @@ export class RuleSet {
       return matched;
     }
     index.scan(event);
-    for (let i = 0; i < rules.length; i++) {
-      if (!index.candidate(i)) continue;
+    for (const i of index.candidates()) {
       const r = rules[i]!;
       prepared ??= new PreparedEvent(event);
       if (r.matchesPrepared(prepared)) matched.push(r);
@@ -264,12 +277,12 @@ function compileWithNeed(
   const names = detection.identifiers.map((i) => i.name);
   const byName = new Map<string, { test: EventPredicate; need: Need }>();
   for (const identifier of detection.identifiers) {
-    let need: Need = [];
+    let need: Need = NOTHING;
     const alternatives = identifier.alternatives.map((items) => {
       const compiled = items.map((item) => compileItem(item, options, file));
       need = eitherNeed(
         need,
-        compiled.reduce<Need>((a, c) => bothNeed(a, c.need), undefined),
+        compiled.reduce<Need>((a, c) => bothNeed(a, c.need), ANYTHING),
       );
       const tests = compiled.map((c) => c.test);
       return tests.length === 1 ? tests[0]! : (e: PreparedEvent) => tests.every((t) => t(e));
@@ -279,21 +292,21 @@ function compileWithNeed(
       need,
     });
   }
-  const never = { test: () => false, need: [] };
+  const never = { test: () => false, need: NOTHING };
   const node = (ast: ConditionNode): { test: EventPredicate; need: Need } => {
     switch (ast.type) {
       case 'ref':
         return byName.get(ast.name) ?? never;
       case 'not': {
         const child = node(ast.child).test;
-        return { test: (e) => !child(e), need: undefined };
+        return { test: (e) => !child(e), need: ANYTHING };
       }
       case 'and': {
         const children = ast.children.map(node);
         const tests = children.map((c) => c.test);
         return {
           test: (e) => tests.every((c) => c(e)),
-          need: children.reduce<Need>((a, c) => bothNeed(a, c.need), undefined),
+          need: children.reduce<Need>((a, c) => bothNeed(a, c.need), ANYTHING),
         };
       }
       case 'or': {
@@ -301,7 +314,7 @@ function compileWithNeed(
         const tests = children.map((c) => c.test);
         return {
           test: (e) => tests.some((c) => c(e)),
-          need: children.reduce<Need>((a, c) => eitherNeed(a, c.need), []),
+          need: children.reduce<Need>((a, c) => eitherNeed(a, c.need), NOTHING),
         };
       }
       case 'of': {
@@ -310,11 +323,11 @@ function compileWithNeed(
         return ast.quantifier === 'all'
           ? {
               test: (e) => tests.every((c) => c(e)),
-              need: children.reduce<Need>((a, c) => bothNeed(a, c.need), undefined),
+              need: children.reduce<Need>((a, c) => bothNeed(a, c.need), ANYTHING),
             }
           : {
               test: (e) => tests.some((c) => c(e)),
-              need: children.reduce<Need>((a, c) => eitherNeed(a, c.need), []),
+              need: children.reduce<Need>((a, c) => eitherNeed(a, c.need), NOTHING),
             };
       }
     }
@@ -322,7 +335,7 @@ function compileWithNeed(
   const conditions = detection.conditions.map(node);
   return {
     predicate: conditions.length === 1 ? conditions[0]!.test : (e) => conditions.some((c) => c.test(e)),
-    need: conditions.reduce<Need>((a, c) => eitherNeed(a, c.need), []),
+    need: conditions.reduce<Need>((a, c) => eitherNeed(a, c.need), NOTHING),
   };
 }
 
@@ -341,7 +354,10 @@ function compileItem(
   }
   if (plan === undefined)
     throw new SigmaRuleError(file, { line: item.line }, 'uses what the engine does not support');
-  return { test: planTest(plan, item.field), need: plan.kind === 'values' ? plan.literals : undefined };
+  return {
+    test: planTest(plan, item.field),
+    need: plan.kind === 'values' ? (plan.literals ?? ANYTHING) : ANYTHING,
+  };
 }
 
 function planTest(plan: ItemPlan, field: string | null): EventPredicate {

@@ -12,33 +12,75 @@
  */
 import type { Part } from './modifiers.js';
 
-/** At least one of these occurs in the event (an empty list: the rule cannot match); undefined: unknown. */
-export type Need = readonly string[] | undefined;
+/**
+ * Clauses that all hold of an event a rule matches; a clause: one of its strings occurs in the
+ * event. No clause: nothing is known (the rule runs on every event); an empty clause cannot hold
+ * (the rule cannot match).
+ */
+export type Need = readonly Clause[];
+export type Clause = readonly string[];
+
+/** Nothing known. */
+export const ANYTHING: Need = [];
+/** Cannot hold: a rule that matches nothing. */
+export const NOTHING: Need = [[]];
 
 /** Literals longer than this are cut: a part of a needed string is needed too, and the index stays small. */
-export const MAX_LITERAL = 24;
+export const MAX_LITERAL = 16;
 
-/** Either holds: one of the strings of either. */
-export function eitherNeed(a: Need, b: Need): Need {
-  if (a === undefined || b === undefined) return undefined;
+/** Clauses kept per need: more cost a little per candidate rule and rarely spare a run. */
+const MAX_CLAUSES = 4;
+
+/** One of these strings occurs. */
+export function someOf(literals: readonly string[]): Need {
+  return [[...new Set(literals)]];
+}
+
+/** How few events a clause lets through, guessed: short strings occur in many lines, so do many strings. */
+function score(clause: Clause): number {
+  let shortest = 8;
+  for (const s of clause) shortest = Math.min(shortest, s.length);
+  return shortest * 10_000 - clause.length;
+}
+
+/** Both hold: every clause of both, the best ones when there are too many (any subset is necessary). */
+export function bothNeed(a: Need, b: Need): Need {
   if (a.length === 0) return b;
   if (b.length === 0) return a;
-  return [...new Set([...a, ...b])];
+  const clauses = [...a, ...b];
+  if (clauses.some((c) => c.length === 0)) return NOTHING;
+  const seen = new Set<string>();
+  const unique = clauses.filter((c) => {
+    const key = [...c].sort().join('\0');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.sort((x, y) => score(y) - score(x)).slice(0, MAX_CLAUSES);
 }
 
 /**
- * Both hold: either need alone is still necessary, so the one that lets fewer events through is
- * kept, judged by its shortest string (a short string occurs in many lines), then by its count.
+ * Either holds: (A1 and A2) or (B1 and B2) is (A1 or B1) and (A1 or B2) and …; past MAX_CLAUSES
+ * such clauses, the best clause of each side is kept, joined.
  */
-export function bothNeed(a: Need, b: Need): Need {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  if (a.length === 0 || b.length === 0) return [];
-  const shortest = (need: readonly string[]) => Math.min(...need.map((s) => s.length));
-  const sa = Math.min(shortest(a), 8);
-  const sb = Math.min(shortest(b), 8);
-  if (sa !== sb) return sa > sb ? a : b;
-  return a.length <= b.length ? a : b;
+export function eitherNeed(a: Need, b: Need): Need {
+  if (isNothing(a)) return b;
+  if (isNothing(b)) return a;
+  if (a.length === 0 || b.length === 0) return ANYTHING;
+  if (a.length * b.length <= MAX_CLAUSES)
+    return bothNeed(
+      a.flatMap((x) => b.map((y) => [...new Set([...x, ...y])])),
+      ANYTHING,
+    );
+  return [[...new Set([...best(a), ...best(b)])]];
+}
+
+function isNothing(need: Need): boolean {
+  return need.some((c) => c.length === 0);
+}
+
+function best(need: Need): Clause {
+  return need.reduce((x, y) => (score(y) > score(x) ? y : x));
 }
 
 /** The longest run of ASCII characters of `text` (already lower-cased by the caller), cut to MAX_LITERAL. */
@@ -96,7 +138,7 @@ const QUANTIFIER = /^\{\d+(?:,\d*)?\}/;
  *   regexLiterals('(?:cmd|powershell)\\.exe /c') // ['.exe /c']
  *   regexLiterals('foo\\d+|bar') // ['foo', 'bar']
  */
-export function regexLiterals(source: string): Need {
+export function regexLiterals(source: string): readonly string[] | undefined {
   const branches: string[] = [];
   let best = '';
   let run = '';

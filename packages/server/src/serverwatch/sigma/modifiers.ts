@@ -6,7 +6,16 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { SigmaProblem } from './errors.js';
-import { bothNeed, eitherNeed, partsLiteral, regexLiterals, type Need } from './literals.js';
+import {
+  ANYTHING,
+  bothNeed,
+  eitherNeed,
+  NOTHING,
+  someOf,
+  partsLiteral,
+  regexLiterals,
+  type Need,
+} from './literals.js';
 
 /** A value as YAML gave it, with its text as written (so `1.10` stays `1.10`) and its line. */
 export interface SigmaValue {
@@ -61,10 +70,10 @@ export type ItemPlan =
       negate: boolean;
       extract?: TimeUnit;
       /**
-       * When known: the test passes only on a value holding one of these strings (lower-case
-       * ASCII) in any case, which lets the prefilter skip the rule on events holding none.
+       * When known: what a value the test passes on holds (literals.ts), which lets the prefilter
+       * skip the rule on events holding none of it.
        */
-      literals?: readonly string[];
+      literals?: Need;
     };
 
 /** An item's plan, or what in it the engine does not support (then it is not run). */
@@ -253,7 +262,8 @@ export function planItem(item: SigmaItem, options: ModifierOptions = {}): PlanRe
     const tests = item.values.map((v): ScalarTest => {
       if (typeof v.value !== 'string') fail(`${describe(item)}: re needs a string`, v.line);
       const re = compileRegex(v.text, flags, v.line, describe(item));
-      needs.push(regexLiterals(re.source));
+      const literals = regexLiterals(re.source);
+      needs.push(literals === undefined ? ANYTHING : someOf(literals));
       return (text) => re.test(text);
     });
     return { plan: withLiterals({ kind: 'values', tests, all, negate }, needs), unsupported: [] };
@@ -308,9 +318,9 @@ export function planItem(item: SigmaItem, options: ModifierOptions = {}): PlanRe
     alternatives
       .map((s): Need => {
         const literal = partsLiteral(normalise(s.parts), cased);
-        return literal === '' ? undefined : [literal];
+        return literal === '' ? ANYTHING : someOf([literal]);
       })
-      .reduce<Need>((a, b) => eitherNeed(a, b), []),
+      .reduce<Need>((a, b) => eitherNeed(a, b), NOTHING),
   );
   if (all) {
     const tests = values.map((alternatives) => oneOf(alternatives.map((s) => stringTest(s, cased))));
@@ -335,9 +345,9 @@ export function planItem(item: SigmaItem, options: ModifierOptions = {}): PlanRe
 function withLiterals(plan: ItemPlan & { kind: 'values' }, needs: Need[]): ItemPlan {
   if (plan.negate || needs.length === 0) return plan;
   const need = plan.all
-    ? needs.reduce<Need>((a, b) => bothNeed(a, b), undefined)
-    : needs.reduce<Need>((a, b) => eitherNeed(a, b), []);
-  return need === undefined || need.length === 0 ? plan : { ...plan, literals: need };
+    ? needs.reduce<Need>((a, b) => bothNeed(a, b), ANYTHING)
+    : needs.reduce<Need>((a, b) => eitherNeed(a, b), NOTHING);
+  return need.length === 0 || need.some((c) => c.length === 0) ? plan : { ...plan, literals: need };
 }
 
 function oneOf(tests: ScalarTest[]): ScalarTest {

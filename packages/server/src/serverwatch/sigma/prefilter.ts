@@ -1,11 +1,11 @@
 /**
  * The prefilter of a `RuleSet`: which rules of a log source could match an event, found in one pass
- * over the event's text instead of running each rule. Every rule that needs literals (literals.ts)
- * puts them in one Aho-Corasick automaton; an event's raw line and values are run through it once,
- * and only the rules one of whose literals turned up, and those that need none, are run.
+ * over the event's text instead of running each rule. The literals the rules need (literals.ts) make
+ * one Aho-Corasick automaton; an event's raw line and values are run through it once, and only the
+ * rules each of whose clauses had one of its literals turn up, and those that need none, are run.
  *
- * Exactness: a rule is skipped only when the event holds none of its literals, which the rule then
- * cannot match. The automaton compares ASCII letters in any case: a literal is lower-case ASCII, and
+ * Exactness: a rule is skipped only when the event holds none of the literals of one of its
+ * clauses, which the rule then cannot match. The automaton compares ASCII letters in any case: a literal is lower-case ASCII, and
  * an event value `v` whose `toLowerCase()` holds it also holds it once each character of `v` is
  * mapped to its lower-case ASCII letter. That holds because lower-casing is character by character
  * (the context of the Greek final sigma gives non-ASCII either way), and the only characters beyond
@@ -15,6 +15,7 @@
  * and booleans as the text the rules compare (only when a literal could be in such a text).
  */
 import type { FieldValue, WatchEvent } from '../event.js';
+import type { Need } from './literals.js';
 
 /** Characters beyond ASCII whose lower case holds an ASCII character, and that character. */
 export const NON_ASCII_FOLDS: ReadonlyMap<number, string> = new Map([
@@ -26,62 +27,85 @@ export const NON_ASCII_FOLDS: ReadonlyMap<number, string> = new Map([
 const NUMBER_CHARS = /^[0-9.e+\-infinitya]+$/;
 
 /**
- * The rules that could match an event, of a fixed list: each rule's literals (or none known).
+ * The rules that could match an event, of a fixed list: each rule's need (literals.ts).
  *
  * @example
- *   const index = new LiteralIndex([['wget '], undefined], 34);
- *   const marks = index.scan(event); // marks[i] === index.epoch: rule i may match
+ *   const index = new LiteralIndex([[['wget ', 'curl ']], []], 34);
+ *   index.scan(event);
+ *   index.candidates(); // [1], or [0, 1] when the event holds `wget ` or `curl ` (in any case)
  */
 export class LiteralIndex {
-  /** Rules with no literal: run on every event. */
-  readonly always: Uint8Array;
-  /** Per rule, the scan (epoch) that last found one of its literals. */
-  readonly marks: Int32Array;
-  epoch = 0;
   /** Whether any rule has literals at all (else scanning is pointless). */
   readonly useful: boolean;
+  /** Per rule, its clauses at `clauseStart[rule]` to `clauseStart[rule + 1]` of `ruleClauses`. */
+  private readonly clauseStart: Int32Array;
+  private readonly ruleClauses: Int32Array;
+  /** Per clause, its rules at `ruleStart[clause]` to `ruleStart[clause + 1]` of `clauseRules`. */
+  private readonly ruleStart: Int32Array;
+  private readonly clauseRules: Int32Array;
+  /** The rules that need no literal, in order: run on every event. */
+  private readonly always: readonly number[];
+  /** Per clause and per rule, the scan (epoch) that last found one of its literals. */
+  private readonly clauseMarks: Int32Array;
+  private readonly ruleMarks: Int32Array;
+  private epoch = 0;
+  /** Rules with a clause found by the current scan, in the order found. */
+  private readonly touched: number[] = [];
+  private readonly found: number[] = [];
   private readonly classOf = new Uint8Array(128);
   private readonly foldI: number;
   private readonly foldK: number;
   /** Transitions: the next state of `state` on character class `c` at `state * width + c`. */
-  private readonly delta: Int32Array;
+  private readonly delta: Uint16Array | Uint32Array;
   private readonly width: number;
-  /** Per state, where the rules of the literals ending there start and end in `outRules`. */
+  /** States are numbered so that those where literals end come last, from this one. */
+  private readonly firstOutput: number;
+  /** Per such state (less `firstOutput`), its clauses at `outStart[s]` to `outStart[s + 1]`. */
   private readonly outStart: Int32Array;
-  private readonly outEnd: Int32Array;
-  private readonly outRules: Int32Array;
+  private readonly outClauses: Int32Array;
   private readonly scanNumbers: boolean;
   private readonly scanBooleans: boolean;
   private readonly maxDepth: number;
 
   /**
-   * @param needs per rule, the literals one of which it needs (lower-case ASCII), or undefined.
+   * @param needs per rule, its need (undefined: none known).
    * @param maxDepth how deep into nested values the rules read (values deeper are not scanned).
    */
-  constructor(needs: readonly (readonly string[] | undefined)[], maxDepth: number) {
+  constructor(needs: readonly (Need | undefined)[], maxDepth: number) {
     this.maxDepth = maxDepth;
-    this.always = new Uint8Array(needs.length);
-    this.marks = new Int32Array(needs.length);
-    const literals = new Map<string, number[]>();
+    const rulesOf: number[][] = [];
+    const clausesOf: number[][] = [];
+    const literals = new Map<string, Set<number>>();
     needs.forEach((need, rule) => {
-      if (need === undefined || need.some((s) => s === '')) {
-        this.always[rule] = 1;
-        return;
+      const mine: number[] = [];
+      for (const clause of need ?? []) {
+        // A clause holding the empty string holds of every event: it tells nothing.
+        if (clause.some((s) => s === '')) continue;
+        const id = rulesOf.length;
+        rulesOf.push([rule]);
+        mine.push(id);
+        for (const text of clause) {
+          const literal = text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+          const ids = literals.get(literal) ?? new Set();
+          ids.add(id);
+          literals.set(literal, ids);
+        }
       }
-      for (const text of need) {
-        const literal = text.replace(/[A-Z]/g, (c) => c.toLowerCase());
-        const rules = literals.get(literal);
-        if (rules === undefined) literals.set(literal, [rule]);
-        else rules.push(rule);
-      }
+      clausesOf.push(mine);
     });
     this.useful = literals.size > 0;
-    this.scanNumbers = [...literals.keys()].some((s) => NUMBER_CHARS.test(s));
-    this.scanBooleans = [...literals.keys()].some((s) => 'true'.includes(s) || 'false'.includes(s));
+    this.always = clausesOf.flatMap((mine, rule) => (mine.length === 0 ? [rule] : []));
+    [this.clauseStart, this.ruleClauses] = flatten(clausesOf);
+    [this.ruleStart, this.clauseRules] = flatten(rulesOf);
+    this.clauseMarks = new Int32Array(rulesOf.length);
+    this.ruleMarks = new Int32Array(needs.length);
+    const all = [...literals.keys()];
+    this.scanNumbers = all.some((s) => NUMBER_CHARS.test(s));
+    this.scanBooleans = all.some((s) => 'true'.includes(s) || 'false'.includes(s));
 
     // The alphabet: each character literals use is a class; every other character is class 0.
     let classes = 1;
-    for (const literal of literals.keys())
+    for (const literal of all)
       for (let i = 0; i < literal.length; i++) {
         const c = literal.charCodeAt(i);
         if (this.classOf[c] === 0) this.classOf[c] = classes++;
@@ -95,7 +119,7 @@ export class LiteralIndex {
     // The trie of the literals, then its failure links breadth-first (Aho & Corasick 1975).
     const children: Map<number, number>[] = [new Map()];
     const output: Set<number>[] = [new Set()];
-    for (const [literal, rules] of literals) {
+    for (const [literal, ids] of literals) {
       let state = 0;
       for (let i = 0; i < literal.length; i++) {
         const cls = this.classOf[literal.charCodeAt(i)]!;
@@ -108,7 +132,7 @@ export class LiteralIndex {
         }
         state = next;
       }
-      for (const rule of rules) output[state]!.add(rule);
+      for (const id of ids) output[state]!.add(id);
     }
     const states = children.length;
     const delta = new Int32Array(states * width);
@@ -123,7 +147,7 @@ export class LiteralIndex {
     }
     for (let head = 0; head < queue.length; head++) {
       const state = queue[head]!;
-      for (const rule of output[fail[state]!]!) output[state]!.add(rule);
+      for (const id of output[fail[state]!]!) output[state]!.add(id);
       for (let cls = 0; cls < width; cls++) {
         const next = children[state]!.get(cls);
         const viaFail = delta[fail[state]! * width + cls]!;
@@ -135,34 +159,77 @@ export class LiteralIndex {
         }
       }
     }
-    this.delta = delta;
-    this.outStart = new Int32Array(states);
-    this.outEnd = new Int32Array(states);
-    const flat: number[] = [];
-    for (let state = 0; state < states; state++) {
-      this.outStart[state] = flat.length;
-      for (const rule of output[state]!) flat.push(rule);
-      this.outEnd[state] = flat.length;
-    }
-    this.outRules = Int32Array.from(flat);
+    // Renumbered breadth-first, so that the shallow states text mostly visits sit together in
+    // memory, and with the states where literals end last, so that one comparison per character
+    // tells whether one did.
+    const bfs = [0, ...queue];
+    const order = [
+      ...bfs.filter((old) => output[old]!.size === 0),
+      ...bfs.filter((old) => output[old]!.size > 0),
+    ];
+    const renamed = new Int32Array(states);
+    order.forEach((old, id) => (renamed[old] = id));
+    // Two bytes a transition while states fit: half the memory to wait for.
+    this.delta = states <= 0x10000 ? new Uint16Array(states * width) : new Uint32Array(states * width);
+    for (let old = 0; old < states; old++)
+      for (let cls = 0; cls < width; cls++)
+        this.delta[renamed[old]! * width + cls] = renamed[delta[old * width + cls]!]!;
+    this.firstOutput = order.findIndex((old) => output[old]!.size > 0);
+    if (this.firstOutput < 0) this.firstOutput = states;
+    [this.outStart, this.outClauses] = flatten(order.slice(this.firstOutput).map((old) => [...output[old]!]));
   }
 
   /**
-   * Marks in `marks` (with the new `epoch`) the rules one of whose literals the event holds, in
-   * its raw line or any of its values.
+   * Finds which literals the event holds, in its raw line or any of its values: `candidates` then
+   * tells which rules may match it.
    */
   scan(event: WatchEvent): void {
-    this.epoch = this.epoch === 0x7fffffff ? 1 : this.epoch + 1;
-    if (this.epoch === 1) this.marks.fill(0);
+    this.epoch++;
+    if (this.epoch === 0x7fffffff) {
+      this.epoch = 1;
+      this.clauseMarks.fill(0);
+      this.ruleMarks.fill(0);
+    }
+    this.touched.length = 0;
     if (!this.useful) return;
-    this.scanText(event.raw);
+    const raw = event.raw;
+    this.scanText(raw);
     const fields = event.fields;
-    for (const key in fields) if (Object.hasOwn(fields, key)) this.scanValue(fields[key]!, 0);
+    // Inherited properties are read too: more text than the rules read only costs time.
+    for (const key in fields) {
+      const value = fields[key]!;
+      // A value that is part of the raw line (most of a syslog line's) was scanned with it.
+      if (typeof value === 'string') {
+        if (value.length < SHORT || !raw.includes(value)) this.scanText(value);
+      } else this.scanValue(value, 0);
+    }
   }
 
-  /** Whether rule `i` is to be run on the event last scanned. */
-  candidate(i: number): boolean {
-    return this.always[i] === 1 || this.marks[i] === this.epoch;
+  /**
+   * The rules to run on the event last scanned, in their order: those that need no literal, and
+   * those each of whose clauses turned up. The array is reused by the next scan.
+   */
+  candidates(): readonly number[] {
+    const found = this.found;
+    found.length = 0;
+    const touched = this.touched;
+    if (touched.length === 0) return this.always;
+    if (touched.length > 1) touched.sort((a, b) => a - b);
+    const { always, clauseStart, ruleClauses, clauseMarks, epoch } = this;
+    let a = 0;
+    for (const rule of touched) {
+      while (a < always.length && always[a]! < rule) found.push(always[a++]!);
+      let complete = true;
+      const end = clauseStart[rule + 1]!;
+      for (let k = clauseStart[rule]!; k < end; k++)
+        if (clauseMarks[ruleClauses[k]!] !== epoch) {
+          complete = false;
+          break;
+        }
+      if (complete) found.push(rule);
+    }
+    while (a < always.length) found.push(always[a++]!);
+    return found;
   }
 
   private scanValue(value: FieldValue, depth: number): void {
@@ -173,19 +240,50 @@ export class LiteralIndex {
       if (this.scanBooleans) this.scanText(value ? 'true' : 'false');
     } else if (value !== null && depth < this.maxDepth) {
       if (Array.isArray(value)) for (const v of value) this.scanValue(v, depth + 1);
-      else for (const key in value) if (Object.hasOwn(value, key)) this.scanValue(value[key]!, depth + 1);
+      else for (const key in value) this.scanValue(value[key]!, depth + 1);
     }
   }
 
   private scanText(text: string): void {
-    const { delta, classOf, outStart, outEnd, outRules, marks, epoch, width, foldI, foldK } = this;
+    const { delta, classOf, width, foldI, foldK, firstOutput } = this;
     let state = 0;
     for (let i = 0, n = text.length; i < n; i++) {
       const c = text.charCodeAt(i);
       state =
         delta[state * width + (c < 0x80 ? classOf[c]! : c === 0x130 ? foldI : c === 0x212a ? foldK : 0)]!;
-      const end = outEnd[state]!;
-      for (let k = outStart[state]!; k < end; k++) marks[outRules[k]!] = epoch;
+      if (state >= firstOutput) this.found_(state - firstOutput);
     }
   }
+
+  /** A literal ended in output state `s`: its clauses are found, their rules touched. */
+  private found_(s: number): void {
+    const { outStart, outClauses, clauseMarks, ruleStart, clauseRules, ruleMarks, epoch } = this;
+    for (let k = outStart[s]!, end = outStart[s + 1]!; k < end; k++) {
+      const clause = outClauses[k]!;
+      if (clauseMarks[clause] === epoch) continue;
+      clauseMarks[clause] = epoch;
+      for (let r = ruleStart[clause]!, stop = ruleStart[clause + 1]!; r < stop; r++) {
+        const rule = clauseRules[r]!;
+        if (ruleMarks[rule] !== epoch) {
+          ruleMarks[rule] = epoch;
+          this.touched.push(rule);
+        }
+      }
+    }
+  }
+}
+
+/** Values shorter than this are scanned without first looking for them in the raw line. */
+const SHORT = 16;
+
+/** Lists of numbers as offsets and one flat array: list i at `flat[offsets[i]]` to `flat[offsets[i + 1]]`. */
+function flatten(lists: readonly (readonly number[])[]): [Int32Array, Int32Array] {
+  const offsets = new Int32Array(lists.length + 1);
+  const flat: number[] = [];
+  lists.forEach((list, i) => {
+    offsets[i] = flat.length;
+    flat.push(...list);
+  });
+  offsets[lists.length] = flat.length;
+  return [offsets, Int32Array.from(flat)];
 }

@@ -3,7 +3,7 @@
  * one), beyond search: events whose text PostgreSQL cannot hold as is, the hits and their counts
  * per rule, and the retention.
  */
-import { WatchHitsQuery, type WatchHitPage } from '@rempart/core';
+import { WatchHitsQuery, WatchSearchQuery, type WatchHitPage } from '@rempart/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../clock.js';
@@ -11,8 +11,9 @@ import { openDatabase, type Database } from '../../db/client.js';
 import { watchEvents, watchHits } from '../../db/schema.js';
 import { testTarget } from '../../test-support/platform.js';
 import type { FieldValue, WatchEvent } from '../event.js';
-import { hitPage } from './pages.js';
+import { hitPage, searchPage } from './pages.js';
 import { WatchRetention } from './retention.js';
+import { formatSearch, parseSearch, type SearchQuery, type SearchTerm } from './search.js';
 import { type NewWatchEvent, type NewWatchHit, WatchRepository } from './watch.repository.js';
 
 let database: Database;
@@ -168,6 +169,82 @@ describe('awkward events', () => {
   });
 });
 
+describe('any search', () => {
+  const piece = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 6 }),
+    fc.constantFrom('\u0000', '\uD800', '%', '_', '\\', "'", '"', ')', '--', ';'),
+  );
+  const pattern = fc.array(piece, { minLength: 1, maxLength: 3 });
+  const term: fc.Arbitrary<SearchTerm> = fc.oneof(
+    fc.record({ kind: fc.constant('text' as const), negated: fc.boolean(), pattern }),
+    fc.record({
+      kind: fc.constant('field' as const),
+      negated: fc.boolean(),
+      field: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,12}$/),
+      pattern,
+    }),
+    fc.record({
+      kind: fc.constant('column' as const),
+      negated: fc.boolean(),
+      column: fc.constantFrom('source' as const, 'host' as const),
+      pattern,
+    }),
+    fc.record({
+      kind: fc.constant('logsource' as const),
+      negated: fc.boolean(),
+      key: fc.constantFrom('product' as const, 'service' as const, 'category' as const),
+      pattern,
+    }),
+    fc.record({
+      kind: fc.constant('address' as const),
+      negated: fc.boolean(),
+      address: fc.oneof(fc.ipV4(), fc.ipV6()),
+      prefix: fc.option(fc.integer({ min: 0, max: 32 }), { nil: undefined }),
+    }),
+  );
+
+  it('runs on the database without an error, whatever the query says or the text holds', async () => {
+    await database.db.delete(watchEvents);
+    await repo.appendEvents(
+      ['a\u0000b', 'x%y_z', 'C:\\inetpub', '\uD800', 'plain'].map((raw, i) => ({
+        event: {
+          time: Date.parse('2026-11-20T10:00:00Z') + i,
+          logsource: { product: 'linux', service: 'sshd' },
+          fields: { user: raw, src_ip: i % 2 ? '203.0.113.5' : '2001:db8::1' },
+          raw,
+          parsed: true,
+          source: raw,
+        },
+        format: 'sshd' as const,
+        receivedAt: Date.parse('2026-11-20T10:00:00Z'),
+      })),
+    );
+    // A NUL in a search matches the replacement character it was stored as.
+    expect((await searchPage(repo, WatchSearchQuery.parse({ q: '"a\u0000b"' }))).events).toHaveLength(1);
+    expect((await searchPage(repo, WatchSearchQuery.parse({ q: 'user:"a\u0000b"' }))).events).toHaveLength(1);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.array(term, { maxLength: 5 }).map((terms) => formatSearch({ terms })),
+          fc.string({ maxLength: 80 }),
+        ),
+        async (q) => {
+          let query: SearchQuery;
+          try {
+            query = parseSearch(q);
+          } catch (error) {
+            expect(error).toMatchObject({ code: 'validation_failed' });
+            return;
+          }
+          const { rows } = await repo.search({ query, limit: 10 });
+          expect(rows.length).toBeLessThanOrEqual(5);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe('retention', () => {
   it('purges only the events and hits older than their days', async () => {
     await database.db.delete(watchEvents);
@@ -193,7 +270,11 @@ describe('retention', () => {
           eventIds: [],
         }),
       );
-    const retention = new WatchRetention(repo, new ManualClock(new Date(now)));
+    // Three at a time: the purge's batches are followed to the last.
+    const retention = new WatchRetention(
+      new WatchRepository(database.db, database.copyRows, { purgeBatch: 3 }),
+      new ManualClock(new Date(now)),
+    );
     expect([retention.eventDays, retention.hitDays]).toEqual([30, 365]);
     expect(await retention.purge()).toEqual({
       events: ages.filter((a) => a > 30).length,

@@ -3,7 +3,7 @@
  * order by retro-hunts, purged after their retention) and the hits the rules raised.
  */
 import { RempartError, type WatchEventFormat } from '@rempart/core';
-import { and, asc, desc, eq, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Database, Db } from '../../db/client.js';
 import { CopyTimestamps, copyField } from '../../db/copy-text.js';
@@ -89,6 +89,8 @@ export interface StoredEventBatch {
 export const RAW_MAX_BYTES = 8192;
 /** Rows per statement of a bulk append: a bound on the size of one statement. */
 const APPEND_CHUNK = 5000;
+/** Events deleted per statement by the retention. */
+const PURGE_BATCH = 10_000;
 
 /** The event table's columns, in the order of its COPY rows. */
 const EVENT_COLUMNS = [
@@ -120,14 +122,20 @@ interface EventRecord {
 }
 
 export class WatchRepository {
+  private readonly purgeBatch: number;
+
   /**
    * @param copyRows the database's bulk append when it has one (the embedded database): events
    *   are written with it.
+   * @param options.purgeBatch events deleted per statement by the retention (10,000).
    */
   constructor(
     private readonly db: Db,
     private readonly copyRows?: Database['copyRows'],
-  ) {}
+    options: { purgeBatch?: number } = {},
+  ) {
+    this.purgeBatch = Math.max(1, Math.trunc(options.purgeBatch ?? PURGE_BATCH));
+  }
 
   // ------------------------------------------------------------------ events
 
@@ -230,15 +238,30 @@ export class WatchRepository {
 
   /** Deletes the events older than `before`; returns how many. */
   async purgeEventsBefore(before: Date): Promise<number> {
-    // Counted in the database: a month of events is millions of rows, not to be sent back.
-    const gone = this.db
-      .$with('gone')
-      .as(this.db.delete(watchEvents).where(lt(watchEvents.at, before)).returning({ id: watchEvents.id }));
-    const [row] = await this.db
-      .with(gone)
-      .select({ removed: sql<number>`count(*)::int` })
-      .from(gone);
-    return row?.removed ?? 0;
+    // In batches: an hour of a busy server is hundreds of thousands of events, and one statement
+    // deleting them all would hold the embedded database (one connection) from the live writes
+    // that long. Counted in the database, not sent back row by row.
+    let removed = 0;
+    for (;;) {
+      const batch = this.db
+        .select({ id: watchEvents.id })
+        .from(watchEvents)
+        .where(lt(watchEvents.at, before))
+        .orderBy(asc(watchEvents.at), asc(watchEvents.id))
+        .limit(this.purgeBatch);
+      const gone = this.db
+        .$with('gone')
+        .as(
+          this.db.delete(watchEvents).where(inArray(watchEvents.id, batch)).returning({ id: watchEvents.id }),
+        );
+      const [row] = await this.db
+        .with(gone)
+        .select({ removed: sql<number>`count(*)::int` })
+        .from(gone);
+      const count = row?.removed ?? 0;
+      removed += count;
+      if (count < this.purgeBatch) return removed;
+    }
   }
 
   /** How many events are stored (in a window), how many no parser understood, and per source. */
@@ -404,14 +427,17 @@ function before(
   return sql`(${at}, ${id}) < (${cursor.at.toISOString()}::timestamptz, ${cursor.id})`;
 }
 
-/** `pattern` as an ILIKE pattern: `%` and `_` (and the escape, `\`) made plain, stars as `%`. */
+/**
+ * `pattern` as an ILIKE pattern: `%` and `_` (and the escape, `\`) made plain, stars as `%`; what
+ * PostgreSQL cannot hold replaced as it was in the stored text, so that it still matches.
+ */
 export function likePattern(pattern: Pattern): string {
-  return pattern.map((piece) => piece.replace(/[\\%_]/g, (c) => `\\${c}`)).join('%');
+  return pattern.map((piece) => clean(piece).replace(/[\\%_]/g, (c) => `\\${c}`)).join('%');
 }
 
 /** `text` (an SQL expression) against `pattern`: equal ignoring case, or ILIKE with wildcards. */
 function matches(text: SQL, pattern: Pattern): SQL {
-  const exact = pattern.length === 1 ? pattern[0]! : undefined;
+  const exact = pattern.length === 1 ? clean(pattern[0]!) : undefined;
   return exact === undefined
     ? sql`${text} ilike ${likePattern(pattern)}`
     : sql`lower(${text}) = lower(${exact})`;

@@ -2,6 +2,7 @@ import type { WatchEventView } from '@rempart/core';
 import { Fragment, useState } from 'react';
 import { useI18n } from '../../i18n';
 import { eventKeyFields, keyFields } from '../../serverwatch/format';
+import { useEventTime } from './event-time';
 import { FieldsList } from './fields-list';
 
 /**
@@ -9,7 +10,8 @@ import { FieldsList } from './fields-list';
  * row opens onto its raw line and every field. Lines no parser understood are marked, in words.
  */
 export function EventTable({ events }: { events: readonly WatchEventView[] }) {
-  const { t, formatDateTime } = useI18n();
+  const { t } = useI18n();
+  const when = useEventTime();
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const toggle = (id: string) =>
     setOpen((previous) => {
@@ -48,10 +50,10 @@ export function EventTable({ events }: { events: readonly WatchEventView[] }) {
             return (
               <Fragment key={event.id}>
                 <tr className={event.parsed ? undefined : 'watch-unparsed'}>
-                  <td>
-                    <time dateTime={event.at}>{formatDateTime(event.at)}</time>
+                  <td className="cell-nowrap">
+                    <time dateTime={event.at}>{when(event.at)}</time>
                   </td>
-                  <td>
+                  <td className="cell-nowrap">
                     <code>{event.source}</code>
                   </td>
                   <td>
@@ -63,7 +65,7 @@ export function EventTable({ events }: { events: readonly WatchEventView[] }) {
                   </td>
                   <td className="cell-break">{event.host ?? t('common.none')}</td>
                   {keyFields.map((field) => (
-                    <td key={field} className="cell-break">
+                    <td key={field} className={field === 'user' ? 'cell-break' : 'cell-nowrap'}>
                       {fields[field] === undefined ? (
                         <span className="muted">{t('common.none')}</span>
                       ) : (
@@ -71,7 +73,7 @@ export function EventTable({ events }: { events: readonly WatchEventView[] }) {
                       )}
                     </td>
                   ))}
-                  <td>
+                  <td className="cell-nowrap">
                     <button
                       type="button"
                       className="button button-small button-quiet"

@@ -6,6 +6,7 @@ import { alertEvents, fieldText } from '../../serverwatch/format';
 import { groupSearch, searchHref } from '../../serverwatch/query';
 import { severityOfLevel, type WatchWindow } from '../../serverwatch/timeline';
 import { LevelBadge } from './badges';
+import { useEventTime } from './event-time';
 import { FieldsList } from './fields-list';
 
 /** The alerts the page read, by id, to show the events a hit's alert carries. */
@@ -39,7 +40,8 @@ export function HitDetail({
   alerts: HitAlerts;
   hours: WatchWindow;
 }) {
-  const { t, formatDateTime, formatNumber } = useI18n();
+  const { t, formatNumber } = useI18n();
+  const when = useEventTime();
   const alert = hit.alertId === null ? undefined : alerts.byId?.get(hit.alertId);
   const events = alert === undefined ? [] : alertEvents(alert);
   const search = groupSearch(hit.group);
@@ -88,9 +90,12 @@ export function HitDetail({
           <ol className="watch-hit-events">
             {events.map((event, index) => (
               <li key={`${event.at}-${index}`}>
-                <time dateTime={event.at}>{formatDateTime(event.at)}</time>
+                <time dateTime={event.at}>{when(event.at)}</time>
                 <pre className="watch-raw">{event.raw}</pre>
-                <FieldsList fields={event.fields} />
+                <details className="watch-all-fields">
+                  <summary>{t('watch.event.fields')}</summary>
+                  <FieldsList fields={event.fields} />
+                </details>
               </li>
             ))}
           </ol>

@@ -87,7 +87,7 @@ function Receivers({ status }: { status: WatchStatusView }) {
               <code>{row.name}</code>
             )}
           </dt>
-          <dd className="fact-number">{t('watch.status.lines', { count: formatNumber(row.count) })}</dd>
+          <dd className="fact-number">{formatNumber(row.count)}</dd>
         </Fragment>
       ))}
       {status.files
@@ -155,19 +155,21 @@ function Queue({ status }: { status: WatchStatusView }) {
 function Responses({ status }: { status: WatchStatusView }) {
   const { t, formatNumber } = useI18n();
   return (
-    <dl className="facts" data-testid="watch-responses">
-      <dt>{t('watch.status.blockMode')}</dt>
-      <dd>
-        <ResponseModeBadge mode={status.responses.block} />
-        {status.responses.block === 'dry-run' ? (
-          <p className="field-hint">{t('watch.status.dryRunHint')}</p>
-        ) : null}
-      </dd>
-      <dt>{t('watch.status.webhook')}</dt>
-      <dd>{status.responses.webhook ? t('watch.status.on') : t('watch.status.off')}</dd>
-      <dt>{t('watch.status.suppressed')}</dt>
-      <dd className="fact-number">{formatNumber(status.hits.suppressed)}</dd>
-    </dl>
+    <>
+      <dl className="facts" data-testid="watch-responses">
+        <dt>{t('watch.status.blockMode')}</dt>
+        <dd>
+          <ResponseModeBadge mode={status.responses.block} />
+        </dd>
+        <dt>{t('watch.status.webhook')}</dt>
+        <dd>{status.responses.webhook ? t('watch.status.on') : t('watch.status.off')}</dd>
+        <dt>{t('watch.status.suppressed')}</dt>
+        <dd className="fact-number">{formatNumber(status.hits.suppressed)}</dd>
+      </dl>
+      {status.responses.block === 'dry-run' ? (
+        <p className="field-hint watch-dry-run-hint">{t('watch.status.dryRunHint')}</p>
+      ) : null}
+    </>
   );
 }
 
@@ -221,10 +223,12 @@ export function StatusView({ status }: { status: WatchStatusView }) {
           {t('watch.status.notRunning')}
         </p>
       )}
+      <h2 className="watch-status-title">{t('watch.status.title')}</h2>
       <Totals status={status} />
       <div className="grid-2">
         <section className="card" aria-labelledby="watch-receivers-title">
           <h2 id="watch-receivers-title">{t('watch.status.receiversTitle')}</h2>
+          <p className="muted">{t('watch.status.receiversIntro')}</p>
           <Receivers status={status} />
         </section>
         <section className="card" aria-labelledby="watch-queue-title">
