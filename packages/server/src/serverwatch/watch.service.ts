@@ -42,12 +42,10 @@ import { HitThrottle } from './respond/throttle.js';
 import { WebhookSender } from './respond/webhook.js';
 import { loadRuleFiles, loadRuleText, shippedRulesDir, sigmaHqRulesDir, type RuleFiles } from './rules.js';
 import {
-  decodeCursor,
-  encodeCursor,
-  eventView,
-  hitView,
-  parseSearch,
+  hitPage,
   ruleCountView,
+  searchPage,
+  timeWindow,
   WatchRetention,
   type WatchRepository,
 } from './store/index.js';
@@ -271,35 +269,20 @@ export class WatchService {
   }
 
   /** Stored events matching `query`, newest first. Throws `validation_failed` for a bad query. */
-  async search(query: WatchSearchQuery): Promise<WatchEventPage> {
-    const { rows, more } = await this.deps.repo.search({
-      query: parseSearch(query.q),
-      limit: query.limit,
-      ...window(query),
-      ...(query.before === undefined ? {} : { before: decodeCursor(query.before) }),
-    });
-    const last = rows[rows.length - 1];
-    return { events: rows.map(eventView), next: more && last ? encodeCursor(last) : null };
+  search(query: WatchSearchQuery): Promise<WatchEventPage> {
+    return searchPage(this.deps.repo, query);
   }
 
-  async hits(query: WatchHitsQuery): Promise<WatchHitPage> {
-    const { rows, more } = await this.deps.repo.hits({
-      limit: query.limit,
-      ...window(query),
-      ...(query.ruleId === undefined ? {} : { ruleId: query.ruleId }),
-      ...(query.hunt === undefined ? {} : { hunt: query.hunt }),
-      ...(query.before === undefined ? {} : { before: decodeCursor(query.before) }),
-    });
-    const last = rows[rows.length - 1];
-    return { hits: rows.map(hitView), next: more && last ? encodeCursor(last) : null };
+  hits(query: WatchHitsQuery): Promise<WatchHitPage> {
+    return hitPage(this.deps.repo, query);
   }
 
   /** Each rule's hits over the window (the last 24 hours when none is given). */
   async ruleCounts(query: { from?: string | undefined; to?: string | undefined }): Promise<RuleCount[]> {
-    const now = this.deps.clock.now().getTime();
+    const range = timeWindow(query);
     const counts = await this.deps.repo.ruleCounts({
-      from: query.from === undefined ? new Date(now - DAY_MS) : new Date(query.from),
-      ...(query.to === undefined ? {} : { to: new Date(query.to) }),
+      from: range.from ?? new Date(this.deps.clock.now().getTime() - DAY_MS),
+      ...(range.to === undefined ? {} : { to: range.to }),
     });
     return counts.map(ruleCountView);
   }
@@ -318,7 +301,7 @@ export class WatchService {
       });
     const detector = new Detector(rules);
     const id = randomUUID();
-    const range = window(request);
+    const range = timeWindow(request);
     const ids = new WeakMap<WatchEvent, string>();
     let events = 0;
     let hits = 0;
@@ -595,13 +578,6 @@ function huntRules(text: string): RuleFiles {
 
 function hitRecord(hit: WatchHit, eventIds: readonly string[]) {
   return { hit, eventIds };
-}
-
-function window(query: { from?: string | undefined; to?: string | undefined }): { from?: Date; to?: Date } {
-  return {
-    ...(query.from === undefined ? {} : { from: new Date(query.from) }),
-    ...(query.to === undefined ? {} : { to: new Date(query.to) }),
-  };
 }
 
 function isoWindow(range: { from?: Date; to?: Date }): Record<string, string> {

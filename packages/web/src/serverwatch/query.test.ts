@@ -7,6 +7,7 @@ import {
   groupSearch,
   hitsHref,
   hitsSearch,
+  hitsSinceSearch,
   huntRequest,
   readHitsView,
   readSearchView,
@@ -66,6 +67,12 @@ describe('what the API is asked', () => {
     expect(hitsSearch({ hunt: 'h1' }, now)).toBe('hunt=h1&limit=100');
     expect(hitsSearch({ ruleId: 'r1', hours: 1 }, now, undefined, 500)).toBe(
       'from=2026-12-03T08%3A00%3A00.000Z&to=2026-12-03T09%3A00%3A00.000Z&ruleId=r1&limit=500',
+    );
+  });
+
+  it('reads only the live hits since a moment, for the overview’s live updates', () => {
+    expect(hitsSinceSearch('2026-12-03T08:45:00.000Z', now, undefined, 500)).toBe(
+      'from=2026-12-03T08%3A45%3A00.000Z&to=2026-12-03T09%3A00%3A00.000Z&limit=500',
     );
   });
 

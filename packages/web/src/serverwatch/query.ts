@@ -94,6 +94,15 @@ export function hitsSearch(view: Partial<HitsView>, now: number, before?: string
   return toSearch(query);
 }
 
+/**
+ * The query string of a page of the live watch's hits from `since` (included) to `now`: what the
+ * overview reads when new alerts arrive, instead of the whole window again.
+ */
+export function hitsSinceSearch(since: string, now: number, before?: string, limit = 100): string {
+  const query = WatchHitsQuery.parse({ from: since, to: new Date(now).toISOString(), limit, before });
+  return toSearch(query);
+}
+
 function toSearch(query: Record<string, string | number | undefined>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {

@@ -4,6 +4,7 @@ import {
   bucketHits,
   bucketMs,
   levelTotals,
+  mergeHits,
   plotTimeline,
   severityOfLevel,
   timelineLevels,
@@ -151,6 +152,46 @@ describe('the alerts timeline’s bars', () => {
           }
         },
       ),
+    );
+  });
+});
+
+describe('the hits the timeline keeps between readings', () => {
+  const known = (id: string, minutes: number, count = 1) => ({ id, at: at(minutes), level: 'high', count });
+
+  it('take the hits read since, newest first, a hit read again replacing the one known', () => {
+    const merged = mergeHits([known('2', 10), known('1', 5)], [known('3', 20), known('2', 10, 4)], eight);
+    expect(merged.map((hit) => [hit.id, hit.count])).toEqual([
+      ['3', 1],
+      ['2', 4],
+      ['1', 1],
+    ]);
+  });
+
+  it('drop the hits the window has moved past', () => {
+    expect(mergeHits([known('1', -5), known('2', 5)], [], eight).map((hit) => hit.id)).toEqual(['2']);
+  });
+
+  it('hold each hit once, whatever was read twice', () => {
+    const hits = fc.array(
+      fc.record({
+        id: fc.integer({ min: 1, max: 30 }).map(String),
+        minutes: fc.integer({ min: -30, max: 60 }),
+      }),
+      { maxLength: 40 },
+    );
+    fc.assert(
+      fc.property(hits, hits, (before, after) => {
+        const merged = mergeHits(
+          before.map((h) => known(h.id, h.minutes)),
+          after.map((h) => known(h.id, h.minutes)),
+          eight,
+        );
+        expect(new Set(merged.map((h) => h.id)).size).toBe(merged.length);
+        for (let i = 1; i < merged.length; i += 1)
+          expect(Date.parse(merged[i - 1]!.at)).toBeGreaterThanOrEqual(Date.parse(merged[i]!.at));
+        expect(merged.every((h) => Date.parse(h.at) >= eight)).toBe(true);
+      }),
     );
   });
 });

@@ -222,3 +222,28 @@ export function plotTimeline(
   }
   return { max, step, bars, yTicks, xTicks };
 }
+
+/** A hit as the timeline keeps it between readings. */
+export interface KnownHit extends TimelineHit {
+  id: string;
+}
+
+/**
+ * The hits known so far with those read since, newest first, each once: a hit read again replaces
+ * the one known (merged duplicates raise its count); hits older than `from` (the window's start,
+ * which moves on with time) are dropped.
+ *
+ * @example
+ *   mergeHits([{ id: '1', at: '…08:00…', level: 'high', count: 1 }],
+ *             [{ id: '1', at: '…08:00…', level: 'high', count: 3 }, { id: '2', at: '…08:05…', level: 'low', count: 1 }],
+ *             Date.parse('2026-12-03T07:00:00Z'))
+ *   // → [hit 2, hit 1 with count 3]
+ */
+export function mergeHits(known: readonly KnownHit[], fresh: readonly KnownHit[], from: number): KnownHit[] {
+  const byId = new Map<string, KnownHit>();
+  for (const hit of known) byId.set(hit.id, hit);
+  for (const hit of fresh) byId.set(hit.id, hit);
+  return [...byId.values()]
+    .filter((hit) => !(Date.parse(hit.at) < from))
+    .sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || b.id.localeCompare(a.id));
+}

@@ -200,7 +200,7 @@ export class LiteralIndex {
       const value = fields[key]!;
       // A value that is part of the raw line (most of a syslog line's) was scanned with it.
       if (typeof value === 'string') {
-        if (value.length < SHORT || !raw.includes(value)) this.scanText(value);
+        if (value.length < SHORT || !(raw.endsWith(value) || raw.includes(value))) this.scanText(value);
       } else this.scanValue(value, 0);
     }
   }
@@ -214,7 +214,13 @@ export class LiteralIndex {
     found.length = 0;
     const touched = this.touched;
     if (touched.length === 0) return this.always;
-    if (touched.length > 1) touched.sort((a, b) => a - b);
+    // Insertion sort: a handful of rules, nearly always in order already.
+    for (let i = 1; i < touched.length; i++) {
+      const rule = touched[i]!;
+      let j = i - 1;
+      for (; j >= 0 && touched[j]! > rule; j--) touched[j + 1] = touched[j]!;
+      touched[j + 1] = rule;
+    }
     const { always, clauseStart, ruleClauses, clauseMarks, epoch } = this;
     let a = 0;
     for (const rule of touched) {

@@ -41,4 +41,4 @@ export {
   type WatchEventRow,
   type WatchHitRow,
 } from './views.js';
-export { hitPage, searchPage } from './pages.js';
+export { hitPage, searchPage, timeWindow } from './pages.js';

@@ -14,7 +14,11 @@ import type { WatchRepository } from './watch.repository.js';
 
 const optionalDate = (iso: string | undefined) => (iso === undefined ? undefined : new Date(iso));
 
-function window(query: { from?: string | undefined; to?: string | undefined }): { from?: Date; to?: Date } {
+/** The dates of a query's `from` and `to`; throws `validation_failed` when `to` comes before `from`. */
+export function timeWindow(query: { from?: string | undefined; to?: string | undefined }): {
+  from?: Date;
+  to?: Date;
+} {
   const from = optionalDate(query.from);
   const to = optionalDate(query.to);
   if (from !== undefined && to !== undefined && to.getTime() < from.getTime())
@@ -33,7 +37,7 @@ export async function searchPage(
   const { rows, more } = await repository.search({
     query: parsed,
     limit: query.limit,
-    ...window(query),
+    ...timeWindow(query),
     ...(query.before === undefined ? {} : { before: decodeCursor(query.before) }),
   });
   const last = rows.at(-1);
@@ -44,7 +48,7 @@ export async function searchPage(
 export async function hitPage(repository: WatchRepository, query: WatchHitsQuery): Promise<WatchHitPage> {
   const { rows, more } = await repository.hits({
     limit: query.limit,
-    ...window(query),
+    ...timeWindow(query),
     ...(query.ruleId === undefined ? {} : { ruleId: query.ruleId }),
     ...(query.hunt === undefined ? {} : { hunt: query.hunt }),
     ...(query.before === undefined ? {} : { before: decodeCursor(query.before) }),
