@@ -8,5 +8,5 @@ export * from './meetings.schema.js';
 export * from './leakcheck.schema.js';
 export * from './netguard.schema.js';
 export * from './spyware.schema.js';
-export * from './serverwatch.js';
+export * from './serverwatch.schema.js';
 export * from './serverwatch-live.schema.js';

@@ -4,7 +4,7 @@
  * stored events and hits themselves are in serverwatch.ts.
  */
 import { z } from 'zod';
-import { RuleCount } from './serverwatch.js';
+import { RuleCount } from './serverwatch.schema.js';
 
 const Count = z.number().int().nonnegative();
 

@@ -82,6 +82,7 @@ export function EventTable({ events }: { events: readonly WatchEventView[] }) {
                       onClick={() => toggle(event.id)}
                     >
                       {shown ? t('watch.event.hideLine') : t('watch.event.showLine')}
+                      <span className="visually-hidden"> ({when(event.at)})</span>
                     </button>
                   </td>
                 </tr>

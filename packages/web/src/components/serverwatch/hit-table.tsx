@@ -179,6 +179,10 @@ export function HitTable({
                       onClick={() => toggle(hit)}
                     >
                       {shown ? t('watch.hit.hide') : t('watch.hit.show')}
+                      <span className="visually-hidden">
+                        {' '}
+                        ({hit.rule.title}, {formatDateTime(hit.at)})
+                      </span>
                     </button>
                   </td>
                 </tr>
