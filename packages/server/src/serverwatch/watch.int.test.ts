@@ -106,7 +106,7 @@ async function alertsOf(ruleId: string, ip: string): Promise<Alert[]> {
 }
 
 /** Waits until `check` holds, polling every 20 ms; gives the time it took, in ms. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+async function within(ms: number, check: () => boolean | Promise<boolean>): Promise<number> {
   const started = performance.now();
   for (;;) {
     if (await check()) return performance.now() - started;
@@ -137,7 +137,7 @@ describe('the live server watch', () => {
     const block = blocks.find((b) => b.address === '203.0.113.50');
     expect(block).toMatchObject({ mode: 'dry-run', ruleId: BRUTE_FORCE });
     // The SOC's webhook got the alert, signed with the shared secret.
-    await within(5000, async () => posted.some((p) => p.body.includes('203.0.113.50')));
+    await within(5000, () => posted.some((p) => p.body.includes('203.0.113.50')));
     const delivery = posted.find((p) => p.body.includes('203.0.113.50'))!;
     expect(delivery.signature).toBe(
       `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(delivery.body).digest('hex')}`,
@@ -168,7 +168,7 @@ describe('the live server watch', () => {
     );
     await within(2000, async () => (await alertsOf(BRUTE_FORCE, '203.0.113.61')).length > 0);
     // Let the pipeline take every line before counting.
-    await within(2000, async () => platform.watch.status().queue.depth === 0);
+    await within(2000, () => platform.watch.status().queue.depth === 0);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await alertsOf(BRUTE_FORCE, '203.0.113.61')).toHaveLength(1);
     const hits = (await admin.get(`/api/watch/hits?ruleId=${BRUTE_FORCE}`)).json as WatchHitPage;
@@ -223,7 +223,7 @@ describe('the live server watch', () => {
     const accepted = await send(`Bearer ${TOKEN}`);
     expect(accepted.status).toBe(200);
     expect(accepted.json).toMatchObject({ accepted: 1, rejected: 2 });
-    expect(accepted.json.errors.map((e: { line: number }) => e.line)).toEqual([2, 3]);
+    expect((accepted.json.errors as { line: number }[]).map((e) => e.line)).toEqual([2, 3]);
     await within(2000, async () => {
       const page = (await admin.get('/api/watch/events?q=source:http')).json as WatchEventPage;
       return page.events.some((e) => e.raw.includes('hello from a shipper'));

@@ -15,6 +15,7 @@ import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
 import {
   RempartError,
   type RuleCount,
+  type Severity,
   type WatchBlockView,
   type WatchConfig,
   type WatchEventPage,
@@ -591,20 +592,16 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-/** Sigma's levels onto the alert stream's severities. */
-export function severityOf(level: string | undefined): 'info' | 'low' | 'medium' | 'high' | 'critical' {
-  switch (level) {
-    case 'critical':
-      return 'critical';
-    case 'high':
-      return 'high';
-    case 'medium':
-      return 'medium';
-    case 'low':
-      return 'low';
-    default:
-      return 'info';
-  }
+/** Sigma's levels onto the alert stream's severities; `informational` and none are `info`. */
+const SEVERITY_OF_LEVEL: ReadonlyMap<string | undefined, Severity> = new Map([
+  ['low', 'low'],
+  ['medium', 'medium'],
+  ['high', 'high'],
+  ['critical', 'critical'],
+]);
+
+export function severityOf(level: string | undefined): Severity {
+  return SEVERITY_OF_LEVEL.get(level) ?? 'info';
 }
 
 function groupLabel(group: Record<string, unknown>): string {

@@ -40,7 +40,7 @@ export function someOf(literals: readonly string[]): Need {
 function score(clause: Clause): number {
   let shortest = 8;
   for (const s of clause) shortest = Math.min(shortest, s.length);
-  return shortest * 10_000 - clause.length;
+  return shortest * 10_000 - Math.min(clause.length, 9_999);
 }
 
 /** Both hold: every clause of both, the best ones when there are too many (any subset is necessary). */
@@ -56,8 +56,15 @@ export function bothNeed(a: Need, b: Need): Need {
     seen.add(key);
     return true;
   });
-  return unique.sort((x, y) => score(y) - score(x)).slice(0, MAX_CLAUSES);
+  // Beside a clause of long strings, one of short ones (an HTTP status, `@`) spares few runs and
+  // costs a look at values that are otherwise never read (numbers): it is left out.
+  const sorted = unique.sort((x, y) => score(y) - score(x));
+  const strong = score(sorted[0]!) >= STRONG;
+  return sorted.filter((c, i) => i === 0 || !strong || score(c) >= STRONG).slice(0, MAX_CLAUSES);
 }
+
+/** The score of a clause whose strings all have 4 characters or more. */
+const STRONG = 4 * 10_000 - 9_999;
 
 /**
  * Either holds: (A1 and A2) or (B1 and B2) is (A1 or B1) and (A1 or B2) and …; past MAX_CLAUSES
