@@ -255,6 +255,19 @@ describe('the live server watch', () => {
       false,
     );
 
+    const unsupported = await admin.post('/api/watch/hunts', {
+      rules: [
+        'title: Average Bytes',
+        'correlation:',
+        '  type: value_avg',
+        '  rules: [some_rule]',
+        '  group-by: [src_ip]',
+        '  timespan: 1h',
+        '  condition: { field: bytes_out, gte: 100 }',
+      ].join('\n'),
+    });
+    expect(unsupported.status).toBe(400);
+    expect(unsupported.json.error.message).toMatch(/No rule to run.*Average Bytes uses .*value_avg/);
     const broken = await admin.post('/api/watch/hunts', { rules: `${rule}\n  bad: [unclosed` });
     expect(broken.status).toBe(400);
     expect(broken.json.error.code).toBe('validation_failed');

@@ -297,9 +297,12 @@ export class WatchService {
     const started = performance.now();
     const rules = request.rules === undefined ? this.loadedRules() : huntRules(request.rules);
     if (rules.detections.length === 0)
-      throw RempartError.validation('No rule to run: the text holds no detection rule the engine supports.', {
-        skipped: rules.skipped,
-      });
+      throw RempartError.validation(
+        `No rule to run: the text holds no detection rule the engine supports${rules.skipped
+          .map((r) => `; ${r.title} uses ${r.unsupported.join(', ')}`)
+          .join('')}.`,
+        { skipped: rules.skipped },
+      );
     const detector = new Detector(rules);
     const id = randomUUID();
     const range = timeWindow(request);

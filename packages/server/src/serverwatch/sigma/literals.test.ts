@@ -1,0 +1,155 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  ANYTHING,
+  bothNeed,
+  eitherNeed,
+  MAX_LITERAL,
+  NOTHING,
+  partsLiteral,
+  regexLiterals,
+  someOf,
+  type Need,
+} from './literals.js';
+import { parseSigmaString } from './modifiers.js';
+
+/** Whether a need holds of a text (the index's reading: ASCII letters in any case). */
+function holds(need: Need, text: string): boolean {
+  const folded = text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return need.every((clause) => clause.some((s) => folded.includes(s)));
+}
+
+describe('the literal a Sigma string needs', () => {
+  it('is its longest plain piece, lower-cased, wildcards and non-ASCII characters cutting pieces', () => {
+    expect(partsLiteral(parseSigmaString('*\\Windows\\System32\\*.exe', false), false)).toBe(
+      '\\windows\\system3',
+    );
+    expect(partsLiteral(parseSigmaString('cmd?exe*whoami /all', false), false)).toBe('whoami /all');
+    expect(partsLiteral(parseSigmaString('Käse Brot', false), true)).toBe('se brot');
+    expect(partsLiteral(parseSigmaString('*', false), false)).toBe('');
+  });
+
+  it('is cut to MAX_LITERAL characters, a part of what is needed being needed too', () => {
+    const long = 'x'.repeat(MAX_LITERAL + 10);
+    expect(partsLiteral(parseSigmaString(long, false), false)).toHaveLength(MAX_LITERAL);
+  });
+});
+
+describe('the literals a regular expression needs', () => {
+  it('are the longest literal run of each top-level alternative', () => {
+    expect(regexLiterals('(?:cmd|powershell)\\.exe /c')).toEqual(['.exe /c']);
+    expect(regexLiterals('foo\\d+|Bar')).toEqual(['foo', 'bar']);
+    expect(regexLiterals('ab?cd')).toEqual(['cd']);
+    expect(regexLiterals('a{2}bc')).toEqual(['bc']);
+    expect(regexLiterals('x{|y}z')).toEqual(['x{', 'y}z']);
+    expect(regexLiterals('\\x41BCD')).toEqual(['bcd']);
+  });
+
+  it('are unknown when an alternative needs no literal or the syntax is not read here', () => {
+    expect(regexLiterals('foo|\\d+')).toBeUndefined();
+    expect(regexLiterals('.*')).toBeUndefined();
+    expect(regexLiterals('\\p{L}abc')).toBeUndefined();
+    expect(regexLiterals('(?<n>a)\\k<n>')).toBeUndefined();
+  });
+
+  it('are in every text the expression matches, in any case with the i flag', () => {
+    interface Sample {
+      src: string;
+      sample: string;
+    }
+    const special = '.*+?()[]{}|^$\\/';
+    const atom = (alt: fc.Arbitrary<Sample>): fc.Arbitrary<Sample> =>
+      fc.oneof(
+        fc
+          .constantFrom(...'abcxyzABC019 -_/:=%'.split(''), ...special.split(''))
+          .map((c) => ({ src: special.includes(c) ? `\\${c}` : c, sample: c })),
+        fc.constant({ src: '\\d', sample: '7' }),
+        fc.constant({ src: '\\w', sample: 'q' }),
+        fc.constant({ src: '.', sample: '#' }),
+        fc.constant({ src: '[a-c\\]]', sample: ']' }),
+        fc.constant({ src: '\\x41', sample: 'A' }),
+        alt.map((a) => ({ src: `(?:${a.src})`, sample: a.sample })),
+        alt.map((a) => ({ src: `(${a.src})`, sample: a.sample })),
+      );
+    const { alt } = fc.letrec<{ alt: Sample }>((tie) => ({
+      alt: fc
+        .tuple(
+          fc.array(
+            fc
+              .array(
+                fc.tuple(
+                  atom(tie('alt')),
+                  fc.constantFrom('', '?', '*', '+', '{2}', '{1,3}', '??', '+?', '*?'),
+                  fc.integer({ min: 0, max: 2 }),
+                ),
+                { maxLength: 6, depthIdentifier: 'seq' },
+              )
+              .map((parts) => ({
+                src: parts.map(([a, q]) => a.src + q).join(''),
+                sample: parts
+                  .map(([a, q, n]) => {
+                    const times = { '': 1, '?': n % 2, '??': n % 2, '*': n, '*?': n, '+': n + 1, '+?': n + 1 };
+                    const count = q === '{2}' ? 2 : q === '{1,3}' ? n + 1 : times[q as keyof typeof times];
+                    return a.sample.repeat(count);
+                  })
+                  .join(''),
+              })),
+            { minLength: 1, maxLength: 3, depthIdentifier: 'alt' },
+          ),
+          fc.nat(),
+        )
+        .map(([branches, k]) => ({
+          src: branches.map((b) => b.src).join('|'),
+          sample: branches[k % branches.length]!.sample,
+        })),
+    }));
+    fc.assert(
+      fc.property(alt, fc.boolean(), fc.string({ maxLength: 4 }), (regex, ignoreCase, around) => {
+        const flags = ignoreCase ? 'i' : '';
+        const re = new RegExp(regex.src, flags);
+        const sample = ignoreCase ? regex.sample.toUpperCase() : regex.sample;
+        const text = around + sample + around;
+        expect(re.test(text)).toBe(true);
+        const literals = regexLiterals(re.source);
+        if (literals === undefined) return;
+        for (const l of literals) expect(l).toMatch(/^[\x00-\x40\x5b-\x7f]+$/);
+        expect(holds([literals], text)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('needs combined', () => {
+  const need: fc.Arbitrary<Need> = fc.oneof(
+    fc.constant(ANYTHING),
+    fc.constant(NOTHING),
+    fc.array(fc.array(fc.constantFrom('ab', 'cd', 'abcd', 'x', 'wxyz', 'efgh'), { minLength: 1, maxLength: 3 }), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+  );
+  const text = fc.array(fc.constantFrom('ab', 'cd', 'X', 'WXYZ', 'efgh', ' '), { maxLength: 6 }).map((p) => p.join(''));
+
+  it('hold whenever what they combine holds: both of two, either of two', () => {
+    fc.assert(
+      fc.property(need, need, text, (a, b, t) => {
+        if (holds(a, t) && holds(b, t)) expect(holds(bothNeed(a, b), t)).toBe(true);
+        if (holds(a, t) || holds(b, t)) expect(holds(eitherNeed(a, b), t)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('know nothing of a rule that needs nothing, and nothing holds a rule that cannot match', () => {
+    expect(eitherNeed(someOf(['abc']), ANYTHING)).toEqual(ANYTHING);
+    expect(bothNeed(someOf(['abc']), ANYTHING)).toEqual([['abc']]);
+    expect(eitherNeed(NOTHING, someOf(['abc']))).toEqual([['abc']]);
+    expect(bothNeed(NOTHING, someOf(['abc']))).toEqual(NOTHING);
+  });
+
+  it('leave out a clause of short strings beside one of long strings', () => {
+    expect(bothNeed(someOf(['200', '301']), someOf(['/autodiscover.json']))).toEqual([['/autodiscover.json']]);
+    expect(bothNeed(someOf(['200']), someOf(['@']))).toEqual([['200'], ['@']]);
+  });
+});
