@@ -76,8 +76,6 @@ export interface WatchServiceDeps {
   config: WatchConfig;
   /** TLS files for syslog over TLS (the server's own certificate). */
   tls?: { key: string; cert: string };
-  /** The responders' settings, when not those the configuration maps to (tests run commands in a namespace). */
-  responders?: { settings?: RespondersSettings; blocker?: AddressBlocker };
 }
 
 type Actor = { id: string; email: string } | null;
@@ -106,10 +104,8 @@ export class WatchService {
   private answering: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: WatchServiceDeps) {
-    const settings = deps.responders?.settings ?? respondersOf(deps.config);
-    this.blocker =
-      deps.responders?.blocker ??
-      new AddressBlocker(settings.block, { log: deps.log.child({ responder: 'block' }) });
+    const settings = respondersOf(deps.config);
+    this.blocker = new AddressBlocker(settings.block, { log: deps.log.child({ responder: 'block' }) });
     this.webhook =
       settings.webhook === undefined
         ? undefined
@@ -121,8 +117,8 @@ export class WatchService {
   }
 
   /**
-   * Loads the rules and, unless `receivers` is false (a one-off command on the same data), opens
-   * the receivers the configuration names and the responders.
+   * Opens the receivers the configuration names, and the responders, unless `receivers` is false
+   * (a one-off command on the same data); the rules are read then, or at the first retro-hunt.
    */
   async start(options: { receivers?: boolean } = {}): Promise<void> {
     const { config, log } = this.deps;
@@ -143,7 +139,7 @@ export class WatchService {
     this.tick.unref();
     this.purge = setInterval(() => void this.retain(), PURGE_INTERVAL_MS);
     this.purge.unref();
-    if (options.receivers === false) return;
+    if (!receives) return;
     try {
       const setup = await this.blocker.start();
       if (!setup.ok) log.warn({ command: setup.command, error: setup.error }, 'watch blocking not set up');
