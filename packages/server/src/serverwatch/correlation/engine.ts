@@ -469,7 +469,13 @@ export class CorrelationEngine {
     const read = (ruleIndex: number) => {
       const values = c.groupFields[ruleIndex]!.map((f) => readField(at.event.fields, f));
       // `0` for a missing field, `[value]` for a present one: never confused, even with null.
-      return { values, key: JSON.stringify(values.map((v) => (v === undefined ? 0 : [v]))) };
+      // (The JSON of that list, written without building the list for each event.)
+      let key = '[';
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        key += `${i === 0 ? '' : ','}${v === undefined ? '0' : `[${JSON.stringify(v)}]`}`;
+      }
+      return { values, key: `${key}]` };
     };
     if (ruleIndexes.length === 1) {
       const { values, key } = read(ruleIndexes[0]!);
@@ -505,14 +511,23 @@ export class CorrelationEngine {
     // value_count: an event lacking the counted field has no value to count (spec § Value Count).
     let values: string[] = [];
     if (rule.type === 'value_count') {
-      values = [
-        ...new Set(
-          ruleIndexes.flatMap((i) => {
-            const found = c.valueFields[i]!.map((f) => readField(item.event.fields, f));
-            return found.some((v) => v === undefined) ? [] : [JSON.stringify(found)];
-          }),
-        ),
-      ];
+      const valueOf = (i: number): string | undefined => {
+        const found = c.valueFields[i]!.map((f) => readField(item.event.fields, f));
+        return found.some((v) => v === undefined) ? undefined : JSON.stringify(found);
+      };
+      if (ruleIndexes.length === 1) {
+        // The usual case, one rule: no set of values to build per event.
+        const value = valueOf(ruleIndexes[0]!);
+        if (value !== undefined) values = [value];
+      } else
+        values = [
+          ...new Set(
+            ruleIndexes.flatMap((i) => {
+              const value = valueOf(i);
+              return value === undefined ? [] : [value];
+            }),
+          ),
+        ];
       if (values.length === 0) return;
     }
 

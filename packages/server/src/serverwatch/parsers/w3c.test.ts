@@ -124,3 +124,46 @@ describe('IIS W3C lines', () => {
     );
   });
 });
+
+describe('W3C times', () => {
+  it('are what Date.UTC makes of the date and the time, for any date and time, one line after another', () => {
+    const state = newW3cState();
+    parseW3cLine('#Fields: date time c-ip', state);
+    const digits = (n: number, max: number) =>
+      fc.integer({ min: 0, max }).map((v) => String(v).padStart(n, '0'));
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            digits(4, 9999),
+            digits(2, 99),
+            digits(2, 99),
+            digits(2, 99),
+            digits(2, 99),
+            digits(2, 99),
+            fc.option(fc.integer({ min: 0, max: 999 }).map((v) => `.${v}`)),
+          ),
+          { minLength: 1, maxLength: 4 },
+        ),
+        (stamps) => {
+          for (const [y, mo, d, h, mi, s, frac] of stamps) {
+            const entry = parseW3cLine(`${y}-${mo}-${d} ${h}:${mi}:${s}${frac ?? ''} 192.0.2.1`, state);
+            const expected = Date.UTC(
+              Number(y),
+              Number(mo) - 1,
+              Number(d),
+              Number(h),
+              Number(mi),
+              Number(s),
+              frac === null ? 0 : Math.floor(Number(frac) * 1000),
+            );
+            expect(entry?.kind === 'entry' ? entry.time : 'none').toBe(
+              Number.isNaN(expected) ? undefined : expected,
+            );
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -53,6 +53,18 @@ const DIRECTIVE_NAME = /^[A-Za-z-]{1,32}$/;
 const WHITE_SPACE = /\s+/;
 const FIELD_NAME = /^[\w().-]{1,64}$/;
 
+// The last date read and its start: a log's lines share one date for a whole day.
+let lastDate = { text: '', start: null as number | null };
+
+/** The start (Unix ms, UTC) of a `YYYY-MM-DD` date, or null when the text is no such date. */
+function dayStart(text: string): number | null {
+  if (text === lastDate.text) return lastDate.start;
+  const m = DATE.exec(text);
+  const start = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : null;
+  lastDate = { text, start };
+  return start;
+}
+
 /** The field name a `#Fields:` column is stored under. */
 export function w3cFieldName(column: string): string {
   const header = HEADER_FIELD.exec(column);
@@ -111,22 +123,18 @@ export function parseW3cLine(line: string, state: W3cState): W3cLine | undefined
   }
   if (n !== columns.length) return undefined;
   let time: number | undefined;
-  const date = typeof fields.date === 'string' ? DATE.exec(fields.date) : null;
+  const day = typeof fields.date === 'string' ? dayStart(fields.date) : null;
   const clock = typeof fields.time === 'string' ? TIME.exec(fields.time) : null;
   // A date or time column that holds no date or time: the line is not an entry of this log.
-  if ((fields.date !== undefined && !date) || (fields.time !== undefined && !clock)) return undefined;
-  if (date && clock) {
-    // IIS writes W3C times in UTC whatever the server's zone.
-    time = Date.UTC(
-      Number(date[1]),
-      Number(date[2]) - 1,
-      Number(date[3]),
-      Number(clock[1]),
-      Number(clock[2]),
-      Number(clock[3]),
-      clock[4] === undefined ? 0 : Math.floor(Number(clock[4]) * 1000),
-    );
-    if (Number.isNaN(time)) time = undefined;
+  if ((fields.date !== undefined && day === null) || (fields.time !== undefined && !clock)) return undefined;
+  if (day !== null && clock) {
+    // IIS writes W3C times in UTC whatever the server's zone. The day's start plus the time of
+    // day is what Date.UTC computes (ECMA-262 MakeDate(day, MakeTime(…)), exact in integers).
+    time =
+      day +
+      ((Number(clock[1]) * 60 + Number(clock[2])) * 60 + Number(clock[3])) * 1000 +
+      (clock[4] === undefined ? 0 : Math.floor(Number(clock[4]) * 1000));
+    if (Math.abs(time) > 8.64e15 || Number.isNaN(time)) time = undefined;
   }
   const stem = fields['cs-uri-stem'];
   if (typeof stem === 'string') {

@@ -187,10 +187,13 @@ export class RuleSet {
     logsource: undefined,
     rules: { rules: [], index: undefined },
   };
+  private readonly position = new Map<CompiledRule, number>();
+  private readonly indexes = new Map<string, LiteralIndex>();
   /** How deep into nested values any rule reads: a dotted field name's steps, then arrays. */
   private readonly maxDepth: number;
 
   constructor(readonly rules: readonly CompiledRule[]) {
+    rules.forEach((r, i) => this.position.set(r, i));
     let steps = 0;
     for (const r of rules)
       for (const identifier of r.rule.detection.identifiers)
@@ -218,10 +221,17 @@ export class RuleSet {
     if (found === undefined) {
       if (this.bySource.size >= LOGSOURCE_CACHE) this.bySource.clear();
       const rules = this.rules.filter((r) => r.appliesTo(logsource));
-      const index = new LiteralIndex(
-        rules.map((r) => r.literals),
-        this.maxDepth,
-      );
+      // Log sources with the same rules (many a source no rule names) share one index.
+      const which = rules.map((r) => this.position.get(r)).join(',');
+      let index = this.indexes.get(which);
+      if (index === undefined) {
+        if (this.indexes.size >= LOGSOURCE_CACHE) this.indexes.clear();
+        index = new LiteralIndex(
+          rules.map((r) => r.literals),
+          this.maxDepth,
+        );
+        this.indexes.set(which, index);
+      }
       found = { rules, index: index.useful ? index : undefined };
       this.bySource.set(key, found);
     }

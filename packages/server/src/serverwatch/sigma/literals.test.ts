@@ -58,16 +58,19 @@ describe('the literals a regular expression needs', () => {
       sample: string;
     }
     const special = '.*+?()[]{}|^$\\/';
-    const atom = (alt: fc.Arbitrary<Sample>): fc.Arbitrary<Sample> =>
+    // Groups are not repeated: nested repetitions would make the expression's own test exponential.
+    const simple: fc.Arbitrary<Sample> = fc.oneof(
+      fc
+        .constantFrom(...'abcxyzABC019 -_/:=%'.split(''), ...special.split(''))
+        .map((c) => ({ src: special.includes(c) ? `\\${c}` : c, sample: c })),
+      fc.constant({ src: '\\d', sample: '7' }),
+      fc.constant({ src: '\\w', sample: 'q' }),
+      fc.constant({ src: '.', sample: '#' }),
+      fc.constant({ src: '[a-c\\]]', sample: ']' }),
+      fc.constant({ src: '\\x41', sample: 'A' }),
+    );
+    const group = (alt: fc.Arbitrary<Sample>): fc.Arbitrary<Sample> =>
       fc.oneof(
-        fc
-          .constantFrom(...'abcxyzABC019 -_/:=%'.split(''), ...special.split(''))
-          .map((c) => ({ src: special.includes(c) ? `\\${c}` : c, sample: c })),
-        fc.constant({ src: '\\d', sample: '7' }),
-        fc.constant({ src: '\\w', sample: 'q' }),
-        fc.constant({ src: '.', sample: '#' }),
-        fc.constant({ src: '[a-c\\]]', sample: ']' }),
-        fc.constant({ src: '\\x41', sample: 'A' }),
         alt.map((a) => ({ src: `(?:${a.src})`, sample: a.sample })),
         alt.map((a) => ({ src: `(${a.src})`, sample: a.sample })),
       );
@@ -77,10 +80,14 @@ describe('the literals a regular expression needs', () => {
           fc.array(
             fc
               .array(
-                fc.tuple(
-                  atom(tie('alt')),
-                  fc.constantFrom('', '?', '*', '+', '{2}', '{1,3}', '??', '+?', '*?'),
-                  fc.integer({ min: 0, max: 2 }),
+                fc.oneof(
+                  { maxDepth: 3, depthIdentifier: 'alt' },
+                  fc.tuple(
+                    simple,
+                    fc.constantFrom('', '?', '*', '+', '{2}', '{1,3}', '??', '+?', '*?'),
+                    fc.integer({ min: 0, max: 2 }),
+                  ),
+                  fc.tuple(group(tie('alt')), fc.constant(''), fc.constant(0)),
                 ),
                 { maxLength: 6, depthIdentifier: 'seq' },
               )
@@ -88,8 +95,16 @@ describe('the literals a regular expression needs', () => {
                 src: parts.map(([a, q]) => a.src + q).join(''),
                 sample: parts
                   .map(([a, q, n]) => {
-                    const times = { '': 1, '?': n % 2, '??': n % 2, '*': n, '*?': n, '+': n + 1, '+?': n + 1 };
-                    const count = q === '{2}' ? 2 : q === '{1,3}' ? n + 1 : times[q as keyof typeof times];
+                    const times = {
+                      '': 1,
+                      '?': n % 2,
+                      '??': n % 2,
+                      '*': n,
+                      '*?': n,
+                      '+': n + 1,
+                      '+?': n + 1,
+                    };
+                    const count = q === '{2}' ? 2 : q === '{1,3}' ? n + 1 : times[q];
                     return a.sample.repeat(count);
                   })
                   .join(''),
@@ -112,24 +127,31 @@ describe('the literals a regular expression needs', () => {
         expect(re.test(text)).toBe(true);
         const literals = regexLiterals(re.source);
         if (literals === undefined) return;
-        for (const l of literals) expect(l).toMatch(/^[\x00-\x40\x5b-\x7f]+$/);
+        // Lower-case ASCII only: no character beyond 0x7f, no capital letter.
+        for (const l of literals)
+          expect([...l].every((c) => c.charCodeAt(0) < 0x80 && !/[A-Z]/.test(c))).toBe(true);
         expect(holds([literals], text)).toBe(true);
       }),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
-  });
+  }, 60_000);
 });
 
 describe('needs combined', () => {
   const need: fc.Arbitrary<Need> = fc.oneof(
     fc.constant(ANYTHING),
     fc.constant(NOTHING),
-    fc.array(fc.array(fc.constantFrom('ab', 'cd', 'abcd', 'x', 'wxyz', 'efgh'), { minLength: 1, maxLength: 3 }), {
-      minLength: 1,
-      maxLength: 3,
-    }),
+    fc.array(
+      fc.array(fc.constantFrom('ab', 'cd', 'abcd', 'x', 'wxyz', 'efgh'), { minLength: 1, maxLength: 3 }),
+      {
+        minLength: 1,
+        maxLength: 3,
+      },
+    ),
   );
-  const text = fc.array(fc.constantFrom('ab', 'cd', 'X', 'WXYZ', 'efgh', ' '), { maxLength: 6 }).map((p) => p.join(''));
+  const text = fc
+    .array(fc.constantFrom('ab', 'cd', 'X', 'WXYZ', 'efgh', ' '), { maxLength: 6 })
+    .map((p) => p.join(''));
 
   it('hold whenever what they combine holds: both of two, either of two', () => {
     fc.assert(
@@ -149,7 +171,9 @@ describe('needs combined', () => {
   });
 
   it('leave out a clause of short strings beside one of long strings', () => {
-    expect(bothNeed(someOf(['200', '301']), someOf(['/autodiscover.json']))).toEqual([['/autodiscover.json']]);
+    expect(bothNeed(someOf(['200', '301']), someOf(['/autodiscover.json']))).toEqual([
+      ['/autodiscover.json'],
+    ]);
     expect(bothNeed(someOf(['200']), someOf(['@']))).toEqual([['200'], ['@']]);
   });
 });

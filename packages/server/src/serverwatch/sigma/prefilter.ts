@@ -5,9 +5,9 @@
  * rules each of whose clauses had one of its literals turn up, and those that need none, are run.
  *
  * Exactness: a rule is skipped only when the event holds none of the literals of one of its
- * clauses, which the rule then cannot match. The automaton compares ASCII letters in any case: a literal is lower-case ASCII, and
- * an event value `v` whose `toLowerCase()` holds it also holds it once each character of `v` is
- * mapped to its lower-case ASCII letter. That holds because lower-casing is character by character
+ * clauses, which the rule then cannot match. The automaton compares ASCII letters in any case: a
+ * literal is lower-case ASCII, and an event value `v` whose `toLowerCase()` holds it also holds it
+ * once each character of `v` is mapped to its lower-case ASCII letter. That holds because lower-casing is character by character
  * (the context of the Greek final sigma gives non-ASCII either way), and the only characters beyond
  * ASCII whose lower case holds ASCII are U+0130 (`i` and a combining dot) and U+212A (`k`), which
  * are read as `i` and `k` here (prefilter.test.ts checks both facts over every code point).
@@ -54,9 +54,8 @@ export class LiteralIndex {
   /** Rules with a clause found by the current scan, in the order found. */
   private readonly touched: number[] = [];
   private readonly found: number[] = [];
-  private readonly classOf = new Uint8Array(128);
-  private readonly foldI: number;
-  private readonly foldK: number;
+  /** The class of each UTF-16 code unit: one load per character, whatever the character. */
+  private readonly classOf = new Uint8Array(0x10000);
   /** Transitions: the next state of `state` on character class `c` at `state * width + c`. */
   private readonly delta: Uint16Array | Uint32Array;
   private readonly width: number;
@@ -113,13 +112,12 @@ export class LiteralIndex {
         if (this.classOf[c] === 0) this.classOf[c] = classes++;
       }
     for (let c = 0x41; c <= 0x5a; c++) this.classOf[c] = this.classOf[c + 0x20]!;
-    this.foldI = this.classOf[0x69]!;
-    this.foldK = this.classOf[0x6b]!;
+    for (const [c, ascii] of NON_ASCII_FOLDS) this.classOf[c] = this.classOf[ascii.charCodeAt(0)]!;
     const width = classes;
     this.width = width;
 
     // The trie of the literals, then its failure links breadth-first (Aho & Corasick 1975).
-    const children: Map<number, number>[] = [new Map()];
+    const children: Map<number, number>[] = [new Map<number, number>()];
     const output: Set<number>[] = [new Set()];
     for (const [literal, ids] of literals) {
       let state = 0;
@@ -128,7 +126,7 @@ export class LiteralIndex {
         let next = children[state]!.get(cls);
         if (next === undefined) {
           next = children.length;
-          children.push(new Map());
+          children.push(new Map<number, number>());
           output.push(new Set());
           children[state]!.set(cls, next);
         }
@@ -196,10 +194,10 @@ export class LiteralIndex {
     if (!this.useful) return;
     const raw = event.raw;
     this.scanText(raw);
-    // One array of the values costs less than a keyed read per field of objects of many shapes.
-    const values = Object.values(event.fields);
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i]!;
+    const fields = event.fields;
+    // Inherited properties are read too: more text than the rules read only costs time.
+    for (const key in fields) {
+      const value = fields[key]!;
       // A value that is part of the raw line (most of a syslog line's) was scanned with it.
       if (typeof value === 'string') {
         if (value.length < SHORT || !(raw.endsWith(value) || raw.includes(value))) this.scanText(value);
@@ -248,17 +246,15 @@ export class LiteralIndex {
       if (this.scanBooleans) this.scanText(value ? 'true' : 'false');
     } else if (value !== null && depth < this.maxDepth) {
       if (Array.isArray(value)) for (const v of value) this.scanValue(v, depth + 1);
-      else for (const v of Object.values(value)) this.scanValue(v, depth + 1);
+      else for (const key in value) this.scanValue(value[key]!, depth + 1);
     }
   }
 
   private scanText(text: string): void {
-    const { delta, classOf, width, foldI, foldK, firstOutput } = this;
+    const { delta, classOf, width, firstOutput } = this;
     let state = 0;
     for (let i = 0, n = text.length; i < n; i++) {
-      const c = text.charCodeAt(i);
-      state =
-        delta[state * width + (c < 0x80 ? classOf[c]! : c === 0x130 ? foldI : c === 0x212a ? foldK : 0)]!;
+      state = delta[state * width + classOf[text.charCodeAt(i)]!]!;
       if (state >= firstOutput) this.found_(state - firstOutput);
     }
   }

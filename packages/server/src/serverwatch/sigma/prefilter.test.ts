@@ -1,0 +1,189 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { FieldValue, LogSource, WatchEvent } from '../event.js';
+import { parseLine, type ParseContext } from '../parsers/index.js';
+import { mailDay, type MailDayFile } from '../parsers/mail-day.js';
+import { loadRuleFiles, shippedRulesDir, sigmaHqRulesDir } from '../rules.js';
+import { compileRule, RuleSet, type CompiledRule } from './compile.js';
+import { LiteralIndex, NON_ASCII_FOLDS } from './prefilter.js';
+
+const event = (
+  raw: string,
+  fields: Record<string, FieldValue> = {},
+  logsource: LogSource = {},
+): WatchEvent => ({
+  time: 0,
+  logsource,
+  fields,
+  raw,
+  parsed: true,
+});
+
+/** The index's candidates for one event. */
+function candidates(index: LiteralIndex, e: WatchEvent): number[] {
+  index.scan(e);
+  return [...index.candidates()];
+}
+
+describe('lower-casing, as the prefilter relies on it', () => {
+  it('gives ASCII only for ASCII and for U+0130 and U+212A, whatever the code point', () => {
+    const found = new Map<number, string>();
+    for (let c = 0x80; c <= 0x10ffff; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue;
+      const ascii = String.fromCodePoint(c)
+        .toLowerCase()
+        .split('')
+        .filter((ch) => ch.charCodeAt(0) < 0x80)
+        .join('');
+      if (ascii !== '') found.set(c, ascii);
+    }
+    expect(found).toEqual(NON_ASCII_FOLDS);
+  });
+
+  it('changes no ASCII character but A to Z, each into one character', () => {
+    for (let c = 0; c < 0x80; c++) {
+      const s = String.fromCharCode(c);
+      expect(s.toLowerCase()).toBe(c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 0x20) : s);
+    }
+  });
+});
+
+describe('the literal index', () => {
+  const index = new LiteralIndex(
+    [[['wget ', 'curl ']], [], [['/owa/'], ['x-anonresource']], [['404']], [['kill']]],
+    34,
+  );
+
+  it('finds a literal in any case in the raw line or any value, nested ones too', () => {
+    expect(candidates(index, event('nothing here'))).toEqual([1]);
+    expect(candidates(index, event('run WGET http://x'))).toEqual([0, 1]);
+    expect(candidates(index, event('-', { a: { b: ['Curl -o'] } }))).toEqual([0, 1]);
+    expect(candidates(index, event('-', { status: 404 }))).toEqual([1, 3]);
+    expect(candidates(index, event('-', { flag: true }))).toEqual([1]);
+  });
+
+  it('runs a rule with several clauses only when each of them turned up', () => {
+    expect(candidates(index, event('GET /owa/auth.owa'))).toEqual([1]);
+    expect(candidates(index, event('GET /owa/', { 'cs-cookie': 'X-AnonResource=true' }))).toEqual([1, 2]);
+  });
+
+  it('reads U+212A (Kelvin) as k and U+0130 as i, as their lower case holds them', () => {
+    expect('\u212Aİll'.toLowerCase().includes('kill')).toBe(false);
+    expect('\u212Aill'.toLowerCase().includes('kill')).toBe(true);
+    expect(candidates(index, event('\u212Aill -9'))).toEqual([1, 4]);
+    expect(candidates(index, event('K\u0130LL'))).toEqual([1, 4]);
+  });
+
+  it('starts afresh with each event: what an earlier one held is forgotten', () => {
+    expect(candidates(index, event('wget'))).toEqual([1]);
+    expect(candidates(index, event('wget '))).toEqual([0, 1]);
+    expect(candidates(index, event('get '))).toEqual([1]);
+  });
+});
+
+describe('a rule set with its prefilter, over the shipped and SigmaHQ rules', () => {
+  const files = loadRuleFiles([shippedRulesDir(), sigmaHqRulesDir()]);
+  const compiled = files.detections.map(compileRule);
+  const set = new RuleSet(compiled);
+  /** What the rules match, each run on the event without any prefilter. */
+  const unfiltered = (e: WatchEvent) =>
+    compiled.filter((r) => r.appliesTo(e.logsource) && r.matches(e)).map(title);
+  const title = (r: CompiledRule) => `${r.rule.file}:${r.rule.line}`;
+
+  it('prefilters most rules: nearly all of them need literals', () => {
+    const without = compiled.filter((r) => r.literals === undefined).map((r) => r.rule.title);
+    expect(without.length).toBeLessThan(compiled.length / 10);
+  });
+
+  it('matches a generated day of a mail server exactly as the rules run one by one', () => {
+    const receivedAt = Date.UTC(2026, 11, 4, 6, 0, 0);
+    const contexts: Record<MailDayFile, ParseContext> = {
+      'mail.log': { receivedAt },
+      'auth.log': { receivedAt },
+      'u_ex.log': { receivedAt },
+    };
+    let hits = 0;
+    for (const line of mailDay({ seed: 7 }).lines()) {
+      const e = parseLine(line.line, line.format, contexts[line.file]);
+      const expected = unfiltered(e);
+      hits += expected.length;
+      expect(set.match(e).map(title)).toEqual(expected);
+    }
+    expect(hits).toBeGreaterThan(100);
+  }, 60_000);
+
+  it('matches any event exactly as the rules run one by one', () => {
+    // Events made of the rules' own fields, values and literals, in any case and with the
+    // characters whose lower case is ASCII, so that many rules are candidates and many fire.
+    const fieldNames = new Set<string>(['message', 'user', 'cs-uri']);
+    const texts = new Set<string>(['Ä', 'ς', 'Σ', 'İ', '\u212A', '\u0000']);
+    for (const r of compiled) {
+      for (const clause of r.literals ?? []) for (const s of clause) texts.add(s);
+      for (const identifier of r.rule.detection.identifiers)
+        for (const items of identifier.alternatives)
+          for (const item of items) {
+            if (item.field !== null) fieldNames.add(item.field);
+            for (const v of item.values) texts.add(v.text.replace(/(?<!\\)[*?]/g, ''));
+          }
+    }
+    const logsources: LogSource[] = [
+      ...new Map(
+        compiled.map((r) => {
+          const { category, product, service } = r.rule.logsource;
+          const source: LogSource = {
+            ...(category === undefined ? {} : { category }),
+            ...(product === undefined ? {} : { product }),
+            ...(service === undefined ? {} : { service }),
+          };
+          return [JSON.stringify(source), source] as const;
+        }),
+      ).values(),
+    ];
+    const recase = (s: string, how: number) =>
+      how === 0
+        ? s
+        : how === 1
+          ? s.toUpperCase()
+          : how === 2
+            ? s.replace(/k/g, '\u212A').replace(/i/g, 'İ')
+            : s.replace(/./g, (c, i: number) => (i % 2 === 0 ? c.toUpperCase() : c));
+    const text = fc
+      .array(
+        fc.tuple(fc.constantFrom(...texts), fc.integer({ min: 0, max: 3 }), fc.string({ maxLength: 3 })),
+        { maxLength: 4 },
+      )
+      .map((parts) => parts.map(([s, how, glue]) => recase(s, how) + glue).join(''));
+    const value: fc.Arbitrary<FieldValue> = fc.letrec<{ value: FieldValue }>((tie) => ({
+      value: fc.oneof(
+        { maxDepth: 2, depthIdentifier: 'value' },
+        text,
+        fc.constantFrom(200, 301, 404, 4625, 0, -1.5),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('value'), { maxLength: 3, depthIdentifier: 'value' }),
+        fc.dictionary(fc.constantFrom(...fieldNames), tie('value'), {
+          maxKeys: 3,
+          depthIdentifier: 'value',
+        }),
+      ),
+    })).value;
+    const arbitraryEvent = fc.record({
+      time: fc.constant(0),
+      logsource: fc.constantFrom(...logsources),
+      fields: fc.dictionary(fc.constantFrom(...fieldNames), value, { maxKeys: 6 }),
+      raw: text,
+      parsed: fc.boolean(),
+    });
+    let fired = 0;
+    fc.assert(
+      fc.property(arbitraryEvent, (e) => {
+        const expected = unfiltered(e);
+        if (expected.length > 0) fired++;
+        expect(set.match(e).map(title)).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
+    // Not a vacuous check: rules do fire on such events.
+    expect(fired).toBeGreaterThan(100);
+  }, 60_000);
+});
