@@ -2,6 +2,7 @@ import { RempartError, watchEventFormats } from '@rempart/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { logFormats } from '../parsers/index.js';
+import { searchTerm } from '../../test-support/watch-search.js';
 import {
   formatSearch,
   parseSearch,
@@ -23,48 +24,17 @@ const ipv6 = fc.ipV6();
 /** Any query the language can say. */
 const searchQuery: fc.Arbitrary<SearchQuery> = fc.record({
   terms: fc.array(
-    fc.oneof(
-      fc.record({ kind: fc.constant('text' as const), negated: fc.boolean(), pattern }),
-      fc.record({ kind: fc.constant('field' as const), negated: fc.boolean(), field: fieldName, pattern }),
-      fc.record({
-        kind: fc.constant('column' as const),
-        negated: fc.boolean(),
-        column: fc.constantFrom('source' as const, 'host' as const),
-        pattern,
-      }),
-      fc.record({
-        kind: fc.constant('logsource' as const),
-        negated: fc.boolean(),
-        key: fc.constantFrom('product' as const, 'service' as const, 'category' as const),
-        pattern,
-      }),
-      fc.record({
-        kind: fc.constant('format' as const),
-        negated: fc.boolean(),
-        format: fc.constantFrom(...watchEventFormats),
-      }),
-      fc.record({ kind: fc.constant('parsed' as const), negated: fc.boolean(), parsed: fc.boolean() }),
-      fc.oneof(
-        fc.record({
-          kind: fc.constant('address' as const),
-          negated: fc.boolean(),
-          address: fc.oneof(ipv4, ipv6),
-          prefix: fc.constant(undefined),
-        }),
-        fc.record({
-          kind: fc.constant('address' as const),
-          negated: fc.boolean(),
-          address: ipv4,
-          prefix: fc.integer({ min: 0, max: 32 }),
-        }),
-        fc.record({
-          kind: fc.constant('address' as const),
-          negated: fc.boolean(),
-          address: ipv6,
-          prefix: fc.integer({ min: 0, max: 128 }),
-        }),
+    searchTerm({
+      pattern,
+      field: fieldName,
+      format: fc.constantFrom(...watchEventFormats),
+      parsed: true,
+      address: fc.oneof(
+        fc.record({ address: fc.oneof(ipv4, ipv6), prefix: fc.constant(undefined) }),
+        fc.record({ address: ipv4, prefix: fc.integer({ min: 0, max: 32 }) }),
+        fc.record({ address: ipv6, prefix: fc.integer({ min: 0, max: 128 }) }),
       ),
-    ),
+    }),
     { maxLength: 8 },
   ),
 });

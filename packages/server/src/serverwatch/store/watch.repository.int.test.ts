@@ -7,6 +7,7 @@ import { BlockList, isIP } from 'node:net';
 import { RempartError, WatchSearchQuery } from '@rempart/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { searchTerm } from '../../test-support/watch-search.js';
 import { openDatabase, type Database } from '../../db/client.js';
 import { watchEvents } from '../../db/schema.js';
 import { testTarget } from '../../test-support/platform.js';
@@ -308,48 +309,16 @@ describe('the stored events', () => {
       'log',
     );
     const pattern = fc.array(piece, { minLength: 1, maxLength: 3 });
-    const term: fc.Arbitrary<SearchTerm> = fc.oneof(
-      fc.record({ kind: fc.constant('text' as const), negated: fc.boolean(), pattern }),
-      fc.record({
-        kind: fc.constant('field' as const),
-        negated: fc.boolean(),
-        field: fc.constantFrom(
-          'user',
-          'action',
-          'outcome',
-          'src_ip',
-          'src_port',
-          'missing',
-          'Event',
-          'flags',
-        ),
-        pattern,
-      }),
-      fc.record({
-        kind: fc.constant('column' as const),
-        negated: fc.boolean(),
-        column: fc.constantFrom('source' as const, 'host' as const),
-        pattern,
-      }),
-      fc.record({
-        kind: fc.constant('logsource' as const),
-        negated: fc.boolean(),
-        key: fc.constantFrom('product' as const, 'service' as const, 'category' as const),
-        pattern,
-      }),
-      fc.record({
-        kind: fc.constant('format' as const),
-        negated: fc.boolean(),
-        format: fc.constantFrom('dovecot' as const, 'sshd' as const, 'raw' as const, 'jsonl' as const),
-      }),
-      fc.record({ kind: fc.constant('parsed' as const), negated: fc.boolean(), parsed: fc.boolean() }),
-      fc.record({
-        kind: fc.constant('address' as const),
-        negated: fc.boolean(),
+    const term = searchTerm({
+      pattern,
+      field: fc.constantFrom('user', 'action', 'outcome', 'src_ip', 'src_port', 'missing', 'Event', 'flags'),
+      format: fc.constantFrom('dovecot' as const, 'sshd' as const, 'raw' as const, 'jsonl' as const),
+      parsed: true,
+      address: fc.record({
         address: fc.constantFrom('203.0.113.5', '198.51.100.0', '2001:db8::', '2001:db8::5', '0.0.0.0'),
         prefix: fc.option(fc.integer({ min: 0, max: 32 }), { nil: undefined }),
       }),
-    );
+    });
     await fc.assert(
       fc.asyncProperty(fc.array(term, { maxLength: 4 }), async (terms) => {
         const q = formatSearch({ terms });
