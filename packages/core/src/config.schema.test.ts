@@ -78,7 +78,7 @@ describe('parseConfig', () => {
       watch({
         REMPART_WATCH_SYSLOG: 'nowhere:99999',
         REMPART_WATCH_SYSLOG_TLS: '0.0.0.0:6514',
-        REMPART_WATCH_FILES: '/var/log/x=Bad Format',
+        REMPART_WATCH_FILES: '/var/log/x=Bad Format,/var/log/y=evtx',
         REMPART_WATCH_ALLOW: 'everyone',
         REMPART_WATCH_WEBHOOK_SECRET: 'a-secret-of-sixteen',
       }),
@@ -86,6 +86,7 @@ describe('parseConfig', () => {
       'REMPART_WATCH_SYSLOG: must be address:port with a port within 0-65535',
       'REMPART_WATCH_SYSLOG_TLS: needs REMPART_TLS_CERT and REMPART_TLS_KEY',
       'REMPART_WATCH_FILES: /var/log/x=Bad Format is not path[=format]',
+      'REMPART_WATCH_FILES: /var/log/y: format evtx is none of auto, syslog, postfix, dovecot, sshd, iis, combined, audit, windows, jsonl',
       'REMPART_WATCH_ALLOW: everyone is not a range',
       'REMPART_WATCH_WEBHOOK_SECRET: set REMPART_WATCH_WEBHOOK_URL too',
     ]);

@@ -7,6 +7,7 @@
  *   if (result.ok) console.log(result.config.port); // 9090
  */
 import { z } from 'zod';
+import { watchLogFormats, type WatchLogFormat } from './serverwatch.schema.js';
 import { defaultLeakcheckLanguages, LeakcheckLanguage, leakcheckLanguages } from './leakcheck.schema.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -217,8 +218,8 @@ export interface Config {
 export interface WatchConfig {
   syslog: { host: string; port: number } | undefined;
   syslogTls: { host: string; port: number } | undefined;
-  /** Files followed; `format` is checked against the server's parsers when the watch starts. */
-  files: { path: string; format: string }[];
+  /** Files followed, each read as one format or told from its lines (`auto`). */
+  files: { path: string; format: WatchLogFormat | 'auto' }[];
   rulesDirs: string[];
   sigmaHq: boolean;
   eventDays: number;
@@ -407,6 +408,10 @@ function watchConfig(e: z.infer<typeof EnvSchema>, tls: Config['tls'], errors: s
   for (const file of files)
     if (file.path === '' || !/^[a-z0-9]+$/.test(file.format))
       errors.push(`REMPART_WATCH_FILES: ${file.path}=${file.format} is not path[=format]`);
+    else if (file.format !== 'auto' && !(watchLogFormats as readonly string[]).includes(file.format))
+      errors.push(
+        `REMPART_WATCH_FILES: ${file.path}: format ${file.format} is none of auto, ${watchLogFormats.join(', ')}`,
+      );
   const allow = list(e.REMPART_WATCH_ALLOW);
   for (const cidr of allow)
     if (!/^[0-9a-fA-F:.]+(?:\/\d{1,3})?$/.test(cidr))
@@ -420,7 +425,8 @@ function watchConfig(e: z.infer<typeof EnvSchema>, tls: Config['tls'], errors: s
   return {
     syslog,
     syslogTls,
-    files,
+    // Each format was checked above: with a bad one, the configuration is refused.
+    files: files as WatchConfig['files'],
     rulesDirs: list(e.REMPART_WATCH_RULES),
     sigmaHq: e.REMPART_WATCH_SIGMAHQ,
     eventDays: e.REMPART_WATCH_EVENT_DAYS,

@@ -9,8 +9,8 @@
  */
 import { z } from 'zod';
 
-/** The formats a stored event was read as; `raw` for a line no parser understood. */
-export const watchEventFormats = [
+/** The formats the server watch's parsers read (`--format`, `REMPART_WATCH_FILES`). */
+export const watchLogFormats = [
   'syslog',
   'postfix',
   'dovecot',
@@ -20,8 +20,12 @@ export const watchEventFormats = [
   'audit',
   'windows',
   'jsonl',
-  'raw',
 ] as const;
+
+export type WatchLogFormat = (typeof watchLogFormats)[number];
+
+/** The formats a stored event was read as; `raw` for a line no parser understood. */
+export const watchEventFormats = [...watchLogFormats, 'raw'] as const;
 export const WatchEventFormat = z.enum(watchEventFormats);
 export type WatchEventFormat = z.infer<typeof WatchEventFormat>;
 

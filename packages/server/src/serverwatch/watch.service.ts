@@ -36,7 +36,8 @@ import { createJsonLinesHandler, type JsonLinesResult } from './ingest/http.js';
 import { LineQueue, type IngestItem } from './ingest/queue.js';
 import { startSyslog, type SyslogReceiver } from './ingest/syslog.js';
 import { tailFile, type FileTail } from './ingest/tail.js';
-import { detectFormat, LogFormat, parseLine, type ParseContext } from './parsers/index.js';
+import type { LogFormat } from './parsers/index.js';
+import { detectFormat, parseLine, type ParseContext } from './parsers/index.js';
 import { AddressBlocker } from './respond/blocker.js';
 import { parseRespondersConfig, type RespondersSettings } from './respond/config.js';
 import { HitThrottle } from './respond/throttle.js';
@@ -122,9 +123,6 @@ export class WatchService {
    */
   async start(options: { receivers?: boolean } = {}): Promise<void> {
     const { config, log } = this.deps;
-    for (const file of config.files)
-      if (file.format !== 'auto' && !LogFormat.safeParse(file.format).success)
-        throw RempartError.validation(`REMPART_WATCH_FILES: ${file.path}: unknown format ${file.format}`);
     // Reading the rules takes a moment (hundreds of YAML files): a watch with nothing to receive
     // reads them when first asked (a retro-hunt), not at every start of the platform.
     const receives =
@@ -161,10 +159,7 @@ export class WatchService {
       for (const file of config.files) {
         const tail = await tailFile(file.path, { log: log.child({ receiver: file.path }) }, this.queue);
         this.tails.push({ path: file.path, format: file.format, tail });
-        this.contexts.set(file.path, {
-          format: file.format as LogFormat | 'auto',
-          context: { source: file.path },
-        });
+        this.contexts.set(file.path, { format: file.format, context: { source: file.path } });
       }
     } catch (error) {
       await this.close();

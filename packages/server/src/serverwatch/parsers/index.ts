@@ -20,6 +20,7 @@
  * Postfix and Dovecot lines reads whole with either format. Field names: fields.ts (mail and
  * authentication), w3c.ts and combined.ts (web), windows.ts, json.ts.
  */
+import { watchLogFormats } from '@rempart/core';
 import { z } from 'zod';
 import type { LogSource, WatchEvent } from '../event.js';
 import { parseCombinedLine } from './combined.js';
@@ -35,17 +36,7 @@ import { windowsEvent } from './windows.js';
 export { parseSyslog, type SyslogRecord, type SyslogOptions } from './syslog.js';
 export { BROADER_CATEGORIES } from './windows.js';
 
-export const logFormats = [
-  'syslog',
-  'postfix',
-  'dovecot',
-  'sshd',
-  'iis',
-  'combined',
-  'audit',
-  'windows',
-  'jsonl',
-] as const;
+export const logFormats = watchLogFormats;
 /** A format name as the CLI's `--format` and the configuration take it (`auto` is resolved before). */
 export const LogFormat = z.enum(logFormats);
 export type LogFormat = z.infer<typeof LogFormat>;
