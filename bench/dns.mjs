@@ -48,7 +48,6 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { aptInstall } from './lib/debian.mjs';
 import { ask } from './lib/dns-probe.mjs';
 import {
@@ -66,7 +65,7 @@ import {
   stopChild,
 } from './lib/processes.mjs';
 import { checkBuild } from './lib/build.mjs';
-import { gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
+import { benchOptions, gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { bar, median, percentile, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -151,33 +150,17 @@ const USAGE = `Usage: node bench/dns.mjs [--runs R] [--seconds N] [--rate Q] [--
   --domains D   domains in the blocklist (default 1000000)
   --servers IDS the servers to measure, comma-separated (default all: ${SERVERS.map((s) => s.id).join(',')})
 
-  (--sizes, --concurrency, --agents and --no-janus, which \`npm run bench\` may pass to every
-  benchmark, are accepted and ignored.)`;
+  (The options of the other benchmarks, which \`npm run bench\` passes to every benchmark, are
+  accepted and ignored.)`;
 
 function parseOptions(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        runs: { type: 'string', default: '3' },
-        seconds: { type: 'string', default: '10' },
-        rate: { type: 'string', default: '2000' },
-        domains: { type: 'string', default: '1000000' },
-        servers: { type: 'string', default: SERVERS.map((s) => s.id).join(',') },
-        help: { type: 'boolean', short: 'h', default: false },
-        // The other benchmarks' options: bench/run.mjs passes the same arguments to all.
-        sizes: { type: 'string' },
-        concurrency: { type: 'string' },
-        agents: { type: 'string' },
-        'no-janus': { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error.message);
-  }
+  const values = benchOptions(argv, {
+    runs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '2000' },
+    domains: { type: 'string', default: '1000000' },
+    servers: { type: 'string', default: SERVERS.map((s) => s.id).join(',') },
+  });
   if (values.help) return undefined;
   const integer = (name, min) => {
     const value = Number(values[name]);

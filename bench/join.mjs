@@ -21,9 +21,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { allowedCpus, releaseAll, releaseOnExit } from './lib/processes.mjs';
+import { benchOptions } from './lib/report.mjs';
 import { enrolledAgents, firstAdmin, scheduleMeeting, startRempart } from './lib/rempart.mjs';
 import { histogram, latencySummary, median, table } from './lib/stats.mjs';
 
@@ -46,7 +46,10 @@ const ARGS = [
 ];
 const USAGE = `Usage: node bench/join.mjs [--runs R]
 
-  --runs R   joins measured for Rempart and for the direct peer-to-peer floor, interleaved (default 9)`;
+  --runs R   joins measured for Rempart and for the direct peer-to-peer floor, interleaved (default 9)
+
+  (The options of the other benchmarks, which \`npm run bench\` passes to every benchmark, are
+  accepted and ignored.)`;
 
 /**
  * Installed in every page before its own scripts: keeps each RTCPeerConnection it makes, and
@@ -163,10 +166,14 @@ async function directJoin(context, origin) {
 async function main() {
   let options;
   try {
-    ({ values: options } = parseArgs({ options: { runs: { type: 'string', default: '9' } } }));
+    options = benchOptions(process.argv.slice(2), { runs: { type: 'string', default: '9' } });
   } catch (error) {
     console.error(`${error.message}\n\n${USAGE}`);
     return 2;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
   }
   const runs = Number(options.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) {

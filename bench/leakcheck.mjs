@@ -33,7 +33,6 @@ import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
 import sharp from 'sharp';
 import {
@@ -50,7 +49,7 @@ import {
 } from './lib/processes.mjs';
 import { aptInstall } from './lib/debian.mjs';
 import { checkBuild } from './lib/build.mjs';
-import { gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
+import { benchOptions, gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { histogram, median, percentile, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -78,31 +77,15 @@ const USAGE = `Usage: node bench/leakcheck.mjs [--runs R] [--seconds N] [--langu
   --languages L   the languages both engines read, as REMPART_LEAKCHECK_LANGUAGES takes them
                   (default fra, Rempart's default; fra+eng+nld adds the English and Dutch models)
 
-  (--sizes, --concurrency, --agents and --no-janus, which \`npm run bench\` may pass to every
-  benchmark, are accepted and ignored.)`;
+  (The options of the other benchmarks, which \`npm run bench\` passes to every benchmark, are
+  accepted and ignored.)`;
 
 function parseOptions(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        runs: { type: 'string', default: '3' },
-        seconds: { type: 'string', default: '15' },
-        languages: { type: 'string', default: DEFAULT_LANGUAGES.join('+') },
-        help: { type: 'boolean', short: 'h', default: false },
-        // The other benchmarks' options: bench/run.mjs passes the same arguments to all.
-        sizes: { type: 'string' },
-        concurrency: { type: 'string' },
-        agents: { type: 'string' },
-        'no-janus': { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error.message);
-  }
+  const values = benchOptions(argv, {
+    runs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '15' },
+    languages: { type: 'string', default: DEFAULT_LANGUAGES.join('+') },
+  });
   if (values.help) return undefined;
   const integer = (name) => {
     const value = Number(values[name]);

@@ -26,7 +26,6 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
   allowedCpus,
   cpuSeconds,
@@ -40,7 +39,7 @@ import {
   stopChild,
 } from './lib/processes.mjs';
 import { aptInstall } from './lib/debian.mjs';
-import { gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
+import { benchOptions, gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { linearFit, median, scatterPlot, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -65,26 +64,18 @@ const USAGE = `Usage: node bench/sfu.mjs [--sizes 2,3,4,6,8] [--seconds N] [--ru
   --sizes LIST   meeting sizes to measure, participants per meeting (default 2,3,4,6,8)
   --seconds N    measured seconds per size, after a ${WARMUP_SECONDS} s warm-up (default 10)
   --runs R       runs of Rempart and of Janus, interleaved (default 3)
-  --no-janus     measure Rempart alone, without its peer`;
+  --no-janus     measure Rempart alone, without its peer
+
+  (The options of the other benchmarks, which \`npm run bench\` passes to every benchmark, are
+  accepted and ignored.)`;
 
 function parseOptions(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        sizes: { type: 'string', default: '2,3,4,6,8' },
-        seconds: { type: 'string', default: '10' },
-        runs: { type: 'string', default: '3' },
-        'no-janus': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error.message);
-  }
+  const values = benchOptions(argv, {
+    sizes: { type: 'string', default: '2,3,4,6,8' },
+    seconds: { type: 'string', default: '10' },
+    runs: { type: 'string', default: '3' },
+    'no-janus': { type: 'boolean', default: false },
+  });
   if (values.help) return undefined;
   const integer = (name) => {
     const value = Number(values[name]);

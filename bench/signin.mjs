@@ -22,7 +22,6 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setInterval, clearInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
   allowedCpus,
   freePort,
@@ -34,7 +33,7 @@ import {
   stopChild,
   waitUntilReady,
 } from './lib/processes.mjs';
-import { gitRevision, live, progress, runBenchmark, UsageError } from './lib/report.mjs';
+import { benchOptions, gitRevision, live, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { histogram, latencySummary, median, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -55,26 +54,18 @@ const USAGE = `Usage: node bench/signin.mjs [--seconds N] [--runs R] [--concurre
   --seconds N      measured seconds per run, after a ${WARMUP_SECONDS} s warm-up (default 10)
   --runs R         runs of Rempart and of the argon2id peer, interleaved (default 3)
   --concurrency C  virtual users signing in at once (default 8)
-  --agents A       seeded agents; every sign-in of a run needs its own (default 3000 or more)`;
+  --agents A       seeded agents; every sign-in of a run needs its own (default 3000 or more)
+
+  (The options of the other benchmarks, which \`npm run bench\` passes to every benchmark, are
+  accepted and ignored.)`;
 
 function parseOptions(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        seconds: { type: 'string', default: '10' },
-        runs: { type: 'string', default: '3' },
-        concurrency: { type: 'string', default: '8' },
-        agents: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error.message);
-  }
+  const values = benchOptions(argv, {
+    seconds: { type: 'string', default: '10' },
+    runs: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '8' },
+    agents: { type: 'string' },
+  });
   if (values.help) return undefined;
   const integer = (name, fallback) => {
     const value = Number(values[name] ?? fallback);

@@ -46,7 +46,6 @@ import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { aptInstall } from './lib/debian.mjs';
 import { checkBuild } from './lib/build.mjs';
 import {
@@ -58,7 +57,7 @@ import {
   scratchDir,
   spawnNode,
 } from './lib/processes.mjs';
-import { gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
+import { benchOptions, gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { bar, median, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -97,37 +96,16 @@ const USAGE = `Usage: node bench/spyware.mjs [--runs R] [--messages M] [--visits
   --backup DIR   build the backup in DIR and keep it, or reuse the one built there with the same
                  sizes (default: a temporary folder, removed at the end)
 
-  (--seconds, --rate, --domains, --servers, --languages, --sizes, --concurrency, --agents and
-  --no-janus, which \`npm run bench\` may pass to every benchmark, are accepted and ignored.)`;
+  (The options of the other benchmarks, which \`npm run bench\` passes to every benchmark, are
+  accepted and ignored.)`;
 
 function parseOptions(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        runs: { type: 'string', default: '3' },
-        messages: { type: 'string', default: '1000000' },
-        visits: { type: 'string', default: '100000' },
-        backup: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-        // The other benchmarks' options: bench/run.mjs passes the same arguments to all.
-        seconds: { type: 'string' },
-        rate: { type: 'string' },
-        domains: { type: 'string' },
-        servers: { type: 'string' },
-        languages: { type: 'string' },
-        sizes: { type: 'string' },
-        concurrency: { type: 'string' },
-        agents: { type: 'string' },
-        'no-janus': { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error.message);
-  }
+  const values = benchOptions(argv, {
+    runs: { type: 'string', default: '3' },
+    messages: { type: 'string', default: '1000000' },
+    visits: { type: 'string', default: '100000' },
+    backup: { type: 'string' },
+  });
   if (values.help) return undefined;
   const integer = (name, min, max) => {
     const value = Number(values[name]);

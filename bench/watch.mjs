@@ -24,7 +24,6 @@ import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { checkBuild } from './lib/build.mjs';
 import {
   allowedCpus,
@@ -34,7 +33,7 @@ import {
   scratchDir,
   spawnNode,
 } from './lib/processes.mjs';
-import { gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
+import { benchOptions, gitRevision, progress, runBenchmark, UsageError } from './lib/report.mjs';
 import { bar, median, table } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -52,40 +51,15 @@ const USAGE = `Usage: node bench/watch.mjs [--runs R] [--lines N] [--logs DIR]
   --logs DIR  write the day's logs in DIR and keep them, or reuse those written there with the same
               size (default: a temporary folder, removed at the end)
 
-  (--seconds, --rate, --domains, --servers, --languages, --sizes, --concurrency, --agents, --messages,
-  --visits, --backup and --no-janus, which \`npm run bench\` may pass to every benchmark, are accepted
-  and ignored.)`;
+  (The options of the other benchmarks, which \`npm run bench\` passes to every benchmark, are
+  accepted and ignored.)`;
 
 function parseOptions(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        runs: { type: 'string', default: '3' },
-        lines: { type: 'string', default: '1000000' },
-        logs: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-        // The other benchmarks' options: bench/run.mjs passes the same arguments to all.
-        seconds: { type: 'string' },
-        rate: { type: 'string' },
-        domains: { type: 'string' },
-        servers: { type: 'string' },
-        languages: { type: 'string' },
-        sizes: { type: 'string' },
-        concurrency: { type: 'string' },
-        agents: { type: 'string' },
-        messages: { type: 'string' },
-        visits: { type: 'string' },
-        backup: { type: 'string' },
-        'no-janus': { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error.message);
-  }
+  const values = benchOptions(argv, {
+    runs: { type: 'string', default: '3' },
+    lines: { type: 'string', default: '1000000' },
+    logs: { type: 'string' },
+  });
   if (values.help) return undefined;
   const integer = (name, min, max) => {
     const value = Number(values[name]);

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { releaseAll } from './processes.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,6 +29,47 @@ export function gitRevision() {
 
 /** Bad command-line usage: the benchmark prints the message and its usage, and exits 2. */
 export class UsageError extends Error {}
+
+/**
+ * Every option of every benchmark: `npm run bench` (bench/run.mjs) passes the same arguments to
+ * all of them, so each accepts the others' options and ignores them.
+ */
+const EVERY_OPTION = Object.fromEntries([
+  ...[
+    'runs',
+    'seconds',
+    'rate',
+    'domains',
+    'servers',
+    'languages',
+    'sizes',
+    'concurrency',
+    'agents',
+    'messages',
+    'visits',
+    'backup',
+    'lines',
+    'logs',
+  ].map((name) => [name, { type: 'string' }]),
+  ['no-janus', { type: 'boolean' }],
+]);
+
+/**
+ * A benchmark's options from `argv`: its `own` (with their defaults), `--help`, and the other
+ * benchmarks' (accepted, not used). Throws a `UsageError` for an unknown option or a positional.
+ */
+export function benchOptions(argv, own) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { ...EVERY_OPTION, ...own, help: { type: 'boolean', short: 'h', default: false } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new UsageError(error.message);
+  }
+}
 
 /**
  * Runs a benchmark's `main` and returns the exit status: its own, 2 on a `UsageError` (with
