@@ -788,6 +788,31 @@ function planAttacks(
     count: number,
   ) => summary.push({ kind, srcIp, users: victims, from, to, lines: count });
   const session = () => chars(rng, B64, 16);
+  /** A failed login of `user` from `ip`: over IMAP (Dovecot), or over SMTP submission (Postfix SASL). */
+  const failedLogin = (
+    kind: MailDayAttack,
+    time: number,
+    user: string,
+    ip: string,
+    over: { imap: true; secs: number } | { imap: false },
+  ) =>
+    add(
+      kind,
+      over.imap
+        ? mailLine(
+            time,
+            'dovecot',
+            1,
+            `imap-login: Disconnected (auth failed, 1 attempts in ${over.secs} secs): user=<${user}>, method=PLAIN, rip=${ip}, lip=${MAIL_IP}, TLS, session=<${session()}>`,
+          )
+        : mailLine(
+            time,
+            'postfix/submission/smtpd',
+            int(rng, 1000, 60000),
+            `warning: unknown[${ip}]: SASL LOGIN authentication failed: authentication failure, sasl_username=${user}`,
+          ),
+      { action: 'login', outcome: 'failure', user, src_ip: ip },
+    );
 
   // Password spraying: one address, 80 mailboxes, one or two passwords each, over IMAP and SMTP.
   {
@@ -799,29 +824,13 @@ function planAttacks(
       const tries = rng() < 0.4 ? 2 : 1;
       for (let k = 0; k < tries; k++) {
         t += int(rng, 4000, 12000);
-        if (rng() < 0.5) {
-          add(
-            'password_spraying',
-            mailLine(
-              t,
-              'dovecot',
-              1,
-              `imap-login: Disconnected (auth failed, 1 attempts in ${int(rng, 2, 5)} secs): user=<${v.mail}>, method=PLAIN, rip=${ip}, lip=${MAIL_IP}, TLS, session=<${session()}>`,
-            ),
-            { action: 'login', outcome: 'failure', user: v.mail, src_ip: ip },
-          );
-        } else {
-          add(
-            'password_spraying',
-            mailLine(
-              t,
-              'postfix/submission/smtpd',
-              int(rng, 1000, 60000),
-              `warning: unknown[${ip}]: SASL LOGIN authentication failed: authentication failure, sasl_username=${v.mail}`,
-            ),
-            { action: 'login', outcome: 'failure', user: v.mail, src_ip: ip },
-          );
-        }
+        failedLogin(
+          'password_spraying',
+          t,
+          v.mail,
+          ip,
+          rng() < 0.5 ? { imap: true, secs: int(rng, 2, 5) } : { imap: false },
+        );
       }
     }
     record(
@@ -842,29 +851,7 @@ function planAttacks(
     const before = lines.length;
     for (let k = 0; k < 150; k++) {
       t += int(rng, 3000, 15000);
-      if (k % 3 === 0) {
-        add(
-          'brute_force',
-          mailLine(
-            t,
-            'dovecot',
-            1,
-            `imap-login: Disconnected (auth failed, 1 attempts in 3 secs): user=<${brute.mail}>, method=PLAIN, rip=${ip}, lip=${MAIL_IP}, TLS, session=<${session()}>`,
-          ),
-          { action: 'login', outcome: 'failure', user: brute.mail, src_ip: ip },
-        );
-      } else {
-        add(
-          'brute_force',
-          mailLine(
-            t,
-            'postfix/submission/smtpd',
-            int(rng, 1000, 60000),
-            `warning: unknown[${ip}]: SASL LOGIN authentication failed: authentication failure, sasl_username=${brute.mail}`,
-          ),
-          { action: 'login', outcome: 'failure', user: brute.mail, src_ip: ip },
-        );
-      }
+      failedLogin('brute_force', t, brute.mail, ip, k % 3 === 0 ? { imap: true, secs: 3 } : { imap: false });
     }
     record('brute_force', ip, [brute.mail], hour(10, 40), t, lines.length - before);
   }
@@ -877,16 +864,7 @@ function planAttacks(
     const before = lines.length;
     for (let k = 0; k < 60; k++) {
       t += int(rng, 4000, 14000);
-      add(
-        'compromise',
-        mailLine(
-          t,
-          'dovecot',
-          1,
-          `imap-login: Disconnected (auth failed, 1 attempts in 4 secs): user=<${victim.mail}>, method=PLAIN, rip=${thief}, lip=${MAIL_IP}, TLS, session=<${session()}>`,
-        ),
-        { action: 'login', outcome: 'failure', user: victim.mail, src_ip: thief },
-      );
+      failedLogin('compromise', t, victim.mail, thief, { imap: true, secs: 4 });
     }
     t += 6000;
     add(
