@@ -1,6 +1,7 @@
 import type { QueryStats } from '@rempart/core';
 import { useId } from 'react';
 import { useI18n } from '../../i18n';
+import { TimeLabels, ValueGrid } from '../chart-axes';
 import { plotTraffic } from '../../netguard/chart';
 import { timeScale } from '../../netguard/stats';
 
@@ -23,7 +24,6 @@ export function TrafficChart({ stats, hours }: { stats: QueryStats; hours: numbe
   const long = timeScale(hours) === 'dateTime';
   const when = long ? formatDateTime : formatTime;
   const plot = plotTraffic(stats.series, AREA, { xTicks: long ? 4 : 6 });
-  const last = plot.xTicks.length - 1;
 
   return (
     <figure className="traffic">
@@ -44,29 +44,12 @@ export function TrafficChart({ stats, hours }: { stats: QueryStats; hours: numbe
           })}
         </desc>
         <g transform={`translate(${MARGIN.left} ${MARGIN.top})`}>
-          {plot.yTicks.map((tick) => (
-            <g key={tick.value}>
-              <line className="traffic-grid" x1={0} x2={AREA.width} y1={tick.y} y2={tick.y} />
-              <text className="traffic-axis" x={-8} y={tick.y} textAnchor="end" dominantBaseline="middle">
-                {formatNumber(tick.value)}
-              </text>
-            </g>
-          ))}
+          <ValueGrid ticks={plot.yTicks} width={AREA.width} prefix="traffic" />
           <path className="traffic-area traffic-queries" d={plot.queries.area} />
           <path className="traffic-line traffic-queries" d={plot.queries.line} />
           <path className="traffic-area traffic-blocked" d={plot.blocked.area} />
           <path className="traffic-line traffic-blocked" d={plot.blocked.line} />
-          {plot.xTicks.map((tick, index) => (
-            <text
-              key={tick.at}
-              className="traffic-axis"
-              x={tick.x}
-              y={AREA.height + 20}
-              textAnchor={index === 0 ? 'start' : index === last ? 'end' : 'middle'}
-            >
-              {when(tick.at)}
-            </text>
-          ))}
+          <TimeLabels ticks={plot.xTicks} y={AREA.height + 20} prefix="traffic" label={when} />
         </g>
       </svg>
       <figcaption className="traffic-legend">

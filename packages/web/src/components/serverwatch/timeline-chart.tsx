@@ -1,5 +1,6 @@
 import { useId } from 'react';
 import { useI18n } from '../../i18n';
+import { TimeLabels, ValueGrid } from '../chart-axes';
 import { timeScale } from '../../netguard/stats';
 import {
   levelTotals,
@@ -38,7 +39,6 @@ export function TimelineChart({
   const when = long ? formatDateTime : formatTime;
   const plot = plotTimeline(buckets, AREA, { xTicks: long ? 4 : 6 });
   const totals = levelTotals(buckets);
-  const last = plot.xTicks.length - 1;
   const first = buckets[0];
   const end = buckets[buckets.length - 1];
   const byLevel = timelineLevels
@@ -69,14 +69,7 @@ export function TimelineChart({
               }) + (byLevel === '' ? '' : ` ${byLevel}.`)}
         </desc>
         <g transform={`translate(${MARGIN.left} ${MARGIN.top})`}>
-          {plot.yTicks.map((tick) => (
-            <g key={tick.value}>
-              <line className="watch-grid" x1={0} x2={AREA.width} y1={tick.y} y2={tick.y} />
-              <text className="watch-axis" x={-8} y={tick.y} textAnchor="end" dominantBaseline="middle">
-                {formatNumber(tick.value)}
-              </text>
-            </g>
-          ))}
+          <ValueGrid ticks={plot.yTicks} width={AREA.width} prefix="watch" />
           {plot.bars.map((bar) => (
             <g key={bar.start} className="watch-bar">
               {bar.segments.map((segment) => (
@@ -99,17 +92,7 @@ export function TimelineChart({
               ))}
             </g>
           ))}
-          {plot.xTicks.map((tick, index) => (
-            <text
-              key={tick.at}
-              className="watch-axis"
-              x={tick.x}
-              y={AREA.height + 20}
-              textAnchor={index === 0 ? 'start' : index === last ? 'end' : 'middle'}
-            >
-              {when(tick.at)}
-            </text>
-          ))}
+          <TimeLabels ticks={plot.xTicks} y={AREA.height + 20} prefix="watch" label={when} />
         </g>
       </svg>
       <figcaption className="watch-legend">
