@@ -118,6 +118,11 @@ describe('leak check text detectors', () => {
         'rempart_meeting_link',
       );
       expect(bracket?.details?.linkId).toBe('Le3{TQTi7ISFalnKaZgFhA');
+      const semicolon = found(
+        'Rejoindre : http://127.0.0.1:41234/m/x42;BmmQOPUoS9VI-AT7KA',
+        'rempart_meeting_link',
+      );
+      expect(semicolon?.details?.linkId).toBe('x42;BmmQOPUoS9VI-AT7KA');
       const whole = found(
         'Lien : https://rempart.example.gov/m/AbCdEfGhIjKlMnOpQrSt_- puis le code',
         'rempart_meeting_link',

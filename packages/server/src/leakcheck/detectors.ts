@@ -240,10 +240,10 @@ const emailRe = new RegExp(
 /**
  * `/m/<id>` with its 22-character id; OCR reads the m as "rn" at times, may put spaces around the
  * slashes or one inside the id (between two letters it took for two words), may read a thin
- * letter (j, f, l, t) as a bracket, a bar or an exclamation mark, and may lose or add a character
- * of the id (the meeting is still matched, allowing for such errors).
+ * letter (j, f, l, t) as a bracket, a bar, an exclamation mark or (a j) a semicolon, and may lose
+ * or add a character of the id (the meeting is still matched, allowing for such errors).
  */
-const ID_CHAR = '[A-Za-z0-9_\\-{}()\\[\\]|!]';
+const ID_CHAR = '[A-Za-z0-9_\\-{}()\\[\\]|!;]';
 const rempartLinkRe = new RegExp(
   `/[ ]?(?:m|rn)[ ]?/[ ]?(?<v>${ID_CHAR}{20,24}(?!${ID_CHAR})|${ID_CHAR}{2,21} ${ID_CHAR}{2,21}(?!${ID_CHAR}))`,
   'dg',

@@ -9,6 +9,7 @@ describe('matching a link id read from a picture', () => {
   it('folds the letters OCR confuses', () => {
     expect(foldLinkId('Ab3dEfGhIjKlMnOpQrStUv')).toBe(foldLinkId('Ab3dEfGhljK1MnOpQrStuv'));
     expect(foldLinkId('x0_O')).toBe(foldLinkId('XO-0'));
+    expect(foldLinkId('x42;Bmm')).toBe(foldLinkId('x42jBmm'));
   });
 
   it('computes edit distances, stopping past the limit', () => {

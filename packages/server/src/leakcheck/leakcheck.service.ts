@@ -40,10 +40,11 @@ export interface Actor {
   email: string;
 }
 
-/** Folds the letters OCR confuses: case, l/I/1/|, O/0, g/q, and `-`/`_` (often read as each other). */
+/** Folds the letters OCR confuses: case, l/I/1/|, O/0, g/q, j/;, and `-`/`_` (often read as each other). */
 export function foldLinkId(id: string): string {
   return id
     .toLowerCase()
+    .replace(/;/g, 'j')
     .replace(/[il1|]/g, 'l')
     .replace(/[o0]/g, 'o')
     .replace(/q/g, 'g')
