@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '@rempart/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from './serve.js';
 import { resetPostgres, testDatabaseUrl } from './test-support/platform.js';
+import { loadTls } from './tls.js';
 
 let server: RunningServer | undefined;
 let dataDir: string;
@@ -84,5 +86,41 @@ describe('rempart serve', () => {
     await server.close();
     server = await serve({ ...parsed.config, port: Number(port) });
     expect(readFileSync(join(dataDir, 'tls', 'self-signed.crt'), 'utf8')).toBe(ca);
+  });
+
+  it('receives syslog over TLS with the certificate it serves HTTPS with', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'rempart-tls-syslog-'));
+    if (testDatabaseUrl) await resetPostgres(testDatabaseUrl);
+    const base = {
+      REMPART_DATA_DIR: dataDir,
+      REMPART_HOST: '127.0.0.1',
+      REMPART_PORT: '0',
+      REMPART_LOG_LEVEL: 'silent',
+      ...(testDatabaseUrl ? { DATABASE_URL: testDatabaseUrl } : {}),
+    };
+    // The institution's certificate files: here one made as a self-signed start makes it.
+    const made = parseConfig({ ...base, REMPART_TLS: 'self-signed' });
+    if (!made.ok) throw new Error(made.errors.join());
+    const files = await loadTls(made.config);
+    const parsed = parseConfig({
+      ...base,
+      REMPART_TLS_CERT: join(dataDir, 'tls', 'self-signed.crt'),
+      REMPART_TLS_KEY: join(dataDir, 'tls', 'self-signed.key'),
+      REMPART_WATCH_SYSLOG_TLS: '127.0.0.1:0',
+    });
+    if (!parsed.ok) throw new Error(parsed.errors.join());
+    server = await serve(parsed.config);
+    const port = server.platform.watch.status().syslog?.tlsPort ?? 0;
+    expect(port).toBeGreaterThan(0);
+    // RFC 5425 framing: the length of the message, a space, the message.
+    const line =
+      '<38>Dec  3 05:20:21 mx1 sshd[4242]: Failed password for root from 203.0.113.9 port 51234 ssh2';
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port, ca: files?.cert, servername: 'localhost' }, () =>
+        socket.end(`${Buffer.byteLength(line)} ${line}`, resolve),
+      );
+      socket.on('error', reject);
+    });
+    await expect.poll(() => server?.platform.watch.status().syslog?.messages.tls ?? 0).toBe(1);
   });
 });

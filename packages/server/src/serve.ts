@@ -21,8 +21,12 @@ export async function serve(
   config: Config,
   options: PlatformOptions & AppOptions = {},
 ): Promise<RunningServer> {
-  const platform = await openPlatform(config, options);
+  // Read (or made, when self-signed) once, for the HTTPS server and the syslog receiver over TLS.
   const tls = await loadTls(config);
+  const platform = await openPlatform(config, {
+    ...options,
+    ...(tls && config.watch.syslogTls && options.watchTls === undefined ? { watchTls: tls } : {}),
+  });
   const app = await buildApp(platform, { ...options, ...(tls ? { https: tls } : {}) });
   await app.listen({ port: config.port, host: config.host });
   const local = await startLocalAdmin(platform);
