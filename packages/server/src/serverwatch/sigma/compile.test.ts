@@ -862,4 +862,24 @@ describe('a rule set', () => {
     ).toEqual([web]);
     expect(set.forLogsource({ category: 'webserver' })).toEqual([web]);
   });
+
+  it('follows a log source object changed between events, and keeps a frozen one shared by many', () => {
+    const failed = (logsource: WatchEvent['logsource']): WatchEvent => ({
+      time: 0,
+      logsource,
+      fields: {},
+      raw: 'sshd[1]: Failed password for root',
+      parsed: true,
+    });
+    const changing: WatchEvent['logsource'] = { product: 'linux', service: 'sshd' };
+    expect(set.match(failed(changing))).toEqual([sshd]);
+    changing.service = 'cron';
+    expect(set.match(failed(changing))).toEqual([]);
+    const shared = Object.freeze({ product: 'linux', service: 'sshd' });
+    const other = Object.freeze({ product: 'linux', service: 'cron' });
+    for (let i = 0; i < 3; i++) {
+      expect(set.match(failed(shared))).toEqual([sshd]);
+      expect(set.match(failed(other))).toEqual([]);
+    }
+  });
 });

@@ -35,8 +35,13 @@ const MAX_VALUE_DEPTH = 32;
  */
 export class PreparedEvent {
   private lowerKeys: Map<string, string> | undefined;
-  private readonly fields = new Map<string, FieldValue | undefined>();
-  private readonly scalars = new Map<string, readonly Scalar[]>();
+  /**
+   * Lookups that were not a plain own property, and scalars, once needed: most events prepared
+   * are read by one rule through a few exact names, for which the maps would cost more than they
+   * spare.
+   */
+  private fields: Map<string, FieldValue | undefined> | undefined;
+  private scalars: Map<string, readonly Scalar[]> | undefined;
   private keywordScalars: readonly Scalar[] | undefined;
 
   constructor(readonly event: WatchEvent) {}
@@ -46,22 +51,22 @@ export class PreparedEvent {
    * dotted path (`Event.EventData.User`) through nested objects, each step exact then in any case.
    */
   field(name: string): FieldValue | undefined {
-    if (this.fields.has(name)) return this.fields.get(name);
     const fields = this.event.fields;
+    if (Object.hasOwn(fields, name)) return fields[name];
+    this.fields ??= new Map();
+    if (this.fields.has(name)) return this.fields.get(name);
     let value: FieldValue | undefined;
-    if (Object.hasOwn(fields, name)) value = fields[name];
-    else {
-      this.lowerKeys ??= new Map(Object.keys(fields).map((k) => [k.toLowerCase(), k]));
-      const key = this.lowerKeys.get(name.toLowerCase());
-      if (key !== undefined) value = fields[key];
-      else if (name.includes('.')) value = path(fields, name.split('.'));
-    }
+    this.lowerKeys ??= new Map(Object.keys(fields).map((k) => [k.toLowerCase(), k]));
+    const key = this.lowerKeys.get(name.toLowerCase());
+    if (key !== undefined) value = fields[key];
+    else if (name.includes('.')) value = path(fields, name.split('.'));
     this.fields.set(name, value);
     return value;
   }
 
   /** The scalars of a field (an array's elements; nothing for an object or null). */
   fieldScalars(name: string): readonly Scalar[] {
+    this.scalars ??= new Map();
     let found = this.scalars.get(name);
     if (found === undefined) {
       const value = this.field(name);
@@ -182,11 +187,12 @@ const LOGSOURCE_CACHE = 1024;
  */
 export class RuleSet {
   private readonly bySource = new Map<string, SourceRules>();
-  /** The log source seen last and its rules (checked first). */
-  private last: { logsource: LogSource | undefined; rules: SourceRules } = {
-    logsource: undefined,
-    rules: { rules: [], index: undefined },
-  };
+  /**
+   * Frozen log sources and their rules, by identity: parsers share one frozen object per kind of
+   * event, and a log (mail.log) alternates between kinds, so that one lookup here spares building
+   * the key of `bySource`. Only frozen objects: one changed after it was seen must not keep its rules.
+   */
+  private readonly byObject = new Map<LogSource, SourceRules>();
   private readonly position = new Map<CompiledRule, number>();
   private readonly indexes = new Map<string, LiteralIndex>();
   /** How deep into nested values any rule reads: a dotted field name's steps, then arrays. */
@@ -208,10 +214,14 @@ export class RuleSet {
   }
 
   private sourceRules(logsource: LogSource): SourceRules {
-    // Parsers share one log source object per kind of event: the same object, the same rules.
-    if (logsource === this.last.logsource) return this.last.rules;
-    const rules = this.sourceRulesByKey(logsource);
-    this.last = { logsource, rules };
+    let rules = this.byObject.get(logsource);
+    if (rules === undefined) {
+      rules = this.sourceRulesByKey(logsource);
+      if (Object.isFrozen(logsource)) {
+        if (this.byObject.size >= LOGSOURCE_CACHE) this.byObject.clear();
+        this.byObject.set(logsource, rules);
+      }
+    }
     return rules;
   }
 

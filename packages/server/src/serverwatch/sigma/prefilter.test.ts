@@ -74,6 +74,12 @@ describe('the literal index', () => {
     expect(candidates(index, event('K\u0130LL'))).toEqual([1, 4]);
   });
 
+  it('reads a value as long as the shortest literal, wherever it sits', () => {
+    expect(candidates(index, event('-', { status: '404' }))).toEqual([1, 3]);
+    expect(candidates(index, event('-', { status: ['x', { code: '404' }] }))).toEqual([1, 3]);
+    expect(candidates(index, event('-', { status: '40', code: '4' }))).toEqual([1]);
+  });
+
   it('starts afresh with each event: what an earlier one held is forgotten', () => {
     expect(candidates(index, event('wget'))).toEqual([1]);
     expect(candidates(index, event('wget '))).toEqual([0, 1]);
@@ -167,9 +173,14 @@ describe('a rule set with its prefilter, over the shipped and SigmaHQ rules', ()
         }),
       ),
     })).value;
+    // Parsers share one frozen log source per kind, JSON events bring their own objects: both.
+    const frozen = logsources.map((l) => Object.freeze({ ...l }));
     const arbitraryEvent = fc.record({
       time: fc.constant(0),
-      logsource: fc.constantFrom(...logsources),
+      logsource: fc.oneof(
+        fc.constantFrom(...frozen),
+        fc.constantFrom(...logsources).map((l) => ({ ...l })),
+      ),
       fields: fc.dictionary(fc.constantFrom(...fieldNames), value, { maxKeys: 6 }),
       raw: text,
       parsed: fc.boolean(),

@@ -56,14 +56,20 @@ export class LiteralIndex {
   private readonly found: number[] = [];
   /** The class of each UTF-16 code unit: one load per character, whatever the character. */
   private readonly classOf = new Uint8Array(0x10000);
-  /** Transitions: the next state of `state` on character class `c` at `state * width + c`. */
-  private readonly delta: Uint16Array | Uint32Array;
-  private readonly width: number;
-  /** States are numbered so that those where literals end come last, from this one. */
+  /**
+   * Transitions: from the state at offset `s` (its number times `width`), on character class `c`,
+   * the offset of the next state is `delta[s + c]`. Offsets rather than numbers spare a
+   * multiplication on the path each character waits for.
+   */
+  private readonly delta: Int32Array;
+  /** States are numbered so that those where literals end come last, from this offset. */
   private readonly firstOutput: number;
-  /** Per such state (less `firstOutput`), its clauses at `outStart[s]` to `outStart[s + 1]`. */
+  /** The shortest literal: a string value shorter than this cannot hold one. */
+  private readonly shortest: number;
+  /** Per such state, by its number less the first of them, its clauses at `outStart[s]` to `outStart[s + 1]`. */
   private readonly outStart: Int32Array;
   private readonly outClauses: Int32Array;
+  private readonly width: number;
   private readonly scanNumbers: boolean;
   private readonly scanBooleans: boolean;
   private readonly maxDepth: number;
@@ -95,6 +101,7 @@ export class LiteralIndex {
       clausesOf.push(mine);
     });
     this.useful = literals.size > 0;
+    this.shortest = Math.min(...[...literals.keys()].map((s) => s.length));
     this.always = clausesOf.flatMap((mine, rule) => (mine.length === 0 ? [rule] : []));
     [this.clauseStart, this.ruleClauses] = flatten(clausesOf);
     [this.ruleStart, this.clauseRules] = flatten(rulesOf);
@@ -114,7 +121,6 @@ export class LiteralIndex {
     for (let c = 0x41; c <= 0x5a; c++) this.classOf[c] = this.classOf[c + 0x20]!;
     for (const [c, ascii] of NON_ASCII_FOLDS) this.classOf[c] = this.classOf[ascii.charCodeAt(0)]!;
     const width = classes;
-    this.width = width;
 
     // The trie of the literals, then its failure links breadth-first (Aho & Corasick 1975).
     const children: Map<number, number>[] = [new Map<number, number>()];
@@ -169,14 +175,15 @@ export class LiteralIndex {
     ];
     const renamed = new Int32Array(states);
     order.forEach((old, id) => (renamed[old] = id));
-    // Two bytes a transition while states fit: half the memory to wait for.
-    this.delta = states <= 0x10000 ? new Uint16Array(states * width) : new Uint32Array(states * width);
+    this.delta = new Int32Array(states * width);
     for (let old = 0; old < states; old++)
       for (let cls = 0; cls < width; cls++)
-        this.delta[renamed[old]! * width + cls] = renamed[delta[old * width + cls]!]!;
-    this.firstOutput = order.findIndex((old) => output[old]!.size > 0);
-    if (this.firstOutput < 0) this.firstOutput = states;
-    [this.outStart, this.outClauses] = flatten(order.slice(this.firstOutput).map((old) => [...output[old]!]));
+        this.delta[renamed[old]! * width + cls] = renamed[delta[old * width + cls]!]! * width;
+    let firstOutput = order.findIndex((old) => output[old]!.size > 0);
+    if (firstOutput < 0) firstOutput = states;
+    this.firstOutput = firstOutput * width;
+    this.width = width;
+    [this.outStart, this.outClauses] = flatten(order.slice(firstOutput).map((old) => [...output[old]!]));
   }
 
   /**
@@ -200,7 +207,9 @@ export class LiteralIndex {
       const value = fields[key]!;
       // A value that is part of the raw line (most of a syslog line's) was scanned with it.
       if (typeof value === 'string') {
-        if (value.length < SHORT || !(raw.endsWith(value) || raw.includes(value))) this.scanText(value);
+        const length = value.length;
+        if (length >= this.shortest && (length < SHORT || !(raw.endsWith(value) || raw.includes(value))))
+          this.scanText(value);
       } else this.scanValue(value, 0);
     }
   }
@@ -239,8 +248,9 @@ export class LiteralIndex {
   }
 
   private scanValue(value: FieldValue, depth: number): void {
-    if (typeof value === 'string') this.scanText(value);
-    else if (typeof value === 'number') {
+    if (typeof value === 'string') {
+      if (value.length >= this.shortest) this.scanText(value);
+    } else if (typeof value === 'number') {
       if (this.scanNumbers) this.scanText(String(value));
     } else if (typeof value === 'boolean') {
       if (this.scanBooleans) this.scanText(value ? 'true' : 'false');
@@ -251,11 +261,12 @@ export class LiteralIndex {
   }
 
   private scanText(text: string): void {
-    const { delta, classOf, width, firstOutput } = this;
+    const { delta, classOf, firstOutput } = this;
     let state = 0;
     for (let i = 0, n = text.length; i < n; i++) {
-      state = delta[state * width + classOf[text.charCodeAt(i)]!]!;
-      if (state >= firstOutput) this.found_(state - firstOutput);
+      state = delta[state + classOf[text.charCodeAt(i)]!]!;
+      // Offsets are multiples of the width: the quotient is the output state's number, exact.
+      if (state >= firstOutput) this.found_((state - firstOutput) / this.width);
     }
   }
 
