@@ -303,3 +303,29 @@ describe('parsing any input', () => {
     );
   });
 });
+
+describe('the fields of a mail line', () => {
+  it('are a plain object, as a literal would be', () => {
+    const e = parseLine(
+      'Dec  3 05:20:21 mx1 postfix/qmgr[880]: E4130F28EEA: from=<a@b>, size=12, nrcpt=1 (queue active)',
+      'postfix',
+      {
+        receivedAt: Date.UTC(2026, 11, 3, 6),
+      },
+    );
+    expect(Object.getPrototypeOf(e.fields)).toBe(Object.prototype);
+    expect(e.fields.constructor).toBe(Object);
+    expect(Object.keys(e.fields)).toEqual([
+      'host',
+      'program',
+      'pid',
+      'message',
+      'process',
+      'queue_id',
+      'from',
+      'size',
+      'nrcpt',
+      'detail',
+    ]);
+  });
+});

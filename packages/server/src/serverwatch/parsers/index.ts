@@ -29,7 +29,7 @@ import type { Fields } from './fields.js';
 import { AUDIT_LOGSOURCE, auditFields, jsonObject, jsonTime, ownLogsource } from './json.js';
 import { parsePostfixMessage } from './postfix.js';
 import { parseSshdMessage } from './sshd.js';
-import { type SyslogRecord, parseSyslog } from './syslog.js';
+import { type SyslogRecord, parseSyslog, readSyslogHeader } from './syslog.js';
 import { type W3cState, newW3cState, parseW3cLine } from './w3c.js';
 import { windowsEvent } from './windows.js';
 
@@ -122,54 +122,69 @@ const LINUX_SERVICES = new Map([
  */
 export function parseLine(line: string, format: LogFormat, context: ParseContext = {}): WatchEvent {
   const receivedAt = context.receivedAt ?? Date.now();
-  let parsed: { time: number | undefined; fields: Fields; logsource: LogSource } | undefined;
-  const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+  const text = line.charCodeAt(line.length - 1) === 0x0d /* \r */ ? line.slice(0, -1) : line;
+  let fields: Fields | undefined;
+  let time: number | undefined;
+  let logsource = NONE;
   try {
-    parsed = parseAs(text, format, context, receivedAt);
+    if (format === 'postfix' || format === 'dovecot' || format === 'syslog' || format === 'sshd') {
+      // The mail formats, which hold most lines, skip parseAs's result object.
+      fields = syslogFamily(text, context.utcOffsetMinutes ?? 0, receivedAt);
+      time = family.time;
+      logsource = family.logsource;
+    } else if (format === 'iis') {
+      // IIS logs, the next most common, skip it too.
+      const w3c = parseW3cLine(text, (context.w3c ??= newW3cState()));
+      if (w3c?.kind === 'entry') {
+        fields = w3c.fields;
+        time = w3c.time;
+        logsource = IIS;
+      } else if (w3c !== undefined) {
+        // Directives describe the file, not a request: an event with the directive alone.
+        fields = { 'w3c-directive': w3c.name, 'w3c-value': w3c.value };
+        logsource = IIS;
+      }
+    } else {
+      const parsed = parseAs(text, format, context, receivedAt);
+      if (parsed) {
+        fields = parsed.fields;
+        time = parsed.time;
+        logsource = parsed.logsource;
+      }
+    }
   } catch {
     // The parsers are written not to throw; this only keeps a line that finds a bug from taking
     // the stream down with it: it is kept raw like any other line no parser understood.
-    parsed = undefined;
+    fields = undefined;
   }
-  const event: WatchEvent = parsed
-    ? {
-        time: parsed.time ?? receivedAt,
-        logsource: parsed.logsource,
-        fields: parsed.fields,
-        raw: line,
-        parsed: true,
-      }
-    : { time: receivedAt, logsource: fallbackLogsource(format), fields: {}, raw: line, parsed: false };
-  if (context.source !== undefined) event.source = context.source;
-  return event;
+  const source = context.source;
+  if (fields === undefined) {
+    const event: WatchEvent = {
+      time: receivedAt,
+      logsource: fallbackLogsource(format),
+      fields: {},
+      raw: line,
+      parsed: false,
+    };
+    if (source !== undefined) event.source = source;
+    return event;
+  }
+  // Both shapes written whole, with `source` last as before: no property added afterwards.
+  return source === undefined
+    ? { time: time ?? receivedAt, logsource, fields, raw: line, parsed: true }
+    : { time: time ?? receivedAt, logsource, fields, raw: line, parsed: true, source };
 }
+
+/** The formats `parseLine` reads without `parseAs`. */
+type ReadDirectly = 'syslog' | 'postfix' | 'dovecot' | 'sshd' | 'iis';
 
 function parseAs(
   line: string,
-  format: LogFormat,
+  format: Exclude<LogFormat, ReadDirectly>,
   context: ParseContext,
   receivedAt: number,
 ): { time: number | undefined; fields: Fields; logsource: LogSource } | undefined {
   switch (format) {
-    case 'syslog':
-    case 'postfix':
-    case 'dovecot':
-    case 'sshd':
-      return syslogFamily(line, context, receivedAt);
-    case 'iis': {
-      context.w3c ??= newW3cState();
-      const w3c = parseW3cLine(line, context.w3c);
-      if (w3c === undefined) return undefined;
-      if (w3c.kind === 'directive') {
-        // Directives describe the file, not a request: an event with the directive alone.
-        return {
-          time: undefined,
-          fields: { 'w3c-directive': w3c.name, 'w3c-value': w3c.value },
-          logsource: IIS,
-        };
-      }
-      return { time: w3c.time, fields: w3c.fields, logsource: IIS };
-    }
     case 'combined': {
       const direct = parseCombinedLine(line);
       if (direct) return { ...direct, logsource: WEBSERVER };
@@ -208,37 +223,126 @@ function syslogFields(record: SyslogRecord): Fields {
   return fields;
 }
 
-function syslogFamily(
-  line: string,
-  context: ParseContext,
-  receivedAt: number,
-): { time: number | undefined; fields: Fields; logsource: LogSource } | undefined {
-  const record = parseSyslog(line, { receivedAt, utcOffsetMinutes: context.utcOffsetMinutes ?? 0 });
-  if (!record) return undefined;
-  const fields = syslogFields(record);
-  const program = record.program;
-  let service = 'syslog';
-  if (program === undefined) {
-    if (DOVECOT_MAIL_PROCESS.test(record.message)) {
-      service = 'dovecot';
-      parseDovecotMessage(record.message, fields);
+/**
+ * The fields of a syslog line's usual header, as a plain object (its prototype is
+ * Object.prototype, so nothing tells it from a literal) made by a constructor: the engine then
+ * leaves room inside the object for the fields the mail parsers add, instead of growing a separate
+ * store of properties several times per line.
+ */
+const HeaderFields = function HeaderFields(
+  this: Fields,
+  host: string,
+  program: string,
+  pid: number,
+  message: string,
+) {
+  this.host = host;
+  this.program = program;
+  this.pid = pid;
+  this.message = message;
+} as unknown as new (host: string, program: string, pid: number, message: string) => Fields;
+HeaderFields.prototype = Object.prototype;
+
+// The time and log source of the line `syslogFamily` read last (one object, not one per line).
+const family: { time: number | undefined; logsource: LogSource } = { time: undefined, logsource: NONE };
+
+/** The fields of a line of the syslog family, its time and log source left in `family`. */
+function syslogFamily(line: string, utcOffsetMinutes: number, receivedAt: number): Fields | undefined {
+  const header = readSyslogHeader(line, receivedAt, utcOffsetMinutes);
+  if (header === undefined) return undefined;
+  let fields: Fields;
+  let message: string;
+  const program = header.program;
+  if (header.rfc5424 !== undefined) {
+    fields = syslogFields(header.rfc5424);
+    message = header.rfc5424.message;
+  } else {
+    message = line.slice(header.messageStart);
+    const host = header.host;
+    const pid = header.pid;
+    // The fields in syslogFields's order; the usual shape of a file's line written whole.
+    if (host !== undefined && program !== undefined && pid !== undefined && header.facility === undefined) {
+      fields = new HeaderFields(host, program, pid, message);
+    } else {
+      fields = {};
+      if (host !== undefined) fields.host = host;
+      if (program !== undefined) fields.program = program;
+      if (pid !== undefined) fields.pid = pid;
+      if (header.facility !== undefined) fields.facility = header.facility;
+      if (header.severity !== undefined) fields.severity = header.severity;
+      fields.message = message;
     }
-  } else if (program.startsWith('postfix')) {
+  }
+  family.time = header.time;
+  if (program === undefined) {
+    if (DOVECOT_MAIL_PROCESS.test(message)) {
+      parseDovecotMessage(message, fields);
+      family.logsource = linux('dovecot');
+    } else {
+      family.logsource = linux('syslog');
+    }
+    return fields;
+  }
+  const reader = readerOf(program);
+  switch (reader) {
+    case Reader.Postfix:
+      parsePostfixMessage(program, message, fields);
+      break;
+    case Reader.Dovecot:
+      parseDovecotMessage(message, fields);
+      break;
+    case Reader.Sshd:
+      parseSshdMessage(message, fields);
+      break;
+    case Reader.DovecotProcess:
+      parseDovecotMessage(`${program}: ${message}`, fields);
+      break;
+    case Reader.None:
+      break;
+  }
+  family.logsource = readerSource.get(program) as LogSource;
+  return fields;
+}
+
+const enum Reader {
+  None,
+  Postfix,
+  Dovecot,
+  Sshd,
+  DovecotProcess,
+}
+
+// Which parser reads a program's messages, and their log source: one answer per program, kept.
+const readers = new Map<string, Reader>();
+const readerSource = new Map<string, LogSource>();
+function readerOf(program: string): Reader {
+  const known = readers.get(program);
+  if (known !== undefined) return known;
+  let reader = Reader.None;
+  let service: string;
+  if (program.startsWith('postfix')) {
+    reader = Reader.Postfix;
     service = 'postfix';
-    parsePostfixMessage(program, record.message, fields);
   } else if (program === 'dovecot') {
+    reader = Reader.Dovecot;
     service = 'dovecot';
-    parseDovecotMessage(record.message, fields);
   } else if (program === 'sshd' || program === 'sshd-session' || program === 'sshd-auth') {
+    reader = Reader.Sshd;
     service = 'sshd';
-    parseSshdMessage(record.message, fields);
   } else if (DOVECOT_PROCESS.test(program)) {
+    reader = Reader.DovecotProcess;
     service = 'dovecot';
-    parseDovecotMessage(`${program}: ${record.message}`, fields);
   } else {
     service = LINUX_SERVICES.get(program) ?? 'syslog';
   }
-  return { time: record.time, fields, logsource: linux(service) };
+  // Programs are few; a hostile source's many names are answered without being kept.
+  if (readers.size >= 1024) {
+    readers.clear();
+    readerSource.clear();
+  }
+  readers.set(program, reader);
+  readerSource.set(program, linux(service));
+  return reader;
 }
 
 const W3C_DIRECTIVE = /^#(Software|Version|Fields|Date|Start-Date|End-Date|Remark):/;
@@ -279,8 +383,7 @@ export function detectFormat(sampleLines: readonly string[]): LogFormat {
     }
     const record = parseSyslog(line, { receivedAt });
     if (record) {
-      const family = syslogFamily(line, {}, receivedAt);
-      const service = family?.logsource.service;
+      const service = syslogFamily(line, 0, receivedAt) && family.logsource.service;
       vote(service === 'postfix' || service === 'dovecot' || service === 'sshd' ? service : 'syslog');
       continue;
     }

@@ -1,5 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type Fields, keyValues } from './fields.js';
 import { type ParseContext, parseLine } from './index.js';
+import { parsePostfixMessage, queueIdEnd } from './postfix.js';
 
 const context = (): ParseContext => ({
   source: '/var/log/mail.log',
@@ -156,5 +159,180 @@ describe('Postfix lines', () => {
       message: 'daemon started -- version 3.7.11, configuration /etc/postfix',
     });
     expect(e.fields.action).toBeUndefined();
+  });
+});
+
+// Postfix's messages as the regular expressions read them before the scanners: the reference.
+const CLIENT = /^([^\s[\]]*)\[([0-9A-Fa-f.:]{1,45}|unknown)\](?::(\d{1,5}))?/;
+function client(text: string, out: Fields): void {
+  const m = CLIENT.exec(text);
+  if (!m) return;
+  out.client_host = m[1] as string;
+  if (m[2] !== 'unknown') out.src_ip = m[2] as string;
+  if (m[3] !== undefined) out.src_port = Number(m[3]);
+}
+const SASL_FAILED =
+  /^warning: ([^\s:[\]]*\[[^\]\s]{0,64}\](?::\d{1,5})?): SASL (\S+) authentication failed: ?(.*)$/;
+const CONNECT = /^(connect|disconnect) from (\S+)(?: (.*))?$/;
+const LOST = /^lost connection after (\S+)(?: \(.*?\))? from (\S+)/;
+const REJECT =
+  /^(NOQUEUE|[0-9A-F]{6,20}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,20}): (reject|reject_warning|discard|hold): (\S+) from (\S+): (\d{3})(?: (\d\.\d{1,3}\.\d{1,3}))? (.*?)(?:; (from=.*))?$/;
+const QUEUE = /^([0-9A-F]{6,20}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,20}): (.*)$/;
+
+function parsePostfixMessageWithoutShortcuts(program: string, message: string, out: Fields): void {
+  const daemon = program.slice(program.lastIndexOf('/') + 1);
+  out.process = daemon;
+  if (daemon === 'smtpd') out.protocol = /\/(submissions?|smtps)\//.test(program) ? 'submission' : 'smtp';
+  let m = SASL_FAILED.exec(message);
+  if (m) {
+    client(m[1] as string, out);
+    out.action = 'login';
+    out.outcome = 'failure';
+    out.method = m[2] as string;
+    const reason = m[3] as string;
+    const user = /(?:^|, )sasl_username=(\S+)$/.exec(reason);
+    if (user) out.user = user[1] as string;
+    out.reason = user ? reason.slice(0, user.index) : reason;
+    return;
+  }
+  m = CONNECT.exec(message);
+  if (m) {
+    out.action = m[1] as string;
+    client(m[2] as string, out);
+    if (m[3] !== undefined) keyValues(m[3], out);
+    return;
+  }
+  m = LOST.exec(message);
+  if (m) {
+    out.action = 'lost_connection';
+    out.after = m[1] as string;
+    client(m[2] as string, out);
+    return;
+  }
+  m = REJECT.exec(message);
+  if (m) {
+    out.queue_id = m[1] as string;
+    out.action = 'reject';
+    out.outcome = 'failure';
+    out.reject_kind = m[2] as string;
+    out.stage = m[3] as string;
+    client(m[4] as string, out);
+    out.code = Number(m[5]);
+    if (m[6] !== undefined) out.dsn = m[6];
+    out.reason = m[7] as string;
+    if (m[8] !== undefined) keyValues(m[8], out);
+    return;
+  }
+  m = QUEUE.exec(message);
+  if (m) {
+    out.queue_id = m[1] as string;
+    const rest = m[2] as string;
+    if (rest.startsWith('client=')) {
+      const comma = rest.indexOf(', ');
+      client(rest.slice(7, comma < 0 ? undefined : comma), out);
+      if (comma >= 0) keyValues(rest.slice(comma + 2), out);
+      if (typeof out.sasl_username === 'string') {
+        out.action = 'login';
+        out.outcome = 'success';
+        out.user = out.sasl_username;
+        if (typeof out.sasl_method === 'string') out.method = out.sasl_method;
+      } else {
+        out.action = 'queue';
+      }
+      return;
+    }
+    const paren = rest.indexOf(' (');
+    keyValues(paren < 0 ? rest : rest.slice(0, paren), out, undefined, new Set(['size', 'nrcpt']));
+    if (paren >= 0) out.detail = rest.slice(paren + 2, rest.endsWith(')') ? -1 : undefined);
+    if (out.status !== undefined) out.action = 'delivery';
+  }
+}
+
+/** Postfix messages made of the pieces of real ones, in any order: mostly near misses. */
+const messageLike = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        'connect from ',
+        'disconnect from ',
+        'lost connection after DATA',
+        ' from ',
+        'warning: ',
+        'NOQUEUE: ',
+        'E4130F28EEA: ',
+        '4bGxYz1Lmnp2Qrs: ',
+        'ABCDE: ',
+        'a'.repeat(21),
+        'reject: ',
+        'reject_warning: ',
+        'discard: ',
+        'hold: ',
+        'RCPT',
+        ': 554 5.7.1 ',
+        'Relay access denied',
+        '; ',
+        'from=<a@b>',
+        ', ',
+        ' ',
+        'client=',
+        'unknown[198.51.100.7]',
+        'mx.example[203.0.113.4]:25',
+        '[',
+        ']',
+        'size=1234',
+        'nrcpt=1',
+        'status=sent',
+        'sasl_method=PLAIN',
+        'sasl_username=alice',
+        ' (queue active)',
+        ' (',
+        ')',
+        'ehlo=1 auth=0/1 quit=1',
+        ': SASL LOGIN authentication failed: ',
+        '\r',
+        '\n',
+        '\u2028',
+        '\t',
+        '\u00a0',
+      ),
+      fc.string({ maxLength: 5 }),
+    ),
+    { maxLength: 10 },
+  )
+  .map((parts) => parts.join(''));
+
+describe('Postfix’s scanners against the regular expressions they replace', () => {
+  it('read any message as the regular expressions do, field order included', () => {
+    const programs = fc.constantFrom(
+      'postfix/smtpd',
+      'postfix/submission/smtpd',
+      'postfix/qmgr',
+      'postfix/smtps/smtpd',
+    );
+    fc.assert(
+      fc.property(programs, messageLike, (program, message) => {
+        const expected: Fields = {};
+        parsePostfixMessageWithoutShortcuts(program, message, expected);
+        const got: Fields = {};
+        parsePostfixMessage(program, message, got);
+        expect(Object.entries(got)).toEqual(Object.entries(expected));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('find where a queue id ends as QUEUE does', () => {
+    const idLike = fc
+      .array(fc.constantFrom('A', 'E', 'F', 'G', 'a', 'e', 'b', 'z', '0', '9', ':', ' ', ': ', 'é'), {
+        maxLength: 24,
+      })
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(idLike, (text) => {
+        const m = /^([0-9A-F]{6,20}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,20}): /.exec(text);
+        expect(queueIdEnd(text)).toBe(m ? (m[1] as string).length : -1);
+      }),
+      { numRuns: 10_000 },
+    );
   });
 });

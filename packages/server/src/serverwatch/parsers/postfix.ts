@@ -4,30 +4,42 @@
  * those of fields.ts; Postfix's own `key=value` pairs keep their names (`from`, `to`, `relay`,
  * `status`, `size`, `nrcpt`, `proto`, `helo`, `sasl_method`…).
  */
-import { type Fields, keyValues, postfixClient } from './fields.js';
+import { type Fields, keyValues, keyValuesIn, postfixClient, postfixClientIn } from './fields.js';
+import { hasLineTerminator, isRegExpSpace } from './scan.js';
 
 // The client part excludes brackets before its `[`: with them, a hostile `a[a[a[…` would make
 // the match quadratic.
 const SASL_FAILED =
   /^warning: ([^\s:[\]]*\[[^\]\s]{0,64}\](?::\d{1,5})?): SASL (\S+) authentication failed: ?(.*)$/;
-const CONNECT = /^(connect|disconnect) from (\S+)(?: (.*))?$/;
 const LOST = /^lost connection after (\S+)(?: \(.*?\))? from (\S+)/;
 // `NOQUEUE: reject: RCPT from host[ip]: 554 5.7.1 <rcpt>: Relay access denied; from=<a> to=<b> proto=ESMTP helo=<h>`
 const REJECT =
   /^(NOQUEUE|[0-9A-F]{6,20}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,20}): (reject|reject_warning|discard|hold): (\S+) from (\S+): (\d{3})(?: (\d\.\d{1,3}\.\d{1,3}))? (.*?)(?:; (from=.*))?$/;
-// Queue ids: hexadecimal, or the long form of `enable_long_queue_ids`.
-const QUEUE = /^([0-9A-F]{6,20}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,20}): (.*)$/;
 
 const SUBMISSION = /\/(submissions?|smtps)\//;
 const SASL_USERNAME = /(?:^|, )sasl_username=(\S+)$/;
 const QUEUE_NUMBERS = new Set(['size', 'nrcpt']);
 
+/** What the daemon of a syslog tag is and which protocol it speaks: one answer per tag, remembered. */
+const daemons = new Map<string, { daemon: string; protocol: string | undefined }>();
+function daemonOf(program: string): { daemon: string; protocol: string | undefined } {
+  let known = daemons.get(program);
+  if (known === undefined) {
+    const daemon = program.slice(program.lastIndexOf('/') + 1);
+    // master.cf names the submission services `submission` and `smtps` (or `submissions`).
+    const protocol = daemon === 'smtpd' ? (SUBMISSION.test(program) ? 'submission' : 'smtp') : undefined;
+    known = { daemon, protocol };
+    // Tags are few; a hostile source's many tags are not kept.
+    if (daemons.size < 256) daemons.set(program, known);
+  }
+  return known;
+}
+
 /** Reads a Postfix message into `out`; `program` is the syslog tag (`postfix/submission/smtpd`). */
 export function parsePostfixMessage(program: string, message: string, out: Fields): void {
-  const daemon = program.slice(program.lastIndexOf('/') + 1);
+  const { daemon, protocol } = daemonOf(program);
   out.process = daemon;
-  // master.cf names the submission services `submission` and `smtps` (or `submissions`).
-  if (daemon === 'smtpd') out.protocol = SUBMISSION.test(program) ? 'submission' : 'smtp';
+  if (protocol !== undefined) out.protocol = protocol;
 
   // Cheap tests of the first characters pick the one expression that may match.
   const first = message.charCodeAt(0);
@@ -44,14 +56,7 @@ export function parsePostfixMessage(program: string, message: string, out: Field
     out.reason = user ? reason.slice(0, user.index) : reason;
     return;
   }
-  m = first === 0x63 /* c */ || first === 0x64 /* d */ ? CONNECT.exec(message) : null;
-  if (m) {
-    out.action = m[1] as string;
-    postfixClient(m[2] as string, out);
-    // disconnect's command counts: `ehlo=1 auth=0/1 quit=1 commands=2/3`; `auth=0/1` is a failed AUTH.
-    if (m[3] !== undefined) keyValues(m[3], out);
-    return;
-  }
+  if ((first === 0x63 /* c */ || first === 0x64) /* d */ && connection(message, out)) return;
   m = first === 0x6c /* l */ ? LOST.exec(message) : null;
   if (m) {
     out.action = 'lost_connection';
@@ -59,8 +64,15 @@ export function parsePostfixMessage(program: string, message: string, out: Field
     postfixClient(m[2] as string, out);
     return;
   }
+  const noQueue = message.startsWith('NOQUEUE: ');
+  const idEnd = noQueue ? 7 : queueIdEnd(message);
+  if (idEnd < 0) return;
+  // REJECT's `(NOQUEUE|queue id): (reject|reject_warning|discard|hold): `, tested before the
+  // expression runs.
   m =
-    message.includes(': re', 5) || message.includes(': d', 5) || message.includes(': h', 5)
+    message.startsWith('reject', idEnd + 2) ||
+    message.startsWith('discard: ', idEnd + 2) ||
+    message.startsWith('hold: ', idEnd + 2)
       ? REJECT.exec(message)
       : null;
   if (m) {
@@ -76,30 +88,75 @@ export function parsePostfixMessage(program: string, message: string, out: Field
     if (m[8] !== undefined) keyValues(m[8], out);
     return;
   }
-  m = QUEUE.exec(message);
-  if (m) {
-    out.queue_id = m[1] as string;
-    const rest = m[2] as string;
-    if (rest.startsWith('client=')) {
-      // `client=host[ip], sasl_method=PLAIN, sasl_username=alice`: the only trace of a successful
-      // SASL login Postfix leaves (it does not log the AUTH command's success on its own).
-      const comma = rest.indexOf(', ');
-      postfixClient(rest.slice(7, comma < 0 ? undefined : comma), out);
-      if (comma >= 0) keyValues(rest.slice(comma + 2), out);
-      if (typeof out.sasl_username === 'string') {
-        out.action = 'login';
-        out.outcome = 'success';
-        out.user = out.sasl_username;
-        if (typeof out.sasl_method === 'string') out.method = out.sasl_method;
-      } else {
-        out.action = 'queue';
-      }
-      return;
+  // QUEUE, `^(queue id): (.*)$`: NOQUEUE is no queue id, and `.*$` takes no line terminator.
+  if (noQueue || hasLineTerminator(message)) return;
+  out.queue_id = message.slice(0, idEnd);
+  const start = idEnd + 2;
+  const n = message.length;
+  if (message.startsWith('client=', start)) {
+    // `client=host[ip], sasl_method=PLAIN, sasl_username=alice`: the only trace of a successful
+    // SASL login Postfix leaves (it does not log the AUTH command's success on its own).
+    const comma = message.indexOf(', ', start);
+    postfixClientIn(message, start + 7, comma < 0 ? n : comma, out);
+    if (comma >= 0) keyValuesIn(message, comma + 2, n, out);
+    if (typeof out.sasl_username === 'string') {
+      out.action = 'login';
+      out.outcome = 'success';
+      out.user = out.sasl_username;
+      if (typeof out.sasl_method === 'string') out.method = out.sasl_method;
+    } else {
+      out.action = 'queue';
     }
-    // qmgr's `from=<a>, size=1234, nrcpt=1 (queue active)`, smtp/lmtp's `to=<b>, relay=…, status=sent (…)`.
-    const paren = rest.indexOf(' (');
-    keyValues(paren < 0 ? rest : rest.slice(0, paren), out, undefined, QUEUE_NUMBERS);
-    if (paren >= 0) out.detail = rest.slice(paren + 2, rest.endsWith(')') ? -1 : undefined);
-    if (out.status !== undefined) out.action = 'delivery';
+    return;
   }
+  // qmgr's `from=<a>, size=1234, nrcpt=1 (queue active)`, smtp/lmtp's `to=<b>, relay=…, status=sent (…)`.
+  const paren = message.indexOf(' (', start);
+  keyValuesIn(message, start, paren < 0 ? n : paren, out, undefined, QUEUE_NUMBERS);
+  if (paren >= 0) out.detail = message.slice(paren + 2, message.endsWith(')') ? n - 1 : n);
+  if (out.status !== undefined) out.action = 'delivery';
+}
+
+/**
+ * CONNECT by hand, `^(connect|disconnect) from (\S+)(?: (.*))?$`: smtpd's connections, with
+ * the command counts of a disconnection (`ehlo=1 auth=0/1 quit=1 commands=2/3`; `auth=0/1` is a
+ * failed AUTH). False when the message is no such line.
+ */
+function connection(message: string, out: Fields): boolean {
+  const start = message.startsWith('connect from ') ? 13 : message.startsWith('disconnect from ') ? 16 : -1;
+  if (start < 0) return false;
+  const n = message.length;
+  let k = start;
+  while (k < n && !isRegExpSpace(message.charCodeAt(k))) k++;
+  // `\S+` then the end, or a space and a rest without line terminator (which `.` and `$` refuse).
+  if (k === start || (k < n && (message.charCodeAt(k) !== 0x20 || hasLineTerminator(message)))) return false;
+  out.action = start === 13 ? 'connect' : 'disconnect';
+  postfixClientIn(message, start, k, out);
+  if (k < n) keyValuesIn(message, k + 1, n, out);
+  return true;
+}
+
+/**
+ * Where a queue id that starts `message` ends, when `: ` follows it, else -1: hexadecimal, or the
+ * long form of `enable_long_queue_ids` (QUEUE's `[0-9A-F]{6,20}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,20}`).
+ */
+export function queueIdEnd(message: string): number {
+  let hex = 0;
+  while (hex <= 20 && isUpperHex(message.charCodeAt(hex))) hex++;
+  if (hex >= 6 && hex <= 20 && message.charCodeAt(hex) === 0x3a && message.charCodeAt(hex + 1) === 0x20)
+    return hex;
+  let long = 0;
+  while (long <= 20 && isLongQueueIdChar(message.charCodeAt(long))) long++;
+  if (long >= 10 && long <= 20 && message.charCodeAt(long) === 0x3a && message.charCodeAt(long + 1) === 0x20)
+    return long;
+  return -1;
+}
+
+const isUpperHex = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46);
+
+/** `[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]`: digits and consonants, as long queue ids are written. */
+function isLongQueueIdChar(c: number): boolean {
+  if (c >= 0x30 && c <= 0x39) return true;
+  const letter = c | 0x20;
+  if (letter < 0x62 || letter > 0x7a || (c > 0x5a && c < 0x61)) return false;
+  return letter !== 0x65 && letter !== 0x69 && letter !== 0x6f && letter !== 0x75;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseSyslog } from './syslog.js';
+import { type SyslogRecord, hostWordEnd, parseSyslog, readTag } from './syslog.js';
 
 // 2026-12-03 06:00:00 UTC: lines of the same morning, and of last December read in January.
 const receivedAt = Date.UTC(2026, 11, 3, 6, 0, 0);
@@ -205,6 +205,224 @@ describe('the syslog header against any input', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+});
+
+// The header as regular expressions read it, before the scanners replaced them: the reference
+// the scanners must equal (RFC 5424 lines, read by the same code either way, left out).
+const TAG = /^([\w./@-]{1,64})(?:\[(\d{1,10})\])?: ?/;
+const HOST = /^[\w.:%-]{1,255}$/;
+const BSD_TIME =
+  /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ( ?\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})? /;
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}) /;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function parseSyslogWithoutShortcuts(
+  line: string,
+  at: number,
+  offsetMinutes: number,
+): SyslogRecord | undefined | 'rfc5424' {
+  let rest = line;
+  let facility: number | undefined;
+  let severity: number | undefined;
+  const pri = /^<(\d{1,3})>/.exec(rest);
+  if (pri) {
+    const value = Number(pri[1]);
+    if (value > 191) return undefined;
+    facility = value >> 3;
+    severity = value & 7;
+    rest = rest.slice(pri[0].length);
+    if (rest.startsWith('1 ')) return 'rfc5424';
+  }
+  let time: number | undefined;
+  const bsd = BSD_TIME.exec(rest);
+  const day = bsd ? Number((bsd[2] as string).trim()) : 0;
+  if (bsd && (bsd[2] as string).trim().length > 0 && !(bsd[2] as string).startsWith('  ')) {
+    const [h, min, sec] = [Number(bsd[3]), Number(bsd[4]), Number(bsd[5])];
+    if (day < 1 || day > 31 || h > 23 || min > 59 || sec > 60) return undefined;
+    const month = MONTHS.indexOf(bsd[1] as string);
+    const year = new Date(at).getUTCFullYear();
+    const offset = offsetMinutes * 60_000;
+    time = Date.UTC(year, month, day, h, min, sec) - offset;
+    if (time > at + 31 * 24 * 3600 * 1000) time = Date.UTC(year - 1, month, day, h, min, sec) - offset;
+    rest = rest.slice(bsd[0].length);
+  } else {
+    const iso = ISO_TIME.exec(rest);
+    if (iso) {
+      const [y, mo, d, h, min, sec] = iso.slice(1, 7).map(Number) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
+      if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || min > 59 || sec > 60) return undefined;
+      const ms = iso[7] === undefined ? 0 : Math.floor(Number(iso[7]) * 1000);
+      const zone = iso[8] as string;
+      const zoneMinutes =
+        zone === 'Z'
+          ? 0
+          : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+      time = Date.UTC(y, mo - 1, d, h, min, sec, ms) - zoneMinutes * 60_000;
+      rest = rest.slice(iso[0].length);
+    } else if (!pri) {
+      return undefined;
+    } else {
+      const tag = TAG.exec(rest);
+      return {
+        time: undefined,
+        host: undefined,
+        program: tag?.[1],
+        pid: tag?.[2] === undefined ? undefined : Number(tag[2]),
+        message: tag ? rest.slice(tag[0].length) : rest,
+        facility,
+        severity,
+      };
+    }
+  }
+  let host: string | undefined;
+  const space = rest.indexOf(' ');
+  const firstWord = space < 0 ? rest : rest.slice(0, space);
+  if (!firstWord.endsWith(':') && !firstWord.endsWith(']') && HOST.test(firstWord)) {
+    host = firstWord;
+    rest = space < 0 ? '' : rest.slice(space + 1);
+  }
+  const tag = TAG.exec(rest);
+  return {
+    time,
+    host,
+    program: tag?.[1],
+    pid: tag?.[2] === undefined ? undefined : Number(tag[2]),
+    message: tag ? rest.slice(tag[0].length) : rest,
+    facility,
+    severity,
+  };
+}
+
+/** Lines made of the pieces of syslog headers, in any order: mostly near misses. */
+const headerLike = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        '<13>',
+        '<191>',
+        '<192>',
+        '<1234>',
+        '<',
+        '>',
+        '1 ',
+        'Dec',
+        'Jan',
+        'Foo',
+        'dec',
+        ' ',
+        '  ',
+        ' 3',
+        '03',
+        '32',
+        '0',
+        '05:20:21',
+        '25:20:21',
+        '05:60:21',
+        '05:20:61',
+        '.123',
+        '.',
+        '2026-12-03T05:20:21Z',
+        '2026-13-03T05:20:21+01:00',
+        'mx1',
+        'mx1.example.org',
+        'h:',
+        'h]',
+        '%',
+        'postfix/smtpd',
+        'sshd',
+        'a'.repeat(64),
+        'b'.repeat(65),
+        '[',
+        ']',
+        '[812]',
+        '[12345678901]',
+        '[]',
+        ':',
+        ': ',
+        'é',
+        '\t',
+        '\r',
+        '\u2028',
+        'x@y',
+        'a-b.c_d',
+      ),
+      fc.string({ maxLength: 6 }),
+    ),
+    { maxLength: 14 },
+  )
+  .map((parts) => parts.join(''));
+
+describe('the syslog header’s scanners against the regular expressions they replace', () => {
+  it('read any line as the regular expressions do', () => {
+    const instants = fc.constantFrom(
+      receivedAt,
+      Date.UTC(2027, 0, 2),
+      Date.UTC(2026, 5, 30, 23, 59, 59, 999),
+      Date.UTC(50, 0, 1),
+    );
+    fc.assert(
+      fc.property(headerLike, instants, fc.constantFrom(0, 120, -330), (line, at, offset) => {
+        const expected = parseSyslogWithoutShortcuts(line, at, offset);
+        if (expected === 'rfc5424') return;
+        expect(parseSyslog(line, { receivedAt: at, utcOffsetMinutes: offset })).toEqual(expected);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('read a tag as TAG does, from anywhere in a line', () => {
+    const tagLike = fc
+      .array(
+        fc.oneof(
+          fc.constantFrom(
+            'postfix/smtpd',
+            'dovecot',
+            'a'.repeat(63),
+            '[',
+            ']',
+            '[1]',
+            '[0123456789]',
+            ':',
+            ' ',
+            '@',
+            '-',
+          ),
+          fc.string({ maxLength: 4 }),
+        ),
+        { maxLength: 8 },
+      )
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 4 }), tagLike, (before, text) => {
+        const line = before + text;
+        const h = { program: undefined as string | undefined, pid: undefined as number | undefined };
+        const start = readTag(line, before.length, h);
+        const m = TAG.exec(text);
+        expect(start).toBe(before.length + (m ? m[0].length : 0));
+        expect(h.program).toBe(m?.[1]);
+        expect(h.pid).toBe(m?.[2] === undefined ? undefined : Number(m[2]));
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+
+  it('take a word for the host as HOST does', () => {
+    fc.assert(
+      fc.property(headerLike, (text) => {
+        const space = text.indexOf(' ');
+        const word = space < 0 ? text : text.slice(0, space);
+        const isHost = !word.endsWith(':') && !word.endsWith(']') && HOST.test(word);
+        expect(hostWordEnd(text, 0)).toBe(isHost ? word.length : 0);
+      }),
+      { numRuns: 10_000 },
     );
   });
 });

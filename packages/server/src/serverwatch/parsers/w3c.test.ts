@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ParseContext, parseLine } from './index.js';
-import { IIS_DEFAULT_FIELDS, newW3cState, parseW3cLine, w3cFieldName } from './w3c.js';
+import { IIS_DEFAULT_FIELDS, newW3cState, parseW3cLine, timeOfDay, w3cFieldName } from './w3c.js';
 
 const HEADER = [
   '#Software: Microsoft Internet Information Services 10.0',
@@ -165,5 +165,39 @@ describe('W3C times', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('the W3C time scanner against the regular expression it replaces', () => {
+  it('reads any text as TIME does, to the millisecond', () => {
+    const TIME = /^(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?$/;
+    const timeLike = fc
+      .array(fc.constantFrom('0', '1', '5', '9', ':', '.', ' ', '\r', '\n', 'a', '12', '59', '99'), {
+        maxLength: 14,
+      })
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.oneof(timeLike, fc.string({ maxLength: 13 })), (text) => {
+        const m = TIME.exec(text);
+        const expected = m
+          ? ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 +
+            (m[4] === undefined ? 0 : Math.floor(Number(m[4]) * 1000))
+          : -1;
+        expect(timeOfDay(text)).toBe(expected);
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+
+  it('gives entries plain objects, as a literal would be', () => {
+    const e = parseW3cLine(
+      '2026-12-03 05:20:21 192.0.2.30 GET /owa/ - 443 - 203.0.113.9 UA - 200 0 0 46',
+      newW3cState(),
+    );
+    expect(e?.kind).toBe('entry');
+    if (e?.kind === 'entry') {
+      expect(Object.getPrototypeOf(e.fields)).toBe(Object.prototype);
+      expect(e.fields.constructor).toBe(Object);
+    }
   });
 });

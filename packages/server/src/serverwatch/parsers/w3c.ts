@@ -11,6 +11,7 @@
  * are numbers. `cs-uri` is added: the stem and the query together as the client asked for them.
  */
 import { type Fields, numeric } from './fields.js';
+import { digitsValue } from './scan.js';
 
 /** IIS's default columns (the ones it logs when nobody changed the site's logging settings). */
 export const IIS_DEFAULT_FIELDS: readonly string[] = [
@@ -47,11 +48,49 @@ const NUMBERS = new Set([
   'cs-bytes',
 ]);
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const TIME = /^(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?$/;
 const HEADER_FIELD = /^(cs|sc|rs|sr|s|c)\((.+)\)$/;
 const DIRECTIVE_NAME = /^[A-Za-z-]{1,32}$/;
 const WHITE_SPACE = /\s+/;
 const FIELD_NAME = /^[\w().-]{1,64}$/;
+
+/**
+ * The milliseconds since midnight of a W3C `hh:mm:ss` or `hh:mm:ss.f` time, or -1 when the text
+ * is none: what `TIME` (`^(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?$`) reads, read by hand because
+ * every entry has one.
+ */
+export function timeOfDay(text: string): number {
+  const n = text.length;
+  if (n !== 8 && (n < 10 || n > 12 || text.charCodeAt(8) !== 0x2e) /* . */) return -1;
+  const h = digitsValue(text, 0, 2);
+  const min = digitsValue(text, 3, 5);
+  const sec = digitsValue(text, 6, 8);
+  if (h < 0 || min < 0 || sec < 0 || text.charCodeAt(2) !== 0x3a || text.charCodeAt(5) !== 0x3a) return -1;
+  let ms = 0;
+  if (n > 8) {
+    if (digitsValue(text, 9, n) < 0) return -1;
+    ms = Math.floor(Number(text.slice(8)) * 1000);
+  }
+  return ((h * 60 + min) * 60 + sec) * 1000 + ms;
+}
+
+// Which of the last columns seen hold numbers: a source keeps its columns for many lines.
+let numbersOf: { columns: readonly string[] | undefined; numbers: boolean[] } = {
+  columns: undefined,
+  numbers: [],
+};
+function numberColumns(columns: readonly string[]): boolean[] {
+  if (numbersOf.columns !== columns)
+    numbersOf = { columns, numbers: columns.map((name) => NUMBERS.has(name)) };
+  return numbersOf.numbers;
+}
+
+/**
+ * An entry's fields, as a plain object (its prototype is Object.prototype, so nothing tells it
+ * from a literal) made by a constructor: the engine then leaves room inside the object for the
+ * columns, instead of growing a separate store of properties as they are added.
+ */
+const EntryFields = function EntryFields() {} as unknown as new () => Fields;
+EntryFields.prototype = Object.prototype;
 
 // The last date read and its start: a log's lines share one date for a whole day.
 let lastDate = { text: '', start: null as number | null };
@@ -104,7 +143,8 @@ export function parseW3cLine(line: string, state: W3cState): W3cLine | undefined
     return { kind: 'directive', name, value };
   }
   const columns = state.columns;
-  const fields: Fields = {};
+  const numbers = numberColumns(columns);
+  const fields: Fields = new EntryFields();
   let start = 0;
   let n = 0;
   const end = line.endsWith('\r') ? line.length - 1 : line.length;
@@ -117,23 +157,21 @@ export function parseW3cLine(line: string, state: W3cState): W3cLine | undefined
     const value = line.slice(start, stop);
     if (value === '') return undefined;
     const name = columns[n] as string;
-    if (value !== '-') fields[name] = NUMBERS.has(name) ? numeric(value) : value;
+    if (value !== '-') fields[name] = numbers[n] === true ? numeric(value) : value;
     n++;
     start = stop + 1;
   }
   if (n !== columns.length) return undefined;
   let time: number | undefined;
   const day = typeof fields.date === 'string' ? dayStart(fields.date) : null;
-  const clock = typeof fields.time === 'string' ? TIME.exec(fields.time) : null;
+  const clock = typeof fields.time === 'string' ? timeOfDay(fields.time) : -1;
   // A date or time column that holds no date or time: the line is not an entry of this log.
-  if ((fields.date !== undefined && day === null) || (fields.time !== undefined && !clock)) return undefined;
-  if (day !== null && clock) {
+  if ((fields.date !== undefined && day === null) || (fields.time !== undefined && clock < 0))
+    return undefined;
+  if (day !== null && clock >= 0) {
     // IIS writes W3C times in UTC whatever the server's zone. The day's start plus the time of
     // day is what Date.UTC computes (ECMA-262 MakeDate(day, MakeTime(…)), exact in integers).
-    time =
-      day +
-      ((Number(clock[1]) * 60 + Number(clock[2])) * 60 + Number(clock[3])) * 1000 +
-      (clock[4] === undefined ? 0 : Math.floor(Number(clock[4]) * 1000));
+    time = day + clock;
     if (Math.abs(time) > 8.64e15 || Number.isNaN(time)) time = undefined;
   }
   const stem = fields['cs-uri-stem'];
