@@ -79,7 +79,12 @@ export class Detector {
   /** The hits of one event, events given in time order. */
   push(event: WatchEvent): WatchHit[] {
     const matched = this.ruleSet.match(event);
-    if (matched.length === 0 && this.correlation === undefined) return [];
+    if (matched.length === 0) {
+      // Most events match nothing: nothing to allocate but the answer, and usually not even hits.
+      if (this.correlation === undefined) return [];
+      const found = this.correlation.push(event, NO_RULES);
+      return found.length === 0 ? [] : found.map(correlationHit);
+    }
     const hits: WatchHit[] = [];
     const ids: string[] = [];
     for (const rule of matched) {
@@ -113,6 +118,8 @@ export class Detector {
     return (this.correlation?.flush() ?? []).map(correlationHit);
   }
 }
+
+const NO_RULES: readonly string[] = [];
 
 function ruleId(rule: { id?: string; file: string; line: number }): string {
   return rule.id ?? `${rule.file}:${rule.line}`;

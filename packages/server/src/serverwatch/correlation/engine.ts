@@ -42,6 +42,7 @@ import {
   SigmaCorrelationError,
   type CorrelationRule,
 } from './correlation.js';
+import { GroupIndex, groupKey, keyOf, type Grouped } from './groups.js';
 
 /**
  * What the correlation engine needs of a detection rule: the detection engine's own type has more,
@@ -133,8 +134,8 @@ function strip(item: Item): Item {
   };
 }
 
-interface GroupBase {
-  key: string;
+/** A group as its correlation's `GroupIndex` holds it (`live` false once a window's group is dropped). */
+interface GroupBase extends Grouped {
   group: Record<string, FieldValue>;
   /** When it last took an event: a floor group untouched for a timespan holds nothing any more. */
   last: number;
@@ -178,7 +179,9 @@ interface Compiled {
   valueFields: string[][];
   floor: boolean;
   limit: number;
-  groups: Map<string, GroupState>;
+  groups: GroupIndex<GroupState>;
+  /** The `group-by` values of the event being fed (one event updates one group at a time). */
+  scratch: (FieldValue | undefined)[];
   /** Ceiling windows in the order they close (all have the same length, so in opening order). */
   closing: WindowState[];
   closingHead: number;
@@ -212,7 +215,19 @@ export class CorrelationEngine {
   private readonly rank: number[] = [];
   private readonly maxGroups: number;
   private readonly maxEvents: number;
+  /**
+   * Detection rule id → the correlations that refer to it as `feed` takes them, in `rank` order:
+   * what `push` would work out for an event that matched this rule alone (the usual case).
+   */
+  private readonly targets = new Map<string, { index: number; ruleIndexes: number[] }[]>();
   private clock = -Infinity;
+  /**
+   * The latest time every correlation was moved to without looking at it, because none was due
+   * then (see `advanceAll`); a correlation's own `clock` is read as at least this.
+   */
+  private passedClock = -Infinity;
+  /** No correlation is due before this time (a lower bound of every `Compiled.due`). */
+  private due = Infinity;
   private seq = 0;
   private late = 0;
   /** Detection rules whose own hits should not be reported (spec § Generate). */
@@ -300,7 +315,8 @@ export class CorrelationEngine {
         // complete, the chain can only stay complete.
         floor: rule.type === 'temporal_ordered' || isFloorOnly(rule.condition),
         limit: saturation(rule.condition),
-        groups: new Map<string, GroupState>(),
+        groups: new GroupIndex<GroupState>(),
+        scratch: rule.groupBy.map(() => undefined),
         closing: [],
         closingHead: 0,
         dropped: 0,
@@ -356,6 +372,13 @@ export class CorrelationEngine {
     // An event reaches the correlations using others before those others: then a hit it raises
     // reaches them after the event itself, as its order (`seq`) says.
     producersFirst.forEach((index, position) => (this.rank[index] = rules.length - position));
+    for (const [id, routes] of this.routes) {
+      const sorted = [...routes].sort((a, b) => this.rank[a.index]! - this.rank[b.index]!);
+      this.targets.set(
+        id,
+        sorted.map(({ index, ruleIndex }) => ({ index, ruleIndexes: [ruleIndex] })),
+      );
+    }
   }
 
   /**
@@ -371,6 +394,15 @@ export class CorrelationEngine {
     this.advanceAll(time, out);
     const seq = 2 * this.seq++;
     if (matchedRuleIds.length === 0) return out;
+    if (matchedRuleIds.length === 1) {
+      // A correlation refers to a detection rule once at most (the constructor sees to it): one
+      // rule index per correlation, already in rank order.
+      const targets = this.targets.get(matchedRuleIds[0]!);
+      if (targets === undefined) return out;
+      const item: Item = { time, first: time, seq, event, events: [event], count: 1 };
+      for (const { index, ruleIndexes } of targets) this.feed(index, item, ruleIndexes, out);
+      return out;
+    }
     const pending = new Map<number, number[]>();
     for (const id of matchedRuleIds) {
       for (const { index, ruleIndex } of this.routes.get(id) ?? []) {
@@ -415,14 +447,27 @@ export class CorrelationEngine {
   }
 
   private advanceAll(time: number, out: CorrelationHit[]): void {
-    if (time !== Infinity) this.clock = time;
+    if (time !== Infinity) {
+      this.clock = time;
+      if (time <= this.due) {
+        // Nothing is due: all `advanceTo` would do is move each correlation's clock, which
+        // `passedClock` does for all of them at once.
+        this.passedClock = time;
+        return;
+      }
+    }
     for (let index = 0; index < this.compiled.length; index++) this.advanceTo(index, time, out);
+    // After every one has moved: a hit raised by one may have fed a group of another already moved.
+    let due = Infinity;
+    for (const c of this.compiled) due = Math.min(due, c.due);
+    this.due = due;
   }
 
   /** Closes the ceiling windows over before `time` and drops floor groups that hold nothing. */
   private advanceTo(index: number, time: number, out: CorrelationHit[]): void {
     const c = this.compiled[index]!;
     const span = c.rule.timespanMs;
+    if (c.clock < this.passedClock) c.clock = this.passedClock;
     // What happens from now on happens now: a hit raised by closing a window reaches the
     // correlations using it at this time, never before windows already judged.
     if (time !== Infinity) c.clock = Math.max(c.clock, time);
@@ -430,8 +475,8 @@ export class CorrelationEngine {
     while (c.closingHead < c.closing.length && c.closing[c.closingHead]!.closeAt < time) {
       const window = c.closing[c.closingHead++]!;
       // A window dropped by the group cap, or already judged, is no longer the group's.
-      if (c.groups.get(window.key) !== window) continue;
-      c.groups.delete(window.key);
+      if (!window.live) continue;
+      c.groups.delete(window);
       const value = c.rule.type === 'event_count' ? window.count : window.values.size;
       if (conditionHolds(c.rule.condition, value)) {
         const saturated = c.rule.type !== 'event_count' && value >= c.limit;
@@ -447,57 +492,49 @@ export class CorrelationEngine {
     }
     c.due = c.closing[c.closingHead]?.closeAt ?? Infinity;
     if (c.floor) {
-      // Groups are kept in the order they last took an event: the stale ones are at the front.
-      for (const [key, group] of c.groups) {
+      // The least recently fed groups are the stale ones.
+      for (let group = c.groups.leastRecent; group !== undefined; group = c.groups.leastRecent) {
         if (group.last >= time - span) {
           c.due = group.last + span;
           break;
         }
-        c.groups.delete(key);
+        c.groups.delete(group);
       }
     }
   }
 
   private feed(index: number, item: Item, ruleIndexes: number[], out: CorrelationHit[]): void {
     const c = this.compiled[index]!;
+    if (c.clock < this.passedClock) c.clock = this.passedClock;
     // Hits of other correlations may reach a correlation a little out of time order.
     const time = Math.max(item.time, c.clock);
     c.clock = time;
     const at = time === item.time ? item : { ...item, time };
     this.advanceTo(index, time, out);
 
-    const read = (ruleIndex: number) => {
-      const values = c.groupFields[ruleIndex]!.map((f) => readField(at.event.fields, f));
-      // `0` for a missing field, `[value]` for a present one: never confused, even with null.
-      // (The JSON of that list, written without building the list for each event.)
-      let key = '[';
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i];
-        key += `${i === 0 ? '' : ','}${v === undefined ? '0' : `[${JSON.stringify(v)}]`}`;
-      }
-      return { values, key: `${key}]` };
-    };
+    const { fields } = at.event;
     if (ruleIndexes.length === 1) {
-      const { values, key } = read(ruleIndexes[0]!);
-      this.update(index, key, values, at, ruleIndexes, out);
+      // The usual case: one group, its values read into the correlation's scratch list.
+      readFields(fields, c.groupFields[ruleIndexes[0]!]!, c.scratch);
+      this.update(index, c.scratch, at, ruleIndexes, out);
       return;
     }
     // One event may fall in several groups when aliases read different fields for different rules.
     const byGroup = new Map<string, { values: (FieldValue | undefined)[]; ruleIndexes: number[] }>();
     for (const ruleIndex of ruleIndexes) {
-      const { values, key } = read(ruleIndex);
+      const values = readFields(fields, c.groupFields[ruleIndex]!, []);
+      const key = keyOf(values);
       const entry = byGroup.get(key);
       if (entry) entry.ruleIndexes.push(ruleIndex);
       else byGroup.set(key, { values, ruleIndexes: [ruleIndex] });
     }
-    for (const [key, { values, ruleIndexes: inGroup }] of byGroup) {
-      this.update(index, key, values, at, inGroup, out);
+    for (const { values, ruleIndexes: inGroup } of byGroup.values()) {
+      this.update(index, values, at, inGroup, out);
     }
   }
 
   private update(
     index: number,
-    key: string,
     groupValues: (FieldValue | undefined)[],
     item: Item,
     ruleIndexes: number[],
@@ -509,53 +546,55 @@ export class CorrelationEngine {
     const oldest = t - rule.timespanMs;
 
     // value_count: an event lacking the counted field has no value to count (spec § Value Count).
-    let values: string[] = [];
+    // With one rule (the usual case) its one value, else the distinct values of all.
+    let value: string | undefined;
+    let values: string[] | undefined;
     if (rule.type === 'value_count') {
-      const valueOf = (i: number): string | undefined => {
-        const found = c.valueFields[i]!.map((f) => readField(item.event.fields, f));
-        return found.some((v) => v === undefined) ? undefined : JSON.stringify(found);
-      };
       if (ruleIndexes.length === 1) {
-        // The usual case, one rule: no set of values to build per event.
-        const value = valueOf(ruleIndexes[0]!);
-        if (value !== undefined) values = [value];
-      } else
-        values = [
-          ...new Set(
-            ruleIndexes.flatMap((i) => {
-              const value = valueOf(i);
-              return value === undefined ? [] : [value];
-            }),
-          ),
-        ];
-      if (values.length === 0) return;
+        value = valueOf(c.valueFields[ruleIndexes[0]!]!, item.event.fields);
+        if (value === undefined) return;
+      } else {
+        const distinct = new Set<string>();
+        for (const i of ruleIndexes) {
+          const found = valueOf(c.valueFields[i]!, item.event.fields);
+          if (found !== undefined) distinct.add(found);
+        }
+        if (distinct.size === 0) return;
+        values = [...distinct];
+      }
     }
 
-    let state = c.groups.get(key);
+    let state = c.groups.get(groupValues);
     if (state) {
-      c.groups.delete(key);
+      c.groups.touch(state);
     } else {
       if (c.groups.size >= this.maxGroups) {
-        const first = c.groups.keys().next();
-        if (!first.done) c.groups.delete(first.value);
+        if (c.groups.leastRecent !== undefined) c.groups.delete(c.groups.leastRecent);
         c.dropped++;
       }
+      const kept = groupValues.slice();
       const group: Record<string, FieldValue> = {};
-      rule.groupBy.forEach((name, i) => {
-        if (groupValues[i] !== undefined) group[name] = groupValues[i];
-      });
-      state = this.newState(c, key, group, t);
+      for (let i = 0; i < rule.groupBy.length; i++) {
+        const v = kept[i];
+        if (v !== undefined) group[rule.groupBy[i]!] = v;
+      }
+      state = this.newState(c, kept, group, t);
+      c.groups.add(state);
     }
-    // Re-inserted: the Map stays in the order groups last took an event.
-    c.groups.set(key, state);
     state.last = t;
-    c.due = Math.min(c.due, t + rule.timespanMs);
+    if (t + rule.timespanMs < c.due) {
+      c.due = t + rule.timespanMs;
+      if (c.due < this.due) this.due = c.due;
+    }
 
     switch (state.kind) {
       case 'window': {
         if (rule.type === 'event_count') state.count++;
-        const adds: (string | number)[] = rule.type === 'value_count' ? values : ruleIndexes;
-        for (const v of adds) if (state.values.size < c.limit) state.values.add(v);
+        if (rule.type !== 'value_count') {
+          for (const v of ruleIndexes) if (state.values.size < c.limit) state.values.add(v);
+        } else if (values === undefined) {
+          if (state.values.size < c.limit) state.values.add(value!);
+        } else for (const v of values) if (state.values.size < c.limit) state.values.add(v);
         state.items.push(item);
         state.added++;
         state.eventCount += item.count;
@@ -572,7 +611,7 @@ export class CorrelationEngine {
         }
         const count = state.items.length - state.head;
         if (conditionHolds(rule.condition, count)) {
-          c.groups.delete(key);
+          c.groups.delete(state);
           const items = state.items.slice(state.head);
           this.emit(index, this.hit(c, state, items, count, items[0]!.first, t), out);
         } else if (state.head > 64 && state.head * 2 > state.items.length) {
@@ -582,19 +621,28 @@ export class CorrelationEngine {
         return;
       }
       case 'latest': {
-        for (const [k, old] of state.latest) {
+        const { latest } = state;
+        for (const [k, old] of latest) {
           if (old.time >= oldest) break;
-          state.latest.delete(k);
+          latest.delete(k);
         }
-        const keys: (string | number)[] = rule.type === 'value_count' ? values : ruleIndexes;
-        for (const k of keys) {
-          state.latest.delete(k);
-          state.latest.set(k, item);
-        }
-        const count = state.latest.size;
+        if (rule.type !== 'value_count') {
+          for (const k of ruleIndexes) {
+            latest.delete(k);
+            latest.set(k, item);
+          }
+        } else if (values === undefined) {
+          latest.delete(value!);
+          latest.set(value!, item);
+        } else
+          for (const k of values) {
+            latest.delete(k);
+            latest.set(k, item);
+          }
+        const count = latest.size;
         if (conditionHolds(rule.condition, count)) {
-          c.groups.delete(key);
-          const items = [...new Set(state.latest.values())];
+          c.groups.delete(state);
+          const items = [...new Set(latest.values())];
           this.emit(index, this.hit(c, state, items, count, t, t), out);
         }
         return;
@@ -602,24 +650,16 @@ export class CorrelationEngine {
       case 'ordered': {
         const { chains } = state;
         // A chain that started before the window can never be completed within it.
-        chains.forEach((chain, i) => {
+        for (let i = 0; i < chains.length; i++) {
+          const chain = chains[i];
           if (chain && chain[0]!.time < oldest) chains[i] = undefined;
-        });
-        // From the last rule down, so that one event never follows itself in a chain.
-        for (const i of [...ruleIndexes].sort((a, b) => b - a)) {
-          if (i === 0) {
-            chains[0] = [item];
-            continue;
-          }
-          const before = chains[i - 1];
-          if (!before || before.at(-1)!.seq >= item.seq) continue;
-          const current = chains[i];
-          // Keep the chain that started latest: it stays in the window longest. Ties: the newer.
-          if (!current || before[0]!.time >= current[0]!.time) chains[i] = [...before, item];
         }
+        // From the last rule down, so that one event never follows itself in a chain.
+        if (ruleIndexes.length === 1) follow(chains, ruleIndexes[0]!, item);
+        else for (const i of [...ruleIndexes].sort((a, b) => b - a)) follow(chains, i, item);
         const done = chains[rule.rules.length - 1];
-        if (done && done.at(-1) === item) {
-          c.groups.delete(key);
+        if (done && done[done.length - 1] === item) {
+          c.groups.delete(state);
           this.emit(index, this.hit(c, state, done, rule.rules.length, done[0]!.first, t), out);
         }
         return;
@@ -627,8 +667,20 @@ export class CorrelationEngine {
     }
   }
 
-  private newState(c: Compiled, key: string, group: Record<string, FieldValue>, t: number): GroupState {
-    const base = { key, group, last: t };
+  private newState(
+    c: Compiled,
+    groupValues: (FieldValue | undefined)[],
+    group: Record<string, FieldValue>,
+    t: number,
+  ): GroupState {
+    const base = {
+      groupValues,
+      key: undefined,
+      group,
+      last: t,
+      live: false,
+      slot: -1,
+    };
     if (!c.floor) {
       const window: WindowState = {
         ...base,
@@ -645,7 +697,7 @@ export class CorrelationEngine {
       if (c.closing.length - c.closingHead > 2 * this.maxGroups + 1024) {
         // Windows of groups dropped by the cap wait in the queue until their end: past twice the
         // cap, forget them now, or a flood of new groups would hold them all for a timespan.
-        c.closing = c.closing.slice(c.closingHead).filter((w) => w === window || c.groups.get(w.key) === w);
+        c.closing = c.closing.slice(c.closingHead).filter((w) => w === window || w.live);
         c.closingHead = 0;
       }
       return window;
@@ -657,7 +709,7 @@ export class CorrelationEngine {
       case 'temporal':
         return { ...base, kind: 'latest', latest: new Map() };
       case 'temporal_ordered':
-        return { ...base, kind: 'ordered', chains: c.rule.rules.map(() => undefined) };
+        return { ...base, kind: 'ordered', chains: new Array<Item[] | undefined>(c.rule.rules.length) };
     }
   }
 
@@ -689,7 +741,7 @@ export class CorrelationEngine {
     }
     return {
       rule: c.rule,
-      groupKey: state.key,
+      groupKey: groupKey(state),
       group: state.group,
       events: events.length > this.maxEvents ? events.slice(-this.maxEvents) : events,
       eventCount,
@@ -726,6 +778,53 @@ export class CorrelationEngine {
     };
     for (const consumer of c.consumers) this.feed(consumer.index, item, [consumer.ruleIndex], out);
   }
+}
+
+/** Reads `names` of an event's fields into `values`. */
+function readFields(
+  fields: Record<string, FieldValue>,
+  names: readonly string[],
+  values: (FieldValue | undefined)[],
+): (FieldValue | undefined)[] {
+  for (let i = 0; i < names.length; i++) values[i] = readField(fields, names[i]!);
+  return values;
+}
+
+/**
+ * What `value_count` counts of an event: undefined when it lacks a field. Distinct values give
+ * distinct strings: a string value as it is (the usual case), anything else as the JSON of the
+ * values after U+0001 (which no string value kept as it is starts with).
+ */
+function valueOf(valueFields: readonly string[], fields: Record<string, FieldValue>): string | undefined {
+  if (valueFields.length === 1) {
+    const v = readField(fields, valueFields[0]!);
+    if (v === undefined) return undefined;
+    if (typeof v === 'string' && v.charCodeAt(0) !== 1) return v;
+    return `\u0001${JSON.stringify([v])}`;
+  }
+  const found: FieldValue[] = [];
+  for (const f of valueFields) {
+    const v = readField(fields, f);
+    if (v === undefined) return undefined;
+    found.push(v);
+  }
+  return `\u0001${JSON.stringify(found)}`;
+}
+
+/**
+ * temporal_ordered: an event of rule `i` extends the chain of the rules before it, if that chain
+ * ended with an earlier event.
+ */
+function follow(chains: (Item[] | undefined)[], i: number, item: Item): void {
+  if (i === 0) {
+    chains[0] = [item];
+    return;
+  }
+  const before = chains[i - 1];
+  if (!before || before[before.length - 1]!.seq >= item.seq) return;
+  const current = chains[i];
+  // Keep the chain that started latest: it stays in the window longest. Ties: the newer.
+  if (!current || before[0]!.time >= current[0]!.time) chains[i] = [...before, item];
 }
 
 /**
