@@ -115,6 +115,26 @@ describe('parsing by format', () => {
     expect(Object.getPrototypeOf(pairs.fields)).toBe(Object.prototype);
   });
 
+  it('reads a Postfix, Dovecot or sshd message behind an RFC 5424 header as behind an RFC 3164 one', () => {
+    const bsd = /^(\w{3} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([^[:\s]+)(?:\[(\d+)\])?: (.*)$/;
+    const lines = [...samples.postfix, ...samples.dovecot, ...samples.sshd].filter((l) => bsd.test(l));
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) {
+      const [, stamp = '', host = '', program = '', pid, message = ''] = bsd.exec(line) ?? [];
+      const time = parseLine(line, 'syslog', { receivedAt }).time;
+      const iso = new Date(time).toISOString();
+      const modern = `<38>1 ${iso} ${host} ${program} ${pid ?? '-'} - - ${message}`;
+      const [old, now] = [
+        parseLine(`<38>${line}`, 'syslog', { receivedAt }),
+        parseLine(modern, 'syslog', { receivedAt: 5 }),
+      ];
+      expect(now.logsource, modern).toEqual(old.logsource);
+      expect(now.time, modern).toBe(old.time);
+      expect(now.fields, modern).toEqual(old.fields);
+      expect(stamp).not.toBe('');
+    }
+  });
+
   it('strips a Windows line ending before parsing, but keeps it in raw', () => {
     const line = `${samples.iis[4]!}\r`;
     const e = parseLine(line, 'iis', {});

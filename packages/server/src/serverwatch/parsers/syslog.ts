@@ -117,8 +117,15 @@ export function readSyslogHeader(
     h.severity = value & 7;
     i = priEnd;
     if (line.charCodeAt(i) === 0x31 /* 1 */ && line.charCodeAt(i + 1) === 0x20) {
-      h.rfc5424 = parse5424(line.slice(i + 2), h.facility, h.severity);
-      return h.rfc5424 === undefined ? undefined : h;
+      const record = parse5424(line.slice(i + 2), h.facility, h.severity);
+      if (record === undefined) return undefined;
+      // The header tells the same of either form: its time, host and program pick the parser.
+      h.rfc5424 = record;
+      h.time = record.time;
+      h.host = record.host;
+      h.program = record.program;
+      h.pid = record.pid;
+      return h;
     }
   }
   const time = bsdTime(line, i, receivedAt, utcOffsetMinutes);
