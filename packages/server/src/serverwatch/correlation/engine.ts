@@ -182,6 +182,8 @@ interface Compiled {
   groups: GroupIndex<GroupState>;
   /** The `group-by` values of the event being fed (one event updates one group at a time). */
   scratch: (FieldValue | undefined)[];
+  /** The one counted value of the event being fed (value_count, one rule: the usual case). */
+  oneValue: string[];
   /** Ceiling windows in the order they close (all have the same length, so in opening order). */
   closing: WindowState[];
   closingHead: number;
@@ -317,6 +319,7 @@ export class CorrelationEngine {
         limit: saturation(rule.condition),
         groups: new GroupIndex<GroupState>(),
         scratch: rule.groupBy.map(() => undefined),
+        oneValue: [''],
         closing: [],
         closingHead: 0,
         dropped: 0,
@@ -546,13 +549,15 @@ export class CorrelationEngine {
     const oldest = t - rule.timespanMs;
 
     // value_count: an event lacking the counted field has no value to count (spec § Value Count).
-    // With one rule (the usual case) its one value, else the distinct values of all.
-    let value: string | undefined;
-    let values: string[] | undefined;
+    // With one rule (the usual case) its one value, else the distinct values of all. What the
+    // event adds to its group: those values, or (other types) the rules it matched.
+    let keys: readonly (string | number)[] = ruleIndexes;
     if (rule.type === 'value_count') {
       if (ruleIndexes.length === 1) {
-        value = valueOf(c.valueFields[ruleIndexes[0]!]!, item.event.fields);
+        const value = valueOf(c.valueFields[ruleIndexes[0]!]!, item.event.fields);
         if (value === undefined) return;
+        c.oneValue[0] = value;
+        keys = c.oneValue;
       } else {
         const distinct = new Set<string>();
         for (const i of ruleIndexes) {
@@ -560,7 +565,7 @@ export class CorrelationEngine {
           if (found !== undefined) distinct.add(found);
         }
         if (distinct.size === 0) return;
-        values = [...distinct];
+        keys = [...distinct];
       }
     }
 
@@ -590,11 +595,7 @@ export class CorrelationEngine {
     switch (state.kind) {
       case 'window': {
         if (rule.type === 'event_count') state.count++;
-        if (rule.type !== 'value_count') {
-          for (const v of ruleIndexes) if (state.values.size < c.limit) state.values.add(v);
-        } else if (values === undefined) {
-          if (state.values.size < c.limit) state.values.add(value!);
-        } else for (const v of values) if (state.values.size < c.limit) state.values.add(v);
+        for (const v of keys) if (state.values.size < c.limit) state.values.add(v);
         state.items.push(item);
         state.added++;
         state.eventCount += item.count;
@@ -626,19 +627,10 @@ export class CorrelationEngine {
           if (old.time >= oldest) break;
           latest.delete(k);
         }
-        if (rule.type !== 'value_count') {
-          for (const k of ruleIndexes) {
-            latest.delete(k);
-            latest.set(k, item);
-          }
-        } else if (values === undefined) {
-          latest.delete(value!);
-          latest.set(value!, item);
-        } else
-          for (const k of values) {
-            latest.delete(k);
-            latest.set(k, item);
-          }
+        for (const k of keys) {
+          latest.delete(k);
+          latest.set(k, item);
+        }
         const count = latest.size;
         if (conditionHolds(rule.condition, count)) {
           c.groups.delete(state);
