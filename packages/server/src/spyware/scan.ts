@@ -5,9 +5,9 @@
  */
 import type { ArtifactStatus, Detection, ScanKind, ScanReport } from '@rempart/core';
 import type { IndicatorMatcher } from './matcher.js';
-import { MAX_DATE_MS, Timeline } from './timeline.js';
+import { MAX_DATE_MS, Timeline, type TextSpans } from './timeline.js';
 
-export { IsoTimes, oneLine, Timeline } from './timeline.js';
+export { IsoTimes, oneLine, Timeline, type TextSpans } from './timeline.js';
 
 /** Where a scan is: the module running, and how many modules are done out of how many. */
 export interface ScanProgress {
@@ -79,33 +79,40 @@ export class ArtifactRecorder {
   /**
    * The source of records told in parts (`source`'s `before`, a number, its `after`, a text): a
    * table of a million rows says the same words around each row's id, and only the id and the
-   * text differ. The record's line is made when the timeline is told.
+   * text differ. The record's line is made when the timeline is told. `spans`: where the texts of
+   * its records lie, for those given with a span (see `recordParts`).
    */
-  source(file: string, before: string, after: string): number {
-    return this.scan.timeline.source(this.name, file, before, after);
+  source(file: string, before: string, after: string, spans?: TextSpans): number {
+    return this.scan.timeline.source(this.name, file, before, after, spans);
   }
 
-  /** Adds a record told in parts (see `source`), at `ms` (Unix milliseconds; NaN: no time). */
+  /**
+   * Adds a record told in parts (see `source`), at `ms` (Unix milliseconds; NaN: no time). When
+   * `start` ≥ 0 and the source has spans, the timeline keeps the text's span `start`…`end` there
+   * instead of `text` (which must be the text at that span).
+   */
   recordParts(
     ms: number,
     source: number,
     n: number,
     text: string,
     detections: Detection | readonly Detection[] | undefined = undefined,
+    start = -1,
+    end = -1,
   ): void {
     this.records++;
     const { timeline } = this.scan;
     // No list is made for the usual record, with no detection or one: a million records would
     // leave a million empty arrays to the garbage collector.
     if (detections === undefined || (isList(detections) && detections.length === 0)) {
-      timeline.add(ms, source, n, text);
+      timeline.addSpan(ms, source, n, text, start, end);
     } else if (!isList(detections)) {
       this.detections++;
-      timeline.add(ms, source, n, text, detections);
+      timeline.addSpan(ms, source, n, text, start, end, detections);
     } else {
       for (const detection of detections) {
         this.detections++;
-        timeline.add(ms, source, n, text, detection);
+        timeline.addSpan(ms, source, n, text, start, end, detection);
       }
     }
   }

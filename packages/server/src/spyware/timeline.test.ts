@@ -30,6 +30,8 @@ interface Added {
   n: number;
   text: string;
   detection: number | undefined;
+  /** Whether the text is kept as its span in a store of texts rather than as a string. */
+  spanned: boolean;
 }
 
 const SOURCES = [
@@ -59,7 +61,22 @@ const added: fc.Arbitrary<Added> = fc.record({
   n: fc.oneof(fc.constant(Number.NaN), fc.nat(), fc.double({ noNaN: true })),
   text,
   detection: fc.option(fc.nat(5), { nil: undefined }),
+  spanned: fc.boolean(),
 });
+
+/** Texts kept one after the other, as a database file keeps them, given again by their span. */
+class TextStore {
+  private all = '';
+
+  put(text: string): [number, number] {
+    this.all += text;
+    return [this.all.length - text.length, this.all.length];
+  }
+
+  text(start: number, end: number): string {
+    return this.all.slice(start, end);
+  }
+}
 
 /** What the timeline must tell of `records`: each event made whole as it was read, then sorted. */
 function expected(records: readonly Added[]): TimelineEvent[] {
@@ -84,16 +101,18 @@ function expected(records: readonly Added[]): TimelineEvent[] {
  * Adds `records` to `timeline` as a module does (a time no date can hold given as is: the timeline
  * takes it for none), the sources asked for again: the same words give the same ids.
  */
-function addAll(timeline: Timeline, records: readonly Added[]): Timeline {
+function addAll(timeline: Timeline, records: readonly Added[], store = new TextStore()): Timeline {
   const ids = SOURCES.map((s) => timeline.source(s.artifact, s.file, s.before, s.after));
-  for (const r of records)
-    timeline.add(
-      r.ms,
-      ids[r.source]!,
-      r.n,
-      r.text,
-      r.detection === undefined ? undefined : detection(r.detection),
-    );
+  const spanIds = SOURCES.map((s) => timeline.source(s.artifact, s.file, s.before, s.after, store));
+  for (const r of records) {
+    const found = r.detection === undefined ? undefined : detection(r.detection);
+    if (!r.spanned) timeline.add(r.ms, ids[r.source]!, r.n, r.text, found);
+    else {
+      // The text given is not the one kept: the span is.
+      const [start, end] = store.put(r.text);
+      timeline.addSpan(r.ms, spanIds[r.source]!, r.n, 'not kept', start, end, found);
+    }
+  }
   return timeline;
 }
 
@@ -145,6 +164,25 @@ describe('a timeline held in columns', () => {
     expect(
       new Set([a, timeline.source('sms', 'g', 'message ', ': '), timeline.source('sms', 'f')]).size,
     ).toBe(3);
+    // Texts kept as spans in one store or another come from different sources.
+    const [one, other] = [new TextStore(), new TextStore()];
+    const spanned = timeline.source('sms', 'f', 'message ', ': ', one);
+    expect(timeline.source('sms', 'f', 'message ', ': ', one)).toBe(spanned);
+    expect(new Set([a, spanned, timeline.source('sms', 'f', 'message ', ': ', other)]).size).toBe(3);
+  });
+
+  it('keeps a text given with a span as that span when its source has a store, as the string otherwise', () => {
+    const timeline = new Timeline();
+    const store = new TextStore();
+    const [start, end] = store.put('https://spy.example/x');
+    timeline.addSpan(1000, timeline.source('sms', 'f', 'message ', ': ', store), 7, 'ignored', start, end);
+    timeline.addSpan(2000, timeline.source('sms', 'f', 'message ', ': '), 8, 'kept', start, end);
+    timeline.addSpan(3000, timeline.source('sms', 'f', 'message ', ': ', store), 9, 'no span', -1, -1);
+    expect([...timeline].map((e) => e.record)).toEqual([
+      'message 7: https://spy.example/x',
+      'message 8: kept',
+      'message 9: no span',
+    ]);
   });
 });
 

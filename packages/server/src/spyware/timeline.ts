@@ -8,6 +8,15 @@
  */
 import type { Detection, TimelineEvent } from '@rempart/core';
 
+/**
+ * Where the texts of records lie when the timeline keeps their place rather than the strings: a
+ * database file read in place (sqlite-file.ts), held by the timeline as long as it is.
+ */
+export interface TextSpans {
+  /** The text at `start`…`end`. */
+  text(start: number, end: number): string;
+}
+
 /** Where records come from, and the words around the number of a record told in parts. */
 interface Source {
   artifact: string;
@@ -16,6 +25,8 @@ interface Source {
   after: string;
   /** Whether `before` and `after` hold no line break. */
   oneLine: boolean;
+  /** Where the texts of its records kept as spans lie. */
+  spans: TextSpans | undefined;
 }
 
 /** What `Timeline.each` gives of a record: the fields of its event. */
@@ -42,10 +53,18 @@ export class Timeline implements Iterable<TimelineEvent> {
   /** The number of a record told in parts (a row's id); NaN for a record told whole. */
   private numbers = new Float64Array(FIRST_CAPACITY);
   private sourceOf = new Uint32Array(FIRST_CAPACITY);
+  /**
+   * A record's text: the string, or '' with its span in its source's `spans` (start ≥ 0). A million
+   * message texts kept as strings until the end of a scan cost more to the garbage collector, which
+   * copies each one out of the young generation, than reading the database; two numbers do not.
+   */
   private readonly texts: string[] = [];
+  private spanStarts = new Float64Array(FIRST_CAPACITY);
+  private spanEnds = new Float64Array(FIRST_CAPACITY);
   private readonly detections = new Map<number, Detection>();
   private readonly sources: Source[] = [];
   private readonly sourceIds = new Map<string, number>();
+  private readonly spansIds = new Map<TextSpans, number>();
   /** The records' positions, oldest first, once asked for (any record added forgets it). */
   private order: number[] | undefined;
 
@@ -56,13 +75,20 @@ export class Timeline implements Iterable<TimelineEvent> {
 
   /**
    * The id of a source of records: the module and file they were read from and, for records told
-   * in parts, the words before and after their number (`message `, ` received from +32… (SMS): `).
+   * in parts, the words before and after their number (`message `, ` received from +32… (SMS): `);
+   * `spans`, where the texts its records keep as spans lie (`addSpan`).
    */
-  source(artifact: string, file: string, before = '', after = ''): number {
-    const key = `${artifact}\u0000${file}\u0000${before}\u0000${after}`;
+  source(artifact: string, file: string, before = '', after = '', spans?: TextSpans): number {
+    let spansId = 0;
+    if (spans !== undefined) {
+      spansId = this.spansIds.get(spans) ?? this.spansIds.size + 1;
+      this.spansIds.set(spans, spansId);
+    }
+    const key = `${artifact}\u0000${file}\u0000${before}\u0000${after}\u0000${spansId}`;
     let id = this.sourceIds.get(key);
     if (id === undefined) {
-      id = this.sources.push({ artifact, file, before, after, oneLine: isOneLine(before + after) }) - 1;
+      id =
+        this.sources.push({ artifact, file, before, after, oneLine: isOneLine(before + after), spans }) - 1;
       this.sourceIds.set(key, id);
     }
     return id;
@@ -75,13 +101,32 @@ export class Timeline implements Iterable<TimelineEvent> {
    * and `text`.
    */
   add(ms: number, source: number, n: number, text: string, detection?: Detection): void {
+    this.addSpan(ms, source, n, text, -1, -1, detection);
+  }
+
+  /**
+   * `add`, the text kept as its span `start`…`end` in the source's `spans` when `start` ≥ 0 (then
+   * `text` is not kept), as `text` otherwise.
+   */
+  addSpan(
+    ms: number,
+    source: number,
+    n: number,
+    text: string,
+    start: number,
+    end: number,
+    detection?: Detection,
+  ): void {
     const i = this.size;
     if (i === this.times.length) this.grow();
     // A time no date can hold (a damaged record) is no time.
     this.times[i] = Math.abs(ms) <= MAX_DATE_MS ? ms : Number.POSITIVE_INFINITY;
     this.numbers[i] = n;
     this.sourceOf[i] = source;
-    this.texts.push(text);
+    const spanned = start >= 0 && this.sources[source]?.spans !== undefined;
+    this.texts.push(spanned ? '' : text);
+    this.spanStarts[i] = spanned ? start : -1;
+    this.spanEnds[i] = spanned ? end : -1;
     if (detection !== undefined) this.detections.set(i, detection);
     this.size = i + 1;
     this.order = undefined;
@@ -115,7 +160,7 @@ export class Timeline implements Iterable<TimelineEvent> {
       const time = this.times[i]!;
       const source = this.sources[this.sourceOf[i]!]!;
       const n = this.numbers[i]!;
-      const text = this.texts[i]!;
+      const text = this.textOf(i, source);
       visit(
         time === Number.POSITIVE_INFINITY ? null : iso.of(time),
         source.artifact,
@@ -143,7 +188,7 @@ export class Timeline implements Iterable<TimelineEvent> {
     const time = this.times[i]!;
     const source = this.sources[this.sourceOf[i]!]!;
     const n = this.numbers[i]!;
-    const text = this.texts[i]!;
+    const text = this.textOf(i, source);
     const event: TimelineEvent = {
       at: time === Number.POSITIVE_INFINITY ? null : iso.of(time),
       artifact: source.artifact,
@@ -153,6 +198,11 @@ export class Timeline implements Iterable<TimelineEvent> {
     const detection = this.detections.get(i);
     if (detection !== undefined) event.detection = detection;
     return event;
+  }
+
+  private textOf(i: number, source: Source): string {
+    const start = this.spanStarts[i]!;
+    return start < 0 ? this.texts[i]! : source.spans!.text(start, this.spanEnds[i]!);
   }
 
   /**
@@ -173,16 +223,18 @@ export class Timeline implements Iterable<TimelineEvent> {
 
   private grow(): void {
     const capacity = this.times.length * 2;
-    const times = new Float64Array(capacity);
-    times.set(this.times);
-    this.times = times;
-    const numbers = new Float64Array(capacity);
-    numbers.set(this.numbers);
-    this.numbers = numbers;
-    const sourceOf = new Uint32Array(capacity);
-    sourceOf.set(this.sourceOf);
-    this.sourceOf = sourceOf;
+    this.times = grown(this.times, new Float64Array(capacity));
+    this.numbers = grown(this.numbers, new Float64Array(capacity));
+    this.sourceOf = grown(this.sourceOf, new Uint32Array(capacity));
+    this.spanStarts = grown(this.spanStarts, new Float64Array(capacity));
+    this.spanEnds = grown(this.spanEnds, new Float64Array(capacity));
   }
+}
+
+/** `larger`, holding what `column` holds. */
+function grown<T extends Float64Array | Uint32Array>(column: T, larger: T): T {
+  larger.set(column);
+  return larger;
 }
 
 /**

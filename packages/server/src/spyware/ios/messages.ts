@@ -47,6 +47,8 @@ export function smsModule(backup: IosBackup): ArtifactModule {
     name: 'sms',
     async run(artifact) {
       await eachDatabaseOf(smsDatabases(backup), backup, artifact, 'sms.db', (db, file) => {
+        // Texts read in place in the file are kept as their spans there (see Timeline).
+        const spans = sqliteFileOf(db);
         // A record is told in parts: the words around the message's ROWID are those of its
         // direction, other side and service, made once for each. By handle (the same strings
         // from message to message, their hash kept), then by service (a few, told apart from the
@@ -71,6 +73,7 @@ export function smsModule(backup: IosBackup): ArtifactModule {
               file,
               'message ',
               ` ${fromMe ? 'sent' : 'received'}${who}${service ? ` (${service})` : ''}: `,
+              spans,
             );
             ids[slot] = id;
           }
@@ -80,7 +83,7 @@ export function smsModule(backup: IosBackup): ArtifactModule {
         eachMessage(
           db,
           (message) => {
-            const { rowid, text, handle, fromMe, service } = message;
+            const { rowid, text, handle, fromMe, service, textStart, textEnd } = message;
             const inText = artifact.matcher.text(text);
             const byHandle = handle.includes('@') ? artifact.matcher.email(handle) : undefined;
             const source = sourceOf(handle, service, fromMe);
@@ -91,6 +94,8 @@ export function smsModule(backup: IosBackup): ArtifactModule {
               text,
               // Most messages name nothing: they skip building a list of detections.
               inText.length === 0 && byHandle === undefined ? undefined : unique([inText, byHandle]),
+              textStart,
+              textEnd,
             );
           },
           () => artifact.rollback(mark),
@@ -111,6 +116,12 @@ export interface SmsMessage {
   date: number | undefined;
   fromMe: boolean;
   service: string | undefined;
+  /**
+   * Where `text` lies in the database file when the file reader read it in place (`SqliteFile.text`
+   * gives it again from there); -1 otherwise.
+   */
+  textStart: number;
+  textEnd: number;
 }
 
 /**
@@ -158,6 +169,8 @@ export function eachMessage(
         date: asNumber(date),
         fromMe: asNumber(fromMe) === 1,
         service: asText(service),
+        textStart: -1,
+        textEnd: -1,
       }),
   );
 }
@@ -195,20 +208,34 @@ export function messagesFromFile(
       file.eachRow(fileTable(db, file, 'handle'), ['rowid', 'id'], (rowid, [, id]) => {
         handles.set(rowid, asText(id) ?? '');
       });
-    file.eachRow(message, select, (rowid, values) => {
+    file.eachRow(message, select, (rowid, values, spans) => {
       const id = value(values, handleId);
       // SQLite compares a text or blob handle_id with the ROWID by affinity rules, and a 64-bit
       // one exactly: those are left to it.
       if (id !== null && (typeof id !== 'number' || Math.abs(id) > Number.MAX_SAFE_INTEGER))
         throw new SqliteFileError('handle_id not a plain integer');
       const blob = value(values, body);
+      const read = asText(value(values, text));
+      // Where the text lies in the file, when it was read in place (asText gives such a text as it
+      // is) or is the string of an attributedBody read in place.
+      let textStart = -1;
+      let textEnd = -1;
+      if (read !== undefined) {
+        if (text !== -1 && typeof values[text] === 'string')
+          [textStart, textEnd] = [spans[2 * text]!, spans[2 * text + 1]!];
+      } else if (blob instanceof Uint8Array && spans[2 * body]! >= 0) {
+        textStart = attributedSpanStart(blob, spans[2 * body]!);
+        textEnd = attributedStringEnd;
+      }
       const found: SmsMessage = {
         rowid,
-        text: asText(value(values, text)) ?? (blob instanceof Uint8Array ? attributedBodyText(blob) : ''),
+        text: read ?? (blob instanceof Uint8Array ? attributedBodyText(blob) : ''),
         handle: typeof id === 'number' ? (handles.get(id) ?? '') : '',
         date: asNumber(value(values, date)),
         fromMe: asNumber(value(values, fromMe)) === 1,
         service: asText(value(values, service)),
+        textStart,
+        textEnd,
       };
       visited++;
       try {
@@ -300,21 +327,47 @@ export function smsAttachmentsModule(backup: IosBackup): ArtifactModule {
  */
 export function attributedBodyText(blob: Uint8Array): string {
   const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-  const marker = bytes.indexOf('NSString');
-  if (marker !== -1) {
-    const tag = bytes.indexOf(0x2b, marker + 'NSString'.length);
-    if (tag !== -1 && tag < marker + 'NSString'.length + 16 && tag + 1 < bytes.length) {
-      const first = bytes[tag + 1]!;
-      let length: number | undefined;
-      let start = tag + 2;
-      if (first < 0x80) length = first;
-      else if (first === 0x81 && tag + 4 <= bytes.length)
-        [length, start] = [bytes.readUInt16LE(tag + 2), tag + 4];
-      else if (first === 0x82 && tag + 6 <= bytes.length)
-        [length, start] = [bytes.readUInt32LE(tag + 2), tag + 6];
-      if (length !== undefined && start + length <= bytes.length)
-        return bytes.subarray(start, start + length).toString('utf8');
-    }
-  }
+  const start = attributedStringStart(bytes);
+  if (start !== -1) return bytes.toString('utf8', start, attributedStringEnd);
   return (bytes.toString('latin1').match(/[\x20-\x7e]{4,}/g) ?? []).join(' ');
+}
+
+/** Where the string `attributedStringStart` found ends: set by it, so that no pair is made per message. */
+let attributedStringEnd = 0;
+
+/**
+ * Where the string of an `attributedBody` starts in it (its end left in `attributedStringEnd`), -1
+ * when its shape is not found (see `attributedBodyText`).
+ */
+function attributedStringStart(bytes: Buffer): number {
+  const marker = bytes.indexOf('NSString');
+  if (marker === -1) return -1;
+  const tag = bytes.indexOf(0x2b, marker + 'NSString'.length);
+  if (tag === -1 || tag >= marker + 'NSString'.length + 16 || tag + 1 >= bytes.length) return -1;
+  const first = bytes[tag + 1]!;
+  let length: number | undefined;
+  let start = tag + 2;
+  if (first < 0x80) length = first;
+  else if (first === 0x81 && tag + 4 <= bytes.length)
+    [length, start] = [bytes.readUInt16LE(tag + 2), tag + 4];
+  else if (first === 0x82 && tag + 6 <= bytes.length)
+    [length, start] = [bytes.readUInt32LE(tag + 2), tag + 6];
+  if (length === undefined || start + length > bytes.length) return -1;
+  attributedStringEnd = start + length;
+  return start;
+}
+
+/**
+ * Where the text of a message read in place lies in the file (`SmsMessage.textStart`), when it
+ * does: `text` itself, or the string of `attributedBody` (`blob`, at `blobStart` in the file)
+ * that `SqliteFile.text` decodes as `attributedBodyText` does, which is when it opens without a
+ * byte order mark. Its end is left in `attributedStringEnd`.
+ */
+function attributedSpanStart(blob: Uint8Array, blobStart: number): number {
+  const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  const start = attributedStringStart(bytes);
+  if (start === -1 || (bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf))
+    return -1;
+  attributedStringEnd += blobStart;
+  return blobStart + start;
 }

@@ -29,8 +29,12 @@ afterAll(() => {
 /** The reader's answer when the schema it read has no such table (damage can rename one). */
 class MissingTable extends Error {}
 
-/** Every row of `table` as the reader reads it: the rowid, then each column (`check`: a checking pass). */
-function readerRows(bytes: Uint8Array, table: string, check = false): SqlValue[][] {
+/**
+ * Every row of `table` as the reader reads it: the rowid, then each column (`check`: a checking
+ * pass). Each value's place in the file, when the reader gives one, must hold that value; `spans`
+ * counts the values given with one.
+ */
+function readerRows(bytes: Uint8Array, table: string, check = false, spans = { count: 0 }): SqlValue[][] {
   const file = new SqliteFile(bytes);
   const found = file.table(table);
   if (found === undefined) throw new MissingTable(table);
@@ -38,7 +42,16 @@ function readerRows(bytes: Uint8Array, table: string, check = false): SqlValue[]
   file.eachRow(
     found,
     ['rowid', ...found.columns.map((c) => c.name)],
-    (_rowid, values) => out.push([...values]),
+    (_rowid, values, places) => {
+      values.forEach((value, k) => {
+        const [start, end] = [places[2 * k]!, places[2 * k + 1]!];
+        if (start === -1) return;
+        spans.count++;
+        if (typeof value === 'string') expect(file.text(start, end)).toBe(value);
+        else expect(bytes.subarray(start, end)).toEqual(value);
+      });
+      out.push([...values]);
+    },
     check,
   );
   return out;
@@ -202,7 +215,10 @@ describe('the SQLite file reader', () => {
         for (const text of texts) db.run('INSERT INTO t VALUES (CAST(? AS TEXT))', [text]);
         const bytes = db.export();
         db.close();
-        expect(readerRows(bytes, 't')).toEqual(sqlJsRows(bytes, 't', ['a']));
+        // Short texts lie in their page: each is given with its place in the file.
+        const spans = { count: 0 };
+        expect(readerRows(bytes, 't', false, spans)).toEqual(sqlJsRows(bytes, 't', ['a']));
+        expect(spans.count).toBe(texts.length);
       }),
       { numRuns: 200 },
     );
@@ -415,6 +431,8 @@ async function bothWays(bytes: { sms: Uint8Array; history: Uint8Array }, readabl
   const result = {
     sqlJs: { messages: [] as SmsMessage[], visits: [] as SafariVisit[] },
     file: { messages: [] as SmsMessage[], visits: [] as SafariVisit[] },
+    /** How many messages the reader gave with their text's place in the file. */
+    spans: 0,
   };
   for (const [way, fileReader] of [
     ['sqlJs', false],
@@ -434,7 +452,16 @@ async function bothWays(bytes: { sms: Uint8Array; history: Uint8Array }, readabl
           visitsFromFile(sqliteFileOf(history)!, history, visits.has('title'), visits.has('redirect_source')),
         ).toBeDefined();
       }
-      eachMessage(sms, (m) => result[way].messages.push(m));
+      const file = sqliteFileOf(sms);
+      eachMessage(sms, (m) => {
+        // A text read in place is given with its place in the file, where the file gives it
+        // again; sql.js gives none. Compared apart, then left out.
+        if (m.textStart !== -1) {
+          expect(file!.text(m.textStart, m.textEnd)).toBe(m.text);
+          result.spans++;
+        }
+        result[way].messages.push({ ...m, textStart: -1, textEnd: -1 });
+      });
       eachVisit(history, (v) => result[way].visits.push(v));
     } finally {
       sms.close();
@@ -446,10 +473,11 @@ async function bothWays(bytes: { sms: Uint8Array; history: Uint8Array }, readabl
 
 describe('eachMessage and eachVisit through the file reader', () => {
   it('give what sql.js gives on the clean backup fixture', async () => {
-    const { sqlJs, file } = await bothWays(await backupDatabases(CLEAN_IOS_BACKUP));
+    const { sqlJs, file, spans } = await bothWays(await backupDatabases(CLEAN_IOS_BACKUP));
     expect(sqlJs.messages.length).toBeGreaterThan(0);
     expect(sqlJs.visits.length).toBeGreaterThan(0);
     expect(file).toEqual(sqlJs);
+    expect(spans).toBe(sqlJs.messages.filter((m) => m.text !== '').length);
   });
 
   it('leave to sql.js the tables whose join values SQLite compares by its own rules, with the same result', async () => {
@@ -486,6 +514,28 @@ describe('eachMessage and eachVisit through the file reader', () => {
   });
 
   it('give what sql.js gives on random messages and visits, redirects and attributedBody included', async () => {
+    /** An NSAttributedString as NSArchiver writes it, around `string`, its length in `form`. */
+    const typedStream = (string: Buffer, form: number) => {
+      const length =
+        form === 0 && string.length < 0x80
+          ? Buffer.from([string.length])
+          : form === 0x82
+            ? Buffer.from([0x82, ...new Uint8Array(new Uint32Array([string.length]).buffer)])
+            : Buffer.from([0x81, string.length & 0xff, string.length >> 8]);
+      return Buffer.concat([
+        Buffer.from(
+          '\u0004\u000bstreamtyped\u0081\u00e8\u0003\u0084\u0001@\u0084\u0084\u0084\u0012NSAttributedString',
+          'latin1',
+        ),
+        Buffer.from(
+          '\u0000\u0084\u0084\u0008NSObject\u0000\u0085\u0092\u0084\u0084\u0084\u0008NSString\u0001\u0094\u0084\u0001+',
+          'latin1',
+        ),
+        length,
+        string,
+        Buffer.from('\u0086\u0084\u0002iI\u0001\u0025\u0092', 'latin1'),
+      ]);
+    };
     const when = fc.date({
       min: new Date('2001-01-02T00:00:00Z'),
       max: new Date('2035-01-01T00:00:00Z'),
@@ -502,7 +552,19 @@ describe('eachMessage and eachVisit through the file reader', () => {
           unit: fc.constantFrom('ns' as const, 's' as const),
           fromMe: fc.boolean(),
           service: fc.constantFrom('SMS' as const, 'iMessage' as const),
-          attributedBody: fc.option(fc.uint8Array({ maxLength: 2000 }), { nil: undefined }),
+          attributedBody: fc.option(
+            fc.oneof(
+              fc.uint8Array({ maxLength: 2000 }),
+              // iOS 16+'s form, its string opening with a byte order mark or not, of every length
+              // form (one byte, 0x81 and two, 0x82 and four).
+              fc
+                .tuple(fc.boolean(), fc.uint8Array({ maxLength: 400 }), fc.constantFrom(0, 0x81, 0x82))
+                .map(([mark, bytes, form]) =>
+                  typedStream(Buffer.concat([Buffer.from(mark ? [0xef, 0xbb, 0xbf] : []), bytes]), form),
+                ),
+            ),
+            { nil: undefined },
+          ),
         }),
         { maxLength: 40 },
       ),
@@ -616,7 +678,8 @@ describe('eachMessage and eachVisit through the file reader', () => {
       sms: (db: Database, out: unknown[]) =>
         eachMessage(
           db,
-          (m) => out.push(m),
+          // Where a text lies in the file is the reader's alone: compared in the tests above.
+          (m) => out.push({ ...m, textStart: -1, textEnd: -1 }),
           () => (out.length = 0),
         ),
       history: (db: Database, out: unknown[]) => eachVisit(db, (v) => out.push(v)),

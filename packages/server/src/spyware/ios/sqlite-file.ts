@@ -152,11 +152,17 @@ export class SqliteFile {
    * `check` reads every page and record as a read does, and throws where a read would, but leaves
    * text and blob values undecoded (every text '', every blob empty, so their type still shows):
    * a cheap first pass, after which a read of the same table and columns cannot fail.
+   *
+   * `spans` (also reused) tells where each text or blob value lies in the file: for the k-th column
+   * of `select`, `spans[2k]` and `spans[2k + 1]` are its first and end offsets (`text` gives a text
+   * again from there), or -1 when the value is not a text or blob read in place (another type, or a
+   * record spilled onto overflow pages). A caller that keeps many texts keeps those two numbers
+   * rather than strings.
    */
   eachRow(
     table: SqliteTable,
     select: readonly string[],
-    visit: (rowid: number, values: SqlValue[]) => void,
+    visit: (rowid: number, values: SqlValue[], spans: Float64Array) => void,
     check = false,
   ): void {
     const indexes = select.map((name) => {
@@ -172,6 +178,12 @@ export class SqliteFile {
     this.scanTree(table.rootPage, indexes, visit, defaults, check);
   }
 
+  /** The text at `start`…`end` of the file, as `eachRow` read it there (see its `spans`). */
+  text(start: number, end: number): string {
+    if (!(start >= 0 && start <= end && end <= this.bytes.byteLength)) fail(`no text at ${start}…${end}`);
+    return decodeText(this.bytes, start, end);
+  }
+
   /** The offset of page `page`'s B-tree header (page 1 has the database header first). */
   private pageStart(page: number): number {
     if (!Number.isInteger(page) || page < 1 || page > this.pageCount) fail(`page ${page} out of range`);
@@ -185,12 +197,13 @@ export class SqliteFile {
   private scanTree(
     root: number,
     indexes: readonly number[],
-    visit: (rowid: number, values: SqlValue[]) => void,
+    visit: (rowid: number, values: SqlValue[], spans: Float64Array) => void,
     defaults?: readonly boolean[],
     check = false,
   ): void {
     const seen = new Uint8Array(this.pageCount + 1);
     const values: SqlValue[] = new Array<SqlValue>(indexes.length).fill(null);
+    const spans = new Float64Array(indexes.length * 2);
     const types = new Float64Array(Math.max(...indexes, 0) + 1);
     const offsets = new Float64Array(types.length);
     const recent = new RecentTexts(indexes.length);
@@ -268,13 +281,14 @@ export class SqliteFile {
           rowid,
           indexes,
           values,
+          spans,
           types,
           offsets,
           recent,
           defaults,
           check,
         );
-        visit(rowid, values);
+        visit(rowid, values, spans);
       }
       if (interior) walk(this.view.getUint32(header + 8), depth + 1, last, high);
     };
@@ -314,12 +328,16 @@ export class SqliteFile {
     rowid: number,
     indexes: readonly number[],
     values: SqlValue[],
+    spans: Float64Array,
     types: Float64Array,
     offsets: Float64Array,
     recent: RecentTexts,
     defaults: readonly boolean[] | undefined,
     check: boolean,
   ): void {
+    // Values read in place lie in the file's own bytes; a payload gathered from overflow pages is
+    // a copy.
+    const inPlace = payload === this.bytes;
     const end = start + size;
     let at = start;
     // Header size: a varint, itself counted.
@@ -360,6 +378,8 @@ export class SqliteFile {
     if (at === headerEnd && body !== end) fail('record values do not fill the record');
     for (let k = 0; k < indexes.length; k++) {
       const index = indexes[k]!;
+      spans[2 * k] = -1;
+      spans[2 * k + 1] = -1;
       if (index === -1) {
         values[k] = rowid;
         continue;
@@ -371,10 +391,15 @@ export class SqliteFile {
         continue;
       }
       const type = types[index]!;
+      const at = offsets[index]!;
       if (check && type >= 12) values[k] = (type & 1) === 1 ? '' : NO_BYTES;
       else if ((type & 1) === 1 && type >= 13 && type < 13 + 2 * SHORT_TEXT)
-        values[k] = recent.text(k, payload, offsets[index]!, (type - 13) >>> 1);
-      else values[k] = readValue(payload, type, offsets[index]!);
+        values[k] = recent.text(k, payload, at, (type - 13) >>> 1);
+      else values[k] = readValue(payload, type, at);
+      if (inPlace && type >= 12 && !check) {
+        spans[2 * k] = at;
+        spans[2 * k + 1] = at + Math.floor((type - 12) / 2);
+      }
     }
   }
 }
