@@ -45,16 +45,18 @@ async function split(files, matcher) {
   }));
   const { sms, history } = open.value;
   try {
-    // Read alone, each row let go at once as the modules do; then the texts kept, untimed, for
-    // the match alone.
+    // Read alone, each row let go at once as the modules do (a text that cannot name an
+    // indicator left undecoded, as the messages module leaves it); then the texts kept, untimed,
+    // for the match alone.
     let rows = 0;
+    const wanted = IndicatorMatcher.utf8MayName;
     const read = await timed(() => {
-      eachMessage(sms, () => rows++);
+      eachMessage(sms, () => rows++, undefined, wanted);
       eachVisit(history, () => rows++);
     });
     const messages = [];
     const visits = [];
-    eachMessage(sms, (m) => messages.push(m));
+    eachMessage(sms, (m) => messages.push({ ...m }), undefined, wanted);
     eachVisit(history, (v) => visits.push(v.url));
     // As the modules match: every text, the handle when it is an address, each page once.
     let found = 0;

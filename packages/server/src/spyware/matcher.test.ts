@@ -189,6 +189,44 @@ describe('the shortcuts of text matching', () => {
     expect(real.text('Bien reçu.Voir weather4free.com')).toMatchObject([{ indicator: 'weather4free.com' }]);
   });
 
+  it('tells from the UTF-8 bytes of a text whether the text may name anything, exactly', () => {
+    const utf8 = new TextEncoder();
+    const decoder = new TextDecoder();
+    // The reference: the marks of the text once decoded as the SQLite file reader decodes it.
+    const marked = (t: string) => /:\/\/|\.[a-z0-9]/i.test(t);
+    const bytes = fc.oneof(
+      text.map((t) => utf8.encode(t)),
+      // Malformed sequences, a byte order mark, lead bytes before the marks.
+      fc
+        .array(
+          fc.oneof(
+            fc.constantFrom(0x2e, 0x3a, 0x2f, 0x41, 0x7a, 0x30, 0x39, 0x5b, 0x60, 0x40, 0x7b, 0x20),
+            fc.constantFrom(0x80, 0xbf, 0xc2, 0xc3, 0xe2, 0xed, 0xef, 0xbb, 0xf0, 0xf4, 0xff),
+          ),
+          { maxLength: 24 },
+        )
+        .map((b) => Uint8Array.from(b)),
+    );
+    fc.assert(
+      fc.property(bytes, fc.nat(4), fc.nat(4), (b, before, after) => {
+        // Inside a larger buffer, as a text lies in its database page: what is around is not read
+        // (a letter or a slash after a final dot or colon would make a mark there).
+        const decoded = decoder.decode(b);
+        const mayName = IndicatorMatcher.utf8MayName(b, 0, b.length);
+        for (const around of [0x61, 0x2f]) {
+          const page = new Uint8Array(before + b.length + after).fill(around);
+          page.set(b, before);
+          expect(IndicatorMatcher.utf8MayName(page, before, before + b.length)).toBe(mayName);
+        }
+        expect(mayName).toBe(marked(decoded));
+        if (!mayName) expect(real.text(decoded)).toEqual([]);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(IndicatorMatcher.utf8MayName(utf8.encode('voir weather4free.com'), 0, 21)).toBe(true);
+    expect(IndicatorMatcher.utf8MayName(utf8.encode('Réunion à 14:30. Merci !'), 0, 26)).toBe(false);
+  });
+
   it('checks a name as an address only when it could be one', () => {
     fc.assert(
       fc.property(

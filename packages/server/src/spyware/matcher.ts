@@ -145,6 +145,24 @@ export class IndicatorMatcher {
     return byHost ? { ...byHost, matched: url } : undefined;
   }
 
+  /**
+   * Whether the UTF-8 text at `start`…`end` of `bytes` may name anything `text` finds: when false,
+   * `text` of it finds nothing, and it need not be decoded (most messages of a phone). The marks
+   * `text` looks for first (`://`, a dot before an ASCII letter or digit) are ASCII, and in UTF-8
+   * an ASCII character is its own byte, which no other character's bytes hold, and which a decoder
+   * replacing a malformed sequence keeps: the bytes hold a mark exactly when the text does.
+   */
+  static utf8MayName(this: void, bytes: Uint8Array, start: number, end: number): boolean {
+    for (let i = start; i < end - 1; i++) {
+      const b = bytes[i]!;
+      if (b === 0x2e) {
+        const next = bytes[i + 1]!;
+        if (isAsciiLetter(next) || (next >= 0x30 && next <= 0x39)) return true;
+      } else if (b === 0x3a && i + 2 < end && bytes[i + 1] === 0x2f && bytes[i + 2] === 0x2f) return true;
+    }
+    return false;
+  }
+
   /** Every URL, host name, address and e-mail address in `text` that an indicator names. */
   text(text: string): Detection[] {
     // Most messages are chats that name nothing: one scan for the two marks every name needs

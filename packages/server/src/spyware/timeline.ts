@@ -38,7 +38,29 @@ export type TimelineVisitor = (
   detection: Detection | undefined,
 ) => void;
 
-const FIRST_CAPACITY = 1024;
+/** Records per block of a column: 32 KiB of numbers. */
+const BLOCK_BITS = 12;
+const BLOCK_SIZE = 1 << BLOCK_BITS;
+const BLOCK_MASK = BLOCK_SIZE - 1;
+
+/**
+ * A column of numbers that grows a block at a time: growing never copies what it holds (doubling
+ * an array of a million records copies it and asks for twice its memory, in the middle of a scan).
+ */
+class Column {
+  private readonly blocks: Float64Array[] = [];
+
+  get(i: number): number {
+    return this.blocks[i >>> BLOCK_BITS]![i & BLOCK_MASK]!;
+  }
+
+  /** Sets record `i`, at most one past the last block's end: records are added in order. */
+  set(i: number, value: number): void {
+    const block = i >>> BLOCK_BITS;
+    if (block === this.blocks.length) this.blocks.push(new Float64Array(BLOCK_SIZE));
+    this.blocks[block]![i & BLOCK_MASK] = value;
+  }
+}
 /** The largest distance from 1970 a JavaScript date can hold (ECMAScript §21.4.1.1). */
 export const MAX_DATE_MS = 8.64e15;
 /** Records beyond this length are cut, with an ellipsis: timelines are read a record a line. */
@@ -49,18 +71,19 @@ const LONGEST_NUMBER = 24;
 export class Timeline implements Iterable<TimelineEvent> {
   private size = 0;
   /** Unix milliseconds; Infinity when the record has no time (such records sort last). */
-  private times = new Float64Array(FIRST_CAPACITY);
+  private readonly times = new Column();
   /** The number of a record told in parts (a row's id); NaN for a record told whole. */
-  private numbers = new Float64Array(FIRST_CAPACITY);
-  private sourceOf = new Uint32Array(FIRST_CAPACITY);
+  private readonly numbers = new Column();
+  private readonly sourceOf = new Column();
   /**
-   * A record's text: the string, or '' with its span in its source's `spans` (start ≥ 0). A million
-   * message texts kept as strings until the end of a scan cost more to the garbage collector, which
-   * copies each one out of the young generation, than reading the database; two numbers do not.
+   * Where a record's text is: at `textAt` … `textEnd` of its source's `spans` when `textAt` ≥ 0,
+   * otherwise the string `texts[-1 - textAt]`. A million message texts kept as strings until the
+   * end of a scan cost more to the garbage collector, which copies each one out of the young
+   * generation, than reading the database; two numbers do not.
    */
+  private readonly textAt = new Column();
+  private readonly textEnd = new Column();
   private readonly texts: string[] = [];
-  private spanStarts = new Float64Array(FIRST_CAPACITY);
-  private spanEnds = new Float64Array(FIRST_CAPACITY);
   private readonly detections = new Map<number, Detection>();
   private readonly sources: Source[] = [];
   private readonly sourceIds = new Map<string, number>();
@@ -118,15 +141,17 @@ export class Timeline implements Iterable<TimelineEvent> {
     detection?: Detection,
   ): void {
     const i = this.size;
-    if (i === this.times.length) this.grow();
     // A time no date can hold (a damaged record) is no time.
-    this.times[i] = Math.abs(ms) <= MAX_DATE_MS ? ms : Number.POSITIVE_INFINITY;
-    this.numbers[i] = n;
-    this.sourceOf[i] = source;
-    const spanned = start >= 0 && this.sources[source]?.spans !== undefined;
-    this.texts.push(spanned ? '' : text);
-    this.spanStarts[i] = spanned ? start : -1;
-    this.spanEnds[i] = spanned ? end : -1;
+    this.times.set(i, Math.abs(ms) <= MAX_DATE_MS ? ms : Number.POSITIVE_INFINITY);
+    this.numbers.set(i, n);
+    this.sourceOf.set(i, source);
+    if (start >= 0 && this.sources[source]?.spans !== undefined) {
+      this.textAt.set(i, start);
+      this.textEnd.set(i, end);
+    } else {
+      this.textAt.set(i, -1 - (this.texts.push(text) - 1));
+      this.textEnd.set(i, -1);
+    }
     if (detection !== undefined) this.detections.set(i, detection);
     this.size = i + 1;
     this.order = undefined;
@@ -136,7 +161,12 @@ export class Timeline implements Iterable<TimelineEvent> {
   truncate(length: number): void {
     if (length >= this.size) return;
     for (const i of this.detections.keys()) if (i >= length) this.detections.delete(i);
-    this.texts.length = length;
+    // The strings of the records forgotten are the last ones kept.
+    for (let i = length; i < this.size; i++)
+      if (this.textAt.get(i) < 0) {
+        this.texts.length = -1 - this.textAt.get(i);
+        break;
+      }
     this.size = length;
     this.order = undefined;
   }
@@ -157,9 +187,9 @@ export class Timeline implements Iterable<TimelineEvent> {
   each(visit: TimelineVisitor): void {
     const iso = new IsoTimes();
     for (const i of this.sorted()) {
-      const time = this.times[i]!;
-      const source = this.sources[this.sourceOf[i]!]!;
-      const n = this.numbers[i]!;
+      const time = this.times.get(i);
+      const source = this.sources[this.sourceOf.get(i)]!;
+      const n = this.numbers.get(i);
       const text = this.textOf(i, source);
       visit(
         time === Number.POSITIVE_INFINITY ? null : iso.of(time),
@@ -175,7 +205,7 @@ export class Timeline implements Iterable<TimelineEvent> {
   found(): TimelineEvent[] {
     const iso = new IsoTimes();
     return [...this.detections.keys()]
-      .sort((a, b) => this.times[a]! - this.times[b]! || a - b)
+      .sort((a, b) => this.times.get(a) - this.times.get(b) || a - b)
       .map((i) => this.event(i, iso));
   }
 
@@ -185,9 +215,9 @@ export class Timeline implements Iterable<TimelineEvent> {
   }
 
   private event(i: number, iso: IsoTimes): TimelineEvent {
-    const time = this.times[i]!;
-    const source = this.sources[this.sourceOf[i]!]!;
-    const n = this.numbers[i]!;
+    const time = this.times.get(i);
+    const source = this.sources[this.sourceOf.get(i)]!;
+    const n = this.numbers.get(i);
     const text = this.textOf(i, source);
     const event: TimelineEvent = {
       at: time === Number.POSITIVE_INFINITY ? null : iso.of(time),
@@ -201,8 +231,8 @@ export class Timeline implements Iterable<TimelineEvent> {
   }
 
   private textOf(i: number, source: Source): string {
-    const start = this.spanStarts[i]!;
-    return start < 0 ? this.texts[i]! : source.spans!.text(start, this.spanEnds[i]!);
+    const at = this.textAt.get(i);
+    return at < 0 ? this.texts[-1 - at]! : source.spans!.text(at, this.textEnd.get(i));
   }
 
   /**
@@ -216,25 +246,10 @@ export class Timeline implements Iterable<TimelineEvent> {
     const { times } = this;
     const order = new Array<number>(this.size);
     for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort((a, b) => times[a]! - times[b]! || a - b);
+    order.sort((a, b) => times.get(a) - times.get(b) || a - b);
     this.order = order;
     return order;
   }
-
-  private grow(): void {
-    const capacity = this.times.length * 2;
-    this.times = grown(this.times, new Float64Array(capacity));
-    this.numbers = grown(this.numbers, new Float64Array(capacity));
-    this.sourceOf = grown(this.sourceOf, new Uint32Array(capacity));
-    this.spanStarts = grown(this.spanStarts, new Float64Array(capacity));
-    this.spanEnds = grown(this.spanEnds, new Float64Array(capacity));
-  }
-}
-
-/** `larger`, holding what `column` holds. */
-function grown<T extends Float64Array | Uint32Array>(column: T, larger: T): T {
-  larger.set(column);
-  return larger;
 }
 
 /**

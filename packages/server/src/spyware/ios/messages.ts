@@ -8,6 +8,7 @@
  * filename, transfer_name, mime_type, created_date, total_bytes) and `message_attachment_join`.
  * `message.date` counts seconds since 2001-01-01, nanoseconds since iOS 11; `created_date` seconds.
  */
+import { IndicatorMatcher } from '../matcher.js';
 import type { ArtifactModule } from '../scan.js';
 import { appleMs, appleTime } from '../scan.js';
 import { devicePath, eachDatabaseOf, unique } from './artifacts.js';
@@ -80,6 +81,7 @@ export function smsModule(backup: IosBackup): ArtifactModule {
           return id;
         };
         const mark = artifact.mark();
+        // A text that cannot name anything is not even decoded: the timeline keeps its span.
         eachMessage(
           db,
           (message) => {
@@ -99,11 +101,18 @@ export function smsModule(backup: IosBackup): ArtifactModule {
             );
           },
           () => artifact.rollback(mark),
+          IndicatorMatcher.utf8MayName,
         );
       });
     },
   };
 }
+
+/**
+ * Whether the UTF-8 text at `start`…`end` of `bytes` is wanted decoded (IndicatorMatcher.utf8MayName:
+ * whether it may name an indicator).
+ */
+export type TextWanted = (bytes: Uint8Array, start: number, end: number) => boolean;
 
 /** One row of sms.db's `message` table, as the timeline tells it. */
 export interface SmsMessage {
@@ -117,30 +126,37 @@ export interface SmsMessage {
   fromMe: boolean;
   service: string | undefined;
   /**
-   * Where `text` lies in the database file when the file reader read it in place (`SqliteFile.text`
-   * gives it again from there); -1 otherwise.
+   * Where the text lies in the database file when the file reader read it in place (`SqliteFile.text`
+   * gives it from there); -1 otherwise. When `text` is '' and the span is not empty, the text was
+   * left undecoded (see eachMessage's `wanted`).
    */
   textStart: number;
   textEnd: number;
 }
 
 /**
- * Calls `visit` with each message of sms.db, by ROWID. Throws when the database has no `message`
- * table. When the file reader stumbles on a damaged page after some messages were visited, calls
- * `undo`, and then visits every message again as sql.js reads them. Read for speed, as a phone can hold a million messages: only the columns used, the
- * handles once into a map rather than a string per row, `attributedBody` only when `text` is NULL;
- * and straight from the file (sqlite-file.ts) when the reader is sure to read what SQLite reads,
- * through sql.js otherwise.
+ * Calls `visit` with each message of sms.db, by ROWID: the same object may be given again for the
+ * next message, so what is kept must be copied (a million messages make no million objects).
+ * Throws when the database has no `message` table. When the file reader stumbles on a damaged page
+ * after some messages were visited, calls `undo`, and then visits every message again as sql.js
+ * reads them. With `wanted`, a text the file reader reads in place is decoded only when `wanted`
+ * says so; one it does not want is given as '' with its span (`textStart`, `textEnd`).
+ *
+ * Read for speed, as a phone can hold a million messages: only the columns used, the handles once
+ * into a map rather than a string per row, `attributedBody` only when `text` is NULL; and straight
+ * from the file (sqlite-file.ts) when the reader is sure to read what SQLite reads, through sql.js
+ * otherwise.
  */
 export function eachMessage(
   db: Database,
   visit: (message: SmsMessage) => void,
   undo: () => void = () => undefined,
+  wanted?: TextWanted,
 ): void {
   const have = columns(db, 'message');
   if (have.size === 0) throw new Error('sms.db has no message table');
   const file = sqliteFileOf(db);
-  if (file !== undefined && messagesFromFile(file, db, have, visit, undo)) return;
+  if (file !== undefined && messagesFromFile(file, db, have, visit, undo, wanted)) return;
   // The other side's address, by handle ROWID, when the database links messages to handles.
   const handles = new Map<number, string>();
   const linked = tables(db).has('handle') && have.has('handle_id');
@@ -188,6 +204,7 @@ export function messagesFromFile(
   have: Set<string>,
   visit: (message: SmsMessage) => void,
   undo: () => void = () => undefined,
+  wanted?: TextWanted,
 ): boolean {
   const linked = tables(db).has('handle') && have.has('handle_id');
   const handles = new Map<number, string>();
@@ -200,6 +217,17 @@ export function messagesFromFile(
   const handleId = linked ? at('handle_id') : -1;
   const value = (values: SqlValue[], index: number): SqlValue => (index === -1 ? null : values[index]!);
   let visited = 0;
+  // One message, told again for each row (see eachMessage).
+  const found: SmsMessage = {
+    rowid: 0,
+    text: '',
+    handle: '',
+    date: undefined,
+    fromMe: false,
+    service: undefined,
+    textStart: -1,
+    textEnd: -1,
+  };
   /** What `visit` threw, told apart from what the reader throws. */
   let visitFailure: { error: unknown } | undefined;
   try {
@@ -208,43 +236,57 @@ export function messagesFromFile(
       file.eachRow(fileTable(db, file, 'handle'), ['rowid', 'id'], (rowid, [, id]) => {
         handles.set(rowid, asText(id) ?? '');
       });
-    file.eachRow(message, select, (rowid, values, spans) => {
-      const id = value(values, handleId);
-      // SQLite compares a text or blob handle_id with the ROWID by affinity rules, and a 64-bit
-      // one exactly: those are left to it.
-      if (id !== null && (typeof id !== 'number' || Math.abs(id) > Number.MAX_SAFE_INTEGER))
-        throw new SqliteFileError('handle_id not a plain integer');
-      const blob = value(values, body);
-      const read = asText(value(values, text));
-      // Where the text lies in the file, when it was read in place (asText gives such a text as it
-      // is) or is the string of an attributedBody read in place.
-      let textStart = -1;
-      let textEnd = -1;
-      if (read !== undefined) {
-        if (text !== -1 && typeof values[text] === 'string')
-          [textStart, textEnd] = [spans[2 * text]!, spans[2 * text + 1]!];
-      } else if (blob instanceof Uint8Array && spans[2 * body]! >= 0) {
-        textStart = attributedSpanStart(blob, spans[2 * body]!);
-        textEnd = attributedStringEnd;
-      }
-      const found: SmsMessage = {
-        rowid,
-        text: read ?? (blob instanceof Uint8Array ? attributedBodyText(blob) : ''),
-        handle: typeof id === 'number' ? (handles.get(id) ?? '') : '',
-        date: asNumber(value(values, date)),
-        fromMe: asNumber(value(values, fromMe)) === 1,
-        service: asText(value(values, service)),
-        textStart,
-        textEnd,
-      };
-      visited++;
-      try {
-        visit(found);
-      } catch (error) {
-        visitFailure = { error };
-        throw error;
-      }
-    });
+    const { bytes } = file;
+    const undecoded = wanted === undefined ? [] : ['text'];
+    file.eachRow(
+      message,
+      select,
+      (rowid, values, spans) => {
+        const id = value(values, handleId);
+        // SQLite compares a text or blob handle_id with the ROWID by affinity rules, and a 64-bit
+        // one exactly: those are left to it.
+        if (id !== null && (typeof id !== 'number' || Math.abs(id) > Number.MAX_SAFE_INTEGER))
+          throw new SqliteFileError('handle_id not a plain integer');
+        const blob = value(values, body);
+        let read = asText(value(values, text));
+        // Where the text lies in the file, when it was read in place (asText gives such a text as it
+        // is) or is the string of an attributedBody read in place.
+        found.textStart = -1;
+        found.textEnd = -1;
+        if (read !== undefined) {
+          if (text !== -1 && typeof values[text] === 'string') {
+            found.textStart = spans[2 * text]!;
+            found.textEnd = spans[2 * text + 1]!;
+            // Left undecoded by the reader: decoded when wanted.
+            if (
+              wanted !== undefined &&
+              found.textStart !== -1 &&
+              wanted(bytes, found.textStart, found.textEnd)
+            )
+              read = file.text(found.textStart, found.textEnd);
+          }
+        } else if (blob instanceof Uint8Array && spans[2 * body]! >= 0) {
+          found.textStart = attributedSpanStart(blob, spans[2 * body]!);
+          found.textEnd = attributedStringEnd;
+          if (found.textStart !== -1 && wanted?.(bytes, found.textStart, found.textEnd) === false) read = '';
+        }
+        found.rowid = rowid;
+        found.text = read ?? (blob instanceof Uint8Array ? attributedBodyText(blob) : '');
+        found.handle = typeof id === 'number' ? (handles.get(id) ?? '') : '';
+        found.date = asNumber(value(values, date));
+        found.fromMe = asNumber(value(values, fromMe)) === 1;
+        found.service = asText(value(values, service));
+        visited++;
+        try {
+          visit(found);
+        } catch (error) {
+          visitFailure = { error };
+          throw error;
+        }
+      },
+      false,
+      undecoded,
+    );
   } catch {
     if (visitFailure !== undefined) throw visitFailure.error;
     // Whatever the reader stumbled on, what it told is undone: sql.js reads it all.

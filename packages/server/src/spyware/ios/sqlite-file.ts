@@ -67,7 +67,8 @@ const decoder = new TextDecoder();
 const NO_BYTES = new Uint8Array(0);
 
 export class SqliteFile {
-  private readonly bytes: Buffer;
+  /** The file's bytes (read, never written). */
+  readonly bytes: Buffer;
   private readonly view: DataView;
   readonly pageSize: number;
   /** The usable size of a page, U: the page size less the bytes reserved at its end. */
@@ -158,12 +159,16 @@ export class SqliteFile {
    * again from there), or -1 when the value is not a text or blob read in place (another type, or a
    * record spilled onto overflow pages). A caller that keeps many texts keeps those two numbers
    * rather than strings.
+   *
+   * `undecoded` names columns of `select` whose texts read in place are given as '' with their span,
+   * not decoded: a caller that needs only some of them decodes those (`text`).
    */
   eachRow(
     table: SqliteTable,
     select: readonly string[],
     visit: (rowid: number, values: SqlValue[], spans: Float64Array) => void,
     check = false,
+    undecoded: readonly string[] = [],
   ): void {
     const indexes = select.map((name) => {
       // SQLite folds the case of ASCII letters only in names.
@@ -175,7 +180,8 @@ export class SqliteFile {
       return fail(`table ${table.name} has no column ${name}`);
     });
     const defaults = table.columns.map((c) => c.hasDefault);
-    this.scanTree(table.rootPage, indexes, visit, defaults, check);
+    const lazy = Uint8Array.from(select, (name) => (undecoded.includes(name) ? 1 : 0));
+    this.scanTree(table.rootPage, indexes, visit, defaults, check, lazy);
   }
 
   /** The text at `start`…`end` of the file, as `eachRow` read it there (see its `spans`). */
@@ -200,6 +206,7 @@ export class SqliteFile {
     visit: (rowid: number, values: SqlValue[], spans: Float64Array) => void,
     defaults?: readonly boolean[],
     check = false,
+    lazy = new Uint8Array(indexes.length),
   ): void {
     const seen = new Uint8Array(this.pageCount + 1);
     const values: SqlValue[] = new Array<SqlValue>(indexes.length).fill(null);
@@ -287,6 +294,7 @@ export class SqliteFile {
           recent,
           defaults,
           check,
+          lazy,
         );
         visit(rowid, values, spans);
       }
@@ -334,6 +342,7 @@ export class SqliteFile {
     recent: RecentTexts,
     defaults: readonly boolean[] | undefined,
     check: boolean,
+    lazy: Uint8Array,
   ): void {
     // Values read in place lie in the file's own bytes; a payload gathered from overflow pages is
     // a copy.
@@ -393,6 +402,7 @@ export class SqliteFile {
       const type = types[index]!;
       const at = offsets[index]!;
       if (check && type >= 12) values[k] = (type & 1) === 1 ? '' : NO_BYTES;
+      else if (lazy[k] === 1 && inPlace && (type & 1) === 1 && type >= 13) values[k] = '';
       else if ((type & 1) === 1 && type >= 13 && type < 13 + 2 * SHORT_TEXT)
         values[k] = recent.text(k, payload, at, (type - 13) >>> 1);
       else values[k] = readValue(payload, type, at);
