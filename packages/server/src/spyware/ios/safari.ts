@@ -12,7 +12,7 @@
  * iOS; every listed copy is read.
  */
 import type { Detection } from '@rempart/core';
-import type { ArtifactModule } from '../scan.js';
+import type { ArtifactModule, TextSpans } from '../scan.js';
 import { appleMs, appleTime } from '../scan.js';
 import { eachDatabase, unique } from './artifacts.js';
 import type { IosBackup } from './manifest.js';
@@ -45,24 +45,46 @@ export function safariHistoryModule(backup: IosBackup): ArtifactModule {
         (db, file) => {
           // A page is visited many times: its URL is matched once.
           const matched = new Map<string, Detection | undefined>();
-          eachVisit(db, (visit) => {
-            const { url, title, from, to } = visit;
+          const detect = (url: string): Detection | undefined => {
             let detection = matched.get(url);
             if (detection === undefined && !matched.has(url)) {
               detection = artifact.matcher.url(url);
               matched.set(url, detection);
             }
-            artifact.record(
-              appleMs(visit.time),
-              file,
-              `visit of ${url}${title ? ` "${title}"` : ''}${from ? ` redirected from ${from}` : ''}` +
-                `${to ? ` redirected to ${to}` : ''} (${visit.visits ?? 0} visits of this page)`,
-              detection,
+            return detection;
+          };
+          const table = visitTable(db);
+          if (table === undefined) {
+            eachVisit(db, (visit) =>
+              artifact.record(appleMs(visit.time), file, visitRecord(visit), detect(visit.url)),
             );
-          });
+            return;
+          }
+          // Read from the file: each record kept as its visit's row, told from the table when the
+          // timeline is (a hundred thousand records made of the same few strings).
+          const source = artifact.source(file, '', '', table);
+          for (const row of table.rows)
+            artifact.recordParts(
+              appleMs(table.time(row)),
+              source,
+              Number.NaN,
+              '',
+              detect(table.url(row)),
+              row,
+              row,
+            );
         },
       ),
   };
+}
+
+/** How a visit is told in the timeline. */
+function visitRecord(visit: SafariVisit): string {
+  const { url, title, from, to } = visit;
+  return (
+    `visit of ${url}${title ? ` "${title}"` : ''}${from ? ` redirected from ${from}` : ''}` +
+    `${to ? ` redirected to ${to}` : ''} (${visit.visits ?? 0} visits of this page)`
+  );
 }
 
 /** One visit of Safari's history, with the page visited and the visits it was redirected from and to. */
@@ -89,10 +111,9 @@ export function eachVisit(db: Database, visit: (visit: SafariVisit) => void): vo
   if (visits.size === 0 || columns(db, 'history_items').size === 0)
     throw new Error('History.db has no history_visits or history_items table');
   const redirects = visits.has('redirect_source') && visits.has('redirect_destination');
-  const file = sqliteFileOf(db);
-  const read = file === undefined ? undefined : visitsFromFile(file, db, visits.has('title'), redirects);
-  if (read !== undefined) {
-    for (const found of read) visit(found);
+  const table = visitTable(db);
+  if (table !== undefined) {
+    for (const row of table.rows) visit(table.visit(row));
     return;
   }
   eachValues(
@@ -124,109 +145,197 @@ export function eachVisit(db: Database, visit: (visit: SafariVisit) => void): vo
 }
 
 /**
+ * eachVisit's query read from the file (`visitsFromFile`), when the file reader reads History.db;
+ * undefined when it does not (then sql.js reads the query).
+ */
+export function visitTable(db: Database): VisitTable | undefined {
+  const file = sqliteFileOf(db);
+  if (file === undefined) return undefined;
+  const visits = columns(db, 'history_visits');
+  if (visits.size === 0 || columns(db, 'history_items').size === 0) return undefined;
+  const redirects = visits.has('redirect_source') && visits.has('redirect_destination');
+  return visitsFromFile(file, db, visits.has('title'), redirects);
+}
+
+/**
  * eachVisit's query, read from the file: the joins on `id` (the rowid of both tables) through a
  * map of the items and a binary search of the visits (read in rowid order), then the visits sorted
- * by time and id as ORDER BY sorts them. Held in columns until told: a history holds a hundred
- * thousand visits. Undefined when the reader cannot be sure to give what SQLite gives (then sql.js
- * reads the whole query): an id that is not the rowid, a join or sort value that is not a plain
- * number (SQLite's affinity rules decide those), a table the reader refuses.
+ * by time and id as ORDER BY sorts them. Undefined when the reader cannot be sure to give what
+ * SQLite gives (then sql.js reads the whole query): an id that is not the rowid, a join or sort
+ * value that is not a plain number (SQLite's affinity rules decide those), a table the reader
+ * refuses.
  */
 export function visitsFromFile(
   file: SqliteFile,
   db: Database,
   hasTitle: boolean,
   redirects: boolean,
-): SafariVisit[] | undefined {
-  const itemIndex = new Map<number, number>();
-  const itemUrls: SqlValue[] = [];
-  const itemCounts: SqlValue[] = [];
-  // Null as NaN: item, source and destination NaN join nothing; a NaN time sorts first.
-  const ids: number[] = [];
-  const itemOf: number[] = [];
-  const times: number[] = [];
-  const titles: SqlValue[] = [];
-  const sources: number[] = [];
-  const destinations: number[] = [];
+): VisitTable | undefined {
+  const table = new VisitTable(file);
   try {
     const visitsTable = fileTable(db, file, 'history_visits');
     const itemsTable = fileTable(db, file, 'history_items');
-    for (const table of [visitsTable, itemsTable])
-      if (!table.columns.some((c) => c.name.toLowerCase() === 'id' && c.rowidAlias))
-        throw new SqliteFileError(`${table.name}.id is not the rowid`);
-    file.eachRow(itemsTable, ['id', 'url', 'visit_count'], (id, [, url, count]) => {
-      itemIndex.set(id, itemUrls.push(url!) - 1);
-      itemCounts.push(count!);
-    });
+    for (const t of [visitsTable, itemsTable])
+      if (!t.columns.some((c) => c.name.toLowerCase() === 'id' && c.rowidAlias))
+        throw new SqliteFileError(`${t.name}.id is not the rowid`);
+    file.eachRow(itemsTable, ['id', 'url', 'visit_count'], (id, [, url, count]) =>
+      table.addItem(id, url!, count!),
+    );
     const select = ['id', 'history_item', 'visit_time'];
     if (hasTitle) select.push('title');
     if (redirects) select.push('redirect_source', 'redirect_destination');
-    file.eachRow(visitsTable, select, (id, values) => {
-      ids.push(id);
-      itemOf.push(plainNumber(values[1]!));
-      times.push(plainNumber(values[2]!));
-      titles.push(hasTitle ? values[3]! : null);
-      sources.push(redirects ? plainNumber(values[select.length - 2]!) : Number.NaN);
-      destinations.push(redirects ? plainNumber(values[select.length - 1]!) : Number.NaN);
-    });
+    // Titles are told only with the timeline: read where they lie, not decoded.
+    file.eachRow(
+      visitsTable,
+      select,
+      (id, values, spans) =>
+        table.addVisit(
+          id,
+          plainNumber(values[1]!),
+          plainNumber(values[2]!),
+          hasTitle ? values[3]! : null,
+          hasTitle ? spans[6]! : -1,
+          hasTitle ? spans[7]! : -1,
+          redirects ? plainNumber(values[select.length - 2]!) : Number.NaN,
+          redirects ? plainNumber(values[select.length - 1]!) : Number.NaN,
+        ),
+      false,
+      ['title'],
+    );
   } catch {
     // Whatever the reader stumbled on, nothing is told yet: sql.js reads it all.
     return undefined;
   }
-  // ORDER BY visit_time, id: NULL first, then by value; ids are unique (the rowid), and the rows
-  // were read in their order, so equal times keep it.
-  const order = new Array<number>(ids.length);
-  let ordered = true;
-  for (let i = 0; i < order.length; i++) {
-    order[i] = i;
-    // Safari numbers its visits as they happen: the rows are most often in time order already.
-    if (i > 0 && !inOrder(times[i - 1]!, times[i]!)) ordered = false;
+  table.sort();
+  return table;
+}
+
+/**
+ * The visits of History.db as the file reader read them, in columns: a history holds a hundred
+ * thousand visits. Also where the timeline finds the record of each (`text`): a visit's record is
+ * made only when the timeline is told.
+ */
+export class VisitTable implements TextSpans {
+  /** The visits that join an item, as rows, by time then id: ORDER BY visit_time, id. */
+  rows: number[] = [];
+  private readonly itemIndex = new Map<number, number>();
+  private readonly itemUrls: SqlValue[] = [];
+  private readonly itemCounts: SqlValue[] = [];
+  // Per visit row, null as NaN: item, source and destination NaN join nothing; a NaN time sorts first.
+  private readonly ids: number[] = [];
+  private readonly itemOf: number[] = [];
+  private readonly times: number[] = [];
+  /** Where a title lies in the file (-1: not there, then its value is in `otherTitles`). */
+  private readonly titleStarts: number[] = [];
+  private readonly titleEnds: number[] = [];
+  private readonly otherTitles = new Map<number, SqlValue>();
+  private readonly sources: number[] = [];
+  private readonly destinations: number[] = [];
+
+  constructor(private readonly file: SqliteFile) {}
+
+  addItem(id: number, url: SqlValue, count: SqlValue): void {
+    this.itemIndex.set(id, this.itemUrls.push(url) - 1);
+    this.itemCounts.push(count);
   }
-  if (!ordered)
-    order.sort((a, b) => {
-      const ta = times[a]!;
-      const tb = times[b]!;
-      if (Number.isNaN(ta)) return Number.isNaN(tb) ? a - b : -1;
-      if (Number.isNaN(tb)) return 1;
-      return ta - tb || a - b;
-    });
-  /** The row of visit `id`: the ids rise, being the rowids in the order read. */
-  const rowOf = (id: number): number => {
+
+  addVisit(
+    id: number,
+    item: number,
+    time: number,
+    title: SqlValue,
+    titleStart: number,
+    titleEnd: number,
+    source: number,
+    destination: number,
+  ): void {
+    const row = this.ids.push(id) - 1;
+    this.itemOf.push(item);
+    this.times.push(time);
+    this.titleStarts.push(titleStart);
+    this.titleEnds.push(titleEnd);
+    if (titleStart === -1 && title !== null) this.otherTitles.set(row, title);
+    this.sources.push(source);
+    this.destinations.push(destination);
+  }
+
+  /** Orders the visits that join an item (the inner join: a visit of no item is not told). */
+  sort(): void {
+    const { times } = this;
+    // NULL first, then by value; ids are unique (the rowid), and the rows were read in their
+    // order, so equal times keep it.
+    const order: number[] = [];
+    let ordered = true;
+    for (let row = 0; row < this.ids.length; row++) {
+      if (this.itemRow(this.itemOf[row]!) === undefined) continue;
+      // Safari numbers its visits as they happen: the rows are most often in time order already.
+      if (order.length > 0 && !inOrder(times[order[order.length - 1]!]!, times[row]!)) ordered = false;
+      order.push(row);
+    }
+    if (!ordered)
+      order.sort((a, b) => {
+        const ta = times[a]!;
+        const tb = times[b]!;
+        if (Number.isNaN(ta)) return Number.isNaN(tb) ? a - b : -1;
+        if (Number.isNaN(tb)) return 1;
+        return ta - tb || a - b;
+      });
+    this.rows = order;
+  }
+
+  /** The URL of the page of visit `row`. */
+  url(row: number): string {
+    return asText(this.itemUrls[this.itemRow(this.itemOf[row]!)!]) ?? '';
+  }
+
+  time(row: number): number | undefined {
+    const time = this.times[row]!;
+    return Number.isNaN(time) ? undefined : time;
+  }
+
+  /** Visit `row` whole. */
+  visit(row: number): SafariVisit {
+    const start = this.titleStarts[row]!;
+    return {
+      url: this.url(row),
+      title:
+        start === -1
+          ? asText(this.otherTitles.get(row) ?? null)
+          : this.file.text(start, this.titleEnds[row]!),
+      time: this.time(row),
+      visits: asNumber(this.itemCounts[this.itemRow(this.itemOf[row]!)!]),
+      from: this.urlOf(this.sources[row]!),
+      to: this.urlOf(this.destinations[row]!),
+    };
+  }
+
+  /** The timeline's record of visit `row` (both numbers are the row). */
+  text(row: number): string {
+    return visitRecord(this.visit(row));
+  }
+
+  private itemRow(item: number): number | undefined {
+    return Number.isNaN(item) ? undefined : this.itemIndex.get(item);
+  }
+
+  /** The URL of the page of the visit of id `visitId`: the ids rise, being the rowids in the order read. */
+  private urlOf(visitId: number): string | undefined {
+    if (Number.isNaN(visitId)) return undefined;
+    const { ids } = this;
     let low = 0;
     let high = ids.length - 1;
     while (low <= high) {
       const middle = (low + high) >>> 1;
       const at = ids[middle]!;
-      if (at === id) return middle;
-      if (at < id) low = middle + 1;
+      if (at === visitId) {
+        const index = this.itemRow(this.itemOf[middle]!);
+        return index === undefined ? undefined : asText(this.itemUrls[index]);
+      }
+      if (at < visitId) low = middle + 1;
       else high = middle - 1;
     }
-    return -1;
-  };
-  const urlOfItem = (item: number): string | undefined => {
-    const index = Number.isNaN(item) ? undefined : itemIndex.get(item);
-    return index === undefined ? undefined : asText(itemUrls[index]);
-  };
-  const urlOf = (visitId: number): string | undefined => {
-    const row = Number.isNaN(visitId) ? -1 : rowOf(visitId);
-    return row === -1 ? undefined : urlOfItem(itemOf[row]!);
-  };
-  const found: SafariVisit[] = [];
-  for (const row of order) {
-    // The inner join: a visit of no item is not told.
-    const item = itemOf[row]!;
-    const index = Number.isNaN(item) ? undefined : itemIndex.get(item);
-    if (index === undefined) continue;
-    const time = times[row]!;
-    found.push({
-      url: asText(itemUrls[index]) ?? '',
-      title: asText(titles[row]),
-      time: Number.isNaN(time) ? undefined : time,
-      visits: asNumber(itemCounts[index]),
-      from: urlOf(sources[row]!),
-      to: urlOf(destinations[row]!),
-    });
+    return undefined;
   }
-  return found;
 }
 
 /** Whether a visit at time `a` may come before one at time `b` (NaN, a NULL time, first). */
