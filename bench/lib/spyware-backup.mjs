@@ -16,12 +16,12 @@
  * in `attributedBody`, as iOS 16+ does. The histories: news, administration and search pages, some
  * reached through a link shortener's redirect, each page visited several times.
  */
-import { Buffer } from 'node:buffer';
 import { readFileSync, writeFileSync } from 'node:fs';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 import initSqlJs from 'sql.js';
 import {
+  attributedBody,
   backupContentPath,
   CLEAN_IOS_BACKUP,
   IOS_ARTIFACT_FILES,
@@ -148,28 +148,6 @@ function ordinaryText(random) {
   if (roll < 0.1) return `Écris à ${pick(random, PEOPLE)}@${pick(random, MAIL_DOMAINS)} de ma part`;
   if (roll < 0.15) return `${chat(random)}\n${chat(random)}\n${chat(random)}`;
   return chat(random);
-}
-
-/** iOS 16+'s attributedBody: an NSAttributedString in NSArchiver's typedstream, the string after `NSString` and `+`. */
-function attributedBody(text) {
-  const utf8 = Buffer.from(text);
-  const length =
-    utf8.length < 0x80
-      ? Buffer.from([utf8.length])
-      : Buffer.from([0x81, utf8.length & 0xff, (utf8.length >> 8) & 0xff]);
-  return Buffer.concat([
-    Buffer.from(
-      '\u0004\u000bstreamtyped\u0081\u00e8\u0003\u0084\u0001@\u0084\u0084\u0084\u0012NSAttributedString\u0000',
-      'latin1',
-    ),
-    Buffer.from(
-      '\u0084\u0084\u0008NSObject\u0000\u0085\u0092\u0084\u0084\u0084\u0008NSString\u0001\u0094\u0084\u0001+',
-      'latin1',
-    ),
-    length,
-    utf8,
-    Buffer.from('\u0086\u0084\u0002iI\u0001\u0025\u0092', 'latin1'),
-  ]);
 }
 
 /** `count` distinct indices of [0, size), spread evenly with a random start: where to plant. */

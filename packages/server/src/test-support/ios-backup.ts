@@ -1002,3 +1002,31 @@ CREATE TABLE ZWAMESSAGE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
 CREATE TABLE ZWAMEDIAITEM (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZMESSAGE INTEGER,
   ZMEDIALOCALPATH VARCHAR, ZMEDIAURL VARCHAR, ZTITLE VARCHAR);
 `;
+
+/**
+ * An `attributedBody` as iOS 16+ writes it: an NSAttributedString in NSArchiver's typedstream, the
+ * string's UTF-8 bytes after `NSString`, `+` and their length, in one byte below 0x80, or after
+ * 0x81 in two bytes (`form` 0x81, or when longer), or after 0x82 in four (`form` 0x82).
+ */
+export function attributedBody(text: string | Uint8Array, form: 0 | 0x81 | 0x82 = 0): Uint8Array {
+  const utf8 = Buffer.from(text);
+  const length =
+    form === 0 && utf8.length < 0x80
+      ? Buffer.from([utf8.length])
+      : form === 0x82
+        ? Buffer.from([0x82, ...new Uint8Array(new Uint32Array([utf8.length]).buffer)])
+        : Buffer.from([0x81, utf8.length & 0xff, utf8.length >> 8]);
+  return Buffer.concat([
+    Buffer.from(
+      '\u0004\u000bstreamtyped\u0081\u00e8\u0003\u0084\u0001@\u0084\u0084\u0084\u0012NSAttributedString\u0000',
+      'latin1',
+    ),
+    Buffer.from(
+      '\u0084\u0084\u0008NSObject\u0000\u0085\u0092\u0084\u0084\u0084\u0008NSString\u0001\u0094\u0084\u0001+',
+      'latin1',
+    ),
+    length,
+    utf8,
+    Buffer.from('\u0086\u0084\u0002iI\u0001\u0025\u0092', 'latin1'),
+  ]);
+}

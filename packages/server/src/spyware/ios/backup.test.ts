@@ -7,6 +7,7 @@ import initSqlJs from 'sql.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RempartError, type ScanReport } from '@rempart/core';
 import {
+  attributedBody,
   backupContentPath,
   CLEAN_IOS_BACKUP,
   type SmsFixture,
@@ -342,19 +343,7 @@ describe('an iOS backup scan', () => {
 
   it('reads a message iOS kept only in attributedBody', async () => {
     const text = 'Tap https://weather4free.com/x to see';
-    const body = Buffer.concat([
-      Buffer.from(
-        '\u0004\u000bstreamtyped\u0081\u00e8\u0003\u0084\u0001@\u0084\u0084\u0084\u0012NSAttributedString\u0000',
-        'latin1',
-      ),
-      Buffer.from(
-        '\u0084\u0084\u0008NSObject\u0000\u0085\u0092\u0084\u0084\u0084\u0008NSString\u0001\u0094\u0084\u0001+',
-        'latin1',
-      ),
-      Buffer.from([text.length]),
-      Buffer.from(text),
-      Buffer.from('\u0086\u0084\u0002iI\u0001\u0025\u0092', 'latin1'),
-    ]);
+    const body = attributedBody(text);
     const dir = await writeIosBackup(folder('attributed'), {
       sms: [{ text: null, attributedBody: body, handle: '+1555', at: new Date('2023-05-05T00:00:00Z') }],
     });
@@ -690,25 +679,3 @@ describe('the messages and the history, read for speed', () => {
     );
   });
 });
-
-/** iOS 16+'s attributedBody: an NSAttributedString in NSArchiver's typedstream, the string after `NSString` and `+`. */
-function attributedBody(text: string): Uint8Array {
-  const utf8 = Buffer.from(text);
-  const length =
-    utf8.length < 0x80
-      ? Buffer.from([utf8.length])
-      : Buffer.from([0x81, utf8.length & 0xff, utf8.length >> 8]);
-  return Buffer.concat([
-    Buffer.from(
-      '\u0004\u000bstreamtyped\u0081\u00e8\u0003\u0084\u0001@\u0084\u0084\u0084\u0012NSAttributedString\u0000',
-      'latin1',
-    ),
-    Buffer.from(
-      '\u0084\u0084\u0008NSObject\u0000\u0085\u0092\u0084\u0084\u0084\u0008NSString\u0001\u0094\u0084\u0001+',
-      'latin1',
-    ),
-    length,
-    utf8,
-    Buffer.from('\u0086\u0084\u0002iI\u0001\u0025\u0092', 'latin1'),
-  ]);
-}

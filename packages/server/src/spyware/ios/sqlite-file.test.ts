@@ -6,6 +6,7 @@ import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  attributedBody,
   backupContentPath,
   CLEAN_IOS_BACKUP,
   IOS_ARTIFACT_FILES,
@@ -543,28 +544,6 @@ describe('eachMessage and eachVisit through the file reader', () => {
   });
 
   it('give what sql.js gives on random messages and visits, redirects and attributedBody included', async () => {
-    /** An NSAttributedString as NSArchiver writes it, around `string`, its length in `form`. */
-    const typedStream = (string: Buffer, form: number) => {
-      const length =
-        form === 0 && string.length < 0x80
-          ? Buffer.from([string.length])
-          : form === 0x82
-            ? Buffer.from([0x82, ...new Uint8Array(new Uint32Array([string.length]).buffer)])
-            : Buffer.from([0x81, string.length & 0xff, string.length >> 8]);
-      return Buffer.concat([
-        Buffer.from(
-          '\u0004\u000bstreamtyped\u0081\u00e8\u0003\u0084\u0001@\u0084\u0084\u0084\u0012NSAttributedString',
-          'latin1',
-        ),
-        Buffer.from(
-          '\u0000\u0084\u0084\u0008NSObject\u0000\u0085\u0092\u0084\u0084\u0084\u0008NSString\u0001\u0094\u0084\u0001+',
-          'latin1',
-        ),
-        length,
-        string,
-        Buffer.from('\u0086\u0084\u0002iI\u0001\u0025\u0092', 'latin1'),
-      ]);
-    };
     const when = fc.date({
       min: new Date('2001-01-02T00:00:00Z'),
       max: new Date('2035-01-01T00:00:00Z'),
@@ -587,9 +566,13 @@ describe('eachMessage and eachVisit through the file reader', () => {
               // iOS 16+'s form, its string opening with a byte order mark or not, of every length
               // form (one byte, 0x81 and two, 0x82 and four).
               fc
-                .tuple(fc.boolean(), fc.uint8Array({ maxLength: 400 }), fc.constantFrom(0, 0x81, 0x82))
+                .tuple(
+                  fc.boolean(),
+                  fc.uint8Array({ maxLength: 400 }),
+                  fc.constantFrom(0 as const, 0x81 as const, 0x82 as const),
+                )
                 .map(([mark, bytes, form]) =>
-                  typedStream(Buffer.concat([Buffer.from(mark ? [0xef, 0xbb, 0xbf] : []), bytes]), form),
+                  attributedBody(Buffer.concat([Buffer.from(mark ? [0xef, 0xbb, 0xbf] : []), bytes]), form),
                 ),
             ),
             { nil: undefined },
