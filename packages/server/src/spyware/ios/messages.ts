@@ -8,6 +8,7 @@
  * filename, transfer_name, mime_type, created_date, total_bytes) and `message_attachment_join`.
  * `message.date` counts seconds since 2001-01-01, nanoseconds since iOS 11; `created_date` seconds.
  */
+import type { Detection } from '@rempart/core';
 import { IndicatorMatcher } from '../matcher.js';
 import type { ArtifactModule } from '../scan.js';
 import { appleMs, appleTime } from '../scan.js';
@@ -29,6 +30,7 @@ import {
 } from './sqlite.js';
 
 const DOMAIN = 'HomeDomain';
+const NOTHING: readonly Detection[] = [];
 const SMS_DB = 'Library/SMS/sms.db';
 
 /**
@@ -86,7 +88,8 @@ export function smsModule(backup: IosBackup): ArtifactModule {
           db,
           (message) => {
             const { rowid, text, handle, fromMe, service, textStart, textEnd } = message;
-            const inText = artifact.matcher.text(text);
+            // '' most often: a text left undecoded, which names nothing.
+            const inText = text === '' ? NOTHING : artifact.matcher.text(text);
             const byHandle = handle.includes('@') ? artifact.matcher.email(handle) : undefined;
             const source = sourceOf(handle, service, fromMe);
             artifact.recordParts(
