@@ -30,6 +30,14 @@ export interface WatchEvent {
   fields: Record<string, FieldValue>;
   /** The line as received, whole. */
   raw: string;
+  /**
+   * The fields whose value the parser may have written itself rather than cut out of the line
+   * (`action: 'login'`, a structured value with its escapes undone), when it knows them: every
+   * other field then holds a number, a boolean or a part of `raw`, which the rules' prefilter
+   * (sigma/prefilter.ts) has read in `raw` already. Undefined: nothing is known of any field.
+   * Code that adds or changes a field after parsing names it here too, or drops the list.
+   */
+  composed?: readonly string[];
   /** Where it came from: a file's path, a syslog peer, `http`. */
   source?: string;
   /** Whether a parser understood it (false: kept raw, counted, still searchable). */

@@ -4,6 +4,7 @@
  * rules, each hit handed over as it comes; the correlations judged at the end. Files are read in
  * chunks and split into lines by hand: a million lines through `readline` cost more than the rules.
  */
+import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { RempartError } from '@rempart/core';
 import { Detector, type WatchHit } from './detector.js';
@@ -140,10 +141,13 @@ export function eachLine(
     if (read === 0) break;
     bytes += read;
     const filled = buffer.subarray(0, held + read);
+    // Bytes of ASCII alone (most logs' whole chunks) decode alike as Latin-1, which copies each
+    // byte as it is, without the checks UTF-8 decoding makes.
+    const encoding = isAscii(filled) ? 'latin1' : 'utf8';
     let start = 0;
     for (let newline = filled.indexOf(NEWLINE); newline !== -1; newline = filled.indexOf(NEWLINE, start)) {
       const stop = newline > start && filled[newline - 1] === RETURN ? newline - 1 : newline;
-      if (stop > start) visit(filled.toString('utf8', start, stop), bytes);
+      if (stop > start) visit(filled.toString(encoding, start, stop), bytes);
       start = newline + 1;
     }
     buffer.copy(buffer, 0, start, filled.length);

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { WatchEvent } from '../event.js';
 import { type LogFormat, type ParseContext, detectFormat, logFormats, parseLine } from './index.js';
+import { type MailDayFile, mailDay } from './mail-day.js';
 
 const receivedAt = Date.UTC(2026, 11, 3, 23, 0, 0);
 
@@ -320,6 +322,143 @@ describe('parsing any input', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('the fields a parser says it composed', () => {
+  /**
+   * The fields that break the promise of `composed`: neither named in it nor a number, a boolean
+   * or a part of the raw line (none when the parser promises nothing).
+   */
+  function broken(e: WatchEvent): string[] {
+    const composed = e.composed;
+    if (composed === undefined) return [];
+    const bad: string[] = [];
+    for (const [key, value] of Object.entries(e.fields)) {
+      if (composed.includes(key) || typeof value === 'number' || typeof value === 'boolean') continue;
+      if (typeof value !== 'string' || !e.raw.includes(value)) bad.push(`${key}=${JSON.stringify(value)}`);
+    }
+    return bad;
+  }
+
+  /** Lines of every kind the syslog family and W3C parsers read, beyond the samples above. */
+  const kinds: [LogFormat, string][] = [
+    ...Object.entries(samples).flatMap(([format, lines]) =>
+      lines.map((line) => [format as LogFormat, line] as [LogFormat, string]),
+    ),
+    [
+      'postfix',
+      'Dec  3 08:00:01 mx1 postfix/submission/smtpd[1201]: 8A3C12E0F5: client=unknown[203.0.113.9], sasl_method=PLAIN, sasl_username=alice@ville.example',
+    ],
+    [
+      'postfix',
+      'Dec  3 08:00:02 mx1 postfix/smtpd[1201]: NOQUEUE: reject: RCPT from unknown[203.0.113.9]: 554 5.7.1 <b@ville.example>: Relay access denied; from=<a@x.example> to=<b@ville.example> proto=ESMTP helo=<x>',
+    ],
+    [
+      'postfix',
+      'Dec  3 08:00:03 mx1 postfix/smtpd[1201]: lost connection after AUTH from unknown[203.0.113.9]',
+    ],
+    ['postfix', 'Dec  3 08:00:03 mx1 postfix/smtps/smtpd[1202]: connect from unknown[203.0.113.9]'],
+    [
+      'postfix',
+      'Dec  3 08:00:04 mx1 postfix/smtpd[1201]: warning: unknown[203.0.113.9]: SASL PLAIN authentication failed: authentication failure, sasl_username=bob',
+    ],
+    [
+      'postfix',
+      'Dec  3 08:00:05 mx1 postfix/smtp[1300]: 8A3C12E0F5: to=<b@out.example>, relay=mx.out.example[198.51.100.2]:25, delay=1.2, delays=0.1/0/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok)',
+    ],
+    [
+      'dovecot',
+      'Dec  3 08:31:13 mx1 dovecot: pop3(bob)<1234><Ab+Cd>: Disconnected: Logged out top=0/0, retr=2/1234, del=0/2, size=5678',
+    ],
+    ['dovecot', 'Dec  3 08:31:14 mx1 dovecot: auth-worker(4242): pam(bob,203.0.113.9,<Ab+Cd>): unknown user'],
+    [
+      'dovecot',
+      'Dec  3 08:31:15 mx1 imap-login[812]: Info: Login: user=<bob>, method=PLAIN, rip=203.0.113.9, lip=192.0.2.25',
+    ],
+    ['dovecot', 'Dec  3 08:31:16 mx1 auth[813]: passwd-file(bob,203.0.113.9): unknown user'],
+    [
+      'dovecot',
+      'Dec 03 08:31:17 imap(bob): Connection closed (UID FETCH finished 0.1 secs ago) in=10 out=20',
+    ],
+    [
+      'sshd',
+      'Dec  3 03:14:10 mx1 sshd[24410]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root',
+    ],
+    [
+      'sshd',
+      'Dec  3 03:14:11 mx1 sshd[24410]: PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=scanner.example',
+    ],
+    [
+      'sshd',
+      'Dec  3 03:14:12 mx1 sshd[24410]: Received disconnect from 203.0.113.9 port 52144:11: Bye Bye [preauth]',
+    ],
+    [
+      'sshd',
+      'Dec  3 03:14:13 mx1 sshd[24410]: maximum authentication attempts exceeded for invalid user admin from 203.0.113.9 port 52144 ssh2 [preauth]',
+    ],
+    ['sshd', 'Dec  3 03:14:14 mx1 sshd[24410]: Connection from 203.0.113.9 port 52144 on 192.0.2.25 port 22'],
+    [
+      'sshd',
+      'Dec  3 03:14:15 mx1 sshd[24410]: pam_unix(sshd:session): session opened for user deploy(uid=1000) by (uid=0)',
+    ],
+    [
+      'syslog',
+      '<38>1 2026-12-03T06:25:03.000Z mx1 sshd 812 ID47 [origin ip="192.0.2.25" note="a \\"quoted\\" \\] text"] Failed password for root from 203.0.113.9 port 22 ssh2',
+    ],
+    ['syslog', '<22>1 2026-12-03T06:25:04Z mx1 postfix/smtpd - - - \uFEFFconnect from unknown[203.0.113.9]'],
+    [
+      'iis',
+      '2026-12-03 08:31:16 192.0.2.30 POST /EWS/Exchange.asmx Cmd=Ping&User=bob 443 bob@ville.example 90.12.44.7 Microsoft+Office/16.0 - 200 0 0 31',
+    ],
+  ];
+
+  it('names every field it may have written itself: the others are numbers, booleans or parts of the line', () => {
+    for (const [format, line] of kinds) {
+      const e = parseLine(line, format, { receivedAt });
+      expect({ line, parsed: e.parsed, broken: broken(e) }).toEqual({ line, parsed: true, broken: [] });
+    }
+  });
+
+  it('keeps that promise on a generated day of a mail server', () => {
+    const contexts: Record<MailDayFile, ParseContext> = {
+      'mail.log': { receivedAt },
+      'auth.log': { receivedAt },
+      'u_ex.log': { receivedAt },
+    };
+    let promised = 0;
+    for (const l of mailDay({ seed: 11 }).lines()) {
+      const e = parseLine(l.line, l.format, contexts[l.file]);
+      if (e.composed !== undefined) promised++;
+      expect(broken(e), l.line).toEqual([]);
+    }
+    expect(promised).toBeGreaterThan(1000);
+  }, 60_000);
+
+  it('keeps that promise on any line, a line of any kind with a piece cut out and anything put in', () => {
+    const alphabet = fc.constantFrom(...' <>[](),:;=/-.@+?"\\\'\uFEFF\u0130\u212Aa1Zé'.split(''));
+    const mutated = fc
+      .tuple(
+        fc.constantFrom(...kinds),
+        fc.nat(),
+        fc.nat(),
+        fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: alphabet, maxLength: 12 })),
+      )
+      .map(([[format, line], a, b, insert]) => {
+        const i = a % (line.length + 1);
+        const j = b % (line.length + 1);
+        return [format, line.slice(0, Math.min(i, j)) + insert + line.slice(Math.max(i, j))] as const;
+      });
+    const anything = fc.tuple(
+      fc.constantFrom<LogFormat>('syslog', 'postfix', 'dovecot', 'sshd', 'iis'),
+      fc.string({ maxLength: 200, unit: 'binary' }),
+    );
+    fc.assert(
+      fc.property(fc.oneof(mutated, mutated, anything), ([format, line]) => {
+        expect(broken(parseLine(line, format, { receivedAt }))).toEqual([]);
+      }),
+      { numRuns: 20_000 },
     );
   });
 });

@@ -126,12 +126,14 @@ export function parseLine(line: string, format: LogFormat, context: ParseContext
   let fields: Fields | undefined;
   let time: number | undefined;
   let logsource = NONE;
+  let composed: readonly string[] | undefined;
   try {
     if (format === 'postfix' || format === 'dovecot' || format === 'syslog' || format === 'sshd') {
       // The mail formats, which hold most lines, skip parseAs's result object.
       fields = syslogFamily(text, context.utcOffsetMinutes ?? 0, receivedAt);
       time = family.time;
       logsource = family.logsource;
+      composed = family.composed;
     } else if (format === 'iis') {
       // IIS logs, the next most common, skip it too.
       const w3c = parseW3cLine(text, (context.w3c ??= newW3cState()));
@@ -139,10 +141,13 @@ export function parseLine(line: string, format: LogFormat, context: ParseContext
         fields = w3c.fields;
         time = w3c.time;
         logsource = IIS;
+        // Without a query, `cs-uri` is the stem as the line holds it.
+        composed = typeof fields['cs-uri-query'] === 'string' ? W3C_COMPOSED : NOTHING_COMPOSED;
       } else if (w3c !== undefined) {
         // Directives describe the file, not a request: an event with the directive alone.
         fields = { 'w3c-directive': w3c.name, 'w3c-value': w3c.value };
         logsource = IIS;
+        composed = NOTHING_COMPOSED;
       }
     } else {
       const parsed = parseAs(text, format, context, receivedAt);
@@ -171,9 +176,24 @@ export function parseLine(line: string, format: LogFormat, context: ParseContext
   }
   // Both shapes written whole, with `source` last as before: no property added afterwards.
   return source === undefined
-    ? { time: time ?? receivedAt, logsource, fields, raw: line, parsed: true }
-    : { time: time ?? receivedAt, logsource, fields, raw: line, parsed: true, source };
+    ? { time: time ?? receivedAt, logsource, fields, raw: line, parsed: true, composed }
+    : { time: time ?? receivedAt, logsource, fields, raw: line, parsed: true, composed, source };
 }
+
+// The fields each parser may write itself (an event's `composed`): what it names (`action`,
+// `outcome`), the protocol a Postfix daemon speaks, sshd's `method: 'pam'`, RFC 5424 structured
+// data with its escapes undone, a W3C entry's `cs-uri` (the stem and the query joined by a `?`).
+// Every other field of theirs is a number, a boolean or a slice of the line (index.test.ts checks
+// it over lines of every kind). The prefilter reads these for every line: the fewer, the better.
+const POSTFIX_COMPOSED: readonly string[] = Object.freeze(['action', 'outcome', 'protocol']);
+const DOVECOT_COMPOSED: readonly string[] = Object.freeze(['action', 'outcome']);
+const SSHD_COMPOSED: readonly string[] = Object.freeze(['action', 'outcome', 'method']);
+const RFC5424_COMPOSED: readonly string[] = Object.freeze([
+  'structured_data',
+  ...new Set([...POSTFIX_COMPOSED, ...DOVECOT_COMPOSED, ...SSHD_COMPOSED]),
+]);
+const W3C_COMPOSED: readonly string[] = Object.freeze(['cs-uri']);
+const NOTHING_COMPOSED: readonly string[] = Object.freeze([]);
 
 /** The formats `parseLine` reads without `parseAs`. */
 type ReadDirectly = 'syslog' | 'postfix' | 'dovecot' | 'sshd' | 'iis';
@@ -243,10 +263,15 @@ const HeaderFields = function HeaderFields(
 } as unknown as new (host: string, program: string, pid: number, message: string) => Fields;
 HeaderFields.prototype = Object.prototype;
 
-// The time and log source of the line `syslogFamily` read last (one object, not one per line).
-const family: { time: number | undefined; logsource: LogSource } = { time: undefined, logsource: NONE };
+// The time, log source and composed fields of the line `syslogFamily` read last (one object, not
+// one per line).
+const family: { time: number | undefined; logsource: LogSource; composed: readonly string[] } = {
+  time: undefined,
+  logsource: NONE,
+  composed: NOTHING_COMPOSED,
+};
 
-/** The fields of a line of the syslog family, its time and log source left in `family`. */
+/** The fields of a line of the syslog family, its time, log source and composed fields left in `family`. */
 function syslogFamily(line: string, utcOffsetMinutes: number, receivedAt: number): Fields | undefined {
   const header = readSyslogHeader(line, receivedAt, utcOffsetMinutes);
   if (header === undefined) return undefined;
@@ -274,33 +299,39 @@ function syslogFamily(line: string, utcOffsetMinutes: number, receivedAt: number
     }
   }
   family.time = header.time;
+  let composed = NOTHING_COMPOSED;
   if (program === undefined) {
     if (DOVECOT_MAIL_PROCESS.test(message)) {
       parseDovecotMessage(message, fields);
       family.logsource = linux('dovecot');
+      composed = DOVECOT_COMPOSED;
     } else {
       family.logsource = linux('syslog');
     }
-    return fields;
+  } else {
+    switch (readerOf(program)) {
+      case Reader.Postfix:
+        parsePostfixMessage(program, message, fields);
+        composed = POSTFIX_COMPOSED;
+        break;
+      case Reader.Dovecot:
+        parseDovecotMessage(message, fields);
+        composed = DOVECOT_COMPOSED;
+        break;
+      case Reader.Sshd:
+        parseSshdMessage(message, fields);
+        composed = SSHD_COMPOSED;
+        break;
+      case Reader.DovecotProcess:
+        parseDovecotMessage(`${program}: ${message}`, fields);
+        composed = DOVECOT_COMPOSED;
+        break;
+      case Reader.None:
+        break;
+    }
+    family.logsource = readerSource.get(program) as LogSource;
   }
-  const reader = readerOf(program);
-  switch (reader) {
-    case Reader.Postfix:
-      parsePostfixMessage(program, message, fields);
-      break;
-    case Reader.Dovecot:
-      parseDovecotMessage(message, fields);
-      break;
-    case Reader.Sshd:
-      parseSshdMessage(message, fields);
-      break;
-    case Reader.DovecotProcess:
-      parseDovecotMessage(`${program}: ${message}`, fields);
-      break;
-    case Reader.None:
-      break;
-  }
-  family.logsource = readerSource.get(program) as LogSource;
+  family.composed = header.rfc5424 === undefined ? composed : RFC5424_COMPOSED;
   return fields;
 }
 

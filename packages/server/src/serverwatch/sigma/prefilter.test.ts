@@ -80,6 +80,19 @@ describe('the literal index', () => {
     expect(candidates(index, event('-', { status: '40', code: '4' }))).toEqual([1]);
   });
 
+  it('reads beside the raw line only the fields the parser says it composed, and numbers', () => {
+    const parsed = (raw: string, fields: Record<string, FieldValue>, composed: string[]) => ({
+      ...event(raw, fields),
+      composed,
+    });
+    expect(candidates(index, parsed('run wget x', { command: 'wget x' }, []))).toEqual([0, 1]);
+    expect(candidates(index, parsed('-', { action: 'curl -o' }, ['action']))).toEqual([0, 1]);
+    expect(candidates(index, parsed('-', { action: { nested: ['curl -o'] } }, ['action']))).toEqual([0, 1]);
+    expect(candidates(index, parsed('-', { status: 404 }, []))).toEqual([1, 3]);
+    // The parser's word is taken: a field it did not name is not read again.
+    expect(candidates(index, parsed('-', { command: 'curl -o' }, ['action']))).toEqual([1]);
+  });
+
   it('starts afresh with each event: what an earlier one held is forgotten', () => {
     expect(candidates(index, event('wget'))).toEqual([1]);
     expect(candidates(index, event('wget '))).toEqual([0, 1]);
@@ -117,6 +130,58 @@ describe('a rule set with its prefilter, over the shipped and SigmaHQ rules', ()
     }
     expect(hits).toBeGreaterThan(100);
   }, 60_000);
+
+  it('finds the same candidates when a parser names its composed fields as when every value is read', () => {
+    // The index of every rule, whatever its log source: the most literals in one automaton.
+    const all = new LiteralIndex(
+      compiled.map((r) => r.literals),
+      34,
+    );
+    const pieces = new Set<string>(['Ä', 'ς', 'İ', '\u212A', ' ', '/', '=']);
+    for (const r of compiled) for (const clause of r.literals ?? []) for (const s of clause) pieces.add(s);
+    const recase = (s: string, how: number) =>
+      how === 0 ? s : how === 1 ? s.toUpperCase() : s.replace(/k/g, '\u212A').replace(/i/g, 'İ');
+    const text = fc
+      .array(
+        fc.tuple(fc.constantFrom(...pieces), fc.integer({ min: 0, max: 2 }), fc.string({ maxLength: 3 })),
+        {
+          maxLength: 6,
+        },
+      )
+      .map((parts) => parts.map(([p, how, glue]) => recase(p, how) + glue).join(''));
+    // An event as a parser keeping its promise makes it: fields cut out of the raw line, numbers,
+    // booleans, and composed fields holding anything.
+    const parsedEvent = fc
+      .tuple(
+        text,
+        fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 5 }),
+        fc.array(fc.oneof(fc.integer({ min: -5, max: 5000 }), fc.boolean()), { maxLength: 2 }),
+        fc.array(fc.oneof(text, fc.array(text, { maxLength: 2 })), { maxLength: 3 }),
+      )
+      .map(([raw, cuts, scalars, made]) => {
+        const fields: Record<string, FieldValue> = {};
+        cuts.forEach(([a, b], i) => {
+          const from = a % (raw.length + 1);
+          fields[`cut${i}`] = raw.slice(from, from + (b % 40));
+        });
+        scalars.forEach((v, i) => (fields[`scalar${i}`] = v));
+        made.forEach((v, i) => (fields[`made${i}`] = v));
+        return { ...event(raw, fields), composed: made.map((_, i) => `made${i}`) };
+      });
+    const always = candidates(all, event('')).length;
+    let found = 0;
+    fc.assert(
+      fc.property(parsedEvent, (e) => {
+        const named = candidates(all, e);
+        const { composed: _, ...unnamed } = e;
+        // The reference: the same event with no promise, each of its values read.
+        expect(named).toEqual(candidates(all, unnamed));
+        if (named.length > always) found++;
+      }),
+      { numRuns: 3000 },
+    );
+    expect(found).toBeGreaterThan(500);
+  });
 
   it('matches any event exactly as the rules run one by one', () => {
     // Events made of the rules' own fields, values and literals, in any case and with the

@@ -12,7 +12,9 @@
  * ASCII whose lower case holds ASCII are U+0130 (`i` and a combining dot) and U+212A (`k`), which
  * are read as `i` and `k` here (prefilter.test.ts checks both facts over every code point).
  * The event is read as the rules read it: the raw line and every value, nested ones too, numbers
- * and booleans as the text the rules compare (only when a literal could be in such a text).
+ * and booleans as the text the rules compare (only when a literal could be in such a text). A value
+ * that is part of the raw line holds no literal the line does not: it is not read again, whether
+ * the scan finds it in the line or the parser said so (an event's `composed`).
  */
 import type { FieldValue, WatchEvent } from '../event.js';
 import type { Need } from './literals.js';
@@ -197,11 +199,28 @@ export class LiteralIndex {
       this.clauseMarks.fill(0);
       this.ruleMarks.fill(0);
     }
-    this.touched.length = 0;
+    // Setting an array's length calls into the engine's runtime: not when it is empty already.
+    if (this.touched.length !== 0) this.touched.length = 0;
     if (!this.useful) return;
     const raw = event.raw;
     this.scanText(raw);
     const fields = event.fields;
+    const composed = event.composed;
+    if (composed !== undefined) {
+      // The parser promises that every other field holds a part of the raw line, already
+      // scanned, or a number or boolean: only those are left to read (and only when a literal
+      // could be in their text).
+      for (let k = 0; k < composed.length; k++) {
+        const value = fields[composed[k]!];
+        if (value !== undefined) this.scanValue(value, 0);
+      }
+      if (this.scanNumbers || this.scanBooleans)
+        for (const key in fields) {
+          const value = fields[key]!;
+          if (typeof value !== 'string') this.scanValue(value, 0);
+        }
+      return;
+    }
     // Inherited properties are read too: more text than the rules read only costs time.
     for (const key in fields) {
       const value = fields[key]!;
@@ -219,10 +238,10 @@ export class LiteralIndex {
    * those each of whose clauses turned up. The array is reused by the next scan.
    */
   candidates(): readonly number[] {
-    const found = this.found;
-    found.length = 0;
     const touched = this.touched;
     if (touched.length === 0) return this.always;
+    const found = this.found;
+    if (found.length !== 0) found.length = 0;
     // Insertion sort: a handful of rules, nearly always in order already.
     for (let i = 1; i < touched.length; i++) {
       const rule = touched[i]!;
