@@ -150,6 +150,8 @@ interface CountState extends GroupBase {
 interface LatestState extends GroupBase {
   kind: 'latest';
   latest: Map<string | number, Item>;
+  /** The key set last: the last of `latest` while it is there. */
+  newest: string | number | undefined;
 }
 /** temporal_ordered: for each prefix of the rules, the chain seen so far that started latest. */
 interface OrderedState extends GroupBase {
@@ -628,8 +630,16 @@ export class CorrelationEngine {
           latest.delete(k);
         }
         for (const k of keys) {
-          latest.delete(k);
-          latest.set(k, item);
+          // The newest already (the same user again and again from one address, most often): its
+          // item replaced in place, where it is last (or added last, if it has expired). Moving it
+          // to the end deletes and adds an entry, and the deleted entries pile up ahead of the live
+          // ones until the map is rebuilt, each one walked past by the loop above.
+          if (k === state.newest) latest.set(k, item);
+          else {
+            latest.delete(k);
+            latest.set(k, item);
+            state.newest = k;
+          }
         }
         const count = latest.size;
         if (conditionHolds(rule.condition, count)) {
@@ -699,7 +709,7 @@ export class CorrelationEngine {
         return { ...base, kind: 'count', items: [], head: 0 };
       case 'value_count':
       case 'temporal':
-        return { ...base, kind: 'latest', latest: new Map() };
+        return { ...base, kind: 'latest', latest: new Map(), newest: undefined };
       case 'temporal_ordered':
         return { ...base, kind: 'ordered', chains: new Array<Item[] | undefined>(c.rule.rules.length) };
     }
