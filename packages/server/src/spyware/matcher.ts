@@ -157,7 +157,7 @@ export class IndicatorMatcher {
       const b = bytes[i]!;
       if (b === 0x2e) {
         const next = bytes[i + 1]!;
-        if (isAsciiLetter(next) || (next >= 0x30 && next <= 0x39)) return true;
+        if (isAsciiLetter(next) || isDigit(next)) return true;
       } else if (b === 0x3a && i + 2 < end && bytes[i + 1] === 0x2f && bytes[i + 2] === 0x2f) return true;
     }
     return false;

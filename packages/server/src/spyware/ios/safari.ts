@@ -55,7 +55,7 @@ export function safariHistoryModule(backup: IosBackup): ArtifactModule {
           };
           const table = visitTable(db);
           if (table === undefined) {
-            eachVisit(db, (visit) =>
+            visitsThroughSqlJs(db, (visit) =>
               artifact.record(appleMs(visit.time), file, visitRecord(visit), detect(visit.url)),
             );
             return;
@@ -107,15 +107,15 @@ export interface SafariVisit {
  * reader is sure to read what SQLite reads, through sql.js otherwise.
  */
 export function eachVisit(db: Database, visit: (visit: SafariVisit) => void): void {
-  const visits = columns(db, 'history_visits');
-  if (visits.size === 0 || columns(db, 'history_items').size === 0)
-    throw new Error('History.db has no history_visits or history_items table');
-  const redirects = visits.has('redirect_source') && visits.has('redirect_destination');
   const table = visitTable(db);
-  if (table !== undefined) {
-    for (const row of table.rows) visit(table.visit(row));
-    return;
-  }
+  if (table === undefined) visitsThroughSqlJs(db, visit);
+  else for (const row of table.rows) visit(table.visit(row));
+}
+
+/** eachVisit's query through sql.js. */
+function visitsThroughSqlJs(db: Database, visit: (visit: SafariVisit) => void): void {
+  const visits = historyColumns(db);
+  const redirects = visits.has('redirect_source') && visits.has('redirect_destination');
   eachValues(
     db,
     `SELECT v.visit_time, ${visits.has('title') ? 'v.title' : 'NULL'}, i.url, i.visit_count,
@@ -146,15 +146,22 @@ export function eachVisit(db: Database, visit: (visit: SafariVisit) => void): vo
 
 /**
  * eachVisit's query read from the file (`visitsFromFile`), when the file reader reads History.db;
- * undefined when it does not (then sql.js reads the query).
+ * undefined when it does not (then sql.js reads the query). Throws as eachVisit does.
  */
 export function visitTable(db: Database): VisitTable | undefined {
+  const visits = historyColumns(db);
   const file = sqliteFileOf(db);
   if (file === undefined) return undefined;
-  const visits = columns(db, 'history_visits');
-  if (visits.size === 0 || columns(db, 'history_items').size === 0) return undefined;
   const redirects = visits.has('redirect_source') && visits.has('redirect_destination');
   return visitsFromFile(file, db, visits.has('title'), redirects);
+}
+
+/** The columns of `history_visits`; throws when History.db lacks it or `history_items`. */
+function historyColumns(db: Database): Set<string> {
+  const visits = columns(db, 'history_visits');
+  if (visits.size === 0 || columns(db, 'history_items').size === 0)
+    throw new Error('History.db has no history_visits or history_items table');
+  return visits;
 }
 
 /**
