@@ -9,8 +9,9 @@
 import type { Detection, TimelineEvent } from '@rempart/core';
 
 /**
- * Where the texts of records lie when the timeline keeps their place rather than the strings: a
- * database file read in place (sqlite-file.ts), held by the timeline as long as it is.
+ * Where the texts of records lie when the timeline keeps two numbers rather than the strings: a
+ * database file read in place (sqlite-file.ts, the numbers a text's span), or a table that makes a
+ * record when asked (Safari's visits, the numbers a row); held by the timeline as long as it is.
  */
 export interface TextSpans {
   /** The text at `start`…`end`. */
