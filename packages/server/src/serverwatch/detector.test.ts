@@ -1,7 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Detector, type WatchHit } from './detector.js';
 import type { FieldValue, WatchEvent } from './event.js';
-import { loadRuleFiles, shippedRulesDir, sigmaHqRulesDir } from './rules.js';
+import { type LogFormat, type ParseContext, parseLine, readHead } from './parsers/index.js';
+import { type MailDayFile, mailDay } from './parsers/mail-day.js';
+import { loadRuleFiles, loadRuleText, shippedRulesDir, sigmaHqRulesDir } from './rules.js';
 
 const T0 = Date.UTC(2026, 11, 3, 9, 0, 0);
 
@@ -144,6 +147,109 @@ describe('the SigmaHQ rules with the shipped ones', () => {
     expect(titles(hits)).toEqual([
       'Exchange Autodiscover Server-Side Request Forgery (ProxyShell, ProxyNotShell)',
       'Exchange ProxyShell Pattern',
+    ]);
+  });
+});
+
+describe('a line the offline scan leaves unread (its head shows no rule can match it)', () => {
+  const rules = loadRuleFiles([shippedRulesDir(), sigmaHqRulesDir()]);
+  // Without correlations, every rule that matches an event gives a hit of its own.
+  const detector = new Detector({ ...rules, correlations: [] });
+  const receivedAt = Date.UTC(2026, 11, 3, 23, 0, 0);
+  const day = [...mailDay({ seed: 13, lines: 20_000 }).lines()];
+
+  /** Whether the scan leaves the line unread, and the hits of the line parsed whole. */
+  function judge(
+    line: string,
+    format: LogFormat,
+    context: ParseContext,
+  ): { unread: boolean; hits: string[] } {
+    const head = readHead(line, format, context);
+    const unread = head !== undefined && !detector.mayMatch(head.logsource, line, head.composedTexts);
+    const hits = detector.push(parseLine(line, format, context)).map((h) => h.rule.title);
+    return { unread, hits };
+  }
+
+  it('is matched by no rule, on a day of a mail server with its attack', () => {
+    const contexts: Record<MailDayFile, ParseContext> = {
+      'mail.log': { receivedAt },
+      'auth.log': { receivedAt },
+      'u_ex.log': { receivedAt },
+    };
+    let unread = 0;
+    let hits = 0;
+    for (const l of day) {
+      const judged = judge(l.line, l.format, contexts[l.file]);
+      hits += judged.hits.length;
+      if (!judged.unread) continue;
+      unread++;
+      expect(judged.hits, l.line).toEqual([]);
+    }
+    expect(unread).toBeGreaterThan(day.length / 2);
+    expect(hits).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('is matched by no rule, whatever is cut out of a line and put in it', () => {
+    // Pieces of what the rules look for, and of what the parsers compose.
+    const pieces = fc.constantFrom(
+      'login',
+      'success',
+      'failure',
+      'imap',
+      ' sasl_username=x',
+      'client=a[192.0.2.1], ',
+      'warning: a[192.0.2.1]: SASL PLAIN authentication failed: x',
+      'chmod 4777 /tmp/',
+      'new user',
+      '/owa/',
+      '/ecp/',
+      'autodiscover',
+      '?',
+      '.aspx',
+      'powershell',
+      ' ',
+    );
+    const insert = fc.oneof(pieces, fc.string({ maxLength: 8 }));
+    fc.assert(
+      fc.property(fc.constantFrom(...day), fc.nat(), fc.nat(), insert, (l, a, b, put) => {
+        const i = a % (l.line.length + 1);
+        const j = b % (l.line.length + 1);
+        const line = l.line.slice(0, Math.min(i, j)) + put + l.line.slice(Math.max(i, j));
+        const judged = judge(line, l.format, { receivedAt });
+        if (judged.unread) expect(judged.hits, line).toEqual([]);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('is not one whose cs-uri holds a literal across the `?` that the line does not hold', () => {
+    const [rule] = loadRuleText(
+      [
+        'title: Across the query mark',
+        'logsource: { category: webserver }',
+        'detection:',
+        '  selection:',
+        // `\?` is the character itself, where `?` alone is Sigma's wildcard.
+        "    cs-uri|contains: '.aspx\\?cmd='",
+        '  condition: selection',
+      ].join('\n'),
+      'across.yml',
+    ).detections;
+    const across = new Detector({
+      detections: [rule!],
+      filters: [],
+      correlations: [],
+      skipped: [],
+      files: 1,
+    });
+    const line =
+      '2026-12-03 08:31:16 192.0.2.30 GET /owa/auth/x.aspx cmd=whoami 443 - 90.12.44.7 Mozilla/5.0 - 200 0 0 31';
+    const context: ParseContext = { receivedAt };
+    const head = readHead(line, 'iis', context)!;
+    expect(across.mayMatch(head.logsource, line, head.composedTexts)).toBe(true);
+    expect(across.mayMatch(head.logsource, line, [])).toBe(false);
+    expect(across.push(parseLine(line, 'iis', context)).map((h) => h.rule.title)).toEqual([
+      'Across the query mark',
     ]);
   });
 });

@@ -6,7 +6,7 @@
  */
 import type { CorrelationRule } from './correlation/index.js';
 import { CorrelationEngine, type CorrelationHit, type RuleRef } from './correlation/index.js';
-import type { WatchEvent } from './event.js';
+import type { LogSource, WatchEvent } from './event.js';
 import type { RuleFiles } from './rules.js';
 import { applyFilters, compileRule, RuleSet, type CompiledRule, type FilterProblem } from './sigma/index.js';
 
@@ -76,9 +76,21 @@ export class Detector {
     return this.ruleSet.rules.length;
   }
 
-  /** The hits of one event, events given in time order. */
-  push(event: WatchEvent): WatchHit[] {
-    const matched = this.ruleSet.match(event);
+  /**
+   * Whether a rule could match an event of `logsource` whose raw line is `raw` and whose other
+   * values are parts of it, numbers, booleans or strings found in `texts` (a line's head): when
+   * false, `pass` stands for `push` of that event.
+   */
+  mayMatch(logsource: LogSource, raw: string, texts: readonly string[]): boolean {
+    return this.ruleSet.mayMatch(logsource, raw, texts);
+  }
+
+  /**
+   * The hits of one event, events given in time order. `scanned`: the last `mayMatch` was of this
+   * event's log source, raw line and composed values (its candidates are used again).
+   */
+  push(event: WatchEvent, scanned = false): WatchHit[] {
+    const matched = this.ruleSet.match(event, scanned);
     if (matched.length === 0) {
       // Most events match nothing: nothing to allocate but the answer, and usually not even hits.
       if (this.correlation === undefined) return [];
@@ -106,6 +118,16 @@ export class Detector {
     if (this.correlation !== undefined)
       for (const hit of this.correlation.push(event, ids)) hits.push(correlationHit(hit));
     return hits;
+  }
+
+  /**
+   * `push` of an event at `time` that `mayMatch` showed no rule can match: what the correlations
+   * judge as time moves on, without the event's fields.
+   */
+  pass(time: number): WatchHit[] {
+    if (this.correlation === undefined) return [];
+    const found = this.correlation.pass(time);
+    return found.length === 0 ? [] : found.map(correlationHit);
   }
 
   /** What the correlations judge once time has passed `now` (a live service's clock). */

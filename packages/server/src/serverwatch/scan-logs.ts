@@ -8,7 +8,7 @@ import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { RempartError } from '@rempart/core';
 import { Detector, type WatchHit } from './detector.js';
-import { detectFormat, parseLine, type LogFormat, type ParseContext } from './parsers/index.js';
+import { detectFormat, parseLine, readHead, type LogFormat, type ParseContext } from './parsers/index.js';
 import type { RuleFiles } from './rules.js';
 
 export interface LogScanProgress {
@@ -87,10 +87,19 @@ export function scanLogs(options: LogScanOptions): LogScanSummary {
       let lines = 0;
       let unparsed = 0;
       eachLine(file.fd, (line, bytes) => {
-        const event = parseLine(line, format, context);
         lines++;
-        if (!event.parsed) unparsed++;
-        for (const found of detector.push(event)) hit(found);
+        // Most lines are matched by no rule, which their head shows (parsers/index.ts): those
+        // are counted and move the correlations' time on, without their fields.
+        const head = readHead(line, format, context);
+        if (head !== undefined && !detector.mayMatch(head.logsource, line, head.composedTexts)) {
+          if (!head.parsed) unparsed++;
+          for (const found of detector.pass(head.time)) hit(found);
+        } else {
+          const logsource = head?.logsource;
+          const event = parseLine(line, format, context);
+          if (!event.parsed) unparsed++;
+          for (const found of detector.push(event, event.logsource === logsource)) hit(found);
+        }
         if ((lines & 0xffff) === 0)
           options.onProgress?.({
             file: file.path,

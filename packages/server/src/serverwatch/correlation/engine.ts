@@ -393,10 +393,7 @@ export class CorrelationEngine {
    */
   push(event: WatchEvent, matchedRuleIds: readonly string[]): CorrelationHit[] {
     const out: CorrelationHit[] = [];
-    const usable = Number.isFinite(event.time);
-    if (!usable || event.time < this.clock) this.late++;
-    const time = usable ? Math.max(event.time, this.clock) : Number.isFinite(this.clock) ? this.clock : 0;
-    this.advanceAll(time, out);
+    const time = this.moveTo(event.time, out);
     const seq = 2 * this.seq++;
     if (matchedRuleIds.length === 0) return out;
     if (matchedRuleIds.length === 1) {
@@ -421,6 +418,23 @@ export class CorrelationEngine {
     const order = [...pending].sort(([a], [b]) => this.rank[a]! - this.rank[b]!);
     for (const [index, ruleIndexes] of order) this.feed(index, item, ruleIndexes, out);
     return out;
+  }
+
+  /** `push` of an event at `time` that matched no rule, without the event: time moves on. */
+  pass(time: number): CorrelationHit[] {
+    const out: CorrelationHit[] = [];
+    this.moveTo(time, out);
+    this.seq++;
+    return out;
+  }
+
+  /** An event's time, as the engine counts it (the latest seen when it is older), and time moved on to it. */
+  private moveTo(eventTime: number, out: CorrelationHit[]): number {
+    const usable = Number.isFinite(eventTime);
+    if (!usable || eventTime < this.clock) this.late++;
+    const time = usable ? Math.max(eventTime, this.clock) : Number.isFinite(this.clock) ? this.clock : 0;
+    this.advanceAll(time, out);
+    return time;
   }
 
   /** Moves time on without an event (a live service's timer): closes windows that are over. */

@@ -49,6 +49,18 @@ const LOGIN_NAMES = new Map([
 const LOGIN_NUMBERS = new Set(['src_port', 'dst_port', 'mpid']);
 const NO_AUTH = /\((?:no auth attempts|disconnected before auth was ready)/;
 
+/**
+ * Every value `parseDovecotMessage` may write itself into the fields it composes (`action`,
+ * `outcome`; index.ts): a superset, for the offline scan's `readHead`. dovecot.test.ts checks it.
+ */
+export const DOVECOT_WRITES: readonly string[] = Object.freeze([
+  'login',
+  'success',
+  'failure',
+  'disconnect',
+  'logout',
+]);
+
 /** Reads a Dovecot message into `out`. */
 export function parseDovecotMessage(message: string, out: Fields): void {
   let m = LOGIN_PROCESS.exec(message);

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WatchEvent } from '../event.js';
-import { type LogFormat, type ParseContext, detectFormat, logFormats, parseLine } from './index.js';
+import { MAX_LITERAL } from '../sigma/literals.js';
+import { type LogFormat, type ParseContext, detectFormat, logFormats, parseLine, readHead } from './index.js';
 import { type MailDayFile, mailDay } from './mail-day.js';
 
 const receivedAt = Date.UTC(2026, 11, 3, 23, 0, 0);
@@ -436,8 +437,9 @@ describe('the fields a parser says it composed', () => {
     expect(promised).toBeGreaterThan(1000);
   }, 60_000);
 
-  it('keeps that promise on any line, a line of any kind with a piece cut out and anything put in', () => {
-    const alphabet = fc.constantFrom(...' <>[](),:;=/-.@+?"\\\'\uFEFF\u0130\u212Aa1Zé'.split(''));
+  const alphabet = fc.constantFrom(...' <>[](),:;=/-.@+?"\\\'\uFEFF\u0130\u212Aa1Zé'.split(''));
+  /** A line of any kind with a piece cut out and anything put in, or anything at all. */
+  const anyLine = (() => {
     const mutated = fc
       .tuple(
         fc.constantFrom(...kinds),
@@ -454,12 +456,113 @@ describe('the fields a parser says it composed', () => {
       fc.constantFrom<LogFormat>('syslog', 'postfix', 'dovecot', 'sshd', 'iis'),
       fc.string({ maxLength: 200, unit: 'binary' }),
     );
+    return fc.oneof(mutated, mutated, anything);
+  })();
+
+  it('keeps that promise on any line, a line of any kind with a piece cut out and anything put in', () => {
     fc.assert(
-      fc.property(fc.oneof(mutated, mutated, anything), ([format, line]) => {
+      fc.property(anyLine, ([format, line]) => {
         expect(broken(parseLine(line, format, { receivedAt }))).toEqual([]);
       }),
       { numRuns: 20_000 },
     );
+  });
+
+  /**
+   * Where a line's head (`readHead`, read before the line and in the same context, as the offline
+   * scan does) differs from the event `parseLine` gives: its time, log source, `parsed`, or a part
+   * of a composed value, of up to MAX_LITERAL characters, that neither the line nor the head's
+   * texts hold (a literal the prefilter would miss). None when there is no head.
+   */
+  function headProblems(line: string, format: LogFormat, context: ParseContext): string[] {
+    const found = readHead(line, format, context);
+    const head = found && { ...found, composedTexts: [...found.composedTexts] };
+    const e = parseLine(line, format, context);
+    if (head === undefined) return [];
+    const bad: string[] = [];
+    if (!Object.is(head.time, e.time)) bad.push(`time ${head.time} for ${e.time}`);
+    if (head.logsource !== e.logsource) bad.push(`logsource ${JSON.stringify(head.logsource)}`);
+    if (head.parsed !== e.parsed) bad.push(`parsed ${head.parsed}`);
+    if (e.composed === undefined && Object.keys(e.fields).length > 0) bad.push('no composed fields named');
+    const texts = [line, ...head.composedTexts];
+    for (const key of e.composed ?? []) {
+      const value = e.fields[key];
+      // Numbers and booleans: the prefilter reads an event's fields when a literal could be in them.
+      if (value === undefined || typeof value === 'number' || typeof value === 'boolean') continue;
+      if (typeof value !== 'string') {
+        bad.push(`${key} is no string`);
+        continue;
+      }
+      // Each run of MAX_LITERAL characters (or the whole value) held: every shorter part is too.
+      const width = Math.min(MAX_LITERAL, value.length);
+      for (let i = 0; i + width <= value.length; i++) {
+        const part = value.slice(i, i + width);
+        if (!texts.some((t) => t.includes(part))) {
+          bad.push(`${key}=${JSON.stringify(value)}: ${JSON.stringify(part)}`);
+          break;
+        }
+      }
+    }
+    return bad;
+  }
+
+  it('tells from a line’s head what parsing it gives, and every literal its composed values could hold', () => {
+    for (const [format, line] of kinds) {
+      const context: ParseContext = { receivedAt };
+      // Every line of the syslog family and every W3C entry has one, but RFC 5424 lines.
+      const headed =
+        ['syslog', 'postfix', 'dovecot', 'sshd', 'iis'].includes(format) &&
+        !/^<\d+>1 /.test(line) &&
+        !line.startsWith('#');
+      expect({ line, head: readHead(line, format, { receivedAt }) !== undefined }).toEqual({
+        line,
+        head: headed,
+      });
+      expect({ line, problems: headProblems(line, format, context) }).toEqual({ line, problems: [] });
+    }
+  });
+
+  it('tells it on a generated day of a mail server, where most lines have a head', () => {
+    const contexts: Record<MailDayFile, ParseContext> = {
+      'mail.log': { receivedAt },
+      'auth.log': { receivedAt },
+      'u_ex.log': { receivedAt },
+    };
+    let heads = 0;
+    let lines = 0;
+    for (const l of mailDay({ seed: 12 }).lines()) {
+      lines++;
+      if (readHead(l.line, l.format, { ...contexts[l.file] }) !== undefined) heads++;
+      expect(headProblems(l.line, l.format, contexts[l.file]), l.line).toEqual([]);
+    }
+    expect(heads).toBeGreaterThan(lines * 0.99);
+  }, 60_000);
+
+  it('tells it on any line', () => {
+    fc.assert(
+      fc.property(anyLine, ([format, line]) => {
+        expect(headProblems(line, format, { receivedAt })).toEqual([]);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('gives the texts around the `?` of cs-uri, which the line does not hold', () => {
+    const line =
+      '2026-12-03 08:31:16 192.0.2.30 GET /owa/auth/15.2.1118/scripts/x.js a=1&b=2&c=3&d=4&e=5 443 - 90.12.44.7 Mozilla/5.0 - 200 0 0 31';
+    const head = readHead(line, 'iis', { receivedAt });
+    // MAX_LITERAL - 1 characters on each side.
+    expect(head?.composedTexts).toEqual(['18/scripts/x.js?a=1&b=2&c=3&d=4']);
+    const short = readHead(
+      line.replace('/owa/auth/15.2.1118/scripts/x.js a=1&b=2&c=3&d=4&e=5', '/a b'),
+      'iis',
+      {
+        receivedAt,
+      },
+    );
+    expect(short?.composedTexts).toEqual(['/a?b']);
+    const noQuery = readHead(line.replace('a=1&b=2&c=3&d=4&e=5', '-'), 'iis', { receivedAt });
+    expect(noQuery?.composedTexts).toEqual([]);
   });
 });
 

@@ -24,13 +24,14 @@ import { watchLogFormats } from '@rempart/core';
 import { z } from 'zod';
 import type { LogSource, WatchEvent } from '../event.js';
 import { parseCombinedLine } from './combined.js';
-import { parseDovecotMessage } from './dovecot.js';
+import { DOVECOT_WRITES, parseDovecotMessage } from './dovecot.js';
 import type { Fields } from './fields.js';
 import { AUDIT_LOGSOURCE, auditFields, jsonObject, jsonTime, ownLogsource } from './json.js';
-import { parsePostfixMessage } from './postfix.js';
-import { parseSshdMessage } from './sshd.js';
+import { parsePostfixMessage, postfixWrites } from './postfix.js';
+import { parseSshdMessage, SSHD_WRITES } from './sshd.js';
 import { type SyslogRecord, parseSyslog, readSyslogHeader } from './syslog.js';
-import { type W3cState, newW3cState, parseW3cLine } from './w3c.js';
+import { type W3cState, newW3cState, parseW3cLine, readW3cEntryHead } from './w3c.js';
+import { MAX_LITERAL } from '../sigma/literals.js';
 import { windowsEvent } from './windows.js';
 
 export { parseSyslog, type SyslogRecord, type SyslogOptions } from './syslog.js';
@@ -178,6 +179,90 @@ export function parseLine(line: string, format: LogFormat, context: ParseContext
   return source === undefined
     ? { time: time ?? receivedAt, logsource, fields, raw: line, parsed: true, composed }
     : { time: time ?? receivedAt, logsource, fields, raw: line, parsed: true, composed, source };
+}
+
+/**
+ * What the offline scan reads of a line before it decides whether to parse the line whole: what
+ * `parseLine` would give as the event's time, log source and `parsed`, and texts that hold, with
+ * the line, every literal of at most MAX_LITERAL characters (sigma/literals.ts) that the values
+ * the parser composes could hold. The rules' prefilter run over the line and these texts finds
+ * every rule that could match the event, and maybe more: when it finds none, the line needs no
+ * fields at all (scan-logs.ts).
+ */
+export interface LineHead {
+  time: number;
+  logsource: LogSource;
+  parsed: boolean;
+  /**
+   * Every value the syslog family's parsers may write themselves into the event's composed fields
+   * (a superset, told without reading the message's fields); for a W3C entry, `cs-uri` around the
+   * `?` that joins the stem and the query.
+   */
+  composedTexts: readonly string[];
+}
+
+const NOTHING_WRITTEN: readonly string[] = Object.freeze([]);
+// One head, reused: valid until the next call.
+const head: LineHead = { time: 0, logsource: NONE, parsed: false, composedTexts: NOTHING_WRITTEN };
+
+/**
+ * The head of a line of `format`, or undefined when it cannot be told without parsing the line
+ * (formats other than the syslog family and W3C, RFC 5424 lines with their structured data, W3C
+ * directives). The object
+ * is shared: valid until the next call. index.test.ts checks it against `parseLine`.
+ */
+export function readHead(line: string, format: LogFormat, context: ParseContext = {}): LineHead | undefined {
+  const receivedAt = context.receivedAt ?? Date.now();
+  const text = line.charCodeAt(line.length - 1) === 0x0d /* \r */ ? line.slice(0, -1) : line;
+  if (format === 'iis') {
+    const entry = readW3cEntryHead(text, (context.w3c ??= newW3cState()), MAX_LITERAL - 1);
+    if (entry === undefined) return undefined;
+    head.time = entry.time ?? receivedAt;
+    head.logsource = IIS;
+    head.parsed = true;
+    // Any literal in `cs-uri` is in the stem or the query (parts of the line) or holds the `?`
+    // between them, within MAX_LITERAL - 1 characters of it on each side.
+    head.composedTexts = entry.joint === undefined ? NOTHING_WRITTEN : [entry.joint];
+    return head;
+  }
+  if (format !== 'postfix' && format !== 'dovecot' && format !== 'syslog' && format !== 'sshd')
+    return undefined;
+  const header = readSyslogHeader(text, receivedAt, context.utcOffsetMinutes ?? 0);
+  if (header === undefined) {
+    head.time = receivedAt;
+    head.logsource = fallbackLogsource(format);
+    head.parsed = false;
+    head.composedTexts = NOTHING_WRITTEN;
+    return head;
+  }
+  if (header.rfc5424 !== undefined) return undefined;
+  head.time = header.time ?? receivedAt;
+  head.parsed = true;
+  const program = header.program;
+  const message = text.slice(header.messageStart);
+  if (program === undefined) {
+    const dovecot = DOVECOT_MAIL_PROCESS.test(message);
+    head.logsource = linux(dovecot ? 'dovecot' : 'syslog');
+    head.composedTexts = dovecot ? DOVECOT_WRITES : NOTHING_WRITTEN;
+    return head;
+  }
+  switch (readerOf(program)) {
+    case Reader.Postfix:
+      head.composedTexts = postfixWrites(program, message);
+      break;
+    case Reader.Dovecot:
+    case Reader.DovecotProcess:
+      head.composedTexts = DOVECOT_WRITES;
+      break;
+    case Reader.Sshd:
+      head.composedTexts = SSHD_WRITES;
+      break;
+    case Reader.None:
+      head.composedTexts = NOTHING_WRITTEN;
+      break;
+  }
+  head.logsource = readerSource.get(program) as LogSource;
+  return head;
 }
 
 // The fields each parser may write itself (an event's `composed`): what it names (`action`,

@@ -35,81 +35,164 @@ function daemonOf(program: string): { daemon: string; protocol: string | undefin
   return known;
 }
 
+/** The message kinds Postfix logs that `parsePostfixMessage` reads, each its own branch. */
+const enum Kind {
+  /** None of the others: only the daemon and its protocol are read. */
+  Other,
+  SaslFailed,
+  Connection,
+  Lost,
+  Reject,
+  Client,
+  Queue,
+}
+
+// Where the kind `kindOf` found last has its part of interest: the end of a connection's client,
+// or of a queue id. One number, not an object per line.
+let mark = 0;
+
+/**
+ * The branch of `parsePostfixMessage` a message takes, told by the same tests the branches make
+ * (the cheap ones first), without reading its fields; `mark` is left as the branch needs it.
+ */
+function kindOf(message: string): Kind {
+  const first = message.charCodeAt(0);
+  if (first === 0x77 /* w */ && SASL_FAILED.test(message)) return Kind.SaslFailed;
+  if (first === 0x63 /* c */ || first === 0x64 /* d */) {
+    mark = connectionEnd(message);
+    if (mark >= 0) return Kind.Connection;
+  }
+  if (first === 0x6c /* l */ && LOST.test(message)) return Kind.Lost;
+  const noQueue = message.startsWith('NOQUEUE: ');
+  const idEnd = noQueue ? 7 : queueIdEnd(message);
+  if (idEnd < 0) return Kind.Other;
+  mark = idEnd;
+  // REJECT's `(NOQUEUE|queue id): (reject|reject_warning|discard|hold): `, tested before the
+  // expression runs.
+  if (
+    (message.startsWith('reject', idEnd + 2) ||
+      message.startsWith('discard: ', idEnd + 2) ||
+      message.startsWith('hold: ', idEnd + 2)) &&
+    REJECT.test(message)
+  )
+    return Kind.Reject;
+  // QUEUE, `^(queue id): (.*)$`: NOQUEUE is no queue id, and `.*$` takes no line terminator.
+  if (noQueue || hasLineTerminator(message)) return Kind.Other;
+  return message.startsWith('client=', idEnd + 2) ? Kind.Client : Kind.Queue;
+}
+
+/**
+ * What each kind of message may write itself into `action` and `outcome` (the event's composed
+ * fields beside `protocol`): a superset, for the offline scan, which leaves a line unread when no
+ * rule could match it even with all of these (index.ts, `readHead`). postfix.test.ts checks it.
+ */
+const KIND_WRITES: readonly (readonly string[])[] = [
+  [],
+  ['login', 'failure'],
+  ['connect', 'disconnect'],
+  ['lost_connection'],
+  ['reject', 'failure'],
+  ['login', 'success', 'queue'],
+  ['delivery'],
+];
+
+// KIND_WRITES with each protocol a daemon speaks, by protocol (`undefined`: none): a few lists.
+const writesByProtocol = new Map<string | undefined, readonly (readonly string[])[]>();
+
+/**
+ * Every value `parsePostfixMessage(program, message, …)` may write itself into the fields it
+ * composes (`action`, `outcome`, `protocol`), without reading the message's fields.
+ */
+export function postfixWrites(program: string, message: string): readonly string[] {
+  const { protocol } = daemonOf(program);
+  let lists = writesByProtocol.get(protocol);
+  if (lists === undefined) {
+    lists = KIND_WRITES.map((list) =>
+      Object.freeze(protocol === undefined ? [...list] : [...list, protocol]),
+    );
+    writesByProtocol.set(protocol, lists);
+  }
+  return lists[kindOf(message)]!;
+}
+
 /** Reads a Postfix message into `out`; `program` is the syslog tag (`postfix/submission/smtpd`). */
 export function parsePostfixMessage(program: string, message: string, out: Fields): void {
   const { daemon, protocol } = daemonOf(program);
   out.process = daemon;
   if (protocol !== undefined) out.protocol = protocol;
+  switch (kindOf(message)) {
+    case Kind.SaslFailed: {
+      const m = SASL_FAILED.exec(message)!;
+      postfixClient(m[1] as string, out);
+      out.action = 'login';
+      out.outcome = 'failure';
+      out.method = m[2] as string;
+      // Postfix 3.x appends `, sasl_username=…` when the client gave a name.
+      const reason = m[3] as string;
+      const user = SASL_USERNAME.exec(reason);
+      if (user) out.user = user[1] as string;
+      out.reason = user ? reason.slice(0, user.index) : reason;
+      return;
+    }
+    case Kind.Connection:
+      return connection(message, mark, out);
+    case Kind.Lost: {
+      const m = LOST.exec(message)!;
+      out.action = 'lost_connection';
+      out.after = m[1] as string;
+      postfixClient(m[2] as string, out);
+      return;
+    }
+    case Kind.Reject: {
+      const m = REJECT.exec(message)!;
+      out.queue_id = m[1] as string;
+      out.action = 'reject';
+      out.outcome = 'failure';
+      out.reject_kind = m[2] as string;
+      out.stage = m[3] as string;
+      postfixClient(m[4] as string, out);
+      out.code = Number(m[5]);
+      if (m[6] !== undefined) out.dsn = m[6];
+      out.reason = m[7] as string;
+      if (m[8] !== undefined) keyValues(m[8], out);
+      return;
+    }
+    case Kind.Client:
+      return client(message, mark, out);
+    case Kind.Queue:
+      return queue(message, mark, out);
+    case Kind.Other:
+      return;
+  }
+}
 
-  // Cheap tests of the first characters pick the one expression that may match.
-  const first = message.charCodeAt(0);
-  let m = first === 0x77 /* w */ ? SASL_FAILED.exec(message) : null;
-  if (m) {
-    postfixClient(m[1] as string, out);
-    out.action = 'login';
-    out.outcome = 'failure';
-    out.method = m[2] as string;
-    // Postfix 3.x appends `, sasl_username=…` when the client gave a name.
-    const reason = m[3] as string;
-    const user = SASL_USERNAME.exec(reason);
-    if (user) out.user = user[1] as string;
-    out.reason = user ? reason.slice(0, user.index) : reason;
-    return;
-  }
-  if ((first === 0x63 /* c */ || first === 0x64) /* d */ && connection(message, out)) return;
-  m = first === 0x6c /* l */ ? LOST.exec(message) : null;
-  if (m) {
-    out.action = 'lost_connection';
-    out.after = m[1] as string;
-    postfixClient(m[2] as string, out);
-    return;
-  }
-  const noQueue = message.startsWith('NOQUEUE: ');
-  const idEnd = noQueue ? 7 : queueIdEnd(message);
-  if (idEnd < 0) return;
-  // REJECT's `(NOQUEUE|queue id): (reject|reject_warning|discard|hold): `, tested before the
-  // expression runs.
-  m =
-    message.startsWith('reject', idEnd + 2) ||
-    message.startsWith('discard: ', idEnd + 2) ||
-    message.startsWith('hold: ', idEnd + 2)
-      ? REJECT.exec(message)
-      : null;
-  if (m) {
-    out.queue_id = m[1] as string;
-    out.action = 'reject';
-    out.outcome = 'failure';
-    out.reject_kind = m[2] as string;
-    out.stage = m[3] as string;
-    postfixClient(m[4] as string, out);
-    out.code = Number(m[5]);
-    if (m[6] !== undefined) out.dsn = m[6];
-    out.reason = m[7] as string;
-    if (m[8] !== undefined) keyValues(m[8], out);
-    return;
-  }
-  // QUEUE, `^(queue id): (.*)$`: NOQUEUE is no queue id, and `.*$` takes no line terminator.
-  if (noQueue || hasLineTerminator(message)) return;
+/**
+ * `client=host[ip], sasl_method=PLAIN, sasl_username=alice` after the queue id that ends at
+ * `idEnd`: the only trace of a successful SASL login Postfix leaves (it does not log the AUTH
+ * command's success on its own).
+ */
+function client(message: string, idEnd: number, out: Fields): void {
   out.queue_id = message.slice(0, idEnd);
   const start = idEnd + 2;
   const n = message.length;
-  if (message.startsWith('client=', start)) {
-    // `client=host[ip], sasl_method=PLAIN, sasl_username=alice`: the only trace of a successful
-    // SASL login Postfix leaves (it does not log the AUTH command's success on its own).
-    const comma = message.indexOf(', ', start);
-    postfixClientIn(message, start + 7, comma < 0 ? n : comma, out);
-    if (comma >= 0) keyValuesIn(message, comma + 2, n, out);
-    if (typeof out.sasl_username === 'string') {
-      out.action = 'login';
-      out.outcome = 'success';
-      out.user = out.sasl_username;
-      if (typeof out.sasl_method === 'string') out.method = out.sasl_method;
-    } else {
-      out.action = 'queue';
-    }
-    return;
+  const comma = message.indexOf(', ', start);
+  postfixClientIn(message, start + 7, comma < 0 ? n : comma, out);
+  if (comma >= 0) keyValuesIn(message, comma + 2, n, out);
+  if (typeof out.sasl_username === 'string') {
+    out.action = 'login';
+    out.outcome = 'success';
+    out.user = out.sasl_username;
+    if (typeof out.sasl_method === 'string') out.method = out.sasl_method;
+  } else {
+    out.action = 'queue';
   }
-  // qmgr's `from=<a>, size=1234, nrcpt=1 (queue active)`, smtp/lmtp's `to=<b>, relay=…, status=sent (…)`.
+}
+
+/** qmgr's `from=<a>, size=1234, nrcpt=1 (queue active)`, smtp/lmtp's `to=<b>, relay=…, status=sent (…)`. */
+function queue(message: string, idEnd: number, out: Fields): void {
+  out.queue_id = message.slice(0, idEnd);
+  const start = idEnd + 2;
+  const n = message.length;
   const paren = message.indexOf(' (', start);
   keyValuesIn(message, start, paren < 0 ? n : paren, out, undefined, QUEUE_NUMBERS);
   if (paren >= 0) out.detail = message.slice(paren + 2, message.endsWith(')') ? n - 1 : n);
@@ -119,20 +202,25 @@ export function parsePostfixMessage(program: string, message: string, out: Field
 /**
  * CONNECT by hand, `^(connect|disconnect) from (\S+)(?: (.*))?$`: smtpd's connections, with
  * the command counts of a disconnection (`ehlo=1 auth=0/1 quit=1 commands=2/3`; `auth=0/1` is a
- * failed AUTH). False when the message is no such line.
+ * failed AUTH). Where the client ends, or -1 when the message is no such line.
  */
-function connection(message: string, out: Fields): boolean {
+function connectionEnd(message: string): number {
   const start = message.startsWith('connect from ') ? 13 : message.startsWith('disconnect from ') ? 16 : -1;
-  if (start < 0) return false;
+  if (start < 0) return -1;
   const n = message.length;
   let k = start;
   while (k < n && !isRegExpSpace(message.charCodeAt(k))) k++;
   // `\S+` then the end, or a space and a rest without line terminator (which `.` and `$` refuse).
-  if (k === start || (k < n && (message.charCodeAt(k) !== 0x20 || hasLineTerminator(message)))) return false;
-  out.action = start === 13 ? 'connect' : 'disconnect';
-  postfixClientIn(message, start, k, out);
-  if (k < n) keyValuesIn(message, k + 1, n, out);
-  return true;
+  if (k === start || (k < n && (message.charCodeAt(k) !== 0x20 || hasLineTerminator(message)))) return -1;
+  return k;
+}
+
+/** A connection line (`connectionEnd` gave `end`) read into `out`. */
+function connection(message: string, end: number, out: Fields): void {
+  const connect = message.charCodeAt(0) === 0x63; /* c */
+  out.action = connect ? 'connect' : 'disconnect';
+  postfixClientIn(message, connect ? 13 : 16, end, out);
+  if (end < message.length) keyValuesIn(message, end + 1, message.length, out);
 }
 
 /**

@@ -24,6 +24,24 @@ const PAM_SESSION = /^pam_unix\(sshd:session\): session (opened|closed) for user
 const PAM_PAIR = /(\w+)=(\S*)/g;
 const ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/;
 
+/**
+ * Every value `parseSshdMessage` may write itself into the fields it composes (`action`,
+ * `outcome`, PAM's `method`; index.ts): a superset, for the offline scan's `readHead`.
+ * sshd.test.ts checks it.
+ */
+export const SSHD_WRITES: readonly string[] = Object.freeze([
+  'login',
+  'success',
+  'failure',
+  'invalid_user',
+  'max_attempts',
+  'connect',
+  'disconnect',
+  'session_open',
+  'session_close',
+  'pam',
+]);
+
 /** Reads an sshd message into `out`. */
 export function parseSshdMessage(message: string, out: Fields): void {
   if (message.endsWith('[preauth]')) out.preauth = true;

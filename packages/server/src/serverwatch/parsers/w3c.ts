@@ -10,6 +10,7 @@
  * empty value) leaves the field out. Numbers (`sc-status`, `s-port`, `time-taken`, `sc-bytes`…)
  * are numbers. `cs-uri` is added: the stem and the query together as the client asked for them.
  */
+import type { FieldValue } from '../event.js';
 import { type Fields, numeric } from './fields.js';
 import { digitsValue } from './scan.js';
 
@@ -143,41 +144,139 @@ export function parseW3cLine(line: string, state: W3cState): W3cLine | undefined
     return { kind: 'directive', name, value };
   }
   const columns = state.columns;
+  const count = entryBounds(line, columns.length);
+  if (count < 0) return undefined;
   const numbers = numberColumns(columns);
   const fields: Fields = new EntryFields();
-  let start = 0;
-  let n = 0;
-  const end = line.endsWith('\r') ? line.length - 1 : line.length;
-  // Entries are space-separated and never hold a space (W3C §"Format": spaces in values are
-  // written `+` by IIS); one column too many or too few means the line is not of this source.
-  while (start <= end) {
-    let stop = line.indexOf(' ', start);
-    if (stop < 0 || stop > end) stop = end;
-    if (n >= columns.length) return undefined;
+  for (let n = 0; n < count; n++) {
+    const start = bounds[2 * n]!;
+    const stop = bounds[2 * n + 1]!;
+    // `-`, W3C's empty value, leaves the field out.
+    if (stop - start === 1 && line.charCodeAt(start) === 0x2d) continue;
     const value = line.slice(start, stop);
-    if (value === '') return undefined;
-    const name = columns[n] as string;
-    if (value !== '-') fields[name] = numbers[n] === true ? numeric(value) : value;
-    n++;
-    start = stop + 1;
+    fields[columns[n] as string] = numbers[n] === true ? numeric(value) : value;
   }
-  if (n !== columns.length) return undefined;
-  let time: number | undefined;
-  const day = typeof fields.date === 'string' ? dayStart(fields.date) : null;
-  const clock = typeof fields.time === 'string' ? timeOfDay(fields.time) : -1;
-  // A date or time column that holds no date or time: the line is not an entry of this log.
-  if ((fields.date !== undefined && day === null) || (fields.time !== undefined && clock < 0))
-    return undefined;
-  if (day !== null && clock >= 0) {
-    // IIS writes W3C times in UTC whatever the server's zone. The day's start plus the time of
-    // day is what Date.UTC computes (ECMA-262 MakeDate(day, MakeTime(…)), exact in integers).
-    time = day + clock;
-    if (Math.abs(time) > 8.64e15 || Number.isNaN(time)) time = undefined;
-  }
+  const time = entryTime(fields.date, fields.time);
+  if (time === INVALID) return undefined;
   const stem = fields['cs-uri-stem'];
   if (typeof stem === 'string') {
     const query = fields['cs-uri-query'];
     fields['cs-uri'] = typeof query === 'string' ? `${stem}?${query}` : stem;
   }
   return { kind: 'entry', time, fields };
+}
+
+/**
+ * What the offline scan needs of an entry before it decides whether to read its fields
+ * (parsers/index.ts, `readHead`): its time, and the text around the `?` that joins the stem and
+ * the query into `cs-uri` (the field an entry composes), `seam` characters on each side.
+ * Undefined when the line is no entry (a directive, or not of this source): `parseW3cLine` reads it.
+ */
+export function readW3cEntryHead(
+  line: string,
+  state: W3cState,
+  seam: number,
+): { time: number | undefined; joint: string | undefined } | undefined {
+  if (line.startsWith('#')) return undefined;
+  const columns = state.columns;
+  if (entryBounds(line, columns.length) < 0) return undefined;
+  const where = placesOf(columns);
+  const time = entryTime(columnText(line, where.date), columnText(line, where.time));
+  if (time === INVALID) return undefined;
+  entryHead.time = time;
+  entryHead.joint = undefined;
+  if (where.stem >= 0 && where.query >= 0 && !absent(line, where.stem) && !absent(line, where.query)) {
+    const stemEnd = bounds[2 * where.stem + 1]!;
+    const queryStart = bounds[2 * where.query]!;
+    const from = Math.max(bounds[2 * where.stem]!, stemEnd - seam);
+    const to = Math.min(bounds[2 * where.query + 1]!, queryStart + seam);
+    entryHead.joint = `${line.slice(from, stemEnd)}?${line.slice(queryStart, to)}`;
+  }
+  return entryHead;
+}
+
+const entryHead: { time: number | undefined; joint: string | undefined } = {
+  time: undefined,
+  joint: undefined,
+};
+
+/**
+ * Where each column of an entry starts and stops, in `bounds` (two numbers a column), and how many
+ * there are: -1 when the line has more or fewer than `expected` or an empty one. Entries are
+ * space-separated and never hold a space (W3C §"Format": spaces in values are written `+` by IIS);
+ * one column too many or too few means the line is not of this source.
+ */
+function entryBounds(line: string, expected: number): number {
+  if (bounds.length < 2 * expected) bounds = new Int32Array(2 * expected);
+  let start = 0;
+  let n = 0;
+  const end = line.endsWith('\r') ? line.length - 1 : line.length;
+  while (start <= end) {
+    let stop = line.indexOf(' ', start);
+    if (stop < 0 || stop > end) stop = end;
+    if (n >= expected || stop === start) return -1;
+    bounds[2 * n] = start;
+    bounds[2 * n + 1] = stop;
+    n++;
+    start = stop + 1;
+  }
+  return n === expected ? n : -1;
+}
+
+let bounds = new Int32Array(64);
+
+/** Whether column `n` of the entry last bounded holds `-`, W3C's empty value. */
+function absent(line: string, n: number): boolean {
+  const start = bounds[2 * n]!;
+  return bounds[2 * n + 1]! - start === 1 && line.charCodeAt(start) === 0x2d;
+}
+
+/** The text of column `n` of the entry last bounded (undefined: no such column, or `-`). */
+function columnText(line: string, n: number): string | undefined {
+  return n < 0 || absent(line, n) ? undefined : line.slice(bounds[2 * n], bounds[2 * n + 1]);
+}
+
+// Where the columns `readW3cEntryHead` reads are, for the last columns seen.
+let placesFor: {
+  columns: readonly string[] | undefined;
+  date: number;
+  time: number;
+  stem: number;
+  query: number;
+} = {
+  columns: undefined,
+  date: -1,
+  time: -1,
+  stem: -1,
+  query: -1,
+};
+function placesOf(columns: readonly string[]): typeof placesFor {
+  if (placesFor.columns !== columns)
+    placesFor = {
+      columns,
+      date: columns.indexOf('date'),
+      time: columns.indexOf('time'),
+      stem: columns.indexOf('cs-uri-stem'),
+      query: columns.indexOf('cs-uri-query'),
+    };
+  return placesFor;
+}
+
+/** An entry that is none: a date or time column holding no date or time. */
+const INVALID = -Infinity;
+
+/**
+ * An entry's time from its `date` and `time` columns' values (absent: undefined): undefined when
+ * it has no full time, INVALID when a date or time column holds no date or time (the line is not
+ * an entry of this log).
+ */
+function entryTime(date: FieldValue | undefined, time: FieldValue | undefined): number | undefined {
+  const day = typeof date === 'string' ? dayStart(date) : null;
+  const clock = typeof time === 'string' ? timeOfDay(time) : -1;
+  if ((date !== undefined && day === null) || (time !== undefined && clock < 0)) return INVALID;
+  if (day === null || clock < 0) return undefined;
+  // IIS writes W3C times in UTC whatever the server's zone. The day's start plus the time of
+  // day is what Date.UTC computes (ECMA-262 MakeDate(day, MakeTime(…)), exact in integers).
+  const at = day + clock;
+  return Math.abs(at) > 8.64e15 || Number.isNaN(at) ? undefined : at;
 }

@@ -248,8 +248,25 @@ export class RuleSet {
     return found;
   }
 
-  /** The rules that fire on the event: its log source and their detection match. */
-  match(event: WatchEvent): CompiledRule[] {
+  /**
+   * Whether a rule could match an event of `logsource` whose raw line is `raw` and whose other
+   * values are parts of it, numbers, booleans or strings found in `texts` (a line's head,
+   * parsers/index.ts): false only when none can. When true, `match(event, true)` may follow for
+   * that event, which then runs the candidates found here.
+   */
+  mayMatch(logsource: LogSource, raw: string, texts: readonly string[]): boolean {
+    const { rules, index } = this.sourceRules(logsource);
+    if (rules.length === 0) return false;
+    if (index === undefined || !index.textsSuffice) return true;
+    index.scanTexts(raw, texts);
+    return index.candidates().length > 0;
+  }
+
+  /**
+   * The rules that fire on the event: its log source and their detection match. `scanned`: the
+   * last `mayMatch` was of this event, whose candidates are run without scanning it again.
+   */
+  match(event: WatchEvent, scanned = false): CompiledRule[] {
     const { rules, index } = this.sourceRules(event.logsource);
     if (rules.length === 0) return [];
     const matched: CompiledRule[] = [];
@@ -259,7 +276,7 @@ export class RuleSet {
       for (const r of rules) if (r.matchesPrepared(prepared)) matched.push(r);
       return matched;
     }
-    index.scan(event);
+    if (!scanned || !index.textsSuffice) index.scan(event);
     for (const i of index.candidates()) {
       const r = rules[i]!;
       prepared ??= new PreparedEvent(event);

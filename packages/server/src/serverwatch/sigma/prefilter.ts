@@ -17,7 +17,7 @@
  * the scan finds it in the line or the parser said so (an event's `composed`).
  */
 import type { FieldValue, WatchEvent } from '../event.js';
-import type { Need } from './literals.js';
+import { MAX_LITERAL, type Need } from './literals.js';
 
 /** Characters beyond ASCII whose lower case holds an ASCII character, and that character. */
 export const NON_ASCII_FOLDS: ReadonlyMap<number, string> = new Map([
@@ -68,6 +68,12 @@ export class LiteralIndex {
   private readonly firstOutput: number;
   /** The shortest literal: a string value shorter than this cannot hold one. */
   private readonly shortest: number;
+  /**
+   * Whether `scanTexts` can stand for `scan`: not when a literal could be in the text of a number
+   * or a boolean, which only an event's fields hold, or is longer than MAX_LITERAL (literals.ts
+   * cuts them to that).
+   */
+  readonly textsSuffice: boolean;
   /** Per such state, by its number less the first of them, its clauses at `outStart[s]` to `outStart[s + 1]`. */
   private readonly outStart: Int32Array;
   private readonly outClauses: Int32Array;
@@ -104,6 +110,7 @@ export class LiteralIndex {
     });
     this.useful = literals.size > 0;
     this.shortest = Math.min(...[...literals.keys()].map((s) => s.length));
+
     this.always = clausesOf.flatMap((mine, rule) => (mine.length === 0 ? [rule] : []));
     [this.clauseStart, this.ruleClauses] = flatten(clausesOf);
     [this.ruleStart, this.clauseRules] = flatten(rulesOf);
@@ -112,6 +119,7 @@ export class LiteralIndex {
     const all = [...literals.keys()];
     this.scanNumbers = all.some(inNumber);
     this.scanBooleans = all.some((s) => 'true'.includes(s) || 'false'.includes(s));
+    this.textsSuffice = !this.scanNumbers && !this.scanBooleans && all.every((s) => s.length <= MAX_LITERAL);
 
     // The alphabet: each character literals use is a class; every other character is class 0.
     let classes = 1;
@@ -193,14 +201,7 @@ export class LiteralIndex {
    * tells which rules may match it.
    */
   scan(event: WatchEvent): void {
-    this.epoch++;
-    if (this.epoch === 0x7fffffff) {
-      this.epoch = 1;
-      this.clauseMarks.fill(0);
-      this.ruleMarks.fill(0);
-    }
-    // Setting an array's length calls into the engine's runtime: not when it is empty already.
-    if (this.touched.length !== 0) this.touched.length = 0;
+    this.begin();
     if (!this.useful) return;
     const raw = event.raw;
     this.scanText(raw);
@@ -231,6 +232,33 @@ export class LiteralIndex {
           this.scanText(value);
       } else this.scanValue(value, 0);
     }
+  }
+
+  /**
+   * `scan` of an event from its raw line and `texts` that hold, with it, every literal of at most
+   * MAX_LITERAL characters its values could hold (a line's head, parsers/index.ts): the
+   * candidates it leaves are those of the event, and maybe more. Only when `textsSuffice`.
+   */
+  scanTexts(raw: string, texts: readonly string[]): void {
+    this.begin();
+    if (!this.useful) return;
+    this.scanText(raw);
+    for (let k = 0; k < texts.length; k++) {
+      const text = texts[k]!;
+      if (text.length >= this.shortest) this.scanText(text);
+    }
+  }
+
+  /** A new scan: nothing found yet. */
+  private begin(): void {
+    this.epoch++;
+    if (this.epoch === 0x7fffffff) {
+      this.epoch = 1;
+      this.clauseMarks.fill(0);
+      this.ruleMarks.fill(0);
+    }
+    // Setting an array's length calls into the engine's runtime: not when it is empty already.
+    if (this.touched.length !== 0) this.touched.length = 0;
   }
 
   /**
