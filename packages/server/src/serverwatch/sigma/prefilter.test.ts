@@ -98,6 +98,41 @@ describe('the literal index', () => {
     expect(candidates(index, event('wget '))).toEqual([0, 1]);
     expect(candidates(index, event('get '))).toEqual([1]);
   });
+
+  it('finds from a raw line and texts what it finds from an event whose values they hold', () => {
+    const fromTexts = (raw: string, texts: readonly string[]) => {
+      index.scanTexts(raw, texts);
+      return [...index.candidates()];
+    };
+    expect(index.textsSuffice).toBe(false);
+    expect(fromTexts('GET /owa/', ['X-AnonResource=1'])).toEqual([1, 2]);
+    expect(fromTexts('GET /owa/', [])).toEqual([1]);
+    const texts = Object.freeze(['run CURL ', 'x']);
+    // A frozen list's clauses are kept: the same, the first time and after.
+    expect(fromTexts('GET /owa/', texts)).toEqual([0, 1]);
+    expect(fromTexts('-', texts)).toEqual([0, 1]);
+    expect(fromTexts('GET /owa/ x-anonresource', texts)).toEqual([0, 1, 2]);
+    expect(fromTexts('-', [])).toEqual([1]);
+  });
+
+  it('finds the same from a frozen list of texts as from a list of its own, scan after scan', () => {
+    const words = fc.constantFrom('wget ', 'CURL ', '/owa/', 'x-anonresource', 'kill', '40', 'k', '-');
+    const text = fc.array(words, { maxLength: 4 }).map((w) => w.join(''));
+    const lists = [Object.freeze(['curl ']), Object.freeze(['/owa/', 'x']), Object.freeze([] as string[])];
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, fc.nat(lists.length - 1)), { maxLength: 20 }), (scans) => {
+        for (const [raw, which] of scans) {
+          const list = lists[which]!;
+          index.scanTexts(raw, [...list]);
+          const expected = [...index.candidates()];
+          index.scanTexts(raw, list);
+          expect([...index.candidates()]).toEqual(expected);
+          // And what a scan of the whole event finds.
+          expect(candidates(index, event(raw, { t: list.join(' ') }))).toEqual(expected);
+        }
+      }),
+    );
+  });
 });
 
 describe('a rule set with its prefilter, over the shipped and SigmaHQ rules', () => {

@@ -53,6 +53,8 @@ export class LiteralIndex {
   private readonly clauseMarks: Int32Array;
   private readonly ruleMarks: Int32Array;
   private epoch = 0;
+  /** The clauses of the frozen lists of texts `scanTexts` was given, each scanned alone. */
+  private readonly textClauses = new Map<readonly string[], Int32Array>();
   /** Rules with a clause found by the current scan, in the order found. */
   private readonly touched: number[] = [];
   private readonly found: number[] = [];
@@ -240,13 +242,40 @@ export class LiteralIndex {
    * candidates it leaves are those of the event, and maybe more. Only when `textsSuffice`.
    */
   scanTexts(raw: string, texts: readonly string[]): void {
+    if (!this.useful) {
+      this.begin();
+      return;
+    }
+    // Frozen lists (a parser's constant lists of what it writes) come again and again: the
+    // clauses each finds, scanned alone, are kept.
+    const known = Object.isFrozen(texts)
+      ? (this.textClauses.get(texts) ?? this.keepClauses(texts))
+      : undefined;
     this.begin();
-    if (!this.useful) return;
     this.scanText(raw);
+    if (known !== undefined) {
+      for (let k = 0; k < known.length; k++) this.foundClause(known[k]!);
+      return;
+    }
     for (let k = 0; k < texts.length; k++) {
       const text = texts[k]!;
       if (text.length >= this.shortest) this.scanText(text);
     }
+  }
+
+  /** The clauses `texts` hold, by a scan of their own (which `scanTexts` then starts afresh). */
+  private keepClauses(texts: readonly string[]): Int32Array {
+    this.begin();
+    for (const text of texts) this.scanText(text);
+    const found = new Int32Array(this.clauseMarks.length);
+    let n = 0;
+    this.clauseMarks.forEach((mark, clause) => {
+      if (mark === this.epoch) found[n++] = clause;
+    });
+    const clauses = found.slice(0, n);
+    if (this.textClauses.size >= KEPT_TEXT_LISTS) this.textClauses.clear();
+    this.textClauses.set(texts, clauses);
+    return clauses;
   }
 
   /** A new scan: nothing found yet. */
@@ -317,23 +346,29 @@ export class LiteralIndex {
     }
   }
 
-  /** A literal ended in output state `s`: its clauses are found, their rules touched. */
+  /** A literal ended in output state `s`: its clauses are found. */
   private found_(s: number): void {
-    const { outStart, outClauses, clauseMarks, ruleStart, clauseRules, ruleMarks, epoch } = this;
-    for (let k = outStart[s]!, end = outStart[s + 1]!; k < end; k++) {
-      const clause = outClauses[k]!;
-      if (clauseMarks[clause] === epoch) continue;
-      clauseMarks[clause] = epoch;
-      for (let r = ruleStart[clause]!, stop = ruleStart[clause + 1]!; r < stop; r++) {
-        const rule = clauseRules[r]!;
-        if (ruleMarks[rule] !== epoch) {
-          ruleMarks[rule] = epoch;
-          this.touched.push(rule);
-        }
+    const { outStart, outClauses } = this;
+    for (let k = outStart[s]!, end = outStart[s + 1]!; k < end; k++) this.foundClause(outClauses[k]!);
+  }
+
+  /** A clause is found: its rules are touched. */
+  private foundClause(clause: number): void {
+    const { clauseMarks, ruleStart, clauseRules, ruleMarks, epoch } = this;
+    if (clauseMarks[clause] === epoch) return;
+    clauseMarks[clause] = epoch;
+    for (let r = ruleStart[clause]!, stop = ruleStart[clause + 1]!; r < stop; r++) {
+      const rule = clauseRules[r]!;
+      if (ruleMarks[rule] !== epoch) {
+        ruleMarks[rule] = epoch;
+        this.touched.push(rule);
       }
     }
   }
 }
+
+/** Lists of texts whose clauses an index keeps, at most (parsers have a handful). */
+const KEPT_TEXT_LISTS = 256;
 
 /** Values shorter than this are scanned without first looking for them in the raw line. */
 const SHORT = 16;
