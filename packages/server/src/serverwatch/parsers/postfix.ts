@@ -94,6 +94,8 @@ const KIND_WRITES: readonly (readonly string[])[] = [
   ['reject', 'failure'],
   ['login', 'success', 'queue'],
   ['delivery'],
+  // A client record without `sasl_username=` (mail relayed in, not a login): `queue` alone.
+  ['queue'],
 ];
 
 // KIND_WRITES with each protocol a daemon speaks, by protocol (`undefined`: none): a few lists.
@@ -112,7 +114,10 @@ export function postfixWrites(program: string, message: string): readonly string
     );
     writesByProtocol.set(protocol, lists);
   }
-  return lists[kindOf(message)]!;
+  const kind = kindOf(message);
+  if (kind === Kind.Client && !message.includes('sasl_username=', mark + 2))
+    return lists[KIND_WRITES.length - 1]!;
+  return lists[kind]!;
 }
 
 /** Reads a Postfix message into `out`; `program` is the syslog tag (`postfix/submission/smtpd`). */
