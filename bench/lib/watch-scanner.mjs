@@ -1,12 +1,12 @@
 /**
  * The server watch benchmark's scanner process: `scanLogs` (what `rempart watch scan` runs) over
- * the generated logs with every shipped and SigmaHQ rule, and the same reading and parsing with no
- * rule, in its own process so that bench/watch.mjs can pin it to one core. It sends once over IPC:
+ * the generated logs with every shipped and SigmaHQ rule, and the same scan with no rule (which
+ * reads each line's head alone: no line needs its fields), in its own process so that bench/watch.mjs can pin it to one core. It sends once over IPC:
  *
  *   { type: 'scanned', rules, scan, parse, lines, unparsed, hits, byRule, peakRssMb }
  *
- * `rules`: loading and compiling the rules (left out of the rate); `scan` and `parse`: wall and CPU
- * ms. On failure it sends { type: 'error', message } and exits 1.
+ * `rules`: loading and compiling the rules (left out of the rate); `scan` and `parse` (the scan with
+ * no rule): wall and CPU ms. On failure it sends { type: 'error', message } and exits 1.
  */
 import process from 'node:process';
 import {
