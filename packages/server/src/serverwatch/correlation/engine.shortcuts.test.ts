@@ -391,6 +391,9 @@ class CorrelationEngineWithoutShortcuts {
     let state = c.groups.get(key);
     if (state) {
       c.groups.delete(key);
+    } else if (rule.type === 'temporal_ordered' && !ruleIndexes.includes(0)) {
+      // Only the first rule starts a chain: a group is made by it alone.
+      return;
     } else {
       if (c.groups.size >= this.maxGroups) {
         const first = c.groups.keys().next();

@@ -379,6 +379,16 @@ correlation: { type: temporal_ordered, rules: [many_failed_logins, successful_lo
     expect(run(engine, [[1, { User: 'alice' }, ['f', 's']]])).toHaveLength(1);
   });
 
+  it('holds a group only once its first rule matched: a later rule alone starts nothing', () => {
+    const engine = new CorrelationEngine([ordered], { rules: base });
+    run(engine, [[0, { User: 'alice' }, ['s']]], false);
+    run(engine, [[1, { User: 'bob' }, ['s']]], false);
+    expect(engine.stats().groups).toBe(0);
+    run(engine, [[2, { User: 'alice' }, ['f']]], false);
+    expect(engine.stats().groups).toBe(1);
+    expect(run(engine, [[3, { User: 'alice' }, ['s']]])).toHaveLength(1);
+  });
+
   it('uses the latest start so that a late success still completes a recent chain', () => {
     const engine = new CorrelationEngine([ordered], { rules: base });
     const hits = run(engine, [

@@ -588,6 +588,10 @@ export class CorrelationEngine {
     let state = c.groups.get(groupValues);
     if (state) {
       c.groups.touch(state);
+    } else if (rule.type === 'temporal_ordered' && !ruleIndexes.includes(0)) {
+      // Only the first rule starts a chain: any other finds nothing to follow in a new group, which
+      // is then not made (most successful logins, in the rule of a login after many failures).
+      return;
     } else {
       if (c.groups.size >= this.maxGroups) {
         if (c.groups.leastRecent !== undefined) c.groups.delete(c.groups.leastRecent);
