@@ -6,7 +6,7 @@
  * `rport`/`lport` `src_port`/`dst_port`, and Dovecot's other pairs keep their names (`mpid`,
  * `session`, `TLS`, `deleted`, `expunged`, `retr`, …).
  */
-import { type Fields, keyValues } from './fields.js';
+import { type Fields, keyValues, keyValuesIn } from './fields.js';
 
 // `imap-login: `, `pop3-login: `, `submission-login: `…
 const LOGIN_PROCESS = /^([a-z0-9]+)-login: (?:(?:Info|Warning|Error): )?(.*)$/;
@@ -70,7 +70,7 @@ export function parseDovecotMessage(message: string, out: Fields): void {
     const text = m[2] as string;
     const colon = pairsStart(text);
     const head = colon < 0 ? text : text.slice(0, colon);
-    if (colon >= 0) keyValues(text.slice(colon + 2), out, LOGIN_NAMES, LOGIN_NUMBERS);
+    if (colon >= 0) keyValuesIn(text, colon + 2, text.length, out, LOGIN_NAMES, LOGIN_NUMBERS);
     if (head === 'Login') {
       out.action = 'login';
       out.outcome = 'success';
@@ -136,10 +136,10 @@ const KEY_AT = /[a-z_]+=/y;
 function pairsStart(text: string): number {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === ':' && depth <= 0 && text[i + 1] === ' ') {
+    const c = text.charCodeAt(i);
+    if (c === 0x28 /* ( */) depth++;
+    else if (c === 0x29 /* ) */) depth--;
+    else if (c === 0x3a /* : */ && depth <= 0 && text.charCodeAt(i + 1) === 0x20) {
       KEY_AT.lastIndex = i + 2;
       if (KEY_AT.test(text)) return i;
     }
