@@ -124,10 +124,10 @@ export class Detector {
    * `push` of an event at `time` that `mayMatch` showed no rule can match: what the correlations
    * judge as time moves on, without the event's fields.
    */
-  pass(time: number): WatchHit[] {
-    if (this.correlation === undefined) return [];
+  pass(time: number): readonly WatchHit[] {
+    if (this.correlation === undefined) return NO_HITS;
     const found = this.correlation.pass(time);
-    return found.length === 0 ? [] : found.map(correlationHit);
+    return found.length === 0 ? NO_HITS : found.map(correlationHit);
   }
 
   /** What the correlations judge once time has passed `now` (a live service's clock). */
@@ -142,6 +142,7 @@ export class Detector {
 }
 
 const NO_RULES: readonly string[] = [];
+const NO_HITS: readonly WatchHit[] = Object.freeze([]);
 
 function ruleId(rule: { id?: string; file: string; line: number }): string {
   return rule.id ?? `${rule.file}:${rule.line}`;

@@ -233,6 +233,8 @@ export class CorrelationEngine {
   /** No correlation is due before this time (a lower bound of every `Compiled.due`). */
   private due = Infinity;
   private seq = 0;
+  /** What `pass` fills, empty between calls. */
+  private readonly passing: CorrelationHit[] = [];
   private late = 0;
   /** Detection rules whose own hits should not be reported (spec § Generate). */
   readonly silencedRules: ReadonlySet<string>;
@@ -421,11 +423,12 @@ export class CorrelationEngine {
   }
 
   /** `push` of an event at `time` that matched no rule, without the event: time moves on. */
-  pass(time: number): CorrelationHit[] {
-    const out: CorrelationHit[] = [];
+  pass(time: number): readonly CorrelationHit[] {
+    // Most events close no window: the list they fill is kept, and handed out only when it holds some.
+    const out = this.passing;
     this.moveTo(time, out);
     this.seq++;
-    return out;
+    return out.length === 0 ? NO_HITS : out.splice(0);
   }
 
   /** An event's time, as the engine counts it (the latest seen when it is older), and time moved on to it. */
@@ -861,3 +864,5 @@ export function readField(fields: Record<string, FieldValue>, name: string): Fie
   }
   return current;
 }
+
+const NO_HITS: readonly CorrelationHit[] = Object.freeze([]);

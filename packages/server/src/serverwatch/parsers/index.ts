@@ -239,16 +239,15 @@ export function readHead(line: string, format: LogFormat, context: ParseContext 
   head.time = header.time ?? receivedAt;
   head.parsed = true;
   const program = header.program;
-  const message = text.slice(header.messageStart);
   if (program === undefined) {
-    const dovecot = DOVECOT_MAIL_PROCESS.test(message);
+    const dovecot = DOVECOT_MAIL_PROCESS.test(text.slice(header.messageStart));
     head.logsource = linux(dovecot ? 'dovecot' : 'syslog');
     head.composedTexts = dovecot ? DOVECOT_WRITES : NOTHING_WRITTEN;
     return head;
   }
   switch (readerOf(program)) {
     case Reader.Postfix:
-      head.composedTexts = postfixWrites(program, message);
+      head.composedTexts = postfixWrites(program, text, header.messageStart);
       break;
     case Reader.Dovecot:
     case Reader.DovecotProcess:

@@ -5,7 +5,7 @@
  * `status`, `size`, `nrcpt`, `proto`, `helo`, `sasl_method`…).
  */
 import { type Fields, keyValues, keyValuesIn, postfixClient, postfixClientIn } from './fields.js';
-import { hasLineTerminator, isRegExpSpace } from './scan.js';
+import { hasLineTerminatorFrom, isRegExpSpace } from './scan.js';
 
 // The client part excludes brackets before its `[`: with them, a hostile `a[a[a[…` would make
 // the match quadratic.
@@ -52,34 +52,38 @@ const enum Kind {
 let mark = 0;
 
 /**
- * The branch of `parsePostfixMessage` a message takes, told by the same tests the branches make
- * (the cheap ones first), without reading its fields; `mark` is left as the branch needs it.
+ * The branch of `parsePostfixMessage` the message at `start` of `text` takes, told by the same
+ * tests the branches make (the cheap ones first), without reading its fields; `mark` is left, as
+ * an index of `text`, where the branch needs it. The message is only cut out of `text` for the
+ * regular expressions of rare kinds.
  */
-function kindOf(message: string): Kind {
-  const first = message.charCodeAt(0);
-  if (first === 0x77 /* w */ && SASL_FAILED.test(message)) return Kind.SaslFailed;
+function kindOf(text: string, start: number): Kind {
+  const first = text.charCodeAt(start);
+  if (first === 0x77 /* w */ && SASL_FAILED.test(from(text, start))) return Kind.SaslFailed;
   if (first === 0x63 /* c */ || first === 0x64 /* d */) {
-    mark = connectionEnd(message);
+    mark = connectionEnd(text, start);
     if (mark >= 0) return Kind.Connection;
   }
-  if (first === 0x6c /* l */ && LOST.test(message)) return Kind.Lost;
-  const noQueue = message.startsWith('NOQUEUE: ');
-  const idEnd = noQueue ? 7 : queueIdEnd(message);
+  if (first === 0x6c /* l */ && LOST.test(from(text, start))) return Kind.Lost;
+  const noQueue = text.startsWith('NOQUEUE: ', start);
+  const idEnd = noQueue ? start + 7 : queueIdEndAt(text, start);
   if (idEnd < 0) return Kind.Other;
   mark = idEnd;
   // REJECT's `(NOQUEUE|queue id): (reject|reject_warning|discard|hold): `, tested before the
   // expression runs.
   if (
-    (message.startsWith('reject', idEnd + 2) ||
-      message.startsWith('discard: ', idEnd + 2) ||
-      message.startsWith('hold: ', idEnd + 2)) &&
-    REJECT.test(message)
+    (text.startsWith('reject', idEnd + 2) ||
+      text.startsWith('discard: ', idEnd + 2) ||
+      text.startsWith('hold: ', idEnd + 2)) &&
+    REJECT.test(from(text, start))
   )
     return Kind.Reject;
   // QUEUE, `^(queue id): (.*)$`: NOQUEUE is no queue id, and `.*$` takes no line terminator.
-  if (noQueue || hasLineTerminator(message)) return Kind.Other;
-  return message.startsWith('client=', idEnd + 2) ? Kind.Client : Kind.Queue;
+  if (noQueue || hasLineTerminatorFrom(text, start)) return Kind.Other;
+  return text.startsWith('client=', idEnd + 2) ? Kind.Client : Kind.Queue;
 }
+
+const from = (text: string, start: number): string => (start === 0 ? text : text.slice(start));
 
 /**
  * What each kind of message may write itself into `action` and `outcome` (the event's composed
@@ -102,10 +106,10 @@ const KIND_WRITES: readonly (readonly string[])[] = [
 const writesByProtocol = new Map<string | undefined, readonly (readonly string[])[]>();
 
 /**
- * Every value `parsePostfixMessage(program, message, …)` may write itself into the fields it
- * composes (`action`, `outcome`, `protocol`), without reading the message's fields.
+ * Every value `parsePostfixMessage(program, line.slice(start), …)` may write itself into the
+ * fields it composes (`action`, `outcome`, `protocol`), without reading the message's fields.
  */
-export function postfixWrites(program: string, message: string): readonly string[] {
+export function postfixWrites(program: string, line: string, start: number): readonly string[] {
   const { protocol } = daemonOf(program);
   let lists = writesByProtocol.get(protocol);
   if (lists === undefined) {
@@ -114,8 +118,8 @@ export function postfixWrites(program: string, message: string): readonly string
     );
     writesByProtocol.set(protocol, lists);
   }
-  const kind = kindOf(message);
-  if (kind === Kind.Client && !message.includes('sasl_username=', mark + 2))
+  const kind = kindOf(line, start);
+  if (kind === Kind.Client && !line.includes('sasl_username=', mark + 2))
     return lists[KIND_WRITES.length - 1]!;
   return lists[kind]!;
 }
@@ -125,7 +129,7 @@ export function parsePostfixMessage(program: string, message: string, out: Field
   const { daemon, protocol } = daemonOf(program);
   out.process = daemon;
   if (protocol !== undefined) out.protocol = protocol;
-  switch (kindOf(message)) {
+  switch (kindOf(message, 0)) {
     case Kind.SaslFailed: {
       const m = SASL_FAILED.exec(message)!;
       postfixClient(m[1] as string, out);
@@ -207,16 +211,21 @@ function queue(message: string, idEnd: number, out: Fields): void {
 /**
  * CONNECT by hand, `^(connect|disconnect) from (\S+)(?: (.*))?$`: smtpd's connections, with
  * the command counts of a disconnection (`ehlo=1 auth=0/1 quit=1 commands=2/3`; `auth=0/1` is a
- * failed AUTH). Where the client ends, or -1 when the message is no such line.
+ * failed AUTH), for the message at `at` of `text`. Where the client ends (an index of `text`), or -1
+ * when the message is no such line.
  */
-function connectionEnd(message: string): number {
-  const start = message.startsWith('connect from ') ? 13 : message.startsWith('disconnect from ') ? 16 : -1;
+function connectionEnd(text: string, at: number): number {
+  const start = text.startsWith('connect from ', at)
+    ? at + 13
+    : text.startsWith('disconnect from ', at)
+      ? at + 16
+      : -1;
   if (start < 0) return -1;
-  const n = message.length;
+  const n = text.length;
   let k = start;
-  while (k < n && !isRegExpSpace(message.charCodeAt(k))) k++;
+  while (k < n && !isRegExpSpace(text.charCodeAt(k))) k++;
   // `\S+` then the end, or a space and a rest without line terminator (which `.` and `$` refuse).
-  if (k === start || (k < n && (message.charCodeAt(k) !== 0x20 || hasLineTerminator(message)))) return -1;
+  if (k === start || (k < n && (text.charCodeAt(k) !== 0x20 || hasLineTerminatorFrom(text, at)))) return -1;
   return k;
 }
 
@@ -233,13 +242,28 @@ function connection(message: string, end: number, out: Fields): void {
  * long form of `enable_long_queue_ids` (QUEUE's `[0-9A-F]{6,20}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,20}`).
  */
 export function queueIdEnd(message: string): number {
-  let hex = 0;
-  while (hex <= 20 && isUpperHex(message.charCodeAt(hex))) hex++;
-  if (hex >= 6 && hex <= 20 && message.charCodeAt(hex) === 0x3a && message.charCodeAt(hex + 1) === 0x20)
+  return queueIdEndAt(message, 0);
+}
+
+/** `queueIdEnd` of the message at `start` of `text`, as an index of `text`. */
+function queueIdEndAt(text: string, start: number): number {
+  let hex = start;
+  while (hex <= start + 20 && isUpperHex(text.charCodeAt(hex))) hex++;
+  if (
+    hex - start >= 6 &&
+    hex - start <= 20 &&
+    text.charCodeAt(hex) === 0x3a &&
+    text.charCodeAt(hex + 1) === 0x20
+  )
     return hex;
-  let long = 0;
-  while (long <= 20 && isLongQueueIdChar(message.charCodeAt(long))) long++;
-  if (long >= 10 && long <= 20 && message.charCodeAt(long) === 0x3a && message.charCodeAt(long + 1) === 0x20)
+  let long = start;
+  while (long <= start + 20 && isLongQueueIdChar(text.charCodeAt(long))) long++;
+  if (
+    long - start >= 10 &&
+    long - start <= 20 &&
+    text.charCodeAt(long) === 0x3a &&
+    text.charCodeAt(long + 1) === 0x20
+  )
     return long;
   return -1;
 }

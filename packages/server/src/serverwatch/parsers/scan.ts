@@ -38,11 +38,16 @@ export function isRegExpSpace(c: number): boolean {
  * expression's call, and a one-byte text is not searched for the last two at all.
  */
 export function hasLineTerminator(text: string): boolean {
+  return hasLineTerminatorFrom(text, 0);
+}
+
+/** `hasLineTerminator(text.slice(start))`, without the slice. */
+export function hasLineTerminatorFrom(text: string, start: number): boolean {
   return (
-    text.indexOf('\n') >= 0 ||
-    text.indexOf('\r') >= 0 ||
-    text.indexOf('\u2028') >= 0 ||
-    text.indexOf('\u2029') >= 0
+    text.indexOf('\n', start) >= 0 ||
+    text.indexOf('\r', start) >= 0 ||
+    text.indexOf('\u2028', start) >= 0 ||
+    text.indexOf('\u2029', start) >= 0
   );
 }
 
