@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type SyslogRecord, hostWordEnd, parseSyslog, readTag } from './syslog.js';
+import { type SyslogRecord, hostWordEnd, parseSyslog, readSyslogHeader, readTag } from './syslog.js';
 
 // 2026-12-03 06:00:00 UTC: lines of the same morning, and of last December read in January.
 const receivedAt = Date.UTC(2026, 11, 3, 6, 0, 0);
@@ -47,6 +47,24 @@ describe('the syslog header', () => {
     expect(parseSyslog('Jan  1 00:00:01 h cron[1]: x', { receivedAt: january })?.time).toBe(
       Date.UTC(2027, 0, 1, 0, 0, 1),
     );
+  });
+
+  it('reads the same line again as it read it, and anew with another reception time or offset', () => {
+    const line = 'Dec 31 23:59:59 h cron[1]: x';
+    const january = Date.UTC(2027, 0, 2, 0, 0, 0);
+    const december = Date.UTC(2026, 11, 31, 23, 59, 59);
+    const read = (at: number, offset = 0) => ({ ...readSyslogHeader(line, at, offset) });
+    expect(read(january).time).toBe(december);
+    expect(read(january).time).toBe(december);
+    expect(read(Date.UTC(2028, 0, 2)).time).toBe(Date.UTC(2027, 11, 31, 23, 59, 59));
+    expect(read(Date.UTC(2028, 0, 2), 60).time).toBe(Date.UTC(2027, 11, 31, 22, 59, 59));
+    expect(readSyslogHeader('Dec 31 23:59:59 h cron[2]: x', january, 0)?.pid).toBe(2);
+    expect(readSyslogHeader(line, january, 0)?.pid).toBe(1);
+    // An RFC 5424 record is the caller's: each reading gives one of its own.
+    const rfc5424 = '<34>1 2026-12-03T05:20:21Z mx1 sshd 812 - [a b="c"] x';
+    const first = parseSyslog(rfc5424, { receivedAt });
+    expect(parseSyslog(rfc5424, { receivedAt })).not.toBe(first);
+    expect(parseSyslog(rfc5424, { receivedAt })).toEqual(first);
   });
 
   it('applies the writer’s UTC offset to zone-less times', () => {

@@ -99,6 +99,29 @@ export function readSyslogHeader(
   receivedAt: number,
   utcOffsetMinutes: number,
 ): SyslogHeader | undefined {
+  // The offline scan reads a line's head, then the whole line when a rule may match it: the same
+  // header twice in a row, read once (an RFC 3164 header: its fields are numbers and strings).
+  const last = lastRead;
+  if (line === last.line && receivedAt === last.receivedAt && utcOffsetMinutes === last.utcOffsetMinutes)
+    return last.header;
+  const read = readHeader(line, receivedAt, utcOffsetMinutes);
+  const again = read === undefined || read.rfc5424 === undefined;
+  last.line = again ? line : undefined;
+  last.receivedAt = receivedAt;
+  last.utcOffsetMinutes = utcOffsetMinutes;
+  last.header = read;
+  return read;
+}
+
+// The last line `readSyslogHeader` read, when reading it again gives the same header.
+const lastRead: {
+  line: string | undefined;
+  receivedAt: number;
+  utcOffsetMinutes: number;
+  header: SyslogHeader | undefined;
+} = { line: undefined, receivedAt: 0, utcOffsetMinutes: 0, header: undefined };
+
+function readHeader(line: string, receivedAt: number, utcOffsetMinutes: number): SyslogHeader | undefined {
   const h = header;
   h.time = undefined;
   h.host = undefined;
