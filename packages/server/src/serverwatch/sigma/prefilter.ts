@@ -56,7 +56,9 @@ export class LiteralIndex {
   /** The clauses of the frozen lists of texts `scanTexts` was given, each scanned alone. */
   private readonly textClauses = new Map<readonly string[], Int32Array>();
   /** Rules with a clause found by the current scan, in the order found. */
-  private readonly touched: number[] = [];
+  private readonly touched: Int32Array;
+  /** How many of `touched` the current scan filled (each rule once, by `ruleMarks`). */
+  private touchedCount = 0;
   private readonly found: number[] = [];
   /** The class of each UTF-16 code unit: one load per character, whatever the character. */
   private readonly classOf = new Uint8Array(0x10000);
@@ -118,6 +120,7 @@ export class LiteralIndex {
     [this.ruleStart, this.clauseRules] = flatten(rulesOf);
     this.clauseMarks = new Int32Array(rulesOf.length);
     this.ruleMarks = new Int32Array(needs.length);
+    this.touched = new Int32Array(needs.length);
     const all = [...literals.keys()];
     this.scanNumbers = all.some(inNumber);
     this.scanBooleans = all.some((s) => 'true'.includes(s) || 'false'.includes(s));
@@ -286,8 +289,7 @@ export class LiteralIndex {
       this.clauseMarks.fill(0);
       this.ruleMarks.fill(0);
     }
-    // Setting an array's length calls into the engine's runtime: not when it is empty already.
-    if (this.touched.length !== 0) this.touched.length = 0;
+    this.touchedCount = 0;
   }
 
   /**
@@ -295,12 +297,13 @@ export class LiteralIndex {
    * those each of whose clauses turned up. The array is reused by the next scan.
    */
   candidates(): readonly number[] {
-    const touched = this.touched;
-    if (touched.length === 0) return this.always;
+    const { touched, touchedCount } = this;
+    if (touchedCount === 0) return this.always;
     const found = this.found;
+    // Setting an array's length calls into the engine's runtime: not when it is empty already.
     if (found.length !== 0) found.length = 0;
     // Insertion sort: a handful of rules, nearly always in order already.
-    for (let i = 1; i < touched.length; i++) {
+    for (let i = 1; i < touchedCount; i++) {
       const rule = touched[i]!;
       let j = i - 1;
       for (; j >= 0 && touched[j]! > rule; j--) touched[j + 1] = touched[j]!;
@@ -308,7 +311,8 @@ export class LiteralIndex {
     }
     const { always, clauseStart, ruleClauses, clauseMarks, epoch } = this;
     let a = 0;
-    for (const rule of touched) {
+    for (let t = 0; t < touchedCount; t++) {
+      const rule = touched[t]!;
       while (a < always.length && always[a]! < rule) found.push(always[a++]!);
       let complete = true;
       const end = clauseStart[rule + 1]!;
@@ -361,7 +365,7 @@ export class LiteralIndex {
       const rule = clauseRules[r]!;
       if (ruleMarks[rule] !== epoch) {
         ruleMarks[rule] = epoch;
-        this.touched.push(rule);
+        this.touched[this.touchedCount++] = rule;
       }
     }
   }
