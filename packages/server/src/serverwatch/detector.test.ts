@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Detector, type WatchHit } from './detector.js';
 import type { FieldValue, WatchEvent } from './event.js';
 import { type LogFormat, type ParseContext, parseLine, readHead } from './parsers/index.js';
-import { type MailDayFile, mailDay } from './parsers/mail-day.js';
+import { dayContexts, mailDay } from './parsers/mail-day.js';
 import { loadRuleFiles, loadRuleText, shippedRulesDir, sigmaHqRulesDir } from './rules.js';
 
 const T0 = Date.UTC(2026, 11, 3, 9, 0, 0);
@@ -171,11 +171,7 @@ describe('a line the offline scan leaves unread (its head shows no rule can matc
   }
 
   it('is matched by no rule, on a day of a mail server with its attack', () => {
-    const contexts: Record<MailDayFile, ParseContext> = {
-      'mail.log': { receivedAt },
-      'auth.log': { receivedAt },
-      'u_ex.log': { receivedAt },
-    };
+    const contexts = dayContexts(receivedAt);
     let unread = 0;
     let hits = 0;
     for (const l of day) {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { WatchEvent } from '../event.js';
 import { MAX_LITERAL } from '../sigma/literals.js';
 import { type LogFormat, type ParseContext, detectFormat, logFormats, parseLine, readHead } from './index.js';
-import { type MailDayFile, mailDay } from './mail-day.js';
+import { dayContexts, mailDay } from './mail-day.js';
 
 const receivedAt = Date.UTC(2026, 11, 3, 23, 0, 0);
 
@@ -423,11 +423,7 @@ describe('the fields a parser says it composed', () => {
   });
 
   it('keeps that promise on a generated day of a mail server', () => {
-    const contexts: Record<MailDayFile, ParseContext> = {
-      'mail.log': { receivedAt },
-      'auth.log': { receivedAt },
-      'u_ex.log': { receivedAt },
-    };
+    const contexts = dayContexts(receivedAt);
     let promised = 0;
     for (const l of mailDay({ seed: 11 }).lines()) {
       const e = parseLine(l.line, l.format, contexts[l.file]);
@@ -523,11 +519,7 @@ describe('the fields a parser says it composed', () => {
   });
 
   it('tells it on a generated day of a mail server, where most lines have a head', () => {
-    const contexts: Record<MailDayFile, ParseContext> = {
-      'mail.log': { receivedAt },
-      'auth.log': { receivedAt },
-      'u_ex.log': { receivedAt },
-    };
+    const contexts = dayContexts(receivedAt);
     let heads = 0;
     let lines = 0;
     for (const l of mailDay({ seed: 12 }).lines()) {

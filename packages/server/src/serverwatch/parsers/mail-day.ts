@@ -22,7 +22,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { FieldValue } from '../event.js';
-import type { LogFormat } from './index.js';
+import type { LogFormat, ParseContext } from './index.js';
 
 export type MailDayFile = 'mail.log' | 'auth.log' | 'u_ex.log';
 export type MailDayAttack =
@@ -1027,4 +1027,9 @@ function planAttacks(
 
   lines.sort((a, b) => a.time - b.time);
   return { lines, summary };
+}
+
+/** A parse context for each file of a day (each file a source of its own), read at `receivedAt`. */
+export function dayContexts(receivedAt: number): Record<MailDayFile, ParseContext> {
+  return { 'mail.log': { receivedAt }, 'auth.log': { receivedAt }, 'u_ex.log': { receivedAt } };
 }

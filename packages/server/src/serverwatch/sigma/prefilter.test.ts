@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FieldValue, LogSource, WatchEvent } from '../event.js';
-import { parseLine, type ParseContext } from '../parsers/index.js';
-import { mailDay, type MailDayFile } from '../parsers/mail-day.js';
+import { parseLine } from '../parsers/index.js';
+import { dayContexts, mailDay } from '../parsers/mail-day.js';
 import { loadRuleFiles, shippedRulesDir, sigmaHqRulesDir } from '../rules.js';
 import { compileRule, RuleSet, type CompiledRule } from './compile.js';
 import { LiteralIndex, NON_ASCII_FOLDS } from './prefilter.js';
@@ -151,11 +151,7 @@ describe('a rule set with its prefilter, over the shipped and SigmaHQ rules', ()
 
   it('matches a generated day of a mail server exactly as the rules run one by one', () => {
     const receivedAt = Date.UTC(2026, 11, 4, 6, 0, 0);
-    const contexts: Record<MailDayFile, ParseContext> = {
-      'mail.log': { receivedAt },
-      'auth.log': { receivedAt },
-      'u_ex.log': { receivedAt },
-    };
+    const contexts = dayContexts(receivedAt);
     let hits = 0;
     for (const line of mailDay({ seed: 7 }).lines()) {
       const e = parseLine(line.line, line.format, contexts[line.file]);
