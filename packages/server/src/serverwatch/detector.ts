@@ -77,8 +77,8 @@ export class Detector {
   }
 
   /**
-   * Whether a rule could match an event of `logsource` whose raw line is `raw` and whose other
-   * values are parts of it, numbers, booleans or strings found in `texts` (a line's head): when
+   * Whether a rule could match the event of a line, from its head (`readHead`: its log source,
+   * and texts that hold with the line every literal its values could hold; RuleSet.mayMatch): when
    * false, `pass` stands for `push` of that event.
    */
   mayMatch(logsource: LogSource, raw: string, texts: readonly string[]): boolean {

@@ -23,6 +23,7 @@
 import { watchLogFormats } from '@rempart/core';
 import { z } from 'zod';
 import type { LogSource, WatchEvent } from '../event.js';
+import { MAX_LITERAL } from '../sigma/literals.js';
 import { parseCombinedLine } from './combined.js';
 import { DOVECOT_WRITES, parseDovecotMessage } from './dovecot.js';
 import type { Fields } from './fields.js';
@@ -31,7 +32,6 @@ import { parsePostfixMessage, postfixWrites } from './postfix.js';
 import { parseSshdMessage, SSHD_WRITES } from './sshd.js';
 import { type SyslogRecord, parseSyslog, readSyslogHeader } from './syslog.js';
 import { type W3cState, newW3cState, parseW3cLine, readW3cEntryHead } from './w3c.js';
-import { MAX_LITERAL } from '../sigma/literals.js';
 import { windowsEvent } from './windows.js';
 
 export { parseSyslog, type SyslogRecord, type SyslogOptions } from './syslog.js';
@@ -208,8 +208,8 @@ const head: LineHead = { time: 0, logsource: NONE, parsed: false, composedTexts:
 /**
  * The head of a line of `format`, or undefined when it cannot be told without parsing the line
  * (formats other than the syslog family and W3C, RFC 5424 lines with their structured data, W3C
- * directives). The object
- * is shared: valid until the next call. index.test.ts checks it against `parseLine`.
+ * directives). The object is shared: valid until the next call. index.test.ts checks it against
+ * `parseLine`.
  */
 export function readHead(line: string, format: LogFormat, context: ParseContext = {}): LineHead | undefined {
   const receivedAt = context.receivedAt ?? Date.now();

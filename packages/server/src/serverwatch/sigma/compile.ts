@@ -249,10 +249,10 @@ export class RuleSet {
   }
 
   /**
-   * Whether a rule could match an event of `logsource` whose raw line is `raw` and whose other
-   * values are parts of it, numbers, booleans or strings found in `texts` (a line's head,
-   * parsers/index.ts): false only when none can. When true, `match(event, true)` may follow for
-   * that event, which then runs the candidates found here.
+   * Whether a rule could match an event of `logsource` whose raw line is `raw`, when `texts` hold
+   * with it every literal of at most MAX_LITERAL characters that the event's values could hold
+   * beyond the line's (a line's head, parsers/index.ts): false only when none can. When true,
+   * `match(event, true)` may follow for that event, which then runs the candidates found here.
    */
   mayMatch(logsource: LogSource, raw: string, texts: readonly string[]): boolean {
     const { rules, index } = this.sourceRules(logsource);
