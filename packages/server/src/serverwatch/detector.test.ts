@@ -203,6 +203,11 @@ describe('a line the offline scan leaves unread (its head shows no rule can matc
       '?',
       '.aspx',
       'powershell',
+      // Numbers as large as a rule compares with, in the forms `gt`/`gte` read.
+      ' out=600000000',
+      ' out=6e8',
+      ' out=0x1DCD6500',
+      ': Disconnected: Logged out in=1 out=',
       ' ',
     );
     const insert = fc.oneof(pieces, fc.string({ maxLength: 8 }));

@@ -61,6 +61,31 @@ export const DOVECOT_WRITES: readonly string[] = Object.freeze([
   'logout',
 ]);
 
+// What each kind of message may write, as far as its first words tell (the prefixes of LOGIN_PROCESS
+// and MAIL_PROCESS, and AUTH_PROCESS's `auth`): a login process's login or its failure, a mail
+// process's logout, an authentication process's failure.
+const LOGIN_HEAD = /[a-z0-9]+-login: /y;
+const MAIL_HEAD = /[a-z0-9]+\(/y;
+const LOGIN_WRITES: readonly string[] = Object.freeze(['login', 'success', 'failure', 'disconnect']);
+const MAIL_WRITES: readonly string[] = Object.freeze(['logout']);
+const AUTH_WRITES: readonly string[] = Object.freeze(['login', 'failure']);
+const MAIL_OR_AUTH_WRITES: readonly string[] = Object.freeze(['logout', 'login', 'failure']);
+const NOTHING: readonly string[] = Object.freeze([]);
+
+/**
+ * Every value `parseDovecotMessage(line.slice(start), …)` may write itself into the fields it
+ * composes, from the message's first words: a frozen list, the same for messages alike (a subset
+ * of DOVECOT_WRITES; index.test.ts checks it).
+ */
+export function dovecotWrites(line: string, start: number): readonly string[] {
+  LOGIN_HEAD.lastIndex = start;
+  if (LOGIN_HEAD.test(line)) return LOGIN_WRITES;
+  const auth = line.startsWith('auth', start);
+  MAIL_HEAD.lastIndex = start;
+  if (MAIL_HEAD.test(line)) return auth ? MAIL_OR_AUTH_WRITES : MAIL_WRITES;
+  return auth ? AUTH_WRITES : NOTHING;
+}
+
 /** Reads a Dovecot message into `out`. */
 export function parseDovecotMessage(message: string, out: Fields): void {
   let m = LOGIN_PROCESS.exec(message);

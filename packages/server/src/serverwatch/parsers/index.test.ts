@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WatchEvent } from '../event.js';
-import { MAX_LITERAL } from '../sigma/literals.js';
+import { MAX_LITERAL, numberMayHold } from '../sigma/literals.js';
 import { type LogFormat, type ParseContext, detectFormat, logFormats, parseLine, readHead } from './index.js';
 import { dayContexts, mailDay } from './mail-day.js';
 
@@ -481,6 +481,15 @@ describe('the fields a parser says it composed', () => {
     if (head.parsed !== e.parsed) bad.push(`parsed ${head.parsed}`);
     if (e.composed === undefined && Object.keys(e.fields).length > 0) bad.push('no composed fields named');
     const texts = [line, ...head.composedTexts];
+    // A value `gt`/`gte` may read as a number of d digits: the line or texts hold as many
+    // (literals.ts, `numberNeed`): the numbers the parsers read come from the line's digits.
+    for (const [key, value] of Object.entries(e.fields)) {
+      const text = typeof value === 'number' || typeof value === 'string' ? String(value) : undefined;
+      const n = text === undefined || text.trim() === '' ? NaN : Number(text);
+      if (!(n >= 10)) continue;
+      const digits = n >= 1e21 ? 22 : String(Math.floor(n)).length;
+      if (!texts.some((t) => numberMayHold(t, digits))) bad.push(`${key}=${text}: no ${digits} digits`);
+    }
     for (const key of e.composed ?? []) {
       const value = e.fields[key];
       // Numbers and booleans: the prefilter reads an event's fields when a literal could be in them.

@@ -25,7 +25,7 @@ import { z } from 'zod';
 import type { LogSource, WatchEvent } from '../event.js';
 import { MAX_LITERAL } from '../sigma/literals.js';
 import { parseCombinedLine } from './combined.js';
-import { DOVECOT_WRITES, parseDovecotMessage } from './dovecot.js';
+import { DOVECOT_WRITES, dovecotWrites, parseDovecotMessage } from './dovecot.js';
 import type { Fields } from './fields.js';
 import { AUDIT_LOGSOURCE, auditFields, jsonObject, jsonTime, ownLogsource } from './json.js';
 import { parsePostfixMessage, postfixWrites } from './postfix.js';
@@ -242,7 +242,7 @@ export function readHead(line: string, format: LogFormat, context: ParseContext 
   if (program === undefined) {
     const dovecot = DOVECOT_MAIL_PROCESS.test(text.slice(header.messageStart));
     head.logsource = linux(dovecot ? 'dovecot' : 'syslog');
-    head.composedTexts = dovecot ? DOVECOT_WRITES : NOTHING_WRITTEN;
+    head.composedTexts = dovecot ? dovecotWrites(text, header.messageStart) : NOTHING_WRITTEN;
     return head;
   }
   switch (readerOf(program)) {
@@ -250,6 +250,8 @@ export function readHead(line: string, format: LogFormat, context: ParseContext 
       head.composedTexts = postfixWrites(program, text, header.messageStart);
       break;
     case Reader.Dovecot:
+      head.composedTexts = dovecotWrites(text, header.messageStart);
+      break;
     case Reader.DovecotProcess:
       head.composedTexts = DOVECOT_WRITES;
       break;

@@ -4,12 +4,17 @@ import {
   ANYTHING,
   bothNeed,
   eitherNeed,
+  longestDigitRun,
   MAX_LITERAL,
+  type Need,
   NOTHING,
+  numberMayHold,
+  numberNeed,
+  otherNumberForms,
   partsLiteral,
   regexLiterals,
   someOf,
-  type Need,
+  tokenDigits,
 } from './literals.js';
 import { parseSigmaString } from './modifiers.js';
 
@@ -175,5 +180,67 @@ describe('needs combined', () => {
       ['/autodiscover.json'],
     ]);
     expect(bothNeed(someOf(['200']), someOf(['@']))).toEqual([['200'], ['@']]);
+  });
+});
+
+describe('the need of a value compared with gt or gte', () => {
+  /** What `gt`/`gte` read a value's text as (modifiers.ts, `comparisonTest`). */
+  const asNumber = (text: string) => (text.trim() === '' ? NaN : Number(text));
+  const digitsOf = (n: number) => (n >= 1e21 ? 22 : String(Math.floor(n)).length);
+
+  it('is a number of as many digits as the compared number, and nothing below 10', () => {
+    expect(numberNeed(500_000_000)).toHaveLength(1);
+    expect(tokenDigits(numberNeed(500_000_000)[0]![0]!)).toBe(9);
+    expect(tokenDigits(numberNeed(10.5)[0]![0]!)).toBe(2);
+    expect(tokenDigits(numberNeed(1e300)[0]![0]!)).toBe(22);
+    expect(numberNeed(9.99)).toEqual([]);
+    expect(numberNeed(-5)).toEqual([]);
+    expect(numberNeed(NaN)).toEqual([]);
+    expect(numberNeed(Infinity)).toEqual([]);
+    expect(tokenDigits('500000000')).toBe(0);
+  });
+
+  it('is met by every text that reads as a number that large, wherever it sits in a line', () => {
+    const digits = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 25 });
+    const numberText = fc.oneof(
+      digits,
+      fc.tuple(digits, digits).map(([a, b]) => `${a}.${b}`),
+      fc
+        .tuple(fc.constantFrom('', '.', '.5', '.05'), fc.constantFrom('e', 'E', 'e+', 'E-', 'e-'), digits)
+        .map(([dot, e, exp]) => `${dot}${e}${exp}`),
+      fc
+        .tuple(digits, fc.constantFrom('e', 'E', 'e+', 'E-', '.e', '.E+', '.0e'), digits)
+        .map(([a, e, b]) => `${a}${e}${b}`),
+      fc
+        .tuple(
+          fc.constantFrom('0x', '0X', '0o', '0O', '0b', '0B'),
+          fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: 1, maxLength: 12 }),
+        )
+        .map(([p, d]) => `${p}${d}`),
+      fc.constantFrom('Infinity', '+Infinity', '1e400', '  42  ', '\u00a012\u00a0', '\ufeff99'),
+    );
+    const signed = fc.tuple(fc.constantFrom('', '+', '-', ' ', '\t'), numberText).map(([s, n]) => `${s}${n}`);
+    fc.assert(
+      fc.property(signed, fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), (text, before, after) => {
+        const n = asNumber(text);
+        if (!(n >= 10)) return;
+        const need = digitsOf(n);
+        expect(numberMayHold(text, need), text).toBe(true);
+        expect(numberMayHold(`${before} ${text} ${after}`, need)).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('is not met by a line whose numbers are all shorter and written in digits alone', () => {
+    const line =
+      'Dec  3 00:01:46 mx1 dovecot[1]: imap(luc@ville.example)<24044><R2um5JgE73XtBBo>: Disconnected: Logged out in=5197 out=44186509';
+    expect(numberMayHold(line, 9)).toBe(false);
+    expect(numberMayHold(line, 8)).toBe(true);
+    expect(numberMayHold(line.replace('44186509', '5e8'), 9)).toBe(true);
+    expect(numberMayHold(line.replace('44186509', '0x1DCD6500'), 9)).toBe(true);
+    expect(longestDigitRun('a12b3456c')).toBe(4);
+    expect(otherNumberForms('12.E3')).toBe(true);
+    expect(otherNumberForms('.example')).toBe(false);
   });
 });

@@ -28,6 +28,57 @@ export const NOTHING: Need = [[]];
 /** Literals longer than this are cut: a part of a needed string is needed too, and the index stays small. */
 export const MAX_LITERAL = 16;
 
+/**
+ * A clause's member that is no string but "a number of at least this many digits": what a value
+ * compared with `gt`/`gte` to a number of that many digits holds in its text, when the text is
+ * decimal digits (a number a parser read from the line, a field cut out of it). Other texts that
+ * `Number` reads as that large (`5e8`, `0x1DCD6500`, `Infinity`) are counted as holding it too
+ * (`numberMayHold`). Only an index told that an event's numbers come from the line's digits reads
+ * it (prefilter.ts, `scanTexts`); otherwise it is taken as found.
+ */
+const DIGITS_TOKEN = '\u0000digits:';
+
+/** The need of a value `gt`/`gte` to `n`: a number of as many digits as `n`'s whole part, or nothing known. */
+export function numberNeed(n: number): Need {
+  if (!(n >= 10) || n === Infinity) return ANYTHING;
+  const digits = n >= 1e21 ? 22 : String(Math.floor(n)).length;
+  return [[`${DIGITS_TOKEN}${digits}`]];
+}
+
+/** The digits a clause member asks for, or 0 when it is a string to look for. */
+export function tokenDigits(member: string): number {
+  return member.startsWith(DIGITS_TOKEN) ? Number(member.slice(DIGITS_TOKEN.length)) : 0;
+}
+
+/**
+ * Whether `text` may hold, as a part of it, a text `Number` reads as a number of `digits` digits or
+ * more: a run of that many decimal digits, or the other forms `Number` reads (an exponent, `0x`,
+ * `0o`, `0b`, `Infinity`), whatever their size.
+ */
+export function numberMayHold(text: string, digits: number): boolean {
+  return longestDigitRun(text) >= digits || otherNumberForms(text);
+}
+
+/** The length of the longest run of decimal digits in `text`. */
+export function longestDigitRun(text: string): number {
+  let longest = 0;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      if (++run > longest) longest = run;
+    } else run = 0;
+  }
+  return longest;
+}
+
+/** Whether `text` holds the start of a number `Number` reads other than as decimal digits alone. */
+export function otherNumberForms(text: string): boolean {
+  return OTHER_NUMBER_FORMS.test(text);
+}
+
+const OTHER_NUMBER_FORMS = /infinity|0[xob]|[0-9]\.?e[+-]?[0-9]/i;
+
 /** Clauses kept per need: more cost a little per candidate rule and rarely spare a run. */
 const MAX_CLAUSES = 4;
 

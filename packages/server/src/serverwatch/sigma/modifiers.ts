@@ -11,6 +11,7 @@ import {
   bothNeed,
   eitherNeed,
   NOTHING,
+  numberNeed,
   someOf,
   partsLiteral,
   regexLiterals,
@@ -280,10 +281,17 @@ export function planItem(item: SigmaItem, options: ModifierOptions = {}): PlanRe
     const others = mods.filter((m) => m !== type && m !== 'all' && !TIME_UNITS.has(m));
     if (others.length > 0) fail(`${describe(item)}: ${type} cannot be combined with ${others.join(', ')}`);
     const tests = item.values.map((v) => comparisonTest(type, v, describe(item)));
-    return {
-      plan: { kind: 'values', tests, all, negate, ...(time ? { extract: time } : {}) },
-      unsupported: [],
+    const plan: ItemPlan & { kind: 'values' } = {
+      kind: 'values',
+      tests,
+      all,
+      negate,
+      ...(time ? { extract: time } : {}),
     };
+    // A value at least as large as a number holds as many digits (literals.ts, `numberNeed`).
+    if (time || (type !== 'gt' && type !== 'gte')) return { plan, unsupported: [] };
+    const needs = item.values.map((v) => numberNeed(Number(v.value)));
+    return { plan: withLiterals(plan, needs), unsupported: [] };
   }
 
   if (time) {

@@ -5,6 +5,7 @@ import { parseLine } from '../parsers/index.js';
 import { dayContexts, mailDay } from '../parsers/mail-day.js';
 import { loadRuleFiles, shippedRulesDir, sigmaHqRulesDir } from '../rules.js';
 import { compileRule, RuleSet, type CompiledRule } from './compile.js';
+import { numberNeed } from './literals.js';
 import { LiteralIndex, NON_ASCII_FOLDS } from './prefilter.js';
 
 const event = (
@@ -113,6 +114,25 @@ describe('the literal index', () => {
     expect(fromTexts('-', texts)).toEqual([0, 1]);
     expect(fromTexts('GET /owa/ x-anonresource', texts)).toEqual([0, 1, 2]);
     expect(fromTexts('-', [])).toEqual([1]);
+  });
+
+  it('judges a number a rule compares with by the digits of a line’s head, and takes it as met otherwise', () => {
+    // `action: logout` and `bytes_out|gte: 500000000`; a rule of a number alone (`|gte: 100`).
+    const numbers = new LiteralIndex([[['logout'], ...numberNeed(500_000_000)], numberNeed(100)], 34);
+    const fromTexts = (raw: string, texts: readonly string[]) => {
+      numbers.scanTexts(raw, texts);
+      return [...numbers.candidates()];
+    };
+    expect(numbers.textsSuffice).toBe(true);
+    expect(fromTexts('Logged out in=12 out=44', ['logout'])).toEqual([]);
+    expect(fromTexts('Logged out in=12 out=44186509', ['logout'])).toEqual([1]);
+    expect(fromTexts('Logged out in=123 out=600000000', ['logout'])).toEqual([0, 1]);
+    expect(fromTexts('Logged out in=1 out=6e8', ['logout'])).toEqual([0, 1]);
+    expect(fromTexts('Logged out in=1', ['logout', '600000000'])).toEqual([0, 1]);
+    expect(fromTexts('in=1 out=600000000', [])).toEqual([1]);
+    // An event's numbers may come from anywhere: a clause a number meets is met.
+    expect(candidates(numbers, event('Logged out', { bytes_out: 1 }))).toEqual([1]);
+    expect(candidates(numbers, event('-', { action: 'logout' }))).toEqual([0, 1]);
   });
 
   it('finds the same from a frozen list of texts as from a list of its own, scan after scan', () => {

@@ -17,7 +17,7 @@
  * the scan finds it in the line or the parser said so (an event's `composed`).
  */
 import type { FieldValue, WatchEvent } from '../event.js';
-import { MAX_LITERAL, type Need } from './literals.js';
+import { longestDigitRun, MAX_LITERAL, otherNumberForms, tokenDigits, type Need } from './literals.js';
 
 /** Characters beyond ASCII whose lower case holds an ASCII character, and that character. */
 export const NON_ASCII_FOLDS: ReadonlyMap<number, string> = new Map([
@@ -53,6 +53,23 @@ export class LiteralIndex {
   private readonly clauseMarks: Int32Array;
   private readonly ruleMarks: Int32Array;
   private epoch = 0;
+  /** Per clause, the digits of a number that meets it (0: none; literals.ts, `numberNeed`). */
+  private readonly clauseDigits: Int32Array;
+  /** The clauses a number may meet, and the rules whose every clause is such. */
+  private readonly numberClauses: Int32Array;
+  private readonly numbersOnly: Int32Array;
+  /**
+   * Whether the current scan is of a line's head (`scanTexts`), whose numbers come from the
+   * line's digits: a clause a number meets is then judged on the line and texts when needed
+   * (`numbersMet`), else taken as met.
+   */
+  private headScan = false;
+  private headRaw = '';
+  private headTexts: readonly string[] = [];
+  /** The epoch the line's numbers were read in, the longest run of digits and other forms met. */
+  private numbersEpoch = 0;
+  private digitRun = 0;
+  private numberForms = false;
   /** The clauses of the frozen lists of texts `scanTexts` was given, each scanned alone. */
   private readonly textClauses = new Map<readonly string[], Int32Array>();
   /** Rules with a clause found by the current scan, in the order found. */
@@ -95,6 +112,9 @@ export class LiteralIndex {
     const rulesOf: number[][] = [];
     const clausesOf: number[][] = [];
     const literals = new Map<string, Set<number>>();
+    // Per clause, the digits of a number it may be met by instead of a literal (literals.ts).
+    const digitsOf = new Map<number, number>();
+    const hasLiteral = new Set<number>();
     needs.forEach((need, rule) => {
       const mine: number[] = [];
       for (const clause of need ?? []) {
@@ -104,7 +124,13 @@ export class LiteralIndex {
         rulesOf.push([rule]);
         mine.push(id);
         for (const text of clause) {
+          const digits = tokenDigits(text);
+          if (digits > 0) {
+            digitsOf.set(id, Math.min(digitsOf.get(id) ?? digits, digits));
+            continue;
+          }
           const literal = text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+          hasLiteral.add(id);
           const ids = literals.get(literal) ?? new Set();
           ids.add(id);
           literals.set(literal, ids);
@@ -112,7 +138,16 @@ export class LiteralIndex {
       }
       clausesOf.push(mine);
     });
-    this.useful = literals.size > 0;
+    this.useful = literals.size > 0 || digitsOf.size > 0;
+    this.clauseDigits = new Int32Array(rulesOf.length);
+    for (const [clause, digits] of digitsOf) this.clauseDigits[clause] = digits;
+    this.numberClauses = Int32Array.from(digitsOf.keys());
+    // Rules whose clauses are all numbers: no literal touches them, the scan of a line's head does.
+    this.numbersOnly = Int32Array.from(
+      clausesOf.flatMap((mine, rule) =>
+        mine.length > 0 && mine.every((c) => digitsOf.has(c) && !hasLiteral.has(c)) ? [rule] : [],
+      ),
+    );
     this.shortest = Math.min(...[...literals.keys()].map((s) => s.length));
 
     this.always = clausesOf.flatMap((mine, rule) => (mine.length === 0 ? [rule] : []));
@@ -207,7 +242,10 @@ export class LiteralIndex {
    */
   scan(event: WatchEvent): void {
     this.begin();
+    this.headScan = false;
     if (!this.useful) return;
+    // Nothing tells where an event's numbers come from: a clause a number may meet is met.
+    for (let k = 0; k < this.numberClauses.length; k++) this.foundClause(this.numberClauses[k]!);
     const raw = event.raw;
     this.scanText(raw);
     const fields = event.fields;
@@ -255,6 +293,10 @@ export class LiteralIndex {
       ? (this.textClauses.get(texts) ?? this.keepClauses(texts))
       : undefined;
     this.begin();
+    this.headScan = true;
+    this.headRaw = raw;
+    this.headTexts = texts;
+    for (let k = 0; k < this.numbersOnly.length; k++) this.touch(this.numbersOnly[k]!);
     this.scanText(raw);
     if (known !== undefined) {
       for (let k = 0; k < known.length; k++) this.foundClause(known[k]!);
@@ -288,6 +330,7 @@ export class LiteralIndex {
       this.epoch = 1;
       this.clauseMarks.fill(0);
       this.ruleMarks.fill(0);
+      this.numbersEpoch = 0;
     }
     this.touchedCount = 0;
   }
@@ -316,11 +359,13 @@ export class LiteralIndex {
       while (a < always.length && always[a]! < rule) found.push(always[a++]!);
       let complete = true;
       const end = clauseStart[rule + 1]!;
-      for (let k = clauseStart[rule]!; k < end; k++)
-        if (clauseMarks[ruleClauses[k]!] !== epoch) {
+      for (let k = clauseStart[rule]!; k < end; k++) {
+        const clause = ruleClauses[k]!;
+        if (clauseMarks[clause] !== epoch && !(this.headScan && this.numbersMet(clause))) {
           complete = false;
           break;
         }
+      }
       if (complete) found.push(rule);
     }
     while (a < always.length) found.push(always[a++]!);
@@ -358,16 +403,43 @@ export class LiteralIndex {
 
   /** A clause is found: its rules are touched. */
   private foundClause(clause: number): void {
-    const { clauseMarks, ruleStart, clauseRules, ruleMarks, epoch } = this;
+    const { clauseMarks, ruleStart, clauseRules, epoch } = this;
     if (clauseMarks[clause] === epoch) return;
     clauseMarks[clause] = epoch;
-    for (let r = ruleStart[clause]!, stop = ruleStart[clause + 1]!; r < stop; r++) {
-      const rule = clauseRules[r]!;
-      if (ruleMarks[rule] !== epoch) {
-        ruleMarks[rule] = epoch;
-        this.touched[this.touchedCount++] = rule;
-      }
+    for (let r = ruleStart[clause]!, stop = ruleStart[clause + 1]!; r < stop; r++)
+      this.touch(clauseRules[r]!);
+  }
+
+  /** A rule is to be looked at by `candidates`. */
+  private touch(rule: number): void {
+    if (this.ruleMarks[rule] !== this.epoch) {
+      this.ruleMarks[rule] = this.epoch;
+      this.touched[this.touchedCount++] = rule;
     }
+  }
+
+  /**
+   * Whether a clause a number may meet is met by the line's head last scanned: its line or texts
+   * hold a run of as many digits, or another form of number (literals.ts, `numberMayHold`). The
+   * line is read for numbers once, when a clause first asks.
+   */
+  private numbersMet(clause: number): boolean {
+    const digits = this.clauseDigits[clause]!;
+    if (digits === 0) return false;
+    if (this.numbersEpoch !== this.epoch) {
+      this.numbersEpoch = this.epoch;
+      let run = longestDigitRun(this.headRaw);
+      let forms = otherNumberForms(this.headRaw);
+      for (const text of this.headTexts) {
+        run = Math.max(run, longestDigitRun(text));
+        forms ||= otherNumberForms(text);
+      }
+      this.digitRun = run;
+      this.numberForms = forms;
+    }
+    if (this.digitRun < digits && !this.numberForms) return false;
+    this.clauseMarks[clause] = this.epoch;
+    return true;
   }
 }
 
