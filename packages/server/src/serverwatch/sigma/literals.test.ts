@@ -198,6 +198,9 @@ describe('the need of a value compared with gt or gte', () => {
     expect(numberNeed(NaN)).toEqual([]);
     expect(numberNeed(Infinity)).toEqual([]);
     expect(tokenDigits('500000000')).toBe(0);
+    // No literal a rule's value gives reads as one, whatever the value holds.
+    for (const value of ['\uffffdigits:12', '\u0000digits:12', 'digits:12'])
+      expect(tokenDigits(partsLiteral(parseSigmaString(value, false), false))).toBe(0);
   });
 
   it('is met by every text that reads as a number that large, wherever it sits in a line', () => {

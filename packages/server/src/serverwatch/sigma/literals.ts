@@ -36,7 +36,8 @@ export const MAX_LITERAL = 16;
  * (`numberMayHold`). Only an index told that an event's numbers come from the line's digits reads
  * it (prefilter.ts, `scanTexts`); otherwise it is taken as found.
  */
-const DIGITS_TOKEN = '\u0000digits:';
+// U+FFFF, a noncharacter, starts it: literals are ASCII (`longestAsciiRun`), so none reads as one.
+const DIGITS_TOKEN = '\uffffdigits:';
 
 /** The need of a value `gt`/`gte` to `n`: a number of as many digits as `n`'s whole part, or nothing known. */
 export function numberNeed(n: number): Need {
