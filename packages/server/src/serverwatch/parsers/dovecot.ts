@@ -51,7 +51,7 @@ const NO_AUTH = /\((?:no auth attempts|disconnected before auth was ready)/;
 
 /**
  * Every value `parseDovecotMessage` may write itself into the fields it composes (`action`,
- * `outcome`; index.ts): a superset, for the offline scan's `readHead`. dovecot.test.ts checks it.
+ * `outcome`; index.ts): a superset, for the offline scan's `readHead`. index.test.ts checks it.
  */
 export const DOVECOT_WRITES: readonly string[] = Object.freeze([
   'login',

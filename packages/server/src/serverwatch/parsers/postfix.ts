@@ -88,7 +88,7 @@ const from = (text: string, start: number): string => (start === 0 ? text : text
 /**
  * What each kind of message may write itself into `action` and `outcome` (the event's composed
  * fields beside `protocol`): a superset, for the offline scan, which leaves a line unread when no
- * rule could match it even with all of these (index.ts, `readHead`). postfix.test.ts checks it.
+ * rule could match it even with all of these (index.ts, `readHead`; index.test.ts checks it).
  */
 const KIND_WRITES: readonly (readonly string[])[] = [
   [],

@@ -27,7 +27,7 @@ const ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/;
 /**
  * Every value `parseSshdMessage` may write itself into the fields it composes (`action`,
  * `outcome`, PAM's `method`; index.ts): a superset, for the offline scan's `readHead`.
- * sshd.test.ts checks it.
+ * index.test.ts checks it.
  */
 export const SSHD_WRITES: readonly string[] = Object.freeze([
   'login',

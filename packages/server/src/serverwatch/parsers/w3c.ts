@@ -149,11 +149,9 @@ export function parseW3cLine(line: string, state: W3cState): W3cLine | undefined
   const numbers = numberColumns(columns);
   const fields: Fields = new EntryFields();
   for (let n = 0; n < count; n++) {
-    const start = bounds[2 * n]!;
-    const stop = bounds[2 * n + 1]!;
     // `-`, W3C's empty value, leaves the field out.
-    if (stop - start === 1 && line.charCodeAt(start) === 0x2d) continue;
-    const value = line.slice(start, stop);
+    if (absent(line, n)) continue;
+    const value = line.slice(bounds[2 * n], bounds[2 * n + 1]);
     fields[columns[n] as string] = numbers[n] === true ? numeric(value) : value;
   }
   const time = entryTime(fields.date, fields.time);
