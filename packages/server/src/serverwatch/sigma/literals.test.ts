@@ -4,13 +4,12 @@ import {
   ANYTHING,
   bothNeed,
   eitherNeed,
-  longestDigitRun,
   MAX_LITERAL,
   type Need,
   NOTHING,
   numberMayHold,
   numberNeed,
-  otherNumberForms,
+  numberReach,
   partsLiteral,
   regexLiterals,
   someOf,
@@ -242,8 +241,26 @@ describe('the need of a value compared with gt or gte', () => {
     expect(numberMayHold(line, 8)).toBe(true);
     expect(numberMayHold(line.replace('44186509', '5e8'), 9)).toBe(true);
     expect(numberMayHold(line.replace('44186509', '0x1DCD6500'), 9)).toBe(true);
-    expect(longestDigitRun('a12b3456c')).toBe(4);
-    expect(otherNumberForms('12.E3')).toBe(true);
-    expect(otherNumberForms('.example')).toBe(false);
+    expect(numberReach('a12b3456c')).toBe(4);
+    expect(numberReach('x12.E3')).toBe(Infinity);
+    expect(numberReach('.example 7')).toBe(1);
+  });
+
+  it('reads a text as the longest run of digits, or as any size when it holds another form', () => {
+    // The forms `Number` reads beyond digits, as a regular expression: what the pass by hand does.
+    const longestRun = (text: string) => Math.max(0, ...(text.match(/[0-9]+/g) ?? []).map((r) => r.length));
+    const otherForm = (text: string) => /infinity|0[xob]|[0-9]\.?e[+-]?[0-9]/i.test(text);
+    const unit = fc.oneof(
+      fc.constantFrom(...'0123456789.eE+-xXoObBiInNfFtTyY '),
+      fc.constantFrom('infinity', 'INFINITY', 'Infinit', 'ınfinity', '\u0130nfinity', '0x', '1.e', 'e+5'),
+      fc.string({ unit: 'binary', maxLength: 1 }),
+    );
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 24 }), (units) => {
+        const text = units.join('');
+        expect(numberReach(text), text).toBe(otherForm(text) ? Infinity : longestRun(text));
+      }),
+      { numRuns: 50_000 },
+    );
   });
 });

@@ -57,28 +57,62 @@ export function tokenDigits(member: string): number {
  * `0o`, `0b`, `Infinity`), whatever their size.
  */
 export function numberMayHold(text: string, digits: number): boolean {
-  return longestDigitRun(text) >= digits || otherNumberForms(text);
+  return numberReach(text) >= digits;
 }
 
-/** The length of the longest run of decimal digits in `text`. */
-export function longestDigitRun(text: string): number {
+/**
+ * The most digits a number `text` holds may have: the length of its longest run of decimal digits,
+ * or Infinity when it holds the start of a number `Number` reads otherwise (`infinity`, `0x`, `0o`,
+ * `0b`, or a digit, an optional `.`, `e`, an optional sign and a digit, ASCII letters in any case).
+ * One pass, by hand: the prefilter asks it of whole lines.
+ */
+export function numberReach(text: string): number {
   let longest = 0;
   let run = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = 0, n = text.length; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c >= 0x30 && c <= 0x39) {
       if (++run > longest) longest = run;
-    } else run = 0;
+      continue;
+    }
+    // Setting 0x20 lower-cases an ASCII letter, and gives no letter from any other character.
+    const lower = c | 0x20;
+    if (run > 0) {
+      if (
+        lower === 0x65 /* e */
+          ? exponentDigitAt(text, i + 1)
+          : c === 0x2e /* . */ && dotExponentAt(text, i + 1)
+      )
+        return Infinity;
+      if (text.charCodeAt(i - 1) === 0x30 && (lower === 0x78 || lower === 0x6f || lower === 0x62))
+        return Infinity;
+    }
+    if (lower === 0x69 /* i */ && infinityAt(text, i)) return Infinity;
+    run = 0;
   }
   return longest;
 }
 
-/** Whether `text` holds the start of a number `Number` reads other than as decimal digits alone. */
-export function otherNumberForms(text: string): boolean {
-  return OTHER_NUMBER_FORMS.test(text);
+/** After an `e`: an optional sign, then a digit. */
+function exponentDigitAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  const d = c === 0x2b || c === 0x2d ? text.charCodeAt(i + 1) : c;
+  return d >= 0x30 && d <= 0x39;
 }
 
-const OTHER_NUMBER_FORMS = /infinity|0[xob]|[0-9]\.?e[+-]?[0-9]/i;
+/** After a `.` that follows a digit: `e`, an optional sign, then a digit. */
+function dotExponentAt(text: string, i: number): boolean {
+  return (text.charCodeAt(i) | 0x20) === 0x65 && exponentDigitAt(text, i + 1);
+}
+
+/** Whether `infinity`, in any case of its ASCII letters, starts at `i`. */
+function infinityAt(text: string, i: number): boolean {
+  if (i + 8 > text.length) return false;
+  for (let k = 0; k < 8; k++) if ((text.charCodeAt(i + k) | 0x20) !== INFINITY.charCodeAt(k)) return false;
+  return true;
+}
+
+const INFINITY = 'infinity';
 
 /** Clauses kept per need: more cost a little per candidate rule and rarely spare a run. */
 const MAX_CLAUSES = 4;

@@ -17,7 +17,7 @@
  * the scan finds it in the line or the parser said so (an event's `composed`).
  */
 import type { FieldValue, WatchEvent } from '../event.js';
-import { longestDigitRun, MAX_LITERAL, otherNumberForms, tokenDigits, type Need } from './literals.js';
+import { MAX_LITERAL, numberReach, tokenDigits, type Need } from './literals.js';
 
 /** Characters beyond ASCII whose lower case holds an ASCII character, and that character. */
 export const NON_ASCII_FOLDS: ReadonlyMap<number, string> = new Map([
@@ -66,10 +66,9 @@ export class LiteralIndex {
   private headScan = false;
   private headRaw = '';
   private headTexts: readonly string[] = [];
-  /** The epoch the line's numbers were read in, the longest run of digits and other forms met. */
+  /** The epoch the line's numbers were read in, and the most digits they may have (`numberReach`). */
   private numbersEpoch = 0;
-  private digitRun = 0;
-  private numberForms = false;
+  private reach = 0;
   /** The clauses of the frozen lists of texts `scanTexts` was given, each scanned alone. */
   private readonly textClauses = new Map<readonly string[], Int32Array>();
   /** Rules with a clause found by the current scan, in the order found. */
@@ -420,7 +419,7 @@ export class LiteralIndex {
 
   /**
    * Whether a clause a number may meet is met by the line's head last scanned: its line or texts
-   * hold a run of as many digits, or another form of number (literals.ts, `numberMayHold`). The
+   * hold a number of as many digits (literals.ts, `numberReach`). The
    * line is read for numbers once, when a clause first asks.
    */
   private numbersMet(clause: number): boolean {
@@ -428,16 +427,11 @@ export class LiteralIndex {
     if (digits === 0) return false;
     if (this.numbersEpoch !== this.epoch) {
       this.numbersEpoch = this.epoch;
-      let run = longestDigitRun(this.headRaw);
-      let forms = otherNumberForms(this.headRaw);
-      for (const text of this.headTexts) {
-        run = Math.max(run, longestDigitRun(text));
-        forms ||= otherNumberForms(text);
-      }
-      this.digitRun = run;
-      this.numberForms = forms;
+      let reach = numberReach(this.headRaw);
+      for (const text of this.headTexts) reach = Math.max(reach, numberReach(text));
+      this.reach = reach;
     }
-    if (this.digitRun < digits && !this.numberForms) return false;
+    if (this.reach < digits) return false;
     this.clauseMarks[clause] = this.epoch;
     return true;
   }
