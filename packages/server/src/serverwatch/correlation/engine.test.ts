@@ -231,6 +231,24 @@ correlation:
     expect(run(engine, [ip(11 * SECOND, 'a')])).toHaveLength(1);
   });
 
+  it('lets the oldest value go exactly one millisecond after its timespan, each time anew', () => {
+    const users = rule(`
+title: Spraying
+correlation: { type: value_count, rules: [failed], group-by: [ip], timespan: 10s, condition: { field: user, gte: 3 } }
+`);
+    const at = (time: number, user: string): [number, Record<string, FieldValue>, string[]] => [
+      time,
+      { ip: '203.0.113.9', user },
+      ['failed'],
+    ];
+    // a leaves when c comes; b is then the oldest, and leaves 1 ms after its own timespan.
+    const before = [at(0, 'a'), at(5 * SECOND, 'b'), at(10 * SECOND + 1, 'c')];
+    const late = new CorrelationEngine([users], { rules: [detection('failed')] });
+    expect(run(late, [...before, at(15 * SECOND + 1, 'd')])).toEqual([]);
+    const inTime = new CorrelationEngine([users], { rules: [detection('failed')] });
+    expect(run(inTime, [...before, at(15 * SECOND, 'd')]).map((h) => h.value)).toEqual([3]);
+  });
+
   it('counts distinct combinations when the field is a list', () => {
     const pairs = rule(`
 title: Pairs

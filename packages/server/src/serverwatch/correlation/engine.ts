@@ -152,6 +152,11 @@ interface LatestState extends GroupBase {
   latest: Map<string | number, Item>;
   /** The key set last: the last of `latest` while it is there. */
   newest: string | number | undefined;
+  /**
+   * No item of `latest` is older than this (a lower bound: items only give way to later ones), so
+   * that most events need not look at the oldest.
+   */
+  since: number;
 }
 /** temporal_ordered: for each prefix of the rules, the chain seen so far that started latest. */
 interface OrderedState extends GroupBase {
@@ -646,9 +651,17 @@ export class CorrelationEngine {
       }
       case 'latest': {
         const { latest } = state;
-        for (const [k, old] of latest) {
-          if (old.time >= oldest) break;
-          latest.delete(k);
+        if (state.since < oldest) {
+          // Some may have expired: the oldest go; what is then oldest, or the item added below
+          // when none is left (the time of every event to come), is the new bound.
+          state.since = t;
+          for (const [k, old] of latest) {
+            if (old.time >= oldest) {
+              state.since = old.time;
+              break;
+            }
+            latest.delete(k);
+          }
         }
         for (const k of keys) {
           // The newest already (the same user again and again from one address, most often): its
@@ -730,7 +743,7 @@ export class CorrelationEngine {
         return { ...base, kind: 'count', items: [], head: 0 };
       case 'value_count':
       case 'temporal':
-        return { ...base, kind: 'latest', latest: new Map(), newest: undefined };
+        return { ...base, kind: 'latest', latest: new Map(), newest: undefined, since: t };
       case 'temporal_ordered':
         return { ...base, kind: 'ordered', chains: new Array<Item[] | undefined>(c.rule.rules.length) };
     }
