@@ -62,11 +62,14 @@ export const DOVECOT_WRITES: readonly string[] = Object.freeze([
 ]);
 
 // What each kind of message may write, as far as its first words tell (the prefixes of LOGIN_PROCESS
-// and MAIL_PROCESS, and AUTH_PROCESS's `auth`): a login process's login or its failure, a mail
+// and MAIL_PROCESS, and AUTH_PROCESS's `auth`): a login process's login (its words are `Login`
+// when its pairs follow, as `pairsStart` finds them) or else its failure or a disconnection, a mail
 // process's logout, an authentication process's failure.
 const LOGIN_HEAD = /[a-z0-9]+-login: /y;
+const LOGIN_SUCCESS_HEAD = /[a-z0-9]+-login: (?:(?:Info|Warning|Error): )?Login: [a-z_]+=/y;
 const MAIL_HEAD = /[a-z0-9]+\(/y;
-const LOGIN_WRITES: readonly string[] = Object.freeze(['login', 'success', 'failure', 'disconnect']);
+const LOGIN_WRITES: readonly string[] = Object.freeze(['login', 'success']);
+const LOGIN_FAILURE_WRITES: readonly string[] = Object.freeze(['login', 'failure', 'disconnect']);
 const MAIL_WRITES: readonly string[] = Object.freeze(['logout']);
 const AUTH_WRITES: readonly string[] = Object.freeze(['login', 'failure']);
 const MAIL_OR_AUTH_WRITES: readonly string[] = Object.freeze(['logout', 'login', 'failure']);
@@ -78,8 +81,10 @@ const NOTHING: readonly string[] = Object.freeze([]);
  * of DOVECOT_WRITES; index.test.ts checks it).
  */
 export function dovecotWrites(line: string, start: number): readonly string[] {
+  LOGIN_SUCCESS_HEAD.lastIndex = start;
+  if (LOGIN_SUCCESS_HEAD.test(line)) return LOGIN_WRITES;
   LOGIN_HEAD.lastIndex = start;
-  if (LOGIN_HEAD.test(line)) return LOGIN_WRITES;
+  if (LOGIN_HEAD.test(line)) return LOGIN_FAILURE_WRITES;
   const auth = line.startsWith('auth', start);
   MAIL_HEAD.lastIndex = start;
   if (MAIL_HEAD.test(line)) return auth ? MAIL_OR_AUTH_WRITES : MAIL_WRITES;

@@ -378,6 +378,16 @@ describe('the fields a parser says it composed', () => {
       'dovecot',
       'Dec  3 08:31:15 mx1 imap-login[812]: Info: Login: user=<bob>, method=PLAIN, rip=203.0.113.9, lip=192.0.2.25',
     ],
+    // Words that start as a login's do, but are a failure's (Dovecot 2.3.x), or have no pairs.
+    [
+      'dovecot',
+      'Dec  3 08:31:15 mx1 dovecot: imap-login: Login aborted: Connection closed (auth failed, 3 attempts in 15 secs) (auth_failed): user=<bob>, method=PLAIN, rip=203.0.113.9, lip=192.0.2.25',
+    ],
+    ['dovecot', 'Dec  3 08:31:15 mx1 dovecot: pop3-login: Login: something went wrong'],
+    [
+      'dovecot',
+      'Dec  3 08:31:15 mx1 dovecot: pop3-login: Login: (auth failed, 2 attempts in 4 secs): user=<bob>, rip=203.0.113.9',
+    ],
     ['dovecot', 'Dec  3 08:31:16 mx1 auth[813]: passwd-file(bob,203.0.113.9): unknown user'],
     [
       'dovecot',
