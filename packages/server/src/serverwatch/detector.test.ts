@@ -5,6 +5,7 @@ import type { FieldValue, WatchEvent } from './event.js';
 import { type LogFormat, type ParseContext, parseLine, readHead } from './parsers/index.js';
 import { dayContexts, mailDay } from './parsers/mail-day.js';
 import { loadRuleFiles, loadRuleText, shippedRulesDir, sigmaHqRulesDir } from './rules.js';
+import { jointSeam } from './scan-logs.js';
 
 const T0 = Date.UTC(2026, 11, 3, 9, 0, 0);
 
@@ -155,6 +156,7 @@ describe('a line the offline scan leaves unread (its head shows no rule can matc
   const rules = loadRuleFiles([shippedRulesDir(), sigmaHqRulesDir()]);
   // Without correlations, every rule that matches an event gives a hit of its own.
   const detector = new Detector({ ...rules, correlations: [] });
+  const seam = jointSeam(detector);
   const receivedAt = Date.UTC(2026, 11, 3, 23, 0, 0);
   const day = [...mailDay({ seed: 13, lines: 20_000 }).lines()];
 
@@ -164,7 +166,8 @@ describe('a line the offline scan leaves unread (its head shows no rule can matc
     format: LogFormat,
     context: ParseContext,
   ): { unread: boolean; hits: string[] } {
-    const head = readHead(line, format, context);
+    // As the scan reads it: with the joint of cs-uri the rules need.
+    const head = readHead(line, format, { ...context, jointSeam: seam });
     const unread = head !== undefined && !detector.mayMatch(head.logsource, line, head.composedTexts);
     const hits = detector.push(parseLine(line, format, context)).map((h) => h.rule.title);
     return { unread, hits };
@@ -249,6 +252,13 @@ describe('a line the offline scan leaves unread (its head shows no rule can matc
     const head = readHead(line, 'iis', context)!;
     expect(across.mayMatch(head.logsource, line, head.composedTexts)).toBe(true);
     expect(across.mayMatch(head.logsource, line, [])).toBe(false);
+    // What the scan gives the head: the literal's length less one on each side of the `?`.
+    expect(jointSeam(across)).toBe('.aspx?cmd='.length - 1);
+    const enough = readHead(line, 'iis', { receivedAt, jointSeam: jointSeam(across) })!;
+    expect(across.mayMatch(enough.logsource, line, enough.composedTexts)).toBe(true);
+    // Here the literal has five characters before it: four are too few.
+    const tooFew = readHead(line, 'iis', { receivedAt, jointSeam: 4 })!;
+    expect(across.mayMatch(tooFew.logsource, line, tooFew.composedTexts)).toBe(false);
     expect(across.push(parseLine(line, 'iis', context)).map((h) => h.rule.title)).toEqual([
       'Across the query mark',
     ]);

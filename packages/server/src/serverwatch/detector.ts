@@ -76,6 +76,11 @@ export class Detector {
     return this.ruleSet.rules.length;
   }
 
+  /** The longest literal the rules of a log source need that holds `char` (RuleSet.longestLiteralHolding). */
+  longestLiteralHolding(char: string, logsource: LogSource): number {
+    return this.ruleSet.longestLiteralHolding(char, logsource);
+  }
+
   /**
    * Whether a rule could match the event of a line, from its head (`readHead`: its log source,
    * and texts that hold with the line every literal its values could hold; RuleSet.mayMatch): when

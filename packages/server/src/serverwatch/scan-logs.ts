@@ -11,7 +11,14 @@ import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { RempartError } from '@rempart/core';
 import { Detector, type WatchHit } from './detector.js';
-import { detectFormat, parseLine, readHead, type LogFormat, type ParseContext } from './parsers/index.js';
+import {
+  detectFormat,
+  parseLine,
+  readHead,
+  W3C_LOGSOURCE,
+  type LogFormat,
+  type ParseContext,
+} from './parsers/index.js';
 import type { RuleFiles } from './rules.js';
 
 export interface LogScanProgress {
@@ -87,11 +94,12 @@ export function scanLogs(options: LogScanOptions): LogScanSummary {
   };
   let bytesBefore = 0;
   const startedAt = Date.now();
+  const seam = jointSeam(detector);
   try {
     for (const file of opened) {
       const format =
         options.format === 'auto' ? detectFormat(firstLines(file.fd, SAMPLE_LINES)) : options.format;
-      const context: ParseContext = { source: file.path, receivedAt: startedAt };
+      const context: ParseContext = { source: file.path, receivedAt: startedAt, jointSeam: seam };
       let lines = 0;
       let unparsed = 0;
       eachLine(file.fd, (line, bytes) => {
@@ -129,6 +137,14 @@ export function scanLogs(options: LogScanOptions): LogScanSummary {
   summary.hits = hits;
   summary.byRule = [...counts.values()].sort((a, b) => b.hits - a.hits || a.title.localeCompare(b.title));
   return summary;
+}
+
+/**
+ * How many characters on each side of a W3C entry's `cs-uri` joint a line's head must give for the
+ * detector's rules (parsers/index.ts, `ParseContext.jointSeam`).
+ */
+export function jointSeam(detector: Detector): number {
+  return Math.max(0, detector.longestLiteralHolding('?', W3C_LOGSOURCE) - 1);
 }
 
 /**

@@ -572,6 +572,9 @@ describe('the fields a parser says it composed', () => {
       },
     );
     expect(short?.composedTexts).toEqual(['/a?b']);
+    // As many characters as the context asks for, down to none.
+    expect(readHead(line, 'iis', { receivedAt, jointSeam: 3 })?.composedTexts).toEqual(['.js?a=1']);
+    expect(readHead(line, 'iis', { receivedAt, jointSeam: 0 })?.composedTexts).toEqual(['?']);
     const noQuery = readHead(line.replace('a=1&b=2&c=3&d=4&e=5', '-'), 'iis', { receivedAt });
     expect(noQuery?.composedTexts).toEqual([]);
   });

@@ -55,12 +55,20 @@ export interface ParseContext {
   utcOffsetMinutes?: number;
   /** The columns of this source's last W3C `#Fields:` directive (kept here by `parseLine`). */
   w3c?: W3cState;
+  /**
+   * The characters on each side of the `?` that joins a W3C entry's stem and query into `cs-uri`
+   * which `readHead` gives (MAX_LITERAL - 1 by default): the longest literal of the rules that
+   * holds `?`, less one, is enough (scan-logs.ts, `jointSeam`), and with none, the `?` alone.
+   */
+  jointSeam?: number;
 }
 
 const LINUX = 'linux';
 // Events of one kind share one log source object, frozen: nobody may change it for the others.
 const WEBSERVER: LogSource = Object.freeze({ category: 'webserver' });
 const IIS: LogSource = Object.freeze({ category: 'webserver', product: 'windows', service: 'iis' });
+/** The log source of every W3C (IIS) entry. */
+export const W3C_LOGSOURCE = IIS;
 const WINDOWS: LogSource = Object.freeze({ product: 'windows' });
 const NONE: LogSource = Object.freeze({});
 const linuxSources = new Map<string, LogSource>();
@@ -215,14 +223,17 @@ export function readHead(line: string, format: LogFormat, context: ParseContext 
   const receivedAt = context.receivedAt ?? Date.now();
   const text = line.charCodeAt(line.length - 1) === 0x0d /* \r */ ? line.slice(0, -1) : line;
   if (format === 'iis') {
-    const entry = readW3cEntryHead(text, (context.w3c ??= newW3cState()), MAX_LITERAL - 1);
+    const seam = context.jointSeam ?? MAX_LITERAL - 1;
+    const entry = readW3cEntryHead(text, (context.w3c ??= newW3cState()), seam);
     if (entry === undefined) return undefined;
     head.time = entry.time ?? receivedAt;
     head.logsource = IIS;
     head.parsed = true;
     // Any literal in `cs-uri` is in the stem or the query (parts of the line) or holds the `?`
-    // between them, within MAX_LITERAL - 1 characters of it on each side.
-    head.composedTexts = entry.joint === undefined ? NOTHING_WRITTEN : [entry.joint];
+    // between them, within MAX_LITERAL - 1 characters of it on each side (or `seam`, enough for
+    // the rules at hand).
+    head.composedTexts =
+      entry.joint === undefined ? NOTHING_WRITTEN : seam === 0 ? QUERY_MARK : [entry.joint];
     return head;
   }
   if (format !== 'postfix' && format !== 'dovecot' && format !== 'syslog' && format !== 'sshd')
@@ -279,6 +290,8 @@ const RFC5424_COMPOSED: readonly string[] = Object.freeze([
   ...new Set([...POSTFIX_COMPOSED, ...DOVECOT_COMPOSED, ...SSHD_COMPOSED]),
 ]);
 const W3C_COMPOSED: readonly string[] = Object.freeze(['cs-uri']);
+/** A W3C entry's joint with no character on either side. */
+const QUERY_MARK: readonly string[] = Object.freeze(['?']);
 const NOTHING_COMPOSED: readonly string[] = Object.freeze([]);
 
 /** The formats `parseLine` reads without `parseAs`. */

@@ -208,6 +208,19 @@ export class RuleSet {
     this.maxDepth = steps + MAX_VALUE_DEPTH + 1;
   }
 
+  /**
+   * The length of the longest literal a rule of the log source needs (literals.ts) that holds
+   * `char`, 0 when none: a text made by joining two parts of a line with `char` holds no other
+   * literal the line does not.
+   */
+  longestLiteralHolding(char: string, logsource: LogSource): number {
+    let longest = 0;
+    for (const r of this.forLogsource(logsource))
+      for (const clause of r.literals ?? [])
+        for (const text of clause) if (text.includes(char)) longest = Math.max(longest, text.length);
+    return longest;
+  }
+
   /** The rules whose log source is the event's. */
   forLogsource(logsource: LogSource): readonly CompiledRule[] {
     return this.sourceRules(logsource).rules;
