@@ -15,13 +15,15 @@
  * core.
  *
  * Placement: each scanner process and grep on the first allowed CPU, this process on the second.
+ * The scanner runs with the Node options `rempart watch scan` gives itself on one CPU
+ * (serverwatch, `scanNodeOptions`).
  * Exit status: 0 a clean run; 1 the scan failed or found none of the attack; 2 bad usage or
  * Rempart is not built.
  */
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -42,6 +44,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCANNER = fileURLToPath(new URL('./lib/watch-scanner.mjs', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const MAIL_DAY = new URL('../packages/server/dist/serverwatch/parsers/mail-day.js', import.meta.url);
+const SCAN_LOGS = new URL('../packages/server/dist/serverwatch/scan-logs.js', import.meta.url);
 const SEED = 20261203;
 const GOAL = 500_000;
 const SCAN_TIMEOUT_MS = 600_000;
@@ -106,7 +109,8 @@ async function prepareLogs(options) {
 
 async function scanRun(ctx, label) {
   progress(`${label}: scanning ${ctx.logs.lines.toLocaleString('en-US')} lines`);
-  const child = spawnNode([SCANNER, ...ctx.logs.files], {
+  // The Node options `rempart watch scan` starts itself with on as many CPUs as the scanner has.
+  const child = spawnNode([...ctx.nodeOptions, SCANNER, ...ctx.logs.files], {
     cpu: ctx.cpu,
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production' },
@@ -166,7 +170,9 @@ async function main() {
   const placement = { cpu: cpuList.length >= 2 ? cpuList[0] : undefined, ownCpu: cpuList[1] };
   if (placement.cpu !== undefined && !pinSelf(placement.ownCpu)) placement.cpu = undefined;
   const logs = await prepareLogs(options);
-  const ctx = { logs, cpu: placement.cpu };
+  const { scanNodeOptions } = await import(SCAN_LOGS.href);
+  const nodeOptions = scanNodeOptions(placement.cpu === undefined ? availableParallelism() : 1);
+  const ctx = { logs, cpu: placement.cpu, nodeOptions };
 
   const runs = [];
   const floors = [];
@@ -211,6 +217,7 @@ async function main() {
           bytes: logs.files.reduce((s, f) => s + statSync(f).size, 0),
         },
         placement,
+        nodeOptions,
         median: summary,
         floors,
         runs: runs.map(({ type: _type, ...run }) => run),
@@ -225,7 +232,7 @@ async function main() {
     `Server watch: rempart watch scan over a day of mail-server logs, ${int(logs.lines)} lines (${int(logs.attackLines)} of them an attack), seed ${SEED}`,
     `  rules: ${first.rules.detections} detection rules and ${first.rules.correlations} correlations (Rempart's mail-server rules and the SigmaHQ rules shipped), loaded and compiled in ${ms(summary.rulesMs)}, left out`,
     `  peers: Chainsaw, Hayabusa and Zircolite are not installable here; same run instead: the scan without rules, and GNU grep only reading the files`,
-    `  ${placement.cpu === undefined ? 'not pinned' : `scanner and grep on CPU ${placement.cpu}, this process on CPU ${placement.ownCpu}`}; ${options.runs} run(s), medians; Node ${process.version}, ${cpus()[0]?.model.trim() ?? ''}`,
+    `  ${placement.cpu === undefined ? 'not pinned' : `scanner and grep on CPU ${placement.cpu}, this process on CPU ${placement.ownCpu}`}; ${options.runs} run(s), medians; Node ${process.version}${nodeOptions.length > 0 ? ` ${nodeOptions.join(' ')}` : ''}, ${cpus()[0]?.model.trim() ?? ''}`,
     '',
     ...table([
       ['', 'events/s', 'runs', 'per CPU s', 'time'],

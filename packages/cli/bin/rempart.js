@@ -9,4 +9,4 @@ if (!existsSync(main)) {
   process.exit(2);
 }
 const { run } = await import(main.href);
-process.exitCode = await run(process.argv.slice(2));
+process.exitCode = await run(process.argv.slice(2), { ownProcess: true });

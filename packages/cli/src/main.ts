@@ -80,6 +80,11 @@ class UsageError extends Error {}
 export interface RunOptions {
   /** Stops a long-running command (`serve`, `dns serve`) as Ctrl+C would, for programs embedding the CLI. */
   stop?: AbortSignal;
+  /**
+   * The command is the process itself (the `rempart` program, not a program embedding the CLI): it
+   * may start the program again with the Node options it runs best with (`watch scan` on one CPU).
+   */
+  ownProcess?: boolean;
 }
 
 /** Runs one command; resolves to the process exit status. */
@@ -104,7 +109,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         if (sub === 'indicators') return await spywareIndicators(rest);
         throw new UsageError(`unknown spyware command: ${sub ?? '(none)'}`);
       case 'watch':
-        if (sub === 'scan') return await watchScan(rest);
+        if (sub === 'scan') return await watchScan(rest, options.ownProcess === true);
         if (sub === 'serve') return await watchServe(rest, loadConfig, options.stop);
         if (sub === 'search') return await watchSearch(rest, loadConfig);
         if (sub === 'hunt') return await watchHunt(rest, loadConfig);

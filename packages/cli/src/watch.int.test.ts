@@ -3,9 +3,11 @@
  * Dovecot, sshd, Exchange's IIS log) with an attack in the middle, the shipped and SigmaHQ rules,
  * its output and exit status.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { writeMailDay, type WrittenMailDay } from '../../server/src/serverwatch/parsers/mail-day.js';
 import { run } from './main.js';
@@ -93,4 +95,40 @@ describe('rempart watch scan', () => {
     expect(await run(['watch', 'scan', '--rules', broken, '--log', day.files['mail.log']])).toBe(2);
     expect(err.join('\n')).toMatch(/broken\.yml:\d+/);
   });
+
+  it('starts itself again with the Node options of a scan on one CPU, and answers as it does on more', () => {
+    const bin = fileURLToPath(new URL('../bin/rempart.js', import.meta.url));
+    // Each process of the program writes down the Node options it runs with.
+    const record = join(scratch, 'node-options.jsonl');
+    const preload = join(scratch, 'record.cjs');
+    writeFileSync(
+      preload,
+      `require('node:fs').appendFileSync(${JSON.stringify(record)}, JSON.stringify(process.execArgv) + '\\n');`,
+    );
+    const scan = (pinned: boolean) => {
+      writeFileSync(record, '');
+      const args = [bin, 'watch', 'scan', ...logs(), '--json'];
+      const done = spawnSync(
+        pinned ? 'taskset' : process.execPath,
+        pinned ? ['-c', '0', process.execPath, ...args] : args,
+        {
+          encoding: 'utf8',
+          env: { ...process.env, NODE_OPTIONS: `--require ${preload}` },
+        },
+      );
+      const options = readFileSync(record, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]);
+      return { status: done.status, hits: done.stdout.trim().split('\n'), options };
+    };
+    const one = scan(true);
+    expect(one.options).toEqual([[], ['--no-concurrent-recompilation']]);
+    expect(one.status).toBe(1);
+    const more = scan(false);
+    expect(more.options).toEqual(availableParallelism() > 1 ? [[]] : one.options);
+    expect(more.status).toBe(1);
+    expect(one.hits.length).toBeGreaterThan(5);
+    expect(one.hits).toEqual(more.hits);
+  }, 60_000);
 });

@@ -7,7 +7,9 @@
  *   rempart watch scan --log /var/log/mail.log --log /var/log/auth.log
  *   rempart watch scan --rules ./my-rules --log u_ex261203.log --format iis --json
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism, constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseConfig, WatchHuntRequest, WatchSearchQuery, type Config } from '@rempart/core';
 import type * as WatchLibrary from '@rempart/server/serverwatch';
@@ -25,7 +27,11 @@ export const WATCH_USAGE = `  watch scan --log FILE... [--rules PATH]... [--form
                                           --json prints one JSON object per hit (rule_id, title, level, the
                                           events); exit 0 no rule fired, 1 one did, 2 bad input`;
 
-export async function watchScan(args: string[]): Promise<number> {
+/**
+ * @param ownProcess the command is the `rempart` process itself, which may start again with the
+ *   Node options the scan runs best with on the CPUs it has (serverwatch, `scanNodeOptions`).
+ */
+export async function watchScan(args: string[], ownProcess = false): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -48,6 +54,10 @@ export async function watchScan(args: string[]): Promise<number> {
   const format = values.format;
   if (format !== 'auto' && !lib.LogFormat.safeParse(format).success)
     throw new WatchUsageError(`--format ${format}: one of auto, ${lib.logFormats.join(', ')}`);
+  if (ownProcess) {
+    const missing = lib.scanNodeOptions(availableParallelism()).filter((o) => !process.execArgv.includes(o));
+    if (missing.length > 0) return relaunched(missing);
+  }
   const rulePaths = values.rules ?? [lib.shippedRulesDir(), lib.sigmaHqRulesDir()];
   const rules = lib.loadRuleFiles(rulePaths);
   if (rules.detections.length === 0)
@@ -80,6 +90,19 @@ export async function watchScan(args: string[]): Promise<number> {
   })();
   if (!values.json) printSummary(summary, rules);
   return summary.hits > 0 ? 1 : 0;
+}
+
+/**
+ * Runs this program again with `nodeOptions` added, sharing its standard streams; its exit status
+ * (128 and the signal's number when a signal ended it).
+ */
+function relaunched(nodeOptions: string[]): number {
+  const child = spawnSync(process.execPath, [...process.execArgv, ...nodeOptions, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+  });
+  if (child.error !== undefined) throw child.error;
+  if (child.signal !== null) return 128 + (constants.signals[child.signal] ?? 0);
+  return child.status ?? 1;
 }
 
 /** A hit as `--json` prints it: one object per line. */

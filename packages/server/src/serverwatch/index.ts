@@ -17,4 +17,10 @@ export {
   type RuleFiles,
   type SkippedRule,
 } from './rules.js';
-export { scanLogs, type LogScanOptions, type LogScanProgress, type LogScanSummary } from './scan-logs.js';
+export {
+  scanLogs,
+  scanNodeOptions,
+  type LogScanOptions,
+  type LogScanProgress,
+  type LogScanSummary,
+} from './scan-logs.js';
