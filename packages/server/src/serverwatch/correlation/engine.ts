@@ -570,7 +570,6 @@ export class CorrelationEngine {
     const c = this.compiled[index]!;
     const { rule } = c;
     const t = item.time;
-    const oldest = t - rule.timespanMs;
 
     // value_count: an event lacking the counted field has no value to count (spec § Value Count).
     // With one rule (the usual case) its one value, else the distinct values of all. What the
@@ -601,105 +600,143 @@ export class CorrelationEngine {
       // is then not made (most successful logins, in the rule of a login after many failures).
       return;
     } else {
-      if (c.groups.size >= this.maxGroups) {
-        if (c.groups.leastRecent !== undefined) c.groups.delete(c.groups.leastRecent);
-        c.dropped++;
-      }
-      const kept = groupValues.slice();
-      const group: Record<string, FieldValue> = {};
-      for (let i = 0; i < rule.groupBy.length; i++) {
-        const v = kept[i];
-        if (v !== undefined) group[rule.groupBy[i]!] = v;
-      }
-      state = this.newState(c, kept, group, t);
-      c.groups.add(state);
+      state = this.newGroup(c, groupValues, t);
     }
     state.last = t;
     if (t + rule.timespanMs < c.due) {
       c.due = t + rule.timespanMs;
       if (c.due < this.due) this.due = c.due;
     }
-
+    // Each kind on its own: a path taken for the first time (a first hit, a new kind of group)
+    // sends only its own small function back to be compiled again, not all of them.
     switch (state.kind) {
-      case 'window': {
-        if (rule.type === 'event_count') state.count++;
-        for (const v of keys) if (state.values.size < c.limit) state.values.add(v);
-        state.items.push(item);
-        state.added++;
-        state.eventCount += item.count;
-        if (state.items.length > 2 * this.maxEvents)
-          state.items.splice(0, state.items.length - this.maxEvents);
+      case 'window':
+        this.addToWindow(c, state, keys, item);
         return;
-      }
-      case 'count': {
-        while (state.head < state.items.length && state.items[state.head]!.time < oldest) state.head++;
-        state.items.push(item);
-        const shown = state.items.length - 1 - this.maxEvents;
-        if (shown >= state.head && state.items[shown]!.events.length > 0) {
-          state.items[shown] = strip(state.items[shown]!);
-        }
-        const count = state.items.length - state.head;
-        if (conditionHolds(rule.condition, count)) {
-          c.groups.delete(state);
-          const items = state.items.slice(state.head);
-          this.emit(index, this.hit(c, state, items, count, items[0]!.first, t), out);
-        } else if (state.head > 64 && state.head * 2 > state.items.length) {
-          state.items.splice(0, state.head);
-          state.head = 0;
-        }
+      case 'count':
+        this.addToCount(index, c, state, item, out);
         return;
-      }
-      case 'latest': {
-        const { latest } = state;
-        if (state.since < oldest) {
-          // Some may have expired: the oldest go; what is then oldest, or the item added below
-          // when none is left (the time of every event to come), is the new bound.
-          state.since = t;
-          for (const [k, old] of latest) {
-            if (old.time >= oldest) {
-              state.since = old.time;
-              break;
-            }
-            latest.delete(k);
-          }
-        }
-        for (const k of keys) {
-          // The newest already (the same user again and again from one address, most often): its
-          // item replaced in place, where it is last (or added last, if it has expired). Moving it
-          // to the end deletes and adds an entry, and the deleted entries pile up ahead of the live
-          // ones until the map is rebuilt, each one walked past by the loop above.
-          if (k === state.newest) latest.set(k, item);
-          else {
-            latest.delete(k);
-            latest.set(k, item);
-            state.newest = k;
-          }
-        }
-        const count = latest.size;
-        if (conditionHolds(rule.condition, count)) {
-          c.groups.delete(state);
-          const items = [...new Set(latest.values())];
-          this.emit(index, this.hit(c, state, items, count, t, t), out);
-        }
+      case 'latest':
+        this.addToLatest(index, c, state, keys, item, out);
         return;
-      }
-      case 'ordered': {
-        const { chains } = state;
-        // A chain that started before the window can never be completed within it.
-        for (let i = 0; i < chains.length; i++) {
-          const chain = chains[i];
-          if (chain && chain[0]!.time < oldest) chains[i] = undefined;
-        }
-        // From the last rule down, so that one event never follows itself in a chain.
-        if (ruleIndexes.length === 1) follow(chains, ruleIndexes[0]!, item);
-        else for (const i of [...ruleIndexes].sort((a, b) => b - a)) follow(chains, i, item);
-        const done = chains[rule.rules.length - 1];
-        if (done && done[done.length - 1] === item) {
-          c.groups.delete(state);
-          this.emit(index, this.hit(c, state, done, rule.rules.length, done[0]!.first, t), out);
-        }
+      case 'ordered':
+        this.addToOrdered(index, c, state, ruleIndexes, item, out);
         return;
+    }
+  }
+
+  /** A group for `groupValues`, made and indexed (the least recently fed one dropped at the cap). */
+  private newGroup(c: Compiled, groupValues: (FieldValue | undefined)[], t: number): GroupState {
+    if (c.groups.size >= this.maxGroups) {
+      if (c.groups.leastRecent !== undefined) c.groups.delete(c.groups.leastRecent);
+      c.dropped++;
+    }
+    const kept = groupValues.slice();
+    const group: Record<string, FieldValue> = {};
+    for (let i = 0; i < c.rule.groupBy.length; i++) {
+      const v = kept[i];
+      if (v !== undefined) group[c.rule.groupBy[i]!] = v;
+    }
+    const state = this.newState(c, kept, group, t);
+    c.groups.add(state);
+    return state;
+  }
+
+  private addToWindow(c: Compiled, state: WindowState, keys: readonly (string | number)[], item: Item): void {
+    if (c.rule.type === 'event_count') state.count++;
+    for (const v of keys) if (state.values.size < c.limit) state.values.add(v);
+    state.items.push(item);
+    state.added++;
+    state.eventCount += item.count;
+    if (state.items.length > 2 * this.maxEvents) state.items.splice(0, state.items.length - this.maxEvents);
+  }
+
+  private addToCount(index: number, c: Compiled, state: CountState, item: Item, out: CorrelationHit[]): void {
+    const t = item.time;
+    const oldest = t - c.rule.timespanMs;
+    while (state.head < state.items.length && state.items[state.head]!.time < oldest) state.head++;
+    state.items.push(item);
+    const shown = state.items.length - 1 - this.maxEvents;
+    if (shown >= state.head && state.items[shown]!.events.length > 0) {
+      state.items[shown] = strip(state.items[shown]!);
+    }
+    const count = state.items.length - state.head;
+    if (conditionHolds(c.rule.condition, count)) {
+      c.groups.delete(state);
+      const items = state.items.slice(state.head);
+      this.emit(index, this.hit(c, state, items, count, items[0]!.first, t), out);
+    } else if (state.head > 64 && state.head * 2 > state.items.length) {
+      state.items.splice(0, state.head);
+      state.head = 0;
+    }
+  }
+
+  private addToLatest(
+    index: number,
+    c: Compiled,
+    state: LatestState,
+    keys: readonly (string | number)[],
+    item: Item,
+    out: CorrelationHit[],
+  ): void {
+    const t = item.time;
+    const oldest = t - c.rule.timespanMs;
+    const { latest } = state;
+    if (state.since < oldest) {
+      // Some may have expired: the oldest go; what is then oldest, or the item added below
+      // when none is left (the time of every event to come), is the new bound.
+      state.since = t;
+      for (const [k, old] of latest) {
+        if (old.time >= oldest) {
+          state.since = old.time;
+          break;
+        }
+        latest.delete(k);
       }
+    }
+    for (const k of keys) {
+      // The newest already (the same user again and again from one address, most often): its
+      // item replaced in place, where it is last (or added last, if it has expired). Moving it
+      // to the end deletes and adds an entry, and the deleted entries pile up ahead of the live
+      // ones until the map is rebuilt, each one walked past by the loop above.
+      if (k === state.newest) latest.set(k, item);
+      else {
+        latest.delete(k);
+        latest.set(k, item);
+        state.newest = k;
+      }
+    }
+    const count = latest.size;
+    if (conditionHolds(c.rule.condition, count)) {
+      c.groups.delete(state);
+      const items = [...new Set(latest.values())];
+      this.emit(index, this.hit(c, state, items, count, t, t), out);
+    }
+  }
+
+  private addToOrdered(
+    index: number,
+    c: Compiled,
+    state: OrderedState,
+    ruleIndexes: number[],
+    item: Item,
+    out: CorrelationHit[],
+  ): void {
+    const t = item.time;
+    const oldest = t - c.rule.timespanMs;
+    const { chains } = state;
+    // A chain that started before the window can never be completed within it.
+    for (let i = 0; i < chains.length; i++) {
+      const chain = chains[i];
+      if (chain && chain[0]!.time < oldest) chains[i] = undefined;
+    }
+    // From the last rule down, so that one event never follows itself in a chain.
+    if (ruleIndexes.length === 1) follow(chains, ruleIndexes[0]!, item);
+    else for (const i of [...ruleIndexes].sort((a, b) => b - a)) follow(chains, i, item);
+    const done = chains[c.rule.rules.length - 1];
+    if (done && done[done.length - 1] === item) {
+      c.groups.delete(state);
+      this.emit(index, this.hit(c, state, done, c.rule.rules.length, done[0]!.first, t), out);
     }
   }
 
