@@ -101,6 +101,8 @@ const KIND_WRITES: readonly (readonly string[])[] = [
   // A client record without `sasl_username=` (mail relayed in, not a login): `queue` alone.
   ['queue'],
 ];
+/** Where KIND_WRITES has a relayed client's list, after one list per kind. */
+const RELAYED = KIND_WRITES.length - 1;
 
 // KIND_WRITES with each protocol a daemon speaks, by protocol (`undefined`: none): a few lists.
 const writesByProtocol = new Map<string | undefined, readonly (readonly string[])[]>();
@@ -119,8 +121,7 @@ export function postfixWrites(program: string, line: string, start: number): rea
     writesByProtocol.set(protocol, lists);
   }
   const kind = kindOf(line, start);
-  if (kind === Kind.Client && !line.includes('sasl_username=', mark + 2))
-    return lists[KIND_WRITES.length - 1]!;
+  if (kind === Kind.Client && !line.includes('sasl_username=', mark + 2)) return lists[RELAYED]!;
   return lists[kind]!;
 }
 
@@ -247,25 +248,18 @@ export function queueIdEnd(message: string): number {
 
 /** `queueIdEnd` of the message at `start` of `text`, as an index of `text`. */
 function queueIdEndAt(text: string, start: number): number {
-  let hex = start;
-  while (hex <= start + 20 && isUpperHex(text.charCodeAt(hex))) hex++;
-  if (
-    hex - start >= 6 &&
-    hex - start <= 20 &&
-    text.charCodeAt(hex) === 0x3a &&
-    text.charCodeAt(hex + 1) === 0x20
-  )
-    return hex;
-  let long = start;
-  while (long <= start + 20 && isLongQueueIdChar(text.charCodeAt(long))) long++;
-  if (
-    long - start >= 10 &&
-    long - start <= 20 &&
-    text.charCodeAt(long) === 0x3a &&
-    text.charCodeAt(long + 1) === 0x20
-  )
-    return long;
-  return -1;
+  const hex = idRunEnd(text, start, isUpperHex, 6);
+  return hex >= 0 ? hex : idRunEnd(text, start, isLongQueueIdChar, 10);
+}
+
+/** Where `min` to 20 characters of `isChar` at `start`, then `: `, end; -1 when they do not. */
+function idRunEnd(text: string, start: number, isChar: (c: number) => boolean, min: number): number {
+  let end = start;
+  while (end <= start + 20 && isChar(text.charCodeAt(end))) end++;
+  const length = end - start;
+  return length >= min && length <= 20 && text.charCodeAt(end) === 0x3a && text.charCodeAt(end + 1) === 0x20
+    ? end
+    : -1;
 }
 
 const isUpperHex = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46);
