@@ -188,7 +188,7 @@ export function readW3cEntryHead(
     const queryStart = bounds[2 * where.query]!;
     const from = Math.max(bounds[2 * where.stem]!, stemEnd - seam);
     const to = Math.min(bounds[2 * where.query + 1]!, queryStart + seam);
-    entryHead.joint = seam === 0 ? '?' : `${line.slice(from, stemEnd)}?${line.slice(queryStart, to)}`;
+    entryHead.joint = `${line.slice(from, stemEnd)}?${line.slice(queryStart, to)}`;
   }
   return entryHead;
 }

@@ -419,8 +419,8 @@ export class LiteralIndex {
 
   /**
    * Whether a clause a number may meet is met by the line's head last scanned: its line or texts
-   * hold a number of as many digits (literals.ts, `numberReach`). The
-   * line is read for numbers once, when a clause first asks.
+   * hold a number of as many digits (literals.ts, `numberReach`). The line is read for numbers
+   * once, when a clause first asks.
    */
   private numbersMet(clause: number): boolean {
     const digits = this.clauseDigits[clause]!;
