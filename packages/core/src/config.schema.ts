@@ -138,6 +138,17 @@ export const EnvSchema = z.object({
   /** Days rule hits are kept. */
   REMPART_WATCH_HIT_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   /**
+   * The token the institution's mail servers (Dovecot's passdb, and Postfix through it) present
+   * to `POST /api/mail/auth` to check a login (Authorization: Bearer); the endpoint is closed when
+   * unset. `rempart mail dovecot-config` writes it into the configuration it generates.
+   */
+  REMPART_MAIL_GATEWAY_TOKEN: z
+    .string()
+    .min(32, 'must be 32 characters at least (e.g. `openssl rand -base64 32`)')
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
+  /**
    * The token log shippers present to `POST /api/watch/ingest` (Authorization: Bearer); the
    * endpoint is closed when unset.
    */
@@ -211,6 +222,8 @@ export interface Config {
   };
   /** Outgoing mail; undefined when no SMTP server is configured (guests cannot be invited then). */
   mail: { smtpUrl: string; from: string } | undefined;
+  /** The secret mail servers present to check logins; undefined: no mail server may ask. */
+  mailGatewayToken: string | undefined;
   watch: WatchConfig;
 }
 
@@ -337,6 +350,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         uploadMaxBytes: e.REMPART_SPYWARE_UPLOAD_MAX_MB * 1024 * 1024,
       },
       watch,
+      mailGatewayToken: e.REMPART_MAIL_GATEWAY_TOKEN,
       mail: e.REMPART_SMTP_URL
         ? {
             smtpUrl: e.REMPART_SMTP_URL,

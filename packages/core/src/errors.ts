@@ -40,6 +40,12 @@ export const errorCodes = {
   webauthn_failed: 400,
   last_factor: 409,
   recovery_invalid: 400,
+  // one sign-in: OpenID Connect and mail servers
+  interaction_invalid: 410,
+  mail_auth_failed: 401,
+  mail_auth_throttled: 429,
+  mail_gateway_token_invalid: 401,
+  mail_gateway_off: 404,
   // leak check
   image_unreadable: 422,
   image_too_large: 413,
@@ -181,6 +187,24 @@ export class IdentityError extends RempartError {
   }
   static recoveryInvalid(): IdentityError {
     return new IdentityError('recovery_invalid', 'The recovery code is not valid.');
+  }
+  static interactionInvalid(): IdentityError {
+    return new IdentityError(
+      'interaction_invalid',
+      'This sign-in request has expired. Start again from the application.',
+    );
+  }
+  /** One answer whatever was wrong (user, secret, expiry, revocation): no enumeration. */
+  static mailAuthFailed(): IdentityError {
+    return new IdentityError('mail_auth_failed', 'Mail login refused.');
+  }
+  static mailAuthThrottled(retryAfterSeconds: number): IdentityError {
+    return new IdentityError('mail_auth_throttled', 'Too many failed mail logins from this address.', {
+      details: { retryAfterSeconds },
+    });
+  }
+  static mailGatewayTokenInvalid(): IdentityError {
+    return new IdentityError('mail_gateway_token_invalid', 'This mail server is not allowed to ask.');
   }
 }
 

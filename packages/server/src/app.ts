@@ -24,6 +24,8 @@ import { sendError } from './http/errors.js';
 import { RequestLogController } from './http/request-log.js';
 import { adminRoutes } from './identity/admin.routes.js';
 import { identityRoutes } from './identity/identity.routes.js';
+import { mailAccessRoutes } from './identity/mail/mail-access.routes.js';
+import { oidcRoutes } from './identity/oidc/oidc.routes.js';
 import { leakcheckRoutes } from './leakcheck/leakcheck.routes.js';
 import { meetingRoutes } from './meetings/meetings.routes.js';
 import { netguardRoutes } from './netguard/netguard.routes.js';
@@ -122,6 +124,8 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
 
   identityRoutes(app, platform.identity, secure);
   adminRoutes(app, platform.identity);
+  await oidcRoutes(app, platform.oidc);
+  mailAccessRoutes(app, platform.mailAccess);
   auditRoutes(app, platform.audit);
   alertRoutes(app, platform.alerts, platform.audit, publicOrigin);
   meetingRoutes(app, platform.meetings, platform.live);

@@ -14,6 +14,11 @@ import { systemClock, type Clock } from './clock.js';
 import { openDatabase, type Database, type DatabaseTarget } from './db/client.js';
 import { IdentityRepository } from './identity/identity.repository.js';
 import { IdentityService } from './identity/identity.service.js';
+import { MailAccessRepository } from './identity/mail/mail-access.repository.js';
+import { MailAccessService } from './identity/mail/mail-access.service.js';
+import { OidcRepository } from './identity/oidc/oidc.repository.js';
+import { OidcService } from './identity/oidc/oidc.service.js';
+import { cookieName } from './http/auth.js';
 import { argon2Hasher, type PasswordHasher } from './identity/password.js';
 import { KeyRing } from './identity/secrets.js';
 import type { ThrottleKind, ThrottlePolicy } from './identity/throttle.js';
@@ -54,6 +59,10 @@ export interface Platform {
   clock: Clock;
   identity: IdentityService;
   identityRepo: IdentityRepository;
+  /** Rempart as OpenID Connect provider for the institution's other web applications. */
+  oidc: OidcService;
+  /** Per-device mail passwords and the mail servers' login checks. */
+  mailAccess: MailAccessService;
   audit: AuditService;
   alerts: AlertService;
   meetings: MeetingsService;
@@ -137,6 +146,30 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     log: log.child({ subsystem: 'identity' }),
     ...(options.policies ? { policies: options.policies } : {}),
   });
+  const oidc = new OidcService({
+    repo: new OidcRepository(database.db),
+    identity,
+    identityRepo,
+    audit,
+    keys,
+    clock,
+    log: log.child({ subsystem: 'oidc' }),
+    issuer: `${config.publicUrl}/oidc`,
+    sessionCookie: cookieName(config.tls.mode !== 'off'),
+    proxy: config.trustProxy,
+  });
+  const mailAccess = new MailAccessService({
+    repo: new MailAccessRepository(database.db),
+    identityRepo,
+    identity,
+    audit,
+    alerts,
+    keys,
+    clock,
+    log: log.child({ subsystem: 'mail-access' }),
+    gatewayToken: config.mailGatewayToken,
+  });
+  mailAccess.useTokenFinder((token) => oidc.findAccessToken(token));
   const mailer =
     options.mailer ?? (config.mail ? new SmtpMailer(config.mail.smtpUrl, config.mail.from) : undefined);
   const meetings = new MeetingsService({
@@ -248,12 +281,14 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     ...(watchTls ? { tls: watchTls } : {}),
   });
   try {
+    await oidc.start();
     await store.start();
     await fleet.start();
     await netguard.start();
     if (options.watchIndicatorFolder ?? true) await folder.start();
     await watch.start({ receivers: options.watchReceivers ?? true });
   } catch (error) {
+    oidc.close();
     await watch.close();
     await folder.close();
     await store.close();
@@ -274,6 +309,8 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     clock,
     identity,
     identityRepo,
+    oidc,
+    mailAccess,
     audit,
     alerts,
     meetings,
@@ -287,6 +324,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       if (closed) return;
       closed = true;
       // The watch stores what it still holds before the database closes.
+      oidc.close();
       await watch.close();
       await folder.close();
       // The store waits for its running retro-hunts, which read the fleet's scans and the DNS log.

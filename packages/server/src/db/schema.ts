@@ -117,6 +117,8 @@ export const sessions = pgTable(
     lastSeenAt: ts('last_seen_at').notNull(),
     expiresAt: ts('expires_at').notNull(),
     mfaAt: ts('mfa_at'),
+    /** How the last second-factor check was made; says which `amr`/`acr` an OpenID client is told. */
+    mfaMethod: text('mfa_method', { enum: ['totp', 'webauthn', 'passkey', 'recovery'] }),
     ip: text('ip').notNull(),
     userAgent: text('user_agent').notNull(),
     revokedAt: ts('revoked_at'),
@@ -187,6 +189,84 @@ export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * What the OpenID provider keeps (sessions, interactions, codes, tokens, grants), one row per
+ * artifact, as oidc-provider's adapter interface stores it: `kind` is the model's name.
+ */
+export const oidcPayloads = pgTable(
+  'oidc_payloads',
+  {
+    kind: text('kind').notNull(),
+    id: text('id').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    grantId: text('grant_id'),
+    userCode: text('user_code'),
+    uid: text('uid'),
+    expiresAt: ts('expires_at'),
+    consumedAt: ts('consumed_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.kind, t.id] }),
+    index('oidc_payloads_grant_idx').on(t.grantId),
+    index('oidc_payloads_uid_idx').on(t.uid),
+    index('oidc_payloads_expires_idx').on(t.expiresAt),
+  ],
+);
+
+/** A relying party registered by an administrator. The secret is sealed with the server key. */
+export const oidcClients = pgTable('oidc_clients', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  secretSealed: text('secret_sealed'),
+  redirectUris: jsonb('redirect_uris').$type<string[]>().notNull(),
+  postLogoutRedirectUris: jsonb('post_logout_redirect_uris').$type<string[]>().notNull(),
+  backchannelLogoutUri: text('backchannel_logout_uri'),
+  /** The oldest MFA check accepted for a sign-in to this client, in seconds; null: the session's. */
+  mfaMaxAge: integer('mfa_max_age'),
+  scopes: jsonb('scopes').$type<string[]>().notNull(),
+  createdAt: ts('created_at').notNull(),
+  createdBy: uuid('created_by'),
+  disabledAt: ts('disabled_at'),
+});
+
+/** The provider's signing keys (JWK, private part sealed); the newest active one signs. */
+export const oidcKeys = pgTable('oidc_keys', {
+  kid: text('kid').primaryKey(),
+  jwkSealed: text('jwk_sealed').notNull(),
+  createdAt: ts('created_at').notNull(),
+  /** Past this time the key no longer signs, but stays published until `retiredAt`. */
+  rotatedAt: ts('rotated_at'),
+  retiredAt: ts('retired_at'),
+});
+
+/**
+ * A per-device mail password: shown once, kept as a keyed hash, scoped to mail, expiring.
+ * `lastUsedAt`/`lastIp` say which device read the agent's mail from where.
+ */
+export const mailPasswords = pgTable(
+  'mail_passwords',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    device: text('device').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    revokedAt: ts('revoked_at'),
+    revokedBy: uuid('revoked_by'),
+    lastUsedAt: ts('last_used_at'),
+    lastIp: text('last_ip'),
+    lastService: text('last_service'),
+    uses: integer('uses').notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex('mail_passwords_hash_key').on(t.secretHash),
+    index('mail_passwords_agent_idx').on(t.agentId),
+  ],
+);
 
 /** A meeting. `linkId` is the 128-bit random `<id>` of `/m/<id>`; rotating it kills the old link. */
 export const meetings = pgTable(

@@ -48,7 +48,8 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest('sessionEnded', false);
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
+    // The console's calls: its API, and the OpenID sign-in page's (under the provider's mount).
+    if (!request.url.startsWith('/api/') && !request.url.startsWith('/oidc/interaction/')) return;
     const token = request.cookies[name];
     if (token) {
       request.auth = await options.identity.resolveSession(token);

@@ -47,6 +47,9 @@ interface AgentExtras {
   lockedUntil: string | null;
 }
 
+/** How a session's last second-factor check was made. */
+export type MfaMethod = NonNullable<SessionRow['mfaMethod']>;
+
 /** Where a request comes from, for the audit log and throttling. */
 export interface RequestContext {
   ip: string;
@@ -403,7 +406,7 @@ export class IdentityService {
           ip: ctx.ip,
           details: { stepUp: auth.session.stage === 'full' },
         });
-        return this.completeMfa(auth, { factorCount: all.length, lockedUntil: null });
+        return this.completeMfa(auth, 'totp', { factorCount: all.length, lockedUntil: null });
       }
       if (result.ok || result.reason === 'reused') reused = true;
     }
@@ -449,7 +452,7 @@ export class IdentityService {
         details: { agentId: auth.agent.id, left },
       });
     }
-    return this.completeMfa(auth);
+    return this.completeMfa(auth, 'recovery');
   }
 
   /** WebAuthn sign-in: with no session a discoverable passkey alone; with a session, its second step or a step-up. */
@@ -533,9 +536,9 @@ export class IdentityService {
       ip: ctx.ip,
       details: auth ? { stepUp: auth.session.stage === 'full' } : {},
     });
-    if (auth) return this.completeMfa(auth);
+    if (auth) return this.completeMfa(auth, 'webauthn');
     await this.repo.updateAgent(agent.id, { lastSignInAt: now });
-    return this.startSession(agent, 'full', now, ctx);
+    return this.startSession(agent, 'full', { at: now, method: 'passkey' }, ctx);
   }
 
   async signOut(auth: Authenticated, ctx: RequestContext): Promise<void> {
@@ -796,7 +799,7 @@ export class IdentityService {
       targetId: agent.id,
       ip: ctx.ip,
     });
-    const step = await this.upgrade({ session: auth.session, agent }, 'full');
+    const step = await this.upgrade({ session: auth.session, agent }, 'full', factor.kind);
     return { factor: toFactor(factor), recoveryCodes, token: step.token, state: step.state };
   }
 
@@ -811,18 +814,27 @@ export class IdentityService {
     return codes.map((c) => `${c.slice(0, 5)}-${c.slice(5)}`);
   }
 
-  private async completeMfa(auth: Authenticated, known?: AgentExtras): Promise<SessionStep> {
+  private async completeMfa(
+    auth: Authenticated,
+    method: MfaMethod,
+    known?: AgentExtras,
+  ): Promise<SessionStep> {
     if (auth.session.stage === 'mfa') {
       await this.repo.updateAgent(auth.agent.id, { lastSignInAt: this.clock.now() });
     }
-    return this.upgrade(auth, 'full', known);
+    return this.upgrade(auth, 'full', method, known);
   }
 
   /**
    * Moves a session to a new stage with a fresh token (no session fixation across a
    * privilege change) and a fresh MFA time.
    */
-  private async upgrade(auth: Authenticated, stage: SessionStage, known?: AgentExtras): Promise<SessionStep> {
+  private async upgrade(
+    auth: Authenticated,
+    stage: SessionStage,
+    method: MfaMethod,
+    known?: AgentExtras,
+  ): Promise<SessionStep> {
     const now = this.clock.now();
     const token = randomToken();
     const wasFull = auth.session.stage === 'full';
@@ -830,6 +842,7 @@ export class IdentityService {
       tokenHash: sha256Hex(token),
       stage,
       mfaAt: now,
+      mfaMethod: method,
       lastSeenAt: now,
       // The absolute lifetime starts when the session becomes full; a step-up does not extend it.
       ...(wasFull ? {} : { expiresAt: new Date(now.getTime() + SESSION_ABSOLUTE_MS) }),
@@ -841,7 +854,7 @@ export class IdentityService {
   private async startSession(
     agent: AgentRow,
     stage: SessionStage,
-    mfaAt: Date | null,
+    mfa: { at: Date; method: MfaMethod } | null,
     ctx: RequestContext,
     known?: AgentExtras,
   ): Promise<SessionStep> {
@@ -857,7 +870,8 @@ export class IdentityService {
       createdAt: now,
       lastSeenAt: now,
       expiresAt: new Date(now.getTime() + lifetime),
-      mfaAt,
+      mfaAt: mfa?.at ?? null,
+      mfaMethod: mfa?.method ?? null,
       ip: ctx.ip,
       userAgent: ctx.userAgent.slice(0, 300),
     });

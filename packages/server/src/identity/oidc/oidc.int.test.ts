@@ -1,0 +1,370 @@
+/**
+ * Rempart's OpenID provider against a real relying-party library (openid-client): discovery, the
+ * key set, signatures, nonce, PKCE, refresh rotation, claims, max_age, key rotation, and the
+ * errors RFC 6749 defines for malformed requests. Over real HTTP on loopback.
+ */
+import type { FastifyInstance } from 'fastify';
+import * as client from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../app.js';
+import { enrolWithTotp, STRONG_PASSWORD } from '../../test-support/http-agent.js';
+import { openTestPlatform, type TestPlatform } from '../../test-support/platform.js';
+import { freePort } from '../../test-support/ports.js';
+import { totpCodeAt } from '../totp.js';
+
+let platform: TestPlatform;
+let app: FastifyInstance;
+let base: string;
+let issuer: string;
+const redirectUri = 'http://127.0.0.1:1/callback';
+
+/** A browser's part: follows nothing by itself, keeps cookies, sends the console's CSRF token. */
+class Browser {
+  private readonly jar = new Map<string, string>();
+  csrf: string | undefined;
+
+  async fetch(url: string, init: { method?: string; body?: unknown } = {}) {
+    const res = await fetch(url.startsWith('http') ? url : `${base}${url}`, {
+      method: init.method ?? 'GET',
+      redirect: 'manual',
+      headers: {
+        ...(this.jar.size > 0 ? { cookie: [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(this.csrf && init.method === 'POST' ? { 'x-csrf-token': this.csrf } : {}),
+      },
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair?.indexOf('=') ?? -1;
+      if (!pair || eq < 0) continue;
+      const value = pair.slice(eq + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.jar.delete(pair.slice(0, eq));
+      else this.jar.set(pair.slice(0, eq), value);
+    }
+    const text = await res.text();
+    const json = res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
+    const csrf = json?.session?.csrfToken ?? json?.csrfToken;
+    if (typeof csrf === 'string') this.csrf = csrf;
+    return { status: res.status, location: res.headers.get('location'), json, text };
+  }
+
+  async signIn(email: string, secret: string) {
+    expect(
+      (await this.fetch('/api/auth/password', { method: 'POST', body: { email, password: STRONG_PASSWORD } }))
+        .status,
+    ).toBe(200);
+    platform.clock.advance(30_000);
+    const code = await totpCodeAt(secret, platform.clock.now());
+    expect((await this.fetch('/api/auth/totp', { method: 'POST', body: { code } })).status).toBe(200);
+  }
+}
+
+interface Rp {
+  config: client.Configuration;
+  clientId: string;
+  secret: string;
+}
+
+let admin: Awaited<ReturnType<typeof enrolWithTotp>>;
+let agentSecret: string;
+const agentEmail = 'julie.bernard@defense.gouv.fr';
+
+async function register(body: Record<string, unknown>): Promise<Rp> {
+  const res = await admin.agent.post('/api/admin/oidc/clients', {
+    name: 'Intranet',
+    redirectUris: [redirectUri],
+    postLogoutRedirectUris: ['http://127.0.0.1:1/signed-out'],
+    ...body,
+  });
+  expect(res.status).toBe(201);
+  const clientId = res.json.client.id as string;
+  const secret = res.json.secret as string;
+  const config = await client.discovery(
+    new URL(issuer),
+    clientId,
+    undefined,
+    client.ClientSecretBasic(secret),
+    {
+      execute: [client.allowInsecureRequests],
+    },
+  );
+  return { config, clientId, secret };
+}
+
+/** One authorization code flow, the browser signed in to Rempart already; returns the token response. */
+async function signInTo(rp: Rp, browser: Browser, extra: Record<string, string> = {}) {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(rp.config, {
+    redirect_uri: redirectUri,
+    scope: 'openid email profile rempart',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...extra,
+  });
+  const auth = await browser.fetch(url.href);
+  expect(auth.status).toBe(303);
+  const interaction = auth.location ?? '';
+  expect(interaction).toMatch(/^\/oidc\/interaction\/[\w-]+$/);
+  const details = await browser.fetch(`${interaction}/details`);
+  expect(details.status).toBe(200);
+  const done = await browser.fetch(`${interaction}/complete`, { method: 'POST', body: {} });
+  if (done.status !== 200) return { refused: done.json.error.code as string, interaction, browser };
+  const resume = await browser.fetch(done.json.redirectTo as string);
+  expect(resume.status).toBe(303);
+  const back = new URL(resume.location ?? '');
+  expect(`${back.origin}${back.pathname}`).toBe(redirectUri);
+  const tokens = await client.authorizationCodeGrant(rp.config, back, {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+  });
+  return { tokens, details: details.json, verifier, state, nonce, back };
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  issuer = `${base}/oidc`;
+  platform = await openTestPlatform({ env: { REMPART_PUBLIC_URL: base, REMPART_HOST: '127.0.0.1' } });
+  app = await buildApp(platform, { webRoot: '/nonexistent' });
+  await app.listen({ host: '127.0.0.1', port });
+  admin = await enrolWithTotp(platform, app, { email: 'admin@defense.gouv.fr', role: 'admin' });
+  const agent = await enrolWithTotp(platform, app, {
+    email: agentEmail,
+    displayName: 'Julie Bernard',
+    unit: 'DGA/SSI',
+    role: 'host',
+    clearance: 'restricted',
+  });
+  agentSecret = agent.secret;
+});
+
+afterAll(async () => {
+  await app.close();
+  await platform.close();
+});
+
+describe('discovery and keys', () => {
+  it('publishes a configuration a relying-party library accepts, with PKCE S256, logout and the claims', async () => {
+    const rp = await register({});
+    const meta = rp.config.serverMetadata();
+    expect(meta.issuer).toBe(issuer);
+    expect(meta.code_challenge_methods_supported).toEqual(['S256']);
+    expect(meta.response_types_supported).toEqual(['code']);
+    expect(meta.end_session_endpoint).toBe(`${issuer}/session/end`);
+    expect(meta.backchannel_logout_supported).toBe(true);
+    expect(meta.scopes_supported).toEqual(expect.arrayContaining(['openid', 'rempart', 'mail']));
+    expect(meta.claims_supported).toEqual(
+      expect.arrayContaining(['unit', 'role', 'clearance', 'amr', 'acr']),
+    );
+    expect(meta.acr_values_supported).toEqual(['urn:rempart:acr:mfa', 'urn:rempart:acr:phishing-resistant']);
+    const jwks = (await (await fetch(meta.jwks_uri ?? '')).json()) as { keys: Record<string, unknown>[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
+    // Only the public half is published.
+    expect(jwks.keys[0]).not.toHaveProperty('d');
+  });
+});
+
+describe('authorization code flow', () => {
+  it('signs a full session in with PKCE and nonce; the ID token states the agent and the MFA method', async () => {
+    // With a back channel, the ID token names the provider's session (sid) for logout tokens.
+    const rp = await register({ backchannelLogoutUri: 'http://127.0.0.1:1/backchannel' });
+    const browser = new Browser();
+    await browser.signIn(agentEmail, agentSecret);
+    const flow = await signInTo(rp, browser);
+    if (!('tokens' in flow) || !flow.tokens) throw new Error(`refused: ${JSON.stringify(flow)}`);
+    expect(flow.details).toMatchObject({ client: { id: rp.clientId, name: 'Intranet' }, mfaMaxAge: null });
+    const claims = flow.tokens.claims();
+    expect(claims).toMatchObject({
+      iss: issuer,
+      aud: rp.clientId,
+      email: agentEmail,
+      email_verified: true,
+      name: 'Julie Bernard',
+      unit: 'DGA/SSI',
+      role: 'host',
+      clearance: 'restricted',
+      amr: ['pwd', 'otp', 'mfa'],
+      acr: 'urn:rempart:acr:mfa',
+    });
+    expect(typeof claims?.auth_time).toBe('number');
+    expect(typeof claims?.sid).toBe('string');
+    const info = await client.fetchUserInfo(rp.config, flow.tokens.access_token, claims?.sub ?? '');
+    expect(info).toMatchObject({ email: agentEmail, unit: 'DGA/SSI' });
+  });
+
+  it('refuses without a Rempart session, and a relying party cannot skip PKCE', async () => {
+    const rp = await register({});
+    const stranger = new Browser();
+    const flow = await signInTo(rp, stranger);
+    expect(flow).toMatchObject({ refused: 'unauthenticated' });
+
+    // No code_challenge: the provider answers the relying party with invalid_request.
+    const url = client.buildAuthorizationUrl(rp.config, {
+      redirect_uri: redirectUri,
+      scope: 'openid',
+      state: 's1',
+    });
+    const res = await stranger.fetch(url.href);
+    expect(res.status).toBe(303);
+    const back = new URL(res.location ?? '');
+    expect(back.searchParams.get('error')).toBe('invalid_request');
+    expect(back.searchParams.get('error_description')).toMatch(/PKCE/);
+    expect(back.searchParams.get('state')).toBe('s1');
+  });
+
+  it('rotates refresh tokens: the old one is refused once used', async () => {
+    const rp = await register({});
+    const browser = new Browser();
+    await browser.signIn(agentEmail, agentSecret);
+    const flow = await signInTo(rp, browser);
+    if (!('tokens' in flow) || !flow.tokens) throw new Error('refused');
+    const first = flow.tokens.refresh_token ?? '';
+    expect(first).not.toBe('');
+    const next = await client.refreshTokenGrant(rp.config, first);
+    expect(next.refresh_token).toBeDefined();
+    expect(next.refresh_token).not.toBe(first);
+    await expect(client.refreshTokenGrant(rp.config, first)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+  });
+
+  it('a client demanding a fresh MFA refuses an older check until the agent steps up', async () => {
+    const rp = await register({ mfaMaxAge: 60 });
+    const browser = new Browser();
+    await browser.signIn(agentEmail, agentSecret);
+    platform.clock.advance(120_000);
+    const stale = await signInTo(rp, browser);
+    expect(stale).toMatchObject({ refused: 'step_up_required' });
+    const code = await totpCodeAt(agentSecret, platform.clock.now());
+    expect((await browser.fetch('/api/auth/totp', { method: 'POST', body: { code } })).status).toBe(200);
+    const fresh = await signInTo(rp, browser);
+    if (!('tokens' in fresh) || !fresh.tokens) throw new Error('refused after step-up');
+    const authTime = fresh.tokens.claims()?.auth_time ?? 0;
+    expect(Math.abs(authTime - Math.floor(platform.clock.now().getTime() / 1000))).toBeLessThanOrEqual(1);
+  });
+
+  it('a disabled agent gets no new tokens: the refresh is refused', async () => {
+    const extra = await enrolWithTotp(platform, app, { email: 'leaving@defense.gouv.fr' });
+    const rp = await register({});
+    const browser = new Browser();
+    await browser.signIn('leaving@defense.gouv.fr', extra.secret);
+    const flow = await signInTo(rp, browser);
+    if (!('tokens' in flow) || !flow.tokens) throw new Error('refused');
+    const disabled = await admin.agent.post(`/api/admin/agents/${extra.agentId}/disable`, {});
+    expect(disabled.status).toBe(200);
+    await expect(client.refreshTokenGrant(rp.config, flow.tokens.refresh_token ?? '')).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+  });
+});
+
+describe('malformed requests get the errors of RFC 6749', () => {
+  it('token endpoint: unknown grant type, bad code, bad client secret, missing verifier', async () => {
+    const rp = await register({});
+    const post = (body: Record<string, string>, secret = rp.secret) =>
+      fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${rp.clientId}:${secret}`).toString('base64')}`,
+        },
+        body: new URLSearchParams(body).toString(),
+      }).then(async (res) => ({ status: res.status, json: (await res.json()) as { error: string } }));
+    expect(await post({ grant_type: 'password', username: 'a', password: 'b' })).toMatchObject({
+      status: 400,
+      json: { error: 'unsupported_grant_type' },
+    });
+    expect(
+      await post({ grant_type: 'authorization_code', code: 'nope', redirect_uri: redirectUri }),
+    ).toMatchObject({
+      status: 400,
+      json: { error: 'invalid_grant' },
+    });
+    expect(
+      await post({ grant_type: 'authorization_code', code: 'nope', redirect_uri: redirectUri }, 'wrong'),
+    ).toMatchObject({
+      status: 401,
+      json: { error: 'invalid_client' },
+    });
+    expect(await post({ grant_type: 'authorization_code', redirect_uri: redirectUri })).toMatchObject({
+      status: 400,
+      json: { error: 'invalid_request' },
+    });
+
+    // A code used with the wrong PKCE verifier is refused, and cannot be used again.
+    const browser = new Browser();
+    await browser.signIn(agentEmail, agentSecret);
+    const flow = await signInTo(rp, browser);
+    if (!('back' in flow) || !flow.back) throw new Error('refused');
+    // authorizationCodeGrant already used this code: a replay is invalid_grant.
+    const code = flow.back.searchParams.get('code') ?? '';
+    expect(
+      await post({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        code_verifier: flow.verifier,
+      }),
+    ).toMatchObject({ status: 400, json: { error: 'invalid_grant' } });
+  });
+
+  it('authorization endpoint: unknown client and bad redirect address are shown, not redirected', async () => {
+    const bad = await fetch(
+      `${issuer}/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(redirectUri)}`,
+      {
+        redirect: 'manual',
+      },
+    );
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('invalid_client');
+
+    const rp = await register({});
+    const wrong = await fetch(
+      `${issuer}/auth?client_id=${rp.clientId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
+      { redirect: 'manual' },
+    );
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain('invalid_redirect_uri');
+
+    const token = await fetch(
+      `${issuer}/auth?client_id=${rp.clientId}&response_type=token&scope=openid&redirect_uri=${encodeURIComponent(redirectUri)}`,
+      {
+        redirect: 'manual',
+      },
+    );
+    // Asked for a token in the fragment, the error goes back there (RFC 6749 §4.2.2.1).
+    const fragment = new URLSearchParams(new URL(token.headers.get('location') ?? 'x:/').hash.slice(1));
+    expect(fragment.get('error')).toBe('unsupported_response_type');
+  });
+});
+
+describe('keys', () => {
+  it('rotates the signing key: new tokens carry the new key, the old one stays published', async () => {
+    const rp = await register({});
+    const before = (await admin.agent.get('/api/admin/oidc/keys')).json.keys as { kid: string }[];
+    const browser = new Browser();
+    await browser.signIn(agentEmail, agentSecret);
+    const rotated = await admin.agent.post('/api/admin/oidc/keys/rotate', {});
+    expect(rotated.status).toBe(200);
+    const keys = rotated.json.keys as { kid: string; signing: boolean }[];
+    expect(keys).toHaveLength(before.length + 1);
+    expect(keys[0]?.signing).toBe(true);
+    const jwks = (await (await fetch(`${issuer}/jwks`)).json()) as { keys: { kid: string }[] };
+    expect(jwks.keys.map((k) => k.kid).sort()).toEqual(keys.map((k) => k.kid).sort());
+    const flow = await signInTo(rp, browser);
+    if (!('tokens' in flow) || !flow.tokens) throw new Error('refused');
+    const header = JSON.parse(
+      Buffer.from((flow.tokens.id_token ?? '').split('.')[0] ?? '', 'base64url').toString(),
+    ) as {
+      kid: string;
+    };
+    expect(header.kid).toBe(keys[0]?.kid);
+  });
+});
