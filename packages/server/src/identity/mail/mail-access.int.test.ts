@@ -115,7 +115,7 @@ describe('mail passwords', () => {
     expect((await ask({ user, password: phone.secret })).status).toBe(401);
     // The administrator sees the devices and revokes one; another agent cannot.
     const seen = await admin.agent.get(`/api/admin/agents/${julie.agentId}/mail-passwords`);
-    expect(seen.json.mailPasswords.map((p: { device: string }) => p.device).sort()).toEqual([
+    expect((seen.json.mailPasswords as { device: string }[]).map((p) => p.device).sort()).toEqual([
       'Laptop',
       'Phone',
       'Tablet',
