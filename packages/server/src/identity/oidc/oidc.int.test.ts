@@ -250,6 +250,24 @@ describe('authorization code flow', () => {
     expect(Math.abs(authTime - Math.floor(platform.clock.now().getTime() / 1000))).toBeLessThanOrEqual(1);
   });
 
+  it('a client with a limit of 0 accepts only an MFA check made after its request began', async () => {
+    const rp = await register({ mfaMaxAge: 0 });
+    const browser = new Browser();
+    await browser.signIn(agentEmail, agentSecret);
+    platform.clock.advance(1000);
+    const first = await signInTo(rp, browser);
+    expect(first).toMatchObject({ refused: 'step_up_required' });
+    if (!('interaction' in first) || !first.interaction) throw new Error('no interaction');
+    platform.clock.advance(30_000);
+    const code = await totpCodeAt(agentSecret, platform.clock.now());
+    expect((await browser.fetch('/api/auth/totp', { method: 'POST', body: { code } })).status).toBe(200);
+    platform.clock.advance(2000);
+    // The same request, retried after the step-up, goes through.
+    const done = await browser.fetch(`${first.interaction}/complete`, { method: 'POST', body: {} });
+    expect(done.status).toBe(200);
+    expect(done.json.redirectTo).toMatch(/\/oidc\/auth\//);
+  });
+
   it('a disabled agent gets no new tokens: the refresh is refused', async () => {
     const extra = await enrolWithTotp(platform, app, { email: 'leaving@defense.gouv.fr' });
     const rp = await register({});

@@ -135,8 +135,13 @@ export class OidcService {
     const { details, client } = await this.pending(req, res);
     const maxAge = effectiveMaxAge(client.mfaMaxAge, maxAgeParam(details.params.max_age));
     const mfaAt = auth.session.mfaAt;
-    if (maxAge !== null) this.deps.identity.requireFreshMfa(auth, maxAge);
     if (!mfaAt) throw IdentityError.mfaRequired();
+    // Fresh enough: within the limit, or made after this request began (max_age 0 asks for that).
+    const began = await this.interactionBegan(details.uid);
+    const age = this.deps.clock.now().getTime() - mfaAt.getTime();
+    if (maxAge !== null && age > maxAge * 1000 && mfaAt.getTime() < began) {
+      throw IdentityError.stepUpRequired(maxAge);
+    }
     const method = auth.session.mfaMethod ?? 'totp';
     const accountId = auth.agent.id;
     const grant =
@@ -335,6 +340,16 @@ export class OidcService {
     const row = await this.deps.repo.client(clientId);
     if (!row || row.disabledAt) throw IdentityError.interactionInvalid();
     return { details, client: row };
+  }
+
+  /**
+   * When an interaction began, on Rempart's clock: its row expires a fixed time after it was
+   * created (a re-save keeps the same end).
+   */
+  private async interactionBegan(uid: string): Promise<number> {
+    const row = await this.deps.repo.find('Interaction', uid, this.deps.clock.now());
+    if (!row?.expiresAt) throw IdentityError.interactionInvalid();
+    return row.expiresAt.getTime() - OIDC_TTL.Interaction * 1000;
   }
 
   private async clientRow(id: string): Promise<OidcClientRow> {
