@@ -3,7 +3,9 @@
  * key set, signatures, nonce, PKCE, refresh rotation, claims, max_age, key rotation, and the
  * errors RFC 6749 defines for malformed requests. Over real HTTP on loopback.
  */
+import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../app.js';
@@ -47,6 +49,10 @@ class Browser {
     const csrf = json?.session?.csrfToken ?? json?.csrfToken;
     if (typeof csrf === 'string') this.csrf = csrf;
     return { status: res.status, location: res.headers.get('location'), json, text };
+  }
+
+  cookies(): string {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
   async signIn(email: string, secret: string) {
@@ -360,6 +366,84 @@ describe('malformed requests get the errors of RFC 6749', () => {
     // Asked for a token in the fragment, the error goes back there (RFC 6749 §4.2.2.1).
     const fragment = new URLSearchParams(new URL(token.headers.get('location') ?? 'x:/').hash.slice(1));
     expect(fragment.get('error')).toBe('unsupported_response_type');
+  });
+});
+
+/** A relying party's back channel: records the logout tokens it is sent. */
+async function backChannel(): Promise<{ url: string; tokens: string[]; server: Server }> {
+  const tokens: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      tokens.push(new URLSearchParams(body).get('logout_token') ?? '');
+      res.writeHead(200).end();
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${port}/backchannel`, tokens, server };
+}
+
+describe('logout', () => {
+  it('signing out of Rempart ends the provider session and sends each application a signed logout token', async () => {
+    const channel = await backChannel();
+    try {
+      const rp = await register({ backchannelLogoutUri: channel.url });
+      const browser = new Browser();
+      await browser.signIn(agentEmail, agentSecret);
+      const flow = await signInTo(rp, browser);
+      if (!('tokens' in flow) || !flow.tokens) throw new Error('refused');
+      const idClaims = flow.tokens.claims();
+      expect((await browser.fetch('/api/auth/sign-out', { method: 'POST', body: {} })).status).toBe(204);
+      await expect.poll(() => channel.tokens.length).toBe(1);
+      const { payload } = await jwtVerify(
+        channel.tokens[0] ?? '',
+        createRemoteJWKSet(new URL(`${issuer}/jwks`)),
+        {
+          issuer,
+          audience: rp.clientId,
+        },
+      );
+      expect(payload).toMatchObject({ sub: idClaims?.sub, sid: idClaims?.sid });
+      expect(payload.events).toHaveProperty(['http://schemas.openid.net/event/backchannel-logout']);
+      // The grant is gone: its refresh token no longer works.
+      await expect(
+        client.refreshTokenGrant(rp.config, flow.tokens.refresh_token ?? ''),
+      ).rejects.toMatchObject({
+        error: 'invalid_grant',
+      });
+    } finally {
+      channel.server.close();
+    }
+  });
+
+  it('an application’s logout, confirmed on Rempart’s page, ends the Rempart session too', async () => {
+    const rp = await register({});
+    const browser = new Browser();
+    await browser.signIn(agentEmail, agentSecret);
+    const flow = await signInTo(rp, browser);
+    if (!('tokens' in flow) || !flow.tokens) throw new Error('refused');
+    const end = client.buildEndSessionUrl(rp.config, {
+      id_token_hint: flow.tokens.id_token ?? '',
+      post_logout_redirect_uri: 'http://127.0.0.1:1/signed-out',
+      state: 'bye',
+    });
+    const page = await browser.fetch(end.href);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Sign out of Rempart?');
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+    expect(xsrf).not.toBe('');
+    const confirm = await fetch(`${issuer}/session/end/confirm`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: browser.cookies() },
+      body: new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
+    });
+    expect(confirm.status).toBe(303);
+    expect(confirm.headers.get('location')).toBe('http://127.0.0.1:1/signed-out?state=bye');
+    const session = await browser.fetch('/api/session');
+    expect(session.json).toMatchObject({ authenticated: false });
   });
 });
 
