@@ -1482,6 +1482,14 @@ export const fr: Messages = {
   'error.last_factor':
     'Vous ne pouvez pas retirer votre dernier second facteur. Ajoutez-en d’abord un autre.',
   'error.recovery_invalid': 'Le code de secours n’est pas valide.',
+  'error.interaction_invalid': 'Cette demande de connexion a expiré ou a déjà été utilisée.',
+  'error.mail_auth_failed': 'Connexion à la messagerie refusée.',
+  'error.mail_auth_throttled':
+    'Trop de connexions à la messagerie échouées depuis cette adresse. Patientez avant de réessayer.',
+  'error.mail_gateway_token_invalid':
+    'Ce serveur de messagerie n’a pas présenté le jeton de passerelle de la plateforme.',
+  'error.mail_gateway_off':
+    'Ce serveur ne vérifie aucune connexion de messagerie (REMPART_MAIL_GATEWAY_TOKEN n’est pas défini).',
   'error.image_unreadable':
     'Cette image n’a pas pu être lue : le fichier est peut-être endommagé, ou ce n’est pas une image.',
   'error.dns_message_invalid': 'Ce n’est pas un message DNS valide.',

@@ -1470,6 +1470,13 @@ export const nl: Messages = {
   'error.webauthn_failed': 'De passkey of beveiligingssleutel kon niet worden gecontroleerd.',
   'error.last_factor': 'U kunt uw laatste tweede factor niet verwijderen. Voeg eerst een andere toe.',
   'error.recovery_invalid': 'De herstelcode is ongeldig.',
+  'error.interaction_invalid': 'Deze aanmeldaanvraag is verlopen of werd al gebruikt.',
+  'error.mail_auth_failed': 'Aanmelding bij de mail geweigerd.',
+  'error.mail_auth_throttled':
+    'Te veel mislukte mailaanmeldingen vanaf dit adres. Wacht even voor u het opnieuw probeert.',
+  'error.mail_gateway_token_invalid': 'Deze mailserver toonde het mailgatewaytoken van het platform niet.',
+  'error.mail_gateway_off':
+    'Deze server controleert geen mailaanmeldingen (REMPART_MAIL_GATEWAY_TOKEN is niet ingesteld).',
   'error.image_unreadable':
     'Deze afbeelding kon niet worden gelezen: het bestand is misschien beschadigd of is geen afbeelding.',
   'error.dns_message_invalid': 'Dit is geen geldig DNS-bericht.',
