@@ -26,6 +26,10 @@ import { findPostgres, startCluster } from './pg-cluster.mjs';
 const CHROMIUM = '/usr/bin/chromium';
 const TURNSERVER = '/usr/bin/turnserver';
 const NFT = '/usr/sbin/nft';
+const DOVECOT = '/usr/sbin/dovecot';
+const DOVECOT_LUA = '/usr/lib/dovecot/modules/auth/libauthdb_lua.so';
+const POSTFIX = '/usr/sbin/postfix';
+const LUA = '/usr/bin/lua5.4';
 const FONTS = [
   '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
   '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf',
@@ -66,9 +70,46 @@ const SYSTEM_PACKAGES = {
     apt: 'nftables',
     find: () => (existsSync(NFT) ? NFT : null),
   },
+  dovecot: {
+    // The mail gateway's tests run a real Dovecot (IMAP, and SASL for Postfix) whose Lua passdb asks
+    // Rempart about each login; they start their own instance on loopback.
+    label: 'Dovecot IMAP server with the Lua passdb',
+    apt: 'dovecot-imapd dovecot-auth-lua',
+    find: () => (existsSync(DOVECOT) && existsSync(DOVECOT_LUA) ? `${DOVECOT}, ${DOVECOT_LUA}` : null),
+    services: ['dovecot'],
+  },
+  postfix: {
+    // The same tests run a Postfix submission service of their own (postfix -c <folder>).
+    label: 'Postfix',
+    apt: 'postfix',
+    find: () => (existsSync(POSTFIX) ? POSTFIX : null),
+    // Installed without a configuration of the machine's own, so the package starts no mail server.
+    debconf: ['postfix postfix/main_mailer_type select No configuration'],
+    services: ['postfix'],
+  },
+  lua: {
+    // Dovecot's Lua plugin is built with Lua 5.4: the passdb's JSON code is tested in the same Lua.
+    label: 'Lua 5.4 interpreter',
+    apt: 'lua5.4',
+    find: () => (existsSync(LUA) ? LUA : null),
+  },
 };
 
 let aptUpdated = false;
+
+/**
+ * Debian starts a server package's service when it installs it, unless /usr/sbin/policy-rc.d
+ * forbids it (as in most containers). The tests never use the machine's own Dovecot or Postfix:
+ * those just installed are stopped again (they stay enabled, and start at the next boot).
+ */
+async function stopStartedServices(services) {
+  if (services.length === 0 || !existsSync('/usr/sbin/invoke-rc.d')) return;
+  for (const service of services) {
+    await run('/usr/sbin/invoke-rc.d', [service, 'stop']).catch((error) =>
+      say(yellow(`The machine's ${service} may still run (${error.message}); the tests do not use it.`)),
+    );
+  }
+}
 
 async function ensureSystemPackages(wanted) {
   const missing = [];
@@ -96,10 +137,18 @@ async function ensureSystemPackages(wanted) {
       await run('apt-get', [...lockWait, 'update']);
       aptUpdated = true;
     }
+    const answers = missing.flatMap((key) => SYSTEM_PACKAGES[key].debconf ?? []);
+    if (answers.length > 0) {
+      await run('debconf-set-selections', [], {
+        input: `${answers.join('\n')}\n`,
+        display: `debconf-set-selections <<< '${answers.join('; ')}'`,
+      });
+    }
     await run('apt-get', [...lockWait, 'install', '-y', ...apt], {
       env: { DEBIAN_FRONTEND: 'noninteractive' },
       display: `DEBIAN_FRONTEND=noninteractive apt-get install -y ${apt.join(' ')}`,
     });
+    await stopStartedServices(missing.flatMap((key) => SYSTEM_PACKAGES[key].services ?? []));
     const still = missing.filter((key) => SYSTEM_PACKAGES[key].find() === null);
     if (still.length > 0) {
       throw new Error(`apt-get installed ${apt.join(' ')} but ${still.join(' and ')} is still not found`);
@@ -204,7 +253,7 @@ const STEPS = [
   {
     name: 'system',
     summary:
-      "Debian's chromium, postgresql, coturn, nftables and fonts (apt-get install when missing, as root)",
+      "Debian's chromium, postgresql, coturn, nftables, Dovecot, Postfix, Lua and fonts (apt-get install when missing, as root)",
     run: (context) => ensureSystemPackages(context.systemPackages),
   },
   {
@@ -258,16 +307,16 @@ const STEPS = [
   },
   {
     name: 'integration',
-    summary: 'vitest run --project integration, on PGlite (TURN through a real coturn, blocking through nft)',
+    summary: 'vitest run --project integration, on PGlite (real coturn, nft, Dovecot and Postfix)',
     needs: ['deps', 'system'],
-    systemPackages: ['coturn', 'fonts', 'nftables'],
+    systemPackages: ['coturn', 'fonts', 'nftables', 'dovecot', 'postfix', 'lua'],
     run: () => vitest('integration'),
   },
   {
     name: 'integration-pg',
     summary: 'the same, on a throwaway PostgreSQL cluster (REMPART_TEST_DATABASE_URL)',
     needs: ['deps', 'system'],
-    systemPackages: ['postgresql', 'coturn', 'fonts', 'nftables'],
+    systemPackages: ['postgresql', 'coturn', 'fonts', 'nftables', 'dovecot', 'postfix', 'lua'],
     run: integrationOnPostgres,
   },
   {

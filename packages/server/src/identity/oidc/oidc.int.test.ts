@@ -9,7 +9,13 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../app.js';
-import { enrolWithTotp, STRONG_PASSWORD } from '../../test-support/http-agent.js';
+import { enrolWithTotp } from '../../test-support/http-agent.js';
+import {
+  Browser as FlowBrowser,
+  registerClient,
+  signInTo,
+  TEST_REDIRECT_URI,
+} from '../../test-support/oidc-flow.js';
 import { openTestPlatform, type TestPlatform } from '../../test-support/platform.js';
 import { freePort } from '../../test-support/ports.js';
 import { totpCodeAt } from '../totp.js';
@@ -18,119 +24,19 @@ let platform: TestPlatform;
 let app: FastifyInstance;
 let base: string;
 let issuer: string;
-const redirectUri = 'http://127.0.0.1:1/callback';
-
-/** A browser's part: follows nothing by itself, keeps cookies, sends the console's CSRF token. */
-class Browser {
-  private readonly jar = new Map<string, string>();
-  csrf: string | undefined;
-
-  async fetch(url: string, init: { method?: string; body?: unknown } = {}) {
-    const res = await fetch(url.startsWith('http') ? url : `${base}${url}`, {
-      method: init.method ?? 'GET',
-      redirect: 'manual',
-      headers: {
-        ...(this.jar.size > 0 ? { cookie: [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(this.csrf && init.method === 'POST' ? { 'x-csrf-token': this.csrf } : {}),
-      },
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair?.indexOf('=') ?? -1;
-      if (!pair || eq < 0) continue;
-      const value = pair.slice(eq + 1);
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.jar.delete(pair.slice(0, eq));
-      else this.jar.set(pair.slice(0, eq), value);
-    }
-    const text = await res.text();
-    const json = res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
-    const csrf = json?.session?.csrfToken ?? json?.csrfToken;
-    if (typeof csrf === 'string') this.csrf = csrf;
-    return { status: res.status, location: res.headers.get('location'), json, text };
-  }
-
-  cookies(): string {
-    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  async signIn(email: string, secret: string) {
-    expect(
-      (await this.fetch('/api/auth/password', { method: 'POST', body: { email, password: STRONG_PASSWORD } }))
-        .status,
-    ).toBe(200);
-    platform.clock.advance(30_000);
-    const code = await totpCodeAt(secret, platform.clock.now());
-    expect((await this.fetch('/api/auth/totp', { method: 'POST', body: { code } })).status).toBe(200);
-  }
-}
-
-interface Rp {
-  config: client.Configuration;
-  clientId: string;
-  secret: string;
-}
+const redirectUri = TEST_REDIRECT_URI;
 
 let admin: Awaited<ReturnType<typeof enrolWithTotp>>;
 let agentSecret: string;
 const agentEmail = 'julie.bernard@defense.gouv.fr';
 
-async function register(body: Record<string, unknown>): Promise<Rp> {
-  const res = await admin.agent.post('/api/admin/oidc/clients', {
-    name: 'Intranet',
-    redirectUris: [redirectUri],
-    postLogoutRedirectUris: ['http://127.0.0.1:1/signed-out'],
-    ...body,
-  });
-  expect(res.status).toBe(201);
-  const clientId = res.json.client.id as string;
-  const secret = res.json.secret as string;
-  const config = await client.discovery(
-    new URL(issuer),
-    clientId,
-    undefined,
-    client.ClientSecretBasic(secret),
-    {
-      execute: [client.allowInsecureRequests],
-    },
-  );
-  return { config, clientId, secret };
+class Browser extends FlowBrowser {
+  constructor() {
+    super(base, platform.clock);
+  }
 }
 
-/** One authorization code flow, the browser signed in to Rempart already; returns the token response. */
-async function signInTo(rp: Rp, browser: Browser, extra: Record<string, string> = {}) {
-  const verifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const nonce = client.randomNonce();
-  const url = client.buildAuthorizationUrl(rp.config, {
-    redirect_uri: redirectUri,
-    scope: 'openid email profile rempart',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ...extra,
-  });
-  const auth = await browser.fetch(url.href);
-  expect(auth.status).toBe(303);
-  const interaction = auth.location ?? '';
-  expect(interaction).toMatch(/^\/oidc\/interaction\/[\w-]+$/);
-  const details = await browser.fetch(`${interaction}/details`);
-  expect(details.status).toBe(200);
-  const done = await browser.fetch(`${interaction}/complete`, { method: 'POST', body: {} });
-  if (done.status !== 200) return { refused: done.json.error.code as string, interaction, browser };
-  const resume = await browser.fetch(done.json.redirectTo as string);
-  expect(resume.status).toBe(303);
-  const back = new URL(resume.location ?? '');
-  expect(`${back.origin}${back.pathname}`).toBe(redirectUri);
-  const tokens = await client.authorizationCodeGrant(rp.config, back, {
-    pkceCodeVerifier: verifier,
-    expectedState: state,
-    expectedNonce: nonce,
-  });
-  return { tokens, details: details.json, verifier, state, nonce, back };
-}
+const register = (body: Record<string, unknown>) => registerClient(admin.agent, issuer, body);
 
 beforeAll(async () => {
   const port = await freePort();
