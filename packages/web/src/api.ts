@@ -26,10 +26,18 @@ import {
   IndicatorImport,
   IndicatorSet,
   LeakCheckResult,
+  MailPassword,
+  MailPasswordCreated,
+  MailPasswordsResponse,
   MdmImportResult,
   MeResponse,
   Meeting,
   NetguardList,
+  OidcClient,
+  OidcClientCreated,
+  OidcInteraction,
+  OidcInteractionDone,
+  OidcKeysResponse,
   PasskeyBeginResponse,
   QueryStats,
   RecoveryCodesResponse,
@@ -56,6 +64,8 @@ import {
   type InventoryReport,
   type InviteAgentRequest,
   type ListUploadQuery,
+  type MailPasswordRequest,
+  type OidcClientRequest,
   type ScanRequest,
   type WatchHuntRequest,
 } from '@rempart/core';
@@ -265,6 +275,27 @@ const NetguardDevices = z.object({ devices: z.array(Device) });
 const NetguardDeviceResult = z.object({ device: Device });
 const WatchRuleCounts = z.object({ rules: z.array(RuleCount) });
 const WatchBlocks = z.object({ blocks: z.array(WatchBlockView) });
+const OidcClients = z.object({ clients: z.array(OidcClient) });
+const OidcClientResult = z.object({ client: OidcClient });
+const MailPasswordResult = z.object({ mailPassword: MailPassword });
+
+/**
+ * The part of the provider's discovery document (OpenID Connect Discovery 1.0 §3) the console
+ * shows to the owners of applications.
+ */
+export const OidcDiscovery = z.object({
+  issuer: z.string(),
+  authorization_endpoint: z.string(),
+  token_endpoint: z.string(),
+  jwks_uri: z.string(),
+  end_session_endpoint: z.string().optional(),
+  scopes_supported: z.array(z.string()).optional(),
+  backchannel_logout_supported: z.boolean().optional(),
+});
+export type OidcDiscovery = z.infer<typeof OidcDiscovery>;
+
+/** Where the provider publishes its discovery document, under its issuer (RFC 8414 §3, OIDC Discovery §4). */
+const OIDC_DISCOVERY_PATH = '/oidc/.well-known/openid-configuration';
 
 /** A list's text goes as it is; the server reads hosts files, one name a line, and adblock rules. */
 const listBody = (text: Blob) => ({ raw: text, contentType: 'text/plain' });
@@ -410,6 +441,28 @@ export const api = {
   removeFactor: (factorId: string) => empty('DELETE', `/api/me/factors/${id(factorId)}`),
   newRecoveryCodes: () => json(RecoveryCodesResponse, 'POST', '/api/me/recovery-codes'),
 
+  // ---- mail passwords (one per device that reads the agent's mail) ----
+  mailPasswords: () => json(MailPasswordsResponse, 'GET', '/api/account/mail-passwords'),
+  /** Needs a fresh second-factor check; the secret is in this answer and nowhere else, ever. */
+  createMailPassword: (request: z.input<typeof MailPasswordRequest>) =>
+    json(MailPasswordCreated, 'POST', '/api/account/mail-passwords', request),
+  revokeMailPassword: (passwordId: string) =>
+    json(MailPasswordResult, 'DELETE', `/api/account/mail-passwords/${id(passwordId)}`),
+
+  // ---- signing in to an application (OpenID Connect) ----
+  oidc: {
+    /** The pending request of an application; 410 `interaction_invalid` once expired or used. */
+    interaction: (uid: string) => json(OidcInteraction, 'GET', `/oidc/interaction/${id(uid)}/details`),
+    /**
+     * Signs the agent in to the application: where the browser goes next. A 403 `step_up_required`
+     * (the application wants a more recent second-factor check) opens the step-up prompt first.
+     */
+    complete: (uid: string) => json(OidcInteractionDone, 'POST', `/oidc/interaction/${id(uid)}/complete`),
+    /** Declines: the application is told `access_denied`. */
+    abort: (uid: string) => json(OidcInteractionDone, 'POST', `/oidc/interaction/${id(uid)}/abort`),
+    discovery: () => json(OidcDiscovery, 'GET', OIDC_DISCOVERY_PATH),
+  },
+
   // ---- administration ----
   agents: () => json(AgentList, 'GET', '/api/admin/agents'),
   inviteAgent: (request: InviteAgentRequest) => json(EnrolmentLink, 'POST', '/api/admin/agents', request),
@@ -419,6 +472,27 @@ export const api = {
   resetMfa: (agentId: string) => json(EnrolmentLink, 'POST', `/api/admin/agents/${id(agentId)}/reset-mfa`),
   newEnrolmentLink: (agentId: string) =>
     json(EnrolmentLink, 'POST', `/api/admin/agents/${id(agentId)}/enrolment-link`),
+  agentMailPasswords: (agentId: string) =>
+    json(MailPasswordsResponse, 'GET', `/api/admin/agents/${id(agentId)}/mail-passwords`),
+  revokeAgentMailPassword: (passwordId: string) =>
+    json(MailPasswordResult, 'DELETE', `/api/admin/mail-passwords/${id(passwordId)}`),
+  applications: {
+    clients: () => json(OidcClients, 'GET', '/api/admin/oidc/clients'),
+    /** The secret of a confidential client is in this answer and nowhere else, ever. */
+    register: (request: z.input<typeof OidcClientRequest>) =>
+      json(OidcClientCreated, 'POST', '/api/admin/oidc/clients', request),
+    update: (clientId: string, request: z.input<typeof OidcClientRequest>) =>
+      json(OidcClientResult, 'PUT', `/api/admin/oidc/clients/${id(clientId)}`, request),
+    /** The old secret stops working at once. */
+    newSecret: (clientId: string) =>
+      json(OidcClientCreated, 'POST', `/api/admin/oidc/clients/${id(clientId)}/secret`),
+    disable: (clientId: string) =>
+      json(OidcClientResult, 'POST', `/api/admin/oidc/clients/${id(clientId)}/disable`),
+    enable: (clientId: string) =>
+      json(OidcClientResult, 'POST', `/api/admin/oidc/clients/${id(clientId)}/enable`),
+    keys: () => json(OidcKeysResponse, 'GET', '/api/admin/oidc/keys'),
+    rotateKeys: () => json(OidcKeysResponse, 'POST', '/api/admin/oidc/keys/rotate'),
+  },
 
   // ---- audit log and alerts ----
   audit: (limit: number, before?: number) => {

@@ -2,7 +2,8 @@
  * The console: providers, the route guard and the page for each route. What a session may see
  * follows its stage: none → sign-in, 'mfa' → the second step, 'enrol' → factor enrolment only,
  * 'full' → everything its role allows. The meeting room is the exception: it is open to anyone,
- * because its own admission check decides (and explains) who gets in.
+ * because its own admission check decides (and explains) who gets in; so is an application's
+ * sign-in request, which signs the agent in on its own page.
  */
 import { StrictMode } from 'react';
 import { Layout } from './components/layout';
@@ -13,6 +14,7 @@ import { I18nContext, useI18n, useLanguageState } from './i18n';
 import { AccountPage } from './pages/account.page';
 import { AgentsPage } from './pages/agents.page';
 import { AlertsPage } from './pages/alerts.page';
+import { ApplicationsPage } from './pages/applications.page';
 import { AuditPage } from './pages/audit.page';
 import { EnrolLinkPage } from './pages/enrol-link.page';
 import { EnrolPage } from './pages/enrol.page';
@@ -23,6 +25,7 @@ import { MeetingRoomPage } from './pages/meeting-room.page';
 import { MeetingsPage } from './pages/meetings.page';
 import { NetguardPage } from './pages/netguard.page';
 import { ForbiddenPage, NotFoundPage } from './pages/not-found.page';
+import { OidcInteractionPage } from './pages/oidc-interaction.page';
 import { SignInPage } from './pages/sign-in.page';
 import { SpywareDevicePage } from './pages/spyware-device.page';
 import { SpywareMyDevicesPage } from './pages/spyware-my-devices.page';
@@ -49,6 +52,8 @@ function Screen({ route }: { route: Route }) {
       return <AccountPage />;
     case 'agents':
       return admin ? <AgentsPage /> : <ForbiddenPage />;
+    case 'applications':
+      return admin ? <ApplicationsPage /> : <ForbiddenPage />;
     case 'alerts':
       return admin ? <AlertsPage /> : <ForbiddenPage />;
     case 'audit':
@@ -74,6 +79,8 @@ function Screen({ route }: { route: Route }) {
     case 'meeting-room':
       // Not keyed by the link: after a host replaces it, the address follows and the page stays.
       return <MeetingRoomPage linkId={route.linkId} />;
+    case 'oidc-interaction':
+      return <OidcInteractionPage key={route.uid} uid={route.uid} />;
     case 'not-found':
       return <NotFoundPage />;
   }
@@ -104,7 +111,9 @@ function Routes() {
 
   const target = redirectFor(route, state);
   if (target !== undefined) {
-    if (target === '/sign-in') rememberReturnPath(path);
+    // Back there once signed in, or once the second factor is enrolled (an application's sign-in
+    // request waits for both).
+    if (target === '/sign-in' || target === '/enrol') rememberReturnPath(path);
     return <Redirect to={target} />;
   }
   return <Screen route={route} />;

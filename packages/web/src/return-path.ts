@@ -1,6 +1,7 @@
 /**
- * The page an agent asked for before being sent to sign in, so the console can take them there
- * afterwards. Kept in memory only: a path is not worth persisting.
+ * The page an agent asked for before being sent to sign in or to enrol a second factor, so the
+ * console can take them there afterwards (an application's sign-in request, `/oidc/interaction/…`,
+ * among them). Kept in memory only: a path is not worth persisting.
  */
 let returnPath: string | undefined;
 

@@ -118,6 +118,26 @@ describe('console routes', () => {
       expect(matchRoute(path)).toEqual({ name: 'not-found' });
   });
 
+  it('names an application’s sign-in request by its interaction id, and the applications page', () => {
+    expect(matchRoute('/oidc/interaction/PCAyHyTSwDLLGJ8I1NsHu')).toEqual({
+      name: 'oidc-interaction',
+      uid: 'PCAyHyTSwDLLGJ8I1NsHu',
+    });
+    expect(matchRoute('/admin/applications/')).toEqual({ name: 'applications' });
+  });
+
+  it('does not take the provider’s own addresses, or an id the server would refuse, as a sign-in request', () => {
+    for (const path of [
+      '/oidc/interaction/',
+      '/oidc/interaction/abc/details',
+      '/oidc/interaction/abc.def',
+      `/oidc/interaction/${'a'.repeat(65)}`,
+      '/oidc/auth',
+      '/oidc/session/end',
+    ])
+      expect(matchRoute(path)).toEqual({ name: 'not-found' });
+  });
+
   it('still knows the console pages it knew', () => {
     expect(matchRoute('/')).toEqual({ name: 'home' });
     expect(matchRoute('/admin/agents')).toEqual({ name: 'agents' });
@@ -181,6 +201,22 @@ describe('where a session is sent', () => {
     expect(redirectFor(watch, session('mfa'))).toBe('/sign-in');
     expect(redirectFor(watch, session('enrol'))).toBe('/enrol');
     expect(redirectFor(watch, session('full'))).toBeUndefined();
+  });
+
+  it('signs an agent in on the application’s sign-in request itself, which names the application', () => {
+    const interaction: Route = { name: 'oidc-interaction', uid: 'PCAyHyTSwDLLGJ8I1NsHu' };
+    expect(redirectFor(interaction, signedOut)).toBeUndefined();
+    expect(redirectFor(interaction, session('mfa'))).toBeUndefined();
+    expect(redirectFor(interaction, session('full'))).toBeUndefined();
+    expect(redirectFor(interaction, session('enrol'))).toBe('/enrol');
+  });
+
+  it('keeps the applications page for complete sessions (the page itself is for administrators only)', () => {
+    const applications: Route = { name: 'applications' };
+    expect(redirectFor(applications, signedOut)).toBe('/sign-in');
+    expect(redirectFor(applications, session('mfa'))).toBe('/sign-in');
+    expect(redirectFor(applications, session('enrol'))).toBe('/enrol');
+    expect(redirectFor(applications, session('full'))).toBeUndefined();
   });
 
   it('sends a complete session away from the sign-in page', () => {

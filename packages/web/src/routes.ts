@@ -3,7 +3,7 @@
  * Pure (no window, no React), so the rules are tested without a browser; `router.tsx` wires
  * them to the History API.
  */
-import { MeetingLinkId, Uuid, type SessionState } from '@rempart/core';
+import { MeetingLinkId, OidcInteractionParam, Uuid, type SessionState } from '@rempart/core';
 import { netguardSectionOf, type NetguardSection } from './netguard/sections';
 import { watchSectionOf, type WatchSection } from './serverwatch/sections';
 import { spywareSectionOf, type SpywareSection } from './spyware/sections';
@@ -15,6 +15,8 @@ export type Route =
   | { name: 'home' }
   | { name: 'account' }
   | { name: 'agents' }
+  /** `/admin/applications`: the applications that sign agents in with Rempart (OpenID Connect). */
+  | { name: 'applications' }
   | { name: 'alerts' }
   | { name: 'audit' }
   | { name: 'meetings' }
@@ -32,6 +34,8 @@ export type Route =
   | { name: 'my-devices' }
   /** `/m/<linkId>`: the address a meeting is shared by. */
   | { name: 'meeting-room'; linkId: string }
+  /** `/oidc/interaction/<uid>`: an application asks Rempart to sign the agent in. */
+  | { name: 'oidc-interaction'; uid: string }
   | { name: 'not-found' };
 
 /**
@@ -52,6 +56,8 @@ export function matchRoute(path: string): Route {
       return { name: 'account' };
     case '/admin/agents':
       return { name: 'agents' };
+    case '/admin/applications':
+      return { name: 'applications' };
     case '/alerts':
       return { name: 'alerts' };
     case '/audit':
@@ -86,6 +92,9 @@ export function matchRoute(path: string): Route {
   const meeting = /^\/meetings\/([^/]+)$/.exec(trimmed);
   if (meeting?.[1] !== undefined && Uuid.safeParse(meeting[1]).success)
     return { name: 'meeting', id: meeting[1].toLowerCase() };
+  const interaction = /^\/oidc\/interaction\/([^/]+)$/.exec(trimmed);
+  if (interaction?.[1] !== undefined && OidcInteractionParam.safeParse({ uid: interaction[1] }).success)
+    return { name: 'oidc-interaction', uid: interaction[1] };
   const room = /^\/m\/([^/]+)$/.exec(trimmed);
   if (room?.[1] !== undefined && MeetingLinkId.safeParse(room[1]).success)
     return { name: 'meeting-room', linkId: room[1] };
@@ -98,6 +107,9 @@ export function redirectFor(route: Route, state: SessionState): string | undefin
   // The meeting room makes its own admission check: signed out, the page says so and offers
   // sign-in or, where the meeting takes them, the way in for external guests.
   if (route.name === 'meeting-room' && !(state.authenticated && state.stage === 'enrol')) return undefined;
+  // An application's sign-in request is signed in to on its own page, which names the application.
+  if (route.name === 'oidc-interaction' && !(state.authenticated && state.stage === 'enrol'))
+    return undefined;
   if (!state.authenticated || state.stage === 'mfa') return route.name === 'sign-in' ? undefined : '/sign-in';
   if (state.stage === 'enrol') return route.name === 'enrol' ? undefined : '/enrol';
   // A full session on /enrol may still be reading its recovery codes: the page decides.

@@ -125,6 +125,7 @@ export function Layout({ children }: { children: ReactNode }) {
               {state.agent.role === 'admin' ? (
                 <>
                   <NavLink to="/admin/agents">{t('nav.agents')}</NavLink>
+                  <NavLink to="/admin/applications">{t('nav.applications')}</NavLink>
                   <NavLink to="/alerts">{t('nav.alerts')}</NavLink>
                   <NavLink to="/audit">{t('nav.audit')}</NavLink>
                   <NavLink to="/netguard">{t('nav.netguard')}</NavLink>

@@ -15,6 +15,7 @@ export const fr: Messages = {
   'nav.leakcheck': 'Vérifier une image',
   'nav.account': 'Compte',
   'nav.agents': 'Agents',
+  'nav.applications': 'Applications',
   'nav.alerts': 'Alertes',
   'nav.audit': 'Journal d’audit',
   'nav.netguard': 'Garde réseau',
@@ -155,6 +156,8 @@ export const fr: Messages = {
     'Vérifier qu’une photo ou une capture d’écran ne dévoile ni lien de réunion, ni code, ni autre secret avant de la publier',
   'home.accountLink': 'Vos seconds facteurs, codes de secours et sessions ouvertes',
   'home.agentsLink': 'Inviter des agents, désactiver des comptes, réinitialiser des seconds facteurs',
+  'home.applicationsLink':
+    'Permettre aux agents de se connecter aux autres applications de l’institution avec Rempart',
   'home.alertsLink': 'Examiner et acquitter les alertes',
   'home.auditLink': 'Consulter le journal d’audit et vérifier sa chaîne',
   'home.openAlerts': 'Alertes ouvertes : {count}.',
@@ -225,6 +228,166 @@ export const fr: Messages = {
     'Les seconds facteurs de {name} ont été supprimés. Transmettez le nouveau lien d’enrôlement ci-dessous.',
   'agents.linkDone': 'Un nouveau lien d’enrôlement a été créé pour {name}.',
   'agents.empty': 'Aucun agent pour l’instant.',
+  'agents.mailDevices': 'Appareils de messagerie',
+  'agents.mailHeading': 'Mots de passe de messagerie de {name}',
+  'agents.mailIntro':
+    'Chaque appareil qui lit la messagerie de cet agent a son propre mot de passe. En révoquer un coupe cet appareil à sa prochaine connexion ; les autres continuent de fonctionner.',
+  'agents.mailClose': 'Fermer',
+
+  'signOn.title': 'Connexion à une application',
+  'signOn.heading': 'Se connecter à {client}',
+  'signOn.receives': 'Ce qui sera transmis à {client}',
+  'signOn.scope.openid': 'Un identifiant de votre compte Rempart',
+  'signOn.scope.profile': 'Votre nom',
+  'signOn.scope.email': 'Votre adresse électronique',
+  'signOn.scope.rempart': 'Votre service, votre rôle et votre habilitation',
+  'signOn.scope.mail': 'L’accès à votre messagerie : elle pourra lire et envoyer vos courriels',
+  'signOn.scope.offline_access': 'Un accès qui dure après cette visite, jusqu’à votre déconnexion de Rempart',
+  'signOn.mfaEvery': '{client} demande une nouvelle vérification de votre second facteur à chaque connexion.',
+  'signOn.mfaWithin':
+    '{client} demande une vérification de votre second facteur datant de moins de {duration}.',
+  'signOn.signedInAs': 'Vous êtes connecté à Rempart en tant que {name}.',
+  'signOn.signInFirst': 'Connectez-vous avec votre compte Rempart pour continuer vers {client}.',
+  'signOn.working': 'Connexion à {client}…',
+  'signOn.declining': 'Retour vers {client}…',
+  'signOn.continue': 'Continuer vers {client}',
+  'signOn.cancelHint': 'Annuler : {client} est informé que vous avez refusé, et vous n’y êtes pas connecté.',
+  'signOn.expiredHint': 'Retournez dans l’application et recommencez la connexion depuis celle-ci.',
+
+  'applications.title': 'Applications',
+  'applications.lead':
+    'Les autres applications web de l’institution connectent les agents avec Rempart (OpenID Connect) : un seul mot de passe, un seul second facteur, et un agent désactivé ici en est aussi déconnecté.',
+  'applications.list': 'Applications enregistrées',
+  'applications.empty': 'Aucune application n’est encore enregistrée.',
+  'applications.name': 'Nom',
+  'applications.nameHint': 'Les agents voient ce nom lorsqu’ils se connectent.',
+  'applications.clientId': 'Identifiant client',
+  'applications.clientSecret': 'Secret client',
+  'applications.addresses': 'Adresses',
+  'applications.registered': 'Enregistrée le',
+  'applications.redirectUris': 'Adresses de redirection',
+  'applications.redirectUrisHint':
+    'Où Rempart renvoie les agents après la connexion, une par ligne : https://…, ou http:// sur cette machine seulement (localhost, 127.0.0.1).',
+  'applications.postLogoutRedirectUris': 'Adresses après déconnexion',
+  'applications.postLogoutRedirectUrisHint':
+    'Où l’application peut renvoyer les agents après les avoir déconnectés, une par ligne (facultatif).',
+  'applications.backchannelLogoutUri': 'Adresse de déconnexion back-channel',
+  'applications.backchannelLogoutUriHint':
+    'Rempart y prévient l’application quand un agent se déconnecte, pour qu’elle ferme aussi sa session (OpenID Connect Back-Channel Logout ; facultatif).',
+  'applications.mfaMaxAge': 'Vérification du second facteur',
+  'applications.mfaMaxAgeHint':
+    'L’ancienneté maximale de la vérification du second facteur exigée par cette application ; au-delà, l’agent est invité à la refaire.',
+  'applications.mfa.none': 'Une connexion à Rempart suffit',
+  'applications.mfa.every': 'Une nouvelle vérification du second facteur à chaque connexion',
+  'applications.mfa.within': 'Une vérification du second facteur de moins de {duration}',
+  'applications.kind': 'Type',
+  'applications.confidential': 'Confidentielle',
+  'applications.confidentialHint':
+    'Une application qui tourne sur un serveur : elle s’authentifie avec un secret (client_secret_basic).',
+  'applications.public': 'Publique',
+  'applications.publicHint':
+    'Une application monopage ou mobile, qui ne peut pas garder de secret : pas de secret, PKCE seulement.',
+  'applications.status': 'État',
+  'applications.register': 'Enregistrer une application',
+  'applications.registerSubmit': 'Enregistrer l’application',
+  'applications.editHeading': 'Modifier {name}',
+  'applications.edit': 'Modifier',
+  'applications.save': 'Enregistrer les modifications',
+  'applications.saved': '{name} est enregistrée.',
+  'applications.newSecret': 'Nouveau secret',
+  'applications.disable': 'Désactiver',
+  'applications.enable': 'Activer',
+  'applications.disabledDone':
+    '{name} est désactivée : les agents ne peuvent plus s’y connecter et ses jetons ne fonctionnent plus.',
+  'applications.enabledDone': '{name} est activée.',
+  'applications.secretConfirmTitle': 'Un nouveau secret pour {name} ?',
+  'applications.secretConfirmText':
+    'Le secret actuel cesse aussitôt de fonctionner : l’application ne peut plus connecter personne tant que son responsable n’a pas saisi le nouveau.',
+  'applications.disableConfirmTitle': 'Désactiver {name} ?',
+  'applications.disableConfirmText':
+    'Les agents ne pourront plus s’y connecter et les jetons qu’elle détient cesseront de fonctionner. Vous pourrez la réactiver plus tard.',
+  'applications.issuedHeading': 'Identifiants de {name}',
+  'applications.renewedHeading': 'Nouveau secret de {name}',
+  'applications.issuedIntro':
+    'Transmettez-les au responsable de l’application par un canal de confiance. Le secret n’est affiché qu’une fois : Rempart le conserve scellé et ne peut plus l’afficher (émettez-en un nouveau s’il est perdu).',
+  'applications.issuedPublic':
+    'Une application publique n’a pas de secret : transmettez l’identifiant client à son responsable. Elle doit utiliser PKCE.',
+  'applications.issuedDone': 'Je les ai transmis',
+  'applications.copyId': 'Copier l’identifiant',
+  'applications.copySecret': 'Copier le secret',
+  'applications.copied': 'Copié.',
+  'applications.copyFailed': 'La copie a échoué : sélectionnez le texte et copiez-le à la main.',
+  'applications.provider': 'Pour le responsable de l’application',
+  'applications.providerIntro':
+    'La plupart des bibliothèques OpenID Connect n’ont besoin que de l’adresse de découverte, de l’identifiant client et du secret.',
+  'applications.issuer': 'Émetteur (issuer)',
+  'applications.discovery': 'Adresse de découverte',
+  'applications.scopes': 'Portées (scopes)',
+  'applications.ruleFlow':
+    'Flux « authorization code » avec PKCE (S256), state et nonce ; les applications confidentielles s’authentifient avec client_secret_basic.',
+  'applications.ruleClaims':
+    'Le jeton d’identité porte le nom et l’adresse de l’agent (portées profile, email), son service, son rôle et son habilitation (portée rempart), et la manière dont le second facteur a été vérifié (amr, acr, auth_time).',
+  'applications.ruleLogout':
+    'Déconnexion : l’application envoie l’agent à l’adresse de fin de session ; Rempart prévient les autres applications par leur adresse de déconnexion back-channel.',
+  'applications.problem.nameRequired': 'Donnez un nom à l’application.',
+  'applications.problem.nameTooLong': 'Le nom est trop long (120 caractères au plus).',
+  'applications.problem.redirectRequired': 'Indiquez au moins une adresse de redirection.',
+  'applications.problem.tooMany': 'Dix adresses au plus.',
+  'applications.problem.urls':
+    'Adresses vers lesquelles Rempart ne peut pas renvoyer les agents (https://, ou http:// sur cette machine seulement, sans #)',
+  'applications.problem.url':
+    'Rempart ne peut pas appeler cette adresse : https://, ou http:// sur cette machine seulement, sans #.',
+  'applications.problem.mfaMaxAge': 'Choisissez l’une des options.',
+  'applications.keys': 'Clés de signature',
+  'applications.keysIntro':
+    'La clé la plus récente signe les jetons ; les anciennes restent publiées jusqu’à l’expiration de tous les jetons qu’elles ont signés. Rempart les renouvelle de lui-même tous les 90 jours.',
+  'applications.keyId': 'Identifiant de clé',
+  'applications.keyCreated': 'Créée le',
+  'applications.keyRotated': 'Remplacée le',
+  'applications.keyUse': 'Usage',
+  'applications.keySigning': 'Signe',
+  'applications.keyPublished': 'Publiée seulement',
+  'applications.rotate': 'Renouveler les clés',
+  'applications.rotateHint':
+    'Une nouvelle clé signe dès maintenant ; les applications la trouvent dans le jeu de clés publié.',
+  'applications.rotated': 'Une nouvelle clé de signature est en service.',
+
+  'mail.heading': 'Mots de passe de messagerie',
+  'mail.intro':
+    'Vos applications de messagerie (téléphone, Thunderbird, Outlook…) se connectent avec un mot de passe propre à chaque appareil, jamais votre mot de passe Rempart. Un appareil perdu est coupé en révoquant son mot de passe.',
+  'mail.empty': 'Aucun mot de passe de messagerie pour l’instant.',
+  'mail.device': 'Appareil',
+  'mail.statusHeading': 'État',
+  'mail.status.active': 'Actif',
+  'mail.status.expired': 'Expiré',
+  'mail.status.revoked': 'Révoqué',
+  'mail.created': 'Créé le',
+  'mail.expires': 'Expire le',
+  'mail.lastUsed': 'Dernière utilisation',
+  'mail.lastAddress': 'Dernière adresse',
+  'mail.service': 'Service',
+  'mail.uses': 'Utilisations',
+  'mail.revoke': 'Révoquer',
+  'mail.revoked':
+    'Le mot de passe de messagerie de « {device} » est révoqué : sa prochaine connexion échouera.',
+  'mail.add': 'Ajouter un appareil',
+  'mail.newDevice': 'Appareil',
+  'mail.newDeviceHint': 'Pour le reconnaître plus tard : « Téléphone », « Thunderbird à la maison »…',
+  'mail.validFor': 'Valable',
+  'mail.days': '{count} jours',
+  'mail.createHint': 'Il vous est d’abord demandé de confirmer votre identité avec votre second facteur.',
+  'mail.create': 'Créer un mot de passe de messagerie',
+  'mail.issuedHeading': 'Mot de passe de messagerie pour {device}',
+  'mail.issuedIntro':
+    'Saisissez-le maintenant dans l’application de messagerie de cet appareil : il n’est affiché qu’une fois. Il fonctionne jusqu’au {date}.',
+  'mail.userName': 'Nom d’utilisateur',
+  'mail.password': 'Mot de passe',
+  'mail.copy': 'Copier le mot de passe',
+  'mail.copied': 'Mot de passe copié.',
+  'mail.copyFailed': 'La copie a échoué : sélectionnez le mot de passe et copiez-le à la main.',
+  'mail.settingsHint':
+    'Dans l’application de messagerie, utilisez {email} comme nom d’utilisateur pour le courrier entrant (IMAP) comme sortant (SMTP), avec une connexion chiffrée (SSL/TLS ou STARTTLS). Les noms des serveurs sont ceux que vous donne votre service informatique.',
+  'mail.issuedDone': 'Je l’ai saisi',
 
   'alerts.title': 'Alertes',
   'alerts.filter': 'Afficher',
@@ -1482,14 +1645,6 @@ export const fr: Messages = {
   'error.last_factor':
     'Vous ne pouvez pas retirer votre dernier second facteur. Ajoutez-en d’abord un autre.',
   'error.recovery_invalid': 'Le code de secours n’est pas valide.',
-  'error.interaction_invalid': 'Cette demande de connexion a expiré ou a déjà été utilisée.',
-  'error.mail_auth_failed': 'Connexion à la messagerie refusée.',
-  'error.mail_auth_throttled':
-    'Trop de connexions à la messagerie échouées depuis cette adresse. Patientez avant de réessayer.',
-  'error.mail_gateway_token_invalid':
-    'Ce serveur de messagerie n’a pas présenté le jeton de passerelle de la plateforme.',
-  'error.mail_gateway_off':
-    'Ce serveur ne vérifie aucune connexion de messagerie (REMPART_MAIL_GATEWAY_TOKEN n’est pas défini).',
   'error.image_unreadable':
     'Cette image n’a pas pu être lue : le fichier est peut-être endommagé, ou ce n’est pas une image.',
   'error.dns_message_invalid': 'Ce n’est pas un message DNS valide.',
@@ -1514,6 +1669,14 @@ export const fr: Messages = {
     'Ce serveur ne reçoit pas de lignes de journal par HTTP (REMPART_WATCH_INGEST_TOKEN n’est pas défini).',
   'error.watch_token_invalid':
     'Le jeton de réception de la surveillance des serveurs est absent ou incorrect.',
+  'error.interaction_invalid': 'Cette demande de connexion a expiré ou a déjà été utilisée.',
+  'error.mail_auth_failed': 'Connexion à la messagerie refusée.',
+  'error.mail_auth_throttled':
+    'Trop de connexions à la messagerie échouées depuis cette adresse. Patientez avant de réessayer.',
+  'error.mail_gateway_token_invalid':
+    'Ce serveur de messagerie n’a pas présenté le jeton de passerelle de la plateforme.',
+  'error.mail_gateway_off':
+    'Ce serveur ne vérifie aucune connexion de messagerie (REMPART_MAIL_GATEWAY_TOKEN n’est pas défini).',
   'error.network_error': 'Le serveur est injoignable. Vérifiez votre connexion et réessayez.',
   'error.invalid_response': 'Le serveur a envoyé une réponse inattendue. Rechargez la page.',
   'error.step_up_cancelled': 'Annulé : votre identité n’a pas été confirmée, rien n’a été modifié.',

@@ -1,23 +1,22 @@
-/** The agent's own account: profile, second factors, recovery codes and open sessions. */
-import type { Factor, SessionInfo } from '@rempart/core';
-import { useState } from 'react';
+/**
+ * The agent's own account: profile, second factors, recovery codes, open sessions and the mail
+ * passwords of their devices.
+ */
+import { MAIL_PASSWORD_DEFAULT_DAYS, type Factor, type MailPassword, type SessionInfo } from '@rempart/core';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { AgentFacts } from '../components/agent-facts';
-import { TextField } from '../components/fields';
+import { SelectField, TextField } from '../components/fields';
+import { IssuedMailPassword, MailPasswordTable } from '../components/mail-passwords';
 import { ErrorMessage, StatusMessage } from '../components/messages';
 import { Page } from '../components/page';
 import { RecoveryCodes } from '../components/recovery-codes';
 import { TotpSetup, type Enrolled } from '../components/totp-setup';
+import { When } from '../components/when';
 import { useAction, useLoad } from '../hooks';
 import { useI18n } from '../i18n';
 import { useFullSession, useSession } from '../session';
 import { registerPasskey } from '../webauthn';
-
-function When({ iso }: { iso: string | null }) {
-  const { t, formatDateTime } = useI18n();
-  if (iso === null) return <>{t('common.none')}</>;
-  return <time dateTime={iso}>{formatDateTime(iso)}</time>;
-}
 
 /** "Firefox on Linux" is more useful than the whole user-agent string; the latter stays in a title. */
 function browserName(userAgent: string): string {
@@ -254,6 +253,122 @@ export function AccountPage() {
           <StatusMessage message={sessions.loading ? t('app.loading') : undefined} />
         )}
       </section>
+
+      <MailPasswords email={agent.email} />
     </Page>
+  );
+}
+
+/** How long a new mail password may work, in days; the server's default among them. */
+const mailPasswordDays = [...new Set([30, 90, MAIL_PASSWORD_DEFAULT_DAYS, 365])].sort((a, b) => a - b);
+
+/** The agent's mail passwords: one per device, created after a fresh second-factor check. */
+function MailPasswords({ email }: { email: string }) {
+  const { t } = useI18n();
+  const passwords = useLoad(() => api.mailPasswords(), []);
+  const [device, setDevice] = useState('');
+  const [days, setDays] = useState<number>(MAIL_PASSWORD_DEFAULT_DAYS);
+  const [issued, setIssued] = useState<{ password: MailPassword; secret: string }>();
+  const [status, setStatus] = useState<string>();
+  const creating = useAction();
+  const revoking = useAction();
+  const issuedHeading = useRef<HTMLHeadingElement>(null);
+
+  // The secret is the one thing to act on: take the focus there.
+  useEffect(() => {
+    if (issued) issuedHeading.current?.focus();
+  }, [issued]);
+
+  const create = async (event: FormEvent) => {
+    event.preventDefault();
+    setStatus(undefined);
+    const result = await creating.run(() => api.createMailPassword({ device: device.trim(), days }));
+    if (!result.ok) return;
+    setIssued({ password: result.value.mailPassword, secret: result.value.secret });
+    setDevice('');
+    passwords.reload();
+  };
+
+  const revoke = async (password: MailPassword) => {
+    setStatus(undefined);
+    const result = await revoking.run(() => api.revokeMailPassword(password.id));
+    if (!result.ok) return;
+    const revoked = result.value.mailPassword;
+    passwords.setData((previous) =>
+      previous
+        ? { mailPasswords: previous.mailPasswords.map((p) => (p.id === revoked.id ? revoked : p)) }
+        : previous,
+    );
+    setStatus(t('mail.revoked', { device: revoked.device }));
+  };
+
+  return (
+    <>
+      {issued ? (
+        <IssuedMailPassword
+          password={issued.password}
+          secret={issued.secret}
+          email={email}
+          headingRef={issuedHeading}
+          onDone={() => setIssued(undefined)}
+        />
+      ) : null}
+      <section className="card" aria-labelledby="account-mail">
+        <h2 id="account-mail">{t('mail.heading')}</h2>
+        <p className="muted">{t('mail.intro')}</p>
+        <StatusMessage tone="success" message={status} />
+        <ErrorMessage error={revoking.error ?? passwords.error} />
+        {passwords.data ? (
+          <MailPasswordTable
+            passwords={passwords.data.mailPasswords}
+            busy={revoking.busy}
+            onRevoke={(password) => void revoke(password)}
+            label={t('mail.heading')}
+          />
+        ) : (
+          <StatusMessage message={passwords.loading ? t('app.loading') : undefined} />
+        )}
+
+        <h3>{t('mail.add')}</h3>
+        <form className="form-grid" onSubmit={(event) => void create(event)}>
+          <TextField
+            id="mail-device"
+            label={t('mail.newDevice')}
+            hint={t('mail.newDeviceHint')}
+            value={device}
+            onChange={(event) => setDevice(event.target.value)}
+            maxLength={60}
+            autoComplete="off"
+            required
+          />
+          <SelectField
+            id="mail-days"
+            label={t('mail.validFor')}
+            value={String(days)}
+            onChange={(event) => setDays(Number(event.target.value))}
+          >
+            {mailPasswordDays.map((count) => (
+              <option key={count} value={count}>
+                {t('mail.days', { count })}
+              </option>
+            ))}
+          </SelectField>
+          <div className="form-grid-wide">
+            <p className="field-hint" id="mail-create-hint">
+              {t('mail.createHint')}
+            </p>
+            <ErrorMessage error={creating.error} />
+            <button
+              type="submit"
+              className="button button-primary"
+              aria-describedby="mail-create-hint"
+              disabled={creating.busy}
+            >
+              {t('mail.create')}
+            </button>
+          </div>
+        </form>
+      </section>
+    </>
   );
 }

@@ -1,10 +1,14 @@
-/** Administration of agents: invitations, enrolment links, disabling, unlocking, MFA resets. */
+/**
+ * Administration of agents: invitations, enrolment links, disabling, unlocking, MFA resets, and
+ * the mail passwords of an agent's devices.
+ */
 import {
   classifications,
   roles,
   type Agent,
   type Classification,
   type EnrolmentLink,
+  type MailPassword,
   type Role,
 } from '@rempart/core';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
@@ -12,6 +16,7 @@ import { api } from '../api';
 import { ClearanceBadge, StatusBadge } from '../components/badges';
 import { EnrolmentLinkPanel } from '../components/enrolment-link';
 import { SelectField, TextField } from '../components/fields';
+import { MailPasswordTable } from '../components/mail-passwords';
 import { ErrorMessage, StatusMessage } from '../components/messages';
 import { Page } from '../components/page';
 import { useAction, useLoad } from '../hooks';
@@ -42,6 +47,7 @@ export function AgentsPage() {
   const [invite, setInvite] = useState(emptyInvite);
   const [issued, setIssued] = useState<IssuedLink>();
   const [status, setStatus] = useState<string>();
+  const [mailOf, setMailOf] = useState<Agent>();
   const inviting = useAction();
   const acting = useAction();
   const issuedHeading = useRef<HTMLHeadingElement>(null);
@@ -281,6 +287,16 @@ export function AgentsPage() {
                                 {t('agents.resetMfa')}
                               </button>
                             )}
+                            <button
+                              type="button"
+                              className="button button-small"
+                              aria-expanded={mailOf?.id === agent.id}
+                              aria-controls={mailOf?.id === agent.id ? 'agent-mail' : undefined}
+                              onClick={() => setMailOf(mailOf?.id === agent.id ? undefined : agent)}
+                            >
+                              {t('agents.mailDevices')}
+                              <span className="visually-hidden"> {agent.displayName}</span>
+                            </button>
                           </div>
                         </td>
                       </tr>
@@ -294,6 +310,60 @@ export function AgentsPage() {
           <StatusMessage message={agents.loading ? t('app.loading') : undefined} />
         )}
       </section>
+
+      {mailOf ? (
+        <AgentMailPasswords key={mailOf.id} agent={mailOf} onClose={() => setMailOf(undefined)} />
+      ) : null}
     </Page>
+  );
+}
+
+/** Which devices read an agent's mail, from where; any of them can be cut off here. */
+function AgentMailPasswords({ agent, onClose }: { agent: Agent; onClose: () => void }) {
+  const { t } = useI18n();
+  const passwords = useLoad(() => api.agentMailPasswords(agent.id), [agent.id]);
+  const revoking = useAction();
+  const [status, setStatus] = useState<string>();
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => heading.current?.focus(), []);
+
+  const revoke = async (password: MailPassword) => {
+    setStatus(undefined);
+    const result = await revoking.run(() => api.revokeAgentMailPassword(password.id));
+    if (!result.ok) return;
+    const revoked = result.value.mailPassword;
+    passwords.setData((previous) =>
+      previous
+        ? { mailPasswords: previous.mailPasswords.map((p) => (p.id === revoked.id ? revoked : p)) }
+        : previous,
+    );
+    setStatus(t('mail.revoked', { device: revoked.device }));
+  };
+
+  return (
+    <section id="agent-mail" className="card" aria-labelledby="agent-mail-heading">
+      <h2 id="agent-mail-heading" ref={heading} tabIndex={-1}>
+        {t('agents.mailHeading', { name: agent.displayName })}
+      </h2>
+      <p className="muted">{t('agents.mailIntro')}</p>
+      <StatusMessage tone="success" message={status} />
+      <ErrorMessage error={revoking.error ?? passwords.error} />
+      {passwords.data ? (
+        <MailPasswordTable
+          passwords={passwords.data.mailPasswords}
+          busy={revoking.busy}
+          onRevoke={(password) => void revoke(password)}
+          label={t('agents.mailHeading', { name: agent.displayName })}
+        />
+      ) : (
+        <StatusMessage message={passwords.loading ? t('app.loading') : undefined} />
+      )}
+      <div className="actions">
+        <button type="button" className="button" onClick={onClose}>
+          {t('agents.mailClose')}
+        </button>
+      </div>
+    </section>
   );
 }

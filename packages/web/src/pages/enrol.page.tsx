@@ -9,6 +9,7 @@ import { RecoveryCodes } from '../components/recovery-codes';
 import { TotpSetup, type Enrolled } from '../components/totp-setup';
 import { useAction } from '../hooks';
 import { useI18n } from '../i18n';
+import { takeReturnPath } from '../return-path';
 import { Redirect, navigate } from '../router';
 import { useSession } from '../session';
 import { registerPasskey } from '../webauthn';
@@ -28,7 +29,7 @@ export function EnrolPage() {
   // anti-forgery token and stage before the console moves on.
   const finish = async () => {
     const result = await finishing.run(refresh);
-    if (result.ok) navigate('/', { replace: true });
+    if (result.ok) navigate(takeReturnPath() ?? '/', { replace: true });
   };
 
   const enrolled = (result: Enrolled) => {

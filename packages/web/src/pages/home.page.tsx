@@ -66,6 +66,10 @@ export function HomePage() {
                   <span>{t('home.agentsLink')}</span>
                 </li>
                 <li>
+                  <Link to="/admin/applications">{t('nav.applications')}</Link>
+                  <span>{t('home.applicationsLink')}</span>
+                </li>
+                <li>
                   <Link to="/alerts">{t('nav.alerts')}</Link>
                   <span>{t('home.alertsLink')}</span>
                   <OpenAlerts />
