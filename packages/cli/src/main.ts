@@ -30,6 +30,7 @@ import {
   spywareScan,
 } from './spyware.js';
 import { adminClient, untilStopped, withPlatform } from './platform-access.js';
+import { MAIL_USAGE, MailUsageError, mailDovecotConfig } from './mail.js';
 import {
   WATCH_LIVE_USAGE,
   WATCH_USAGE,
@@ -65,6 +66,7 @@ Commands:
 ${SPYWARE_USAGE}
 ${WATCH_USAGE}
 ${WATCH_LIVE_USAGE}
+${MAIL_USAGE}
   policy export --platform ios|android [--group G]
                                           write a group's device profile to standard output: an Apple
                                           .mobileconfig or an Android Management API policy (default group)
@@ -114,6 +116,9 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         if (sub === 'search') return await watchSearch(rest, loadConfig);
         if (sub === 'hunt') return await watchHunt(rest, loadConfig);
         throw new UsageError(`unknown watch command: ${sub ?? '(none)'}`);
+      case 'mail':
+        if (sub === 'dovecot-config') return await mailDovecotConfig(rest, loadConfig());
+        throw new UsageError(`unknown mail command: ${sub ?? '(none)'}`);
       case 'policy':
         if (sub === 'export') return await policyExport(rest);
         throw new UsageError(`unknown policy command: ${sub ?? '(none)'}`);
@@ -132,6 +137,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
   } catch (error) {
     if (
       error instanceof UsageError ||
+      error instanceof MailUsageError ||
       error instanceof SpywareUsageError ||
       error instanceof WatchUsageError
     ) {

@@ -15,3 +15,5 @@ export { totpCodeAt } from './identity/totp.js';
 // only by whoever checks images.
 export { embeddedOptions } from './db/client.js';
 export { noMediaEngine } from './media/engine.js';
+// The mail gateway's generated configuration, for `rempart mail dovecot-config`.
+export { dovecotConfig, dovecotLuaPassdb, postfixSubmissionService } from './mail/gateway.js';

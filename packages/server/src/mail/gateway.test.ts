@@ -1,6 +1,13 @@
 import { RempartError } from '@rempart/core';
 import { describe, expect, it } from 'vitest';
-import { dovecotConfig, dovecotLuaPassdb, isLoopback, luaString, postfixConfig } from './gateway.js';
+import {
+  dovecotConfig,
+  dovecotLuaPassdb,
+  isLoopback,
+  luaString,
+  postfixConfig,
+  postfixSubmissionService,
+} from './gateway.js';
 
 const TOKEN = 'gateway-token-0123456789abcdef';
 
@@ -278,5 +285,19 @@ describe('isLoopback', () => {
       expect(isLoopback(address), address).toBe(true);
     for (const address of ['10.0.0.1', '0.0.0.0', '::', '1::1', '::ffff:127.0.0.1', 'localhost'])
       expect(isLoopback(address), address).toBe(false);
+  });
+});
+
+describe('postfixSubmissionService', () => {
+  it('gives the master.cf lines of a submission service whose logins Dovecot checks', () => {
+    const lines = postfixSubmissionService({ port: 587, dovecotAuthAddress: '::1', dovecotAuthPort: 12345 });
+    expect(lines).toMatch(/^587 inet n - y - - smtpd$/m);
+    expect(lines).toContain('-o smtpd_sasl_path=inet:[::1]:12345');
+    expect(lines).toContain('-o smtpd_relay_restrictions=permit_sasl_authenticated,reject');
+  });
+
+  it('refuses an authentication listener off loopback, and a bad port', () => {
+    expect(() => postfixSubmissionService({ dovecotAuthAddress: '192.0.2.1' })).toThrow(/dovecotAuthAddress/);
+    expect(() => postfixSubmissionService({ port: 70_000 })).toThrow(/port/);
   });
 });
