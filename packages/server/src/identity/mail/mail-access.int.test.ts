@@ -74,10 +74,29 @@ describe('mail passwords', () => {
     await enrolWithTotp(platform, app, { email: 'marc@interieur.gouv.fr' });
     expect((await ask({ user: 'marc@interieur.gouv.fr', password: secret })).status).toBe(401);
 
+    // The same device from another address is worth an alert.
+    expect(
+      (await ask({ user: 'julie@interieur.gouv.fr', password: secret, remoteIp: '198.51.100.23' })).status,
+    ).toBe(200);
+    const moved = await awaitAlert(
+      platform,
+      'Mail password "Phone" of julie@interieur.gouv.fr used from a new address',
+    );
+    expect(moved.details).toMatchObject({ ip: '198.51.100.23', previousIp: '192.0.2.10' });
     const after = await julie.agent.get('/api/account/mail-passwords');
-    expect(after.json.mailPasswords[0]).toMatchObject({ uses: 2, lastIp: '192.0.2.10', lastService: 'imap' });
+    expect(after.json.mailPasswords[0]).toMatchObject({
+      uses: 3,
+      lastIp: '198.51.100.23',
+      lastService: 'imap',
+    });
     const audit = await mailLogins();
-    expect(audit.map((e) => e.outcome).sort()).toEqual(['failure', 'failure', 'success', 'success']);
+    expect(audit.map((e) => e.outcome).sort()).toEqual([
+      'failure',
+      'failure',
+      'success',
+      'success',
+      'success',
+    ]);
     expect(audit.find((e) => e.outcome === 'success')?.details).toMatchObject({
       device: 'Phone',
       service: 'imap',

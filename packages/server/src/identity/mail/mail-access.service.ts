@@ -190,7 +190,19 @@ export class MailAccessService {
         ...(oauth ? { client: outcome.clientId } : {}),
       },
     });
-    if (device) await this.deps.repo.recordUse(device.id, now, source, request.service);
+    if (device) {
+      await this.deps.repo.recordUse(device.id, now, source, request.service);
+      // A device reading mail from a new address may be a copied password: the agent and the
+      // security team hear of it.
+      if (device.lastIp !== null && device.lastIp !== source) {
+        await this.deps.alerts.raise({
+          severity: 'low',
+          source: 'identity',
+          title: `Mail password "${device.device}" of ${agent.email} used from a new address ${source}`,
+          details: { agentId: agent.id, device: device.device, ip: source, previousIp: device.lastIp },
+        });
+      }
+    }
     return { user: agent.email };
   }
 
