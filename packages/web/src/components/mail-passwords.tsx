@@ -5,6 +5,7 @@
  */
 import type { MailPassword } from '@rempart/core';
 import type { Ref } from 'react';
+import { useAction, type Loaded } from '../hooks';
 import { useI18n } from '../i18n';
 import { CopyLink } from './copy-link';
 import { When } from './when';
@@ -162,4 +163,30 @@ export function IssuedMailPassword({
       </div>
     </section>
   );
+}
+
+/**
+ * Revoking one password of a loaded list, for the agent's own page and an administrator's view:
+ * the row shows its new state at once, and `setStatus` says which device was cut off.
+ */
+export function useMailPasswordRevoke(
+  passwords: Loaded<{ mailPasswords: MailPassword[] }>,
+  revokeOne: (id: string) => Promise<{ mailPassword: MailPassword }>,
+  setStatus: (message: string | undefined) => void,
+) {
+  const { t } = useI18n();
+  const revoking = useAction();
+  const revoke = async (password: MailPassword) => {
+    setStatus(undefined);
+    const result = await revoking.run(() => revokeOne(password.id));
+    if (!result.ok) return;
+    const revoked = result.value.mailPassword;
+    passwords.setData((previous) =>
+      previous
+        ? { mailPasswords: previous.mailPasswords.map((p) => (p.id === revoked.id ? revoked : p)) }
+        : previous,
+    );
+    setStatus(t('mail.revoked', { device: revoked.device }));
+  };
+  return { revoke, revoking };
 }

@@ -7,7 +7,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { AgentFacts } from '../components/agent-facts';
 import { SelectField, TextField } from '../components/fields';
-import { IssuedMailPassword, MailPasswordTable } from '../components/mail-passwords';
+import { IssuedMailPassword, MailPasswordTable, useMailPasswordRevoke } from '../components/mail-passwords';
 import { ErrorMessage, StatusMessage } from '../components/messages';
 import { Page } from '../components/page';
 import { RecoveryCodes } from '../components/recovery-codes';
@@ -271,7 +271,6 @@ function MailPasswords({ email }: { email: string }) {
   const [issued, setIssued] = useState<{ password: MailPassword; secret: string }>();
   const [status, setStatus] = useState<string>();
   const creating = useAction();
-  const revoking = useAction();
   const issuedHeading = useRef<HTMLHeadingElement>(null);
 
   // The secret is the one thing to act on: take the focus there.
@@ -289,18 +288,11 @@ function MailPasswords({ email }: { email: string }) {
     passwords.reload();
   };
 
-  const revoke = async (password: MailPassword) => {
-    setStatus(undefined);
-    const result = await revoking.run(() => api.revokeMailPassword(password.id));
-    if (!result.ok) return;
-    const revoked = result.value.mailPassword;
-    passwords.setData((previous) =>
-      previous
-        ? { mailPasswords: previous.mailPasswords.map((p) => (p.id === revoked.id ? revoked : p)) }
-        : previous,
-    );
-    setStatus(t('mail.revoked', { device: revoked.device }));
-  };
+  const { revoke, revoking } = useMailPasswordRevoke(
+    passwords,
+    (id) => api.revokeMailPassword(id),
+    setStatus,
+  );
 
   return (
     <>

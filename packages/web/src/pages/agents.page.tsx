@@ -8,7 +8,6 @@ import {
   type Agent,
   type Classification,
   type EnrolmentLink,
-  type MailPassword,
   type Role,
 } from '@rempart/core';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
@@ -16,7 +15,7 @@ import { api } from '../api';
 import { ClearanceBadge, StatusBadge } from '../components/badges';
 import { EnrolmentLinkPanel } from '../components/enrolment-link';
 import { SelectField, TextField } from '../components/fields';
-import { MailPasswordTable } from '../components/mail-passwords';
+import { MailPasswordTable, useMailPasswordRevoke } from '../components/mail-passwords';
 import { ErrorMessage, StatusMessage } from '../components/messages';
 import { Page } from '../components/page';
 import { useAction, useLoad } from '../hooks';
@@ -322,24 +321,16 @@ export function AgentsPage() {
 function AgentMailPasswords({ agent, onClose }: { agent: Agent; onClose: () => void }) {
   const { t } = useI18n();
   const passwords = useLoad(() => api.agentMailPasswords(agent.id), [agent.id]);
-  const revoking = useAction();
   const [status, setStatus] = useState<string>();
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => heading.current?.focus(), []);
 
-  const revoke = async (password: MailPassword) => {
-    setStatus(undefined);
-    const result = await revoking.run(() => api.revokeAgentMailPassword(password.id));
-    if (!result.ok) return;
-    const revoked = result.value.mailPassword;
-    passwords.setData((previous) =>
-      previous
-        ? { mailPasswords: previous.mailPasswords.map((p) => (p.id === revoked.id ? revoked : p)) }
-        : previous,
-    );
-    setStatus(t('mail.revoked', { device: revoked.device }));
-  };
+  const { revoke, revoking } = useMailPasswordRevoke(
+    passwords,
+    (id) => api.revokeAgentMailPassword(id),
+    setStatus,
+  );
 
   return (
     <section id="agent-mail" className="card" aria-labelledby="agent-mail-heading">
