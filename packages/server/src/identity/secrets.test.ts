@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { KeyRing, randomToken } from './secrets.js';
+import { bearerMatches, KeyRing, randomToken } from './secrets.js';
 
 describe('secrets', () => {
   it('makes 256-bit tokens', () => {
@@ -27,5 +27,23 @@ describe('secrets', () => {
     expect(ring.csrfToken('s1')).toBe(ring.csrfToken('s1'));
     expect(ring.csrfToken('s1')).not.toBe(ring.csrfToken('s2'));
     expect(new KeyRing(randomBytes(32)).csrfToken('s1')).not.toBe(ring.csrfToken('s1'));
+  });
+});
+
+describe('bearerMatches', () => {
+  it('takes only `Bearer <the token>`', () => {
+    const token = 'a-token-of-thirty-two-characters-0';
+    expect(bearerMatches(`Bearer ${token}`, token)).toBe(true);
+    for (const header of [
+      undefined,
+      '',
+      token,
+      `bearer ${token}`,
+      `Bearer ${token}x`,
+      `Bearer ${token.slice(1)}`,
+      `Basic ${token}`,
+      `Bearer  ${token}`,
+    ])
+      expect(bearerMatches(header, token), String(header)).toBe(false);
   });
 });

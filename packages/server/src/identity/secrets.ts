@@ -21,6 +21,18 @@ export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
+/**
+ * Whether an `Authorization: Bearer <token>` header carries `expected`: compared as SHA-256 digests,
+ * so equal lengths and no early exit on the first differing character.
+ */
+export function bearerMatches(authorization: string | undefined, expected: string): boolean {
+  const given = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1] ?? '';
+  return timingSafeEqual(
+    createHash('sha256').update(given).digest(),
+    createHash('sha256').update(expected).digest(),
+  );
+}
+
 export function safeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);
   const bb = Buffer.from(b);

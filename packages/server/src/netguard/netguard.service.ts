@@ -8,7 +8,7 @@
  * between two queries: a reload never drops one. A list is compiled once and shared by every
  * group that uses it.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import {
   DEFAULT_GROUP_ID,
@@ -32,7 +32,7 @@ import {
 import type { AlertSink } from '../alerts/alert.service.js';
 import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
-import { randomToken, sha256Hex } from '../identity/secrets.js';
+import { bearerMatches, randomToken, sha256Hex } from '../identity/secrets.js';
 import type { Logger } from '../logger.js';
 import {
   loadCategories,
@@ -462,8 +462,7 @@ export class NetguardService {
         'replicas_off',
         'This platform serves no DNS resolver replica: set REMPART_DNS_REPLICA_TOKEN to allow them.',
       );
-    const given = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1] ?? '';
-    if (!timingSafeEqual(Buffer.from(sha256Hex(given)), Buffer.from(sha256Hex(expected))))
+    if (!bearerMatches(authorization, expected))
       throw new RempartError(
         'replica_token_invalid',
         'Send the replica secret (REMPART_DNS_REPLICA_TOKEN) as Authorization: Bearer <secret>.',

@@ -11,7 +11,7 @@
  *   watch.ingestJsonLines('{"message":"…"}\n', '192.0.2.10');
  *   await watch.close();
  */
-import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   RempartError,
   type RuleCount,
@@ -29,6 +29,7 @@ import {
 import type { AlertSink } from '../alerts/alert.service.js';
 import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
+import { bearerMatches } from '../identity/secrets.js';
 import type { Logger } from '../logger.js';
 import { Detector, type WatchHit } from './detector.js';
 import type { WatchEvent } from './event.js';
@@ -186,9 +187,7 @@ export class WatchService {
         'watch_ingest_off',
         'This platform takes no log lines over HTTP: set REMPART_WATCH_INGEST_TOKEN to allow shippers.',
       );
-    const given = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1] ?? '';
-    // Compared as digests: equal lengths, and no early exit on the first differing character.
-    if (!timingSafeEqual(digest(given), digest(expected)))
+    if (!bearerMatches(authorization, expected))
       throw new RempartError(
         'watch_token_invalid',
         'Send the ingest token (REMPART_WATCH_INGEST_TOKEN) as Authorization: Bearer <token>.',
@@ -580,10 +579,6 @@ function isoWindow(range: { from?: Date; to?: Date }): Record<string, string> {
     ...(range.from === undefined ? {} : { from: range.from.toISOString() }),
     ...(range.to === undefined ? {} : { to: range.to.toISOString() }),
   };
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }
 
 /** Sigma's levels onto the alert stream's severities; `informational` and none are `info`. */

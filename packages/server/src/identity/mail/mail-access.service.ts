@@ -5,7 +5,7 @@
  * disabled agent. Mail servers ask `check` whether a login may go ahead; OAuth clients log in with
  * a Rempart access token carrying the `mail` scope instead (OAUTHBEARER, XOAUTH2).
  */
-import { randomInt, timingSafeEqual } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import {
   IdentityError,
   RempartError,
@@ -19,7 +19,7 @@ import type { AuditLog } from '../../audit/audit.service.js';
 import type { Clock } from '../../clock.js';
 import type { AgentRow, IdentityRepository } from '../identity.repository.js';
 import type { Authenticated, IdentityService, RequestContext } from '../identity.service.js';
-import { sha256Hex, type KeyRing } from '../secrets.js';
+import { bearerMatches, type KeyRing } from '../secrets.js';
 import type { MailAccessRepository, MailPasswordRow } from './mail-access.repository.js';
 import { SprayWindow, defaultSprayPolicy, type SprayPolicy } from './spraying.js';
 
@@ -147,10 +147,7 @@ export class MailAccessService {
         'No mail server may check logins here: set REMPART_MAIL_GATEWAY_TOKEN to allow one.',
       );
     }
-    const given = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1] ?? '';
-    if (!timingSafeEqual(Buffer.from(sha256Hex(given), 'hex'), Buffer.from(sha256Hex(expected), 'hex'))) {
-      throw IdentityError.mailGatewayTokenInvalid();
-    }
+    if (!bearerMatches(authorization, expected)) throw IdentityError.mailGatewayTokenInvalid();
   }
 
   /**
