@@ -248,6 +248,8 @@ describe('the indicator store', () => {
       (e) => e.action === 'spyware.indicators.imported' && e.details.name === 'heron.stix2',
     );
     expect(imported).toHaveLength(1);
+    // The import's retro-hunt runs in the background: it ends here, not in the next test's hunter.
+    for (const result of results) await huntDone(result.retroHunt.id);
     const removals = await Promise.allSettled([
       store.remove(results[0].set.id, null),
       store.remove(results[0].set.id, null),
