@@ -25,11 +25,12 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { dovecotConfig, dovecotLuaPassdb, postfixConfig } from '../mail/gateway.js';
+import { freePorts } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -320,26 +321,6 @@ async function account(name: string): Promise<{ uid: number; gid: number }> {
   const [, , uid, gid] = stdout.trim().split(':');
   if (uid === undefined || gid === undefined) throw new Error(`no system user ${name}`);
   return { uid: Number(uid), gid: Number(gid) };
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => {
-    const address = server.address();
-    return typeof address === 'object' && address !== null ? address.port : 0;
-  });
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 /** Waits until something accepts connections on 127.0.0.1:`port`, or `gaveUp` says to stop trying. */
