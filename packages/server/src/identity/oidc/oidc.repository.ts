@@ -1,5 +1,5 @@
 /** The only place that touches the OpenID provider's tables: its artifacts, clients and keys. */
-import { and, asc, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { oidcClients, oidcKeys, oidcPayloads } from '../../db/schema.js';
 
@@ -32,16 +32,16 @@ export class OidcRepository {
     const [row] = await this.db
       .select()
       .from(oidcPayloads)
-      .where(and(eq(oidcPayloads.kind, kind), eq(oidcPayloads.id, id)));
-    return row && (row.expiresAt === null || row.expiresAt > now) ? row : undefined;
+      .where(and(eq(oidcPayloads.kind, kind), eq(oidcPayloads.id, id), live(now)));
+    return row;
   }
 
   async findBy(kind: string, column: 'uid' | 'userCode', value: string, now: Date) {
     const [row] = await this.db
       .select()
       .from(oidcPayloads)
-      .where(and(eq(oidcPayloads.kind, kind), eq(oidcPayloads[column], value)));
-    return row && (row.expiresAt === null || row.expiresAt > now) ? row : undefined;
+      .where(and(eq(oidcPayloads.kind, kind), eq(oidcPayloads[column], value), live(now)));
+    return row;
   }
 
   async consume(kind: string, id: string, at: Date): Promise<void> {
@@ -62,13 +62,16 @@ export class OidcRepository {
 
   /** The provider's live sessions of one agent. */
   async sessionsOf(accountId: string, now: Date) {
-    const rows = await this.db
+    return this.db
       .select()
       .from(oidcPayloads)
       .where(
-        and(eq(oidcPayloads.kind, 'Session'), sql`${oidcPayloads.payload}->>'accountId' = ${accountId}`),
+        and(
+          eq(oidcPayloads.kind, 'Session'),
+          sql`${oidcPayloads.payload}->>'accountId' = ${accountId}`,
+          live(now),
+        ),
       );
-    return rows.filter((row) => row.expiresAt === null || row.expiresAt > now);
   }
 
   async deleteExpired(now: Date): Promise<number> {
@@ -129,4 +132,9 @@ export class OidcRepository {
   async retire(kid: string, at: Date): Promise<void> {
     await this.db.update(oidcKeys).set({ retiredAt: at }).where(eq(oidcKeys.kid, kid));
   }
+}
+
+/** An artifact not yet expired (one without an expiry lives until it is destroyed). */
+function live(now: Date) {
+  return or(isNull(oidcPayloads.expiresAt), gt(oidcPayloads.expiresAt, now));
 }
