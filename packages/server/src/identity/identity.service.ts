@@ -617,10 +617,15 @@ export class IdentityService {
     });
   }
 
-  /** Step-up: sensitive actions need a second-factor check no older than `maxAgeSeconds`. */
-  requireFreshMfa(auth: Authenticated, maxAgeSeconds = STEP_UP_MAX_AGE_SECONDS): void {
+  /**
+   * Step-up: sensitive actions need a second-factor check no older than `maxAgeSeconds`, or made
+   * at or after `since` (the start of the request it is for: with a limit of 0, a check made for it).
+   */
+  requireFreshMfa(auth: Authenticated, maxAgeSeconds = STEP_UP_MAX_AGE_SECONDS, since?: Date): void {
     const at = auth.session.mfaAt;
-    if (!at || this.clock.now().getTime() - at.getTime() > maxAgeSeconds * 1000) {
+    const recent = at !== null && this.clock.now().getTime() - at.getTime() <= maxAgeSeconds * 1000;
+    const afterwards = at !== null && since !== undefined && at >= since;
+    if (!recent && !afterwards) {
       throw IdentityError.stepUpRequired(maxAgeSeconds);
     }
   }

@@ -32,7 +32,6 @@ type MfaMethod = NonNullable<SessionRow['mfaMethod']>;
 export function amrFor(method: MfaMethod): string[] {
   switch (method) {
     case 'totp':
-      return ['pwd', 'otp', 'mfa'];
     case 'recovery':
       return ['pwd', 'otp', 'mfa'];
     case 'webauthn':

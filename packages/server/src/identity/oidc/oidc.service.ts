@@ -117,11 +117,11 @@ export class OidcService {
 
   /** What the console's sign-in page shows for a pending authorization request. */
   async interaction(req: IncomingMessage, res: ServerResponse): Promise<OidcInteraction> {
-    const { details, client } = await this.pending(req, res);
+    const { details, client, maxAge } = await this.pending(req, res);
     return {
       uid: details.uid,
       client: { id: client.id, name: client.name },
-      mfaMaxAge: effectiveMaxAge(client.mfaMaxAge, maxAgeParam(details.params.max_age)),
+      mfaMaxAge: maxAge,
       scopes: text(details.params.scope).split(' ').filter(Boolean),
     };
   }
@@ -132,15 +132,12 @@ export class OidcService {
    */
   async complete(req: IncomingMessage, res: ServerResponse, auth: Authenticated, ctx: RequestContext) {
     const provider = this.started();
-    const { details, client } = await this.pending(req, res);
-    const maxAge = effectiveMaxAge(client.mfaMaxAge, maxAgeParam(details.params.max_age));
+    const { details, client, maxAge } = await this.pending(req, res);
     const mfaAt = auth.session.mfaAt;
     if (!mfaAt) throw IdentityError.mfaRequired();
     // Fresh enough: within the limit, or made after this request began (max_age 0 asks for that).
-    const began = await this.interactionBegan(details.uid);
-    const age = this.deps.clock.now().getTime() - mfaAt.getTime();
-    if (maxAge !== null && age > maxAge * 1000 && mfaAt.getTime() < began) {
-      throw IdentityError.stepUpRequired(maxAge);
+    if (maxAge !== null) {
+      this.deps.identity.requireFreshMfa(auth, maxAge, await this.interactionBegan(details.uid));
     }
     const method = auth.session.mfaMethod ?? 'totp';
     const accountId = auth.agent.id;
@@ -339,17 +336,19 @@ export class OidcService {
     const clientId = text(details.params.client_id);
     const row = await this.deps.repo.client(clientId);
     if (!row || row.disabledAt) throw IdentityError.interactionInvalid();
-    return { details, client: row };
+    // The oldest MFA check it accepts: the client's limit or the request's, whichever is stricter.
+    const maxAge = effectiveMaxAge(row.mfaMaxAge, maxAgeParam(details.params.max_age));
+    return { details, client: row, maxAge };
   }
 
   /**
    * When an interaction began, on Rempart's clock: its row expires a fixed time after it was
    * created (a re-save keeps the same end).
    */
-  private async interactionBegan(uid: string): Promise<number> {
+  private async interactionBegan(uid: string): Promise<Date> {
     const row = await this.deps.repo.find('Interaction', uid, this.deps.clock.now());
     if (!row?.expiresAt) throw IdentityError.interactionInvalid();
-    return row.expiresAt.getTime() - OIDC_TTL.Interaction * 1000;
+    return new Date(row.expiresAt.getTime() - OIDC_TTL.Interaction * 1000);
   }
 
   private async clientRow(id: string): Promise<OidcClientRow> {
