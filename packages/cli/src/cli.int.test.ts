@@ -115,7 +115,9 @@ describe('rempart audit verify', () => {
   });
 });
 
-describe('rempart leakcheck', () => {
+// Each run of the command starts its own OCR workers and reads real pictures: on a loaded
+// machine that takes well over the default 30 s for the tests that run it twice.
+describe('rempart leakcheck', { timeout: 120_000 }, () => {
   /** An invitation rendered to PNG, a clean agenda, a truncated JPEG and a text file, in a folder of their own. */
   async function pictures() {
     const dir = mkdtempSync(join(tmpdir(), 'rempart-pictures-'));
