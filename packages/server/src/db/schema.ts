@@ -346,6 +346,24 @@ export const guestPasses = pgTable(
   ],
 );
 
+/**
+ * Who is in a running meeting, kept so that a restart of the server loses nobody: after it,
+ * each presence waits for its participant to resume (see meetings/resume.ts) for a grace
+ * period, then leaves. `presence` is the participant and the verified person behind it.
+ */
+export const meetingPresences = pgTable(
+  'meeting_presences',
+  {
+    participantId: uuid('participant_id').primaryKey(),
+    meetingId: uuid('meeting_id')
+      .notNull()
+      .references(() => meetings.id, { onDelete: 'cascade' }),
+    presence: jsonb('presence').notNull(),
+    savedAt: ts('saved_at').notNull(),
+  },
+  (t) => [index('meeting_presences_meeting_idx').on(t.meetingId)],
+);
+
 /** A network guard group: clients (CIDR ranges, enrolled devices) and what their DNS queries may reach. */
 export const netguardGroups = pgTable('netguard_groups', {
   id: text('id').primaryKey(),

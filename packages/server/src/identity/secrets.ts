@@ -47,6 +47,7 @@ export class KeyRing {
   private readonly sealKey: Buffer;
   private readonly csrfKey: Buffer;
   private readonly pepperKey: Buffer;
+  private readonly resumeKey: Buffer;
 
   constructor(master: Buffer) {
     if (master.length !== 32) throw new Error('the master key must be 32 bytes');
@@ -54,6 +55,7 @@ export class KeyRing {
     this.sealKey = derive('rempart seal v1');
     this.csrfKey = derive('rempart csrf v1');
     this.pepperKey = derive('rempart pepper v1');
+    this.resumeKey = derive('rempart meeting resume v1');
   }
 
   /** AES-256-GCM; output `v1.<iv>.<ciphertext>.<tag>` in base64url. */
@@ -79,6 +81,14 @@ export class KeyRing {
   /** Anti-forgery token bound to one session (synchroniser token, keyed HMAC). */
   csrfToken(sessionId: string): string {
     return createHmac('sha256', this.csrfKey).update(sessionId).digest('base64url');
+  }
+
+  /**
+   * Tag of a meeting resume token's claims (see `meetings/resume.ts`): derived from the master
+   * key, so a token outlives a restart of the server but can be made by nobody else.
+   */
+  resumeTag(claims: string): string {
+    return createHmac('sha256', this.resumeKey).update(claims).digest('base64url');
   }
 
   /** Keyed digest for low-entropy secrets such as recovery codes. */
