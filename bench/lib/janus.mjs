@@ -18,7 +18,10 @@ import { spawnPinned } from './processes.mjs';
 export const JANUS_BIN = '/usr/bin/janus';
 const DEBIAN_CONFIG = '/etc/janus/janus.jcfg';
 const VIDEOROOM = 'janus.plugin.videoroom';
-const SHIM_SOURCE = fileURLToPath(new URL('./janus-loopback.c', import.meta.url));
+// Shared with the tests' Janus (packages/server/src/test-support/janus.ts).
+const SHIM_SOURCE = fileURLToPath(
+  new URL('../../packages/server/src/test-support/janus-loopback.c', import.meta.url),
+);
 const CACHE = fileURLToPath(new URL('../.cache/', import.meta.url));
 const READY_TIMEOUT_MS = 20_000;
 const { AbortController, fetch } = globalThis;
@@ -29,7 +32,7 @@ export function janusInstalled() {
 
 /**
  * The getifaddrs wrapper that lets Janus gather ICE candidates on 127.0.0.1 (see
- * janus-loopback.c), compiled once into bench/.cache/. Throws when no C compiler is found.
+ * test-support/janus-loopback.c), compiled once into bench/.cache/. Throws when no C compiler is found.
  */
 export function loopbackShim() {
   const source = readFileSync(SHIM_SOURCE);
@@ -45,7 +48,7 @@ export function loopbackShim() {
       error.code === 'ENOENT'
         ? 'no C compiler (cc) found; as root: apt-get install -y gcc'
         : String(error.stderr);
-    throw new Error(`cannot build bench/lib/janus-loopback.c: ${why}`, { cause: error });
+    throw new Error(`cannot build ${SHIM_SOURCE}: ${why}`, { cause: error });
   }
   renameSync(building, library);
   return library;

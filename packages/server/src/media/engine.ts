@@ -15,6 +15,11 @@ export interface RoomEvents {
   subscribeOffer(participantId: string, sdp: string, tracks: TrackInfo[]): void;
   /** A participant's connection failed or closed on the network side. */
   mediaFailed?(participantId: string, reason: string): void;
+  /**
+   * The engine lost every media connection of a participant (its media server died and the
+   * room moved to another): the participant must publish again; a new subscribe offer follows.
+   */
+  mediaReset?(participantId: string, reason: 'engine_moved'): void;
 }
 
 export interface RoomStats {
