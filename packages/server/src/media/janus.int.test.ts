@@ -290,3 +290,50 @@ describe('Janus engine', () => {
     expect(list.plugindata?.data).toMatchObject({ list: [] });
   });
 });
+
+describe('Janus engine on several nodes', () => {
+  it('places each meeting on the least-loaded node, and moves a dead node’s meetings to another', async () => {
+    const second = await startJanus(secrets);
+    cleanups.push(() => second.stop());
+    const engine = openEngine([first, second], 300);
+    const nodeOf = async (room: MediaRoom) => {
+      await waitUntil('the room placed', () => engine.placements().get(room) !== undefined);
+      return engine.placements().get(room);
+    };
+
+    const busy = openRoom(engine);
+    const alice = busy.browser();
+    const bob = busy.browser();
+    const quiet = openRoom(engine);
+    const carol = quiet.browser();
+    const busyNode = await nodeOf(busy.room);
+    const quietNode = await nodeOf(quiet.room);
+    expect(new Set([busyNode, quietNode])).toEqual(new Set([first.url, second.url]));
+    // The third meeting goes beside the one with a single participant.
+    const third = openRoom(engine);
+    third.browser();
+    expect(await nodeOf(third.room)).toBe(quietNode);
+
+    (await alice.publish()).stream();
+    (await bob.publish(['microphone'])).stream();
+    (await carol.publish()).stream();
+    await Promise.all([flowing(bob, alice, 'camera'), flowing(alice, bob, 'microphone')]);
+
+    const dying = busyNode === first.url ? first : second;
+    await dying.kill();
+    await waitUntil('both participants reset', () => busy.signalling.resets.length === 2, 10_000);
+    expect(busy.signalling.resets.sort((a, b) => a.participantId.localeCompare(b.participantId))).toEqual(
+      [alice.id, bob.id].sort().map((participantId) => ({ participantId, reason: 'engine_moved' })),
+    );
+    expect(quiet.signalling.resets).toEqual([]);
+    expect(await nodeOf(busy.room)).toBe(quietNode);
+
+    // Each browser publishes again on new connections, and media flows through the other node.
+    const alice2 = busy.browser(alice.id);
+    const bob2 = busy.browser(bob.id);
+    (await alice2.publish()).stream();
+    (await bob2.publish(['microphone'])).stream();
+    await Promise.all([flowing(bob2, alice2, 'camera'), flowing(alice2, bob2, 'microphone')]);
+    expect(busy.room.stats()).toMatchObject({ participants: 2, publishedTracks: 3, forwardedTracks: 3 });
+  });
+});
