@@ -46,6 +46,8 @@ export const errorCodes = {
   mail_auth_throttled: 429,
   mail_gateway_token_invalid: 401,
   mail_gateway_off: 404,
+  // meetings
+  e2ee_required: 400,
   // leak check
   image_unreadable: 422,
   image_too_large: 413,

@@ -15,14 +15,30 @@ export const MeetingLinkId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a meet
 export type MeetingLinkId = z.infer<typeof MeetingLinkId>;
 
 export const MeetingClassification = z.enum(classifications);
+export type MeetingClassification = z.infer<typeof MeetingClassification>;
 
 export const MeetingOptions = z.strictObject({
   /** People who are not invited wait for a host; off, they are refused. */
   lobby: z.boolean().default(true),
   /** External guests (email one-time code, lobby, host approval), off by default. */
   guests: z.boolean().default(false),
+  /**
+   * Media and chat end-to-end encrypted between the participants' browsers, on by default and
+   * required from `restricted` up (see `e2eeRequired`). Off, they are sent in clear to the server.
+   */
+  e2ee: z.boolean().default(true),
 });
 export type MeetingOptions = z.infer<typeof MeetingOptions>;
+
+/**
+ * True where a meeting of this classification must be end-to-end encrypted.
+ *
+ * @example
+ *   e2eeRequired('restricted') // → true
+ */
+export function e2eeRequired(classification: MeetingClassification): boolean {
+  return classification === 'restricted' || classification === 'secret';
+}
 
 /** A person as the meeting shows them: every field comes from the identity service. */
 export const AgentRef = z.object({
@@ -53,7 +69,7 @@ export const CreateMeetingRequest = z
         units: z.array(z.string().trim().min(1).max(120)).max(MEETING_MAX_UNITS).default([]),
       })
       .default({ emails: [], units: [] }),
-    options: MeetingOptions.default({ lobby: true, guests: false }),
+    options: MeetingOptions.default({ lobby: true, guests: false, e2ee: true }),
   })
   .meta({ id: 'CreateMeetingRequest' });
 export type CreateMeetingRequest = z.infer<typeof CreateMeetingRequest>;
@@ -209,12 +225,39 @@ export const AttemptPerson = z.discriminatedUnion('kind', [
 ]);
 export type AttemptPerson = z.infer<typeof AttemptPerson>;
 
-export const ChatMessage = z.object({
+/**
+ * A chat message sealed in the sender's browser (see `packages/web/src/meeting/e2ee/chat.ts`):
+ * AES-128-GCM under the sender's chat key of MLS epoch `epoch`, leaf `leaf`; `data` is the
+ * base64 of the 12-byte IV followed by the ciphertext and its tag. The server keeps and relays
+ * it as it came: it holds no key that opens it.
+ */
+export const CHAT_SEALED_MAX_BYTES = 12 + CHAT_MAX_CHARS * 3 + 16;
+export const SealedChat = z.strictObject({
+  epoch: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
+  leaf: z.number().int().min(0).max(0xffff),
+  data: z
+    .string()
+    .min(40)
+    .max(Math.ceil(CHAT_SEALED_MAX_BYTES / 3) * 4)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'not base64'),
+});
+export type SealedChat = z.infer<typeof SealedChat>;
+
+const ChatBody = {
   id: Uuid,
   from: z.object({ participantId: Uuid, displayName: z.string(), guest: z.boolean() }),
-  text: z.string(),
   at: z.iso.datetime(),
-});
+};
+
+/** A chat message: `text` in a meeting without end-to-end encryption, `sealed` in one with it. */
+export const ChatMessage = z.union([
+  z.object({ ...ChatBody, text: z.string() }),
+  z.object({ ...ChatBody, sealed: SealedChat }),
+]);
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
 export const Sdp = z.string().min(1).max(SIGNAL_MAX_BYTES);
@@ -252,7 +295,13 @@ export const ClientMessage = z.discriminatedUnion('type', [
   client('subscribe.answer', { sdp: Sdp }),
   client('media.state', { audio: z.boolean(), video: z.boolean(), screen: z.boolean() }),
   client('hand', { raised: z.boolean() }),
-  client('chat.send', { text: z.string().trim().min(1).max(CHAT_MAX_CHARS) }),
+  /** Exactly one of `text` (meeting without end-to-end encryption) and `sealed` (with it). */
+  client('chat.send', {
+    text: z.string().trim().min(1).max(CHAT_MAX_CHARS).optional(),
+    sealed: SealedChat.optional(),
+  }).refine((m) => (m.text === undefined) !== (m.sealed === undefined), {
+    message: 'a chat message has either text or sealed',
+  }),
   client('keyframe', { participantId: Uuid }),
   /** A fresh MLS KeyPackage (RFC 9420 §10) so that the committer can add this participant. */
   client('e2ee.keypackage', { data: MlsBlob }),
@@ -282,6 +331,10 @@ export const signalErrorCodes = [
   'unknown_participant',
   'rate_limited',
   'media_failed',
+  /** Clear chat in an end-to-end encrypted meeting. */
+  'e2ee_required',
+  /** Sealed chat or MLS messages in a meeting without end-to-end encryption. */
+  'e2ee_off',
 ] as const;
 export const SignalErrorCode = z.enum(signalErrorCodes);
 export type SignalErrorCode = z.infer<typeof SignalErrorCode>;

@@ -282,6 +282,8 @@ export const meetings = pgTable(
     endsAt: ts('ends_at').notNull(),
     lobby: boolean('lobby').notNull(),
     guests: boolean('guests').notNull(),
+    /** Media and chat end-to-end encrypted (always for restricted and secret meetings). */
+    e2ee: boolean('e2ee').notNull().default(true),
     locked: boolean('locked').notNull().default(false),
     endedAt: ts('ended_at'),
     createdAt: ts('created_at').notNull(),

@@ -13,6 +13,7 @@ import {
   type LobbyEntry,
   type Participant,
   type RefusalReason,
+  type SealedChat,
   type ServerMessage,
   type SignalErrorCode,
 } from '@rempart/core';
@@ -298,7 +299,7 @@ export class MeetingRoom {
         const chat: ChatMessage = {
           id: randomUUID(),
           from: { participantId, displayName: me.participant.displayName, guest: me.participant.guest },
-          text: message.text,
+          ...this.chatBody(message),
           at: this.deps.clock.now().toISOString(),
         };
         this.chat.push(chat);
@@ -312,9 +313,11 @@ export class MeetingRoom {
         this.media.requestKeyframe(message.participantId);
         return;
       case 'e2ee.keypackage':
+        this.requireE2ee();
         this.relay(participantId, { type: 'e2ee.keypackage', from: participantId, data: message.data });
         return;
       case 'e2ee.commit': {
+        this.requireE2ee();
         const to = new Set(message.welcome?.to ?? []);
         for (const id of to)
           if (id === participantId || !this.present.has(id))
@@ -331,6 +334,27 @@ export class MeetingRoom {
         return;
       }
     }
+  }
+
+  /**
+   * In an end-to-end encrypted meeting the server takes sealed chat only (and keeps it sealed:
+   * its history holds ciphertext); in one without, clear text only.
+   */
+  private chatBody(
+    message: Extract<ClientMessage, { type: 'chat.send' }>,
+  ): { text: string } | { sealed: SealedChat } {
+    if (this.record.row.e2ee) {
+      if (!message.sealed)
+        throw new SignalError('e2ee_required', 'This meeting is end-to-end encrypted: chat is sealed.');
+      return { sealed: message.sealed };
+    }
+    if (message.text === undefined)
+      throw new SignalError('e2ee_off', 'This meeting is not end-to-end encrypted: chat is in clear.');
+    return { text: message.text };
+  }
+
+  private requireE2ee(): void {
+    if (!this.record.row.e2ee) throw new SignalError('e2ee_off', 'This meeting is not end-to-end encrypted.');
   }
 
   /**

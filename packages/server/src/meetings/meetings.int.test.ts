@@ -106,7 +106,7 @@ describe('scheduling', () => {
     expect(JSON.stringify(meeting)).not.toMatch(/pin|passcode/i);
     expect(meeting.hosts.map((h) => h.displayName).sort()).toEqual(['Claire Martin', 'Inès Roux']);
     expect(meeting.invitees.agents.map((a) => a.email)).toEqual(['jan.peeters@mil.be']);
-    expect(meeting.options).toEqual({ lobby: true, guests: false });
+    expect(meeting.options).toEqual({ lobby: true, guests: false, e2ee: true });
 
     expect((await invitee.get(`/api/meetings/${meeting.id}`)).status).toBe(200);
     expect(meetingIds(await invitee.get('/api/meetings'))).toContain(meeting.id);
@@ -125,6 +125,9 @@ describe('scheduling', () => {
       // Guests get their code by email: without outgoing mail there are no guests.
       [{ options: { lobby: true, guests: true } }, 'validation_failed'],
       [{ classification: 'top-secret' }, 'validation_failed'],
+      // End-to-end encryption cannot be turned off from restricted up.
+      [{ classification: 'restricted', options: { e2ee: false } }, 'e2ee_required'],
+      [{ classification: 'secret', options: { lobby: false, e2ee: false } }, 'e2ee_required'],
       [{ pin: '123456' }, 'validation_failed'],
       [{ title: '' }, 'validation_failed'],
     ];
@@ -198,7 +201,7 @@ describe('admission check over HTTP', () => {
 
 describe('the meeting socket', () => {
   it('admits an invitee with verified identities on the roster', async () => {
-    const meeting = await schedule();
+    const meeting = await schedule({ options: { e2ee: false } });
     const h = await connect(meeting, host);
     const hw = await h.next('welcome');
     expect(hw.self).toMatchObject({
@@ -352,7 +355,7 @@ describe('the meeting socket', () => {
   });
 
   it('tells a participant whose media connection failed, and nobody else', async () => {
-    const meeting = await schedule();
+    const meeting = await schedule({ options: { e2ee: false } });
     const h = await connect(meeting, host);
     await h.next('welcome');
     const i = await connect(meeting, invitee);
@@ -365,7 +368,7 @@ describe('the meeting socket', () => {
     });
     // Still in the meeting: the others keep seeing them, and they can still talk.
     i.send({ type: 'chat.send', text: 'my video is gone', ...ids(meeting) });
-    expect((await h.next('chat')).message.text).toBe('my video is gone');
+    expect((await h.next('chat')).message).toMatchObject({ text: 'my video is gone' });
     expect(h.messages.some((m) => m.type === 'error')).toBe(false);
     expect(i.closed).toBeUndefined();
   });
@@ -560,11 +563,48 @@ describe('end-to-end encryption messages', () => {
     expect((await h.next('e2ee.commit')).from).toBe(iw.self.id);
     expect(i.closed).toBeUndefined();
   });
+
+  const sealed = { epoch: 3, leaf: 1, data: Buffer.alloc(48, 7).toString('base64') };
+
+  it('carry sealed chat only, which the server keeps sealed and hands to latecomers as it came', async () => {
+    const meeting = await schedule();
+    const h = await connect(meeting, host);
+    await h.next('welcome');
+    const i = await connect(meeting, invitee);
+    const iw = await i.next('welcome');
+    i.send({ type: 'chat.send', text: 'en clair', ...ids(meeting) });
+    expect((await i.next('error')).code).toBe('e2ee_required');
+    i.send({ type: 'chat.send', sealed, ...ids(meeting) });
+    const relayed = (await h.next('chat')).message;
+    expect(relayed).toMatchObject({ sealed, from: { participantId: iw.self.id } });
+    expect(relayed).not.toHaveProperty('text');
+    // The history a newcomer receives holds the ciphertext, and no clear chat at all.
+    const u = await connect(meeting, unitMember);
+    const uw = await u.next('welcome');
+    expect(uw.chat).toEqual([relayed]);
+    expect(JSON.stringify(uw.chat)).not.toContain('en clair');
+  });
+
+  it('are refused in a meeting without end-to-end encryption, where chat goes in clear', async () => {
+    const meeting = await schedule({ options: { e2ee: false } });
+    const h = await connect(meeting, host);
+    expect((await h.next('welcome')).meeting.options.e2ee).toBe(false);
+    const i = await connect(meeting, invitee);
+    await i.next('welcome');
+    i.send({ type: 'chat.send', sealed, ...ids(meeting) });
+    expect((await i.next('error')).code).toBe('e2ee_off');
+    i.send({ type: 'e2ee.keypackage', data: 'S2V5UGFja2FnZQ==', ...ids(meeting) });
+    expect((await i.next('error')).code).toBe('e2ee_off');
+    i.send({ type: 'chat.send', text: 'en clair', ...ids(meeting) });
+    expect((await h.next('chat')).message).toMatchObject({ text: 'en clair' });
+    await settled();
+    expect(sawE2ee(h)).toBe(false);
+  });
 });
 
 describe('bad signalling messages', () => {
   it('are refused with an error and leave the meeting working', async () => {
-    const meeting = await schedule();
+    const meeting = await schedule({ options: { e2ee: false } });
     const other = await schedule({ title: 'Autre réunion' });
     const h = await connect(meeting, host);
     await h.next('welcome');
@@ -589,7 +629,7 @@ describe('bad signalling messages', () => {
       expect((await i.next('error')).code, String(raw).slice(0, 60)).toBe(code);
     }
     i.send({ type: 'chat.send', text: 'still here', ...ids(meeting) });
-    expect((await h.next('chat')).message.text).toBe('still here');
+    expect((await h.next('chat')).message).toMatchObject({ text: 'still here' });
     expect(i.closed).toBeUndefined();
   });
 

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   RempartError,
+  e2eeRequired,
   type AgentRef,
   type AttemptPerson,
   type CreateMeetingRequest,
@@ -94,6 +95,11 @@ export class MeetingsService {
       (request.classification === 'restricted' || request.classification === 'secret')
     )
       throw RempartError.validation('External guests cannot join restricted or secret meetings.');
+    if (!request.options.e2ee && e2eeRequired(request.classification))
+      throw new RempartError(
+        'e2ee_required',
+        `A ${request.classification} meeting is always end-to-end encrypted.`,
+      );
     if (request.options.guests && !this.deps.mailConfigured)
       throw RempartError.validation(
         'External guests receive a code by email: configure REMPART_SMTP_URL first.',
@@ -123,6 +129,7 @@ export class MeetingsService {
         endsAt,
         lobby: request.options.lobby,
         guests: request.options.guests,
+        e2ee: request.options.e2ee,
         createdAt: clock.now(),
         createdBy: auth.agent.id,
       },
@@ -143,6 +150,7 @@ export class MeetingsService {
         units: record.units,
         lobby: record.row.lobby,
         guests: record.row.guests,
+        e2ee: record.row.e2ee,
       },
     });
     return this.view(record);
@@ -373,7 +381,7 @@ export class MeetingsService {
       classification: row.classification,
       startsAt: row.startsAt.toISOString(),
       endsAt: row.endsAt.toISOString(),
-      options: { lobby: row.lobby, guests: row.guests },
+      options: { lobby: row.lobby, guests: row.guests, e2ee: row.e2ee },
       locked: row.locked,
     };
   }

@@ -1,6 +1,7 @@
-import type { AdmissionCheck, TrackInfo } from '@rempart/core';
+import type { AdmissionCheck, SealedChat, TrackInfo } from '@rempart/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_RETRIES, MeetingClient, type E2eeSession, type MeetingClientDeps } from './client';
+import type { OpenedChat } from './e2ee/chat';
 import { initialE2ee, type FrameCrypto } from './e2ee/session';
 import type { Outgoing, SocketEvents } from './connection';
 import type { MediaHandlers, MediaSession } from './media';
@@ -73,10 +74,22 @@ class FakeE2ee implements E2eeSession {
   };
   rosters = 0;
   closed = false;
+  chatReady = true;
   roster() {
     this.rosters++;
   }
   receive() {}
+  /** Sealing stands aside too: the "ciphertext" is the text reversed and padded, enough to tell them apart. */
+  sealChat(text: string) {
+    return Promise.resolve({
+      epoch: 1,
+      leaf: 0,
+      data: btoa(`${'.'.repeat(30)}${[...text].reverse().join('')}`),
+    });
+  }
+  openChat(sealed: SealedChat): Promise<OpenedChat> {
+    return Promise.resolve({ kind: 'text', text: [...atob(sealed.data).slice(30)].reverse().join('') });
+  }
   close() {
     this.closed = true;
   }
@@ -166,6 +179,53 @@ describe('the meeting client', () => {
     expect(client.getSnapshot().e2ee.state).toBe('on');
     client.leave();
     expect(e2ee.closed).toBe(true);
+    client.close();
+  });
+
+  it('sends chat sealed in an end-to-end encrypted meeting, not before it holds the keys, and opens what it receives', async () => {
+    const e2ee = new FakeE2ee();
+    const { client, sockets } = setUp([admit], true, () => e2ee);
+    await client.check();
+    client.join();
+    sockets[0]?.receive(welcomeAt());
+    e2ee.chatReady = false;
+    expect(client.sendChat('trop tôt')).toBe(false);
+    e2ee.chatReady = true;
+    expect(client.sendChat('Bonjour')).toBe(true);
+    await settle();
+    const chat = sockets[0]?.sent.filter((m) => m.type === 'chat.send');
+    expect(chat).toEqual([{ type: 'chat.send', sealed: await e2ee.sealChat('Bonjour'), meetingId }]);
+    expect(JSON.stringify(sockets[0]?.sent)).not.toContain('Bonjour');
+
+    const message = {
+      id: '33333333-3333-4333-8333-333333333333',
+      from: { participantId: otherId, displayName: 'Jan Peeters', guest: false },
+      sealed: await e2ee.sealChat('Salut'),
+      at: '2026-12-01T10:00:00.000Z',
+    };
+    sockets[0]?.receive({ type: 'chat', message });
+    await settle();
+    expect(client.getSnapshot().openedChat.get(message.id)).toEqual({ kind: 'text', text: 'Salut' });
+    client.close();
+  });
+
+  it('sends media without frame encryption and chat in clear where the meeting is not end-to-end encrypted', async () => {
+    const create = vi.fn(() => new FakeE2ee());
+    const { client, sockets, media } = setUp([admit], true, create);
+    await client.check();
+    client.join();
+    const clear = welcomeAt();
+    sockets[0]?.receive({
+      ...clear,
+      meeting: { ...clear.meeting, options: { ...clear.meeting.options, e2ee: false } },
+    });
+    expect(create).not.toHaveBeenCalled();
+    expect(media[0]?.handlers.frames).toBeUndefined();
+    expect(client.getSnapshot().e2ee.state).toBe('clear');
+    expect(client.sendChat('en clair')).toBe(true);
+    expect(sockets[0]?.sent.filter((m) => m.type === 'chat.send')).toEqual([
+      { type: 'chat.send', text: 'en clair', meetingId },
+    ]);
     client.close();
   });
 

@@ -4,7 +4,14 @@
  * devices (`LocalMedia`) and the active speaker. Components read `getSnapshot()` (through
  * `useSyncExternalStore`) and call the actions; none of them touches a socket or a track.
  */
-import type { AdmissionCheck, MediaSource, Participant, ServerMessage } from '@rempart/core';
+import type {
+  AdmissionCheck,
+  ChatMessage,
+  MediaSource,
+  Participant,
+  SealedChat,
+  ServerMessage,
+} from '@rempart/core';
 import {
   MeetingConnection,
   browserSocket,
@@ -13,8 +20,10 @@ import {
   type SocketFactory,
 } from './connection';
 import { LocalMedia, type LocalSnapshot } from './devices';
+import type { OpenedChat } from './e2ee/chat';
 import {
   MeetingE2ee,
+  clearMeeting,
   initialE2ee,
   type E2eeEvents,
   type E2eeSnapshot,
@@ -46,6 +55,8 @@ export interface MeetingSnapshot {
   speaking: ReadonlySet<string>;
   /** End-to-end encryption of the media: state, epoch, safety code, frame counters. */
   e2ee: E2eeSnapshot;
+  /** What this participant made of each sealed chat message, by message id (absent: opening). */
+  openedChat: ReadonlyMap<string, OpenedChat>;
 }
 
 /** What the client asks of end-to-end encryption (`MeetingE2ee` in the browser). */
@@ -57,6 +68,10 @@ export interface E2eeSession {
   receive(
     message: Extract<ServerMessage, { type: 'e2ee.keypackage' | 'e2ee.commit' | 'e2ee.welcome' }>,
   ): void;
+  /** True once a chat message can be sealed. */
+  readonly chatReady: boolean;
+  sealChat(text: string): Promise<SealedChat | undefined>;
+  openChat(sealed: SealedChat, from: string): Promise<OpenedChat>;
   close(): void;
 }
 
@@ -83,6 +98,8 @@ export class MeetingClient {
   private connection: MeetingConnection | undefined;
   private media: MediaSession | undefined;
   private e2ee: E2eeSession | undefined;
+  private e2eeOff = false;
+  private openedChat = new Map<string, OpenedChat>();
   private local: LocalMedia;
   private remote: RemoteTracks = new Map();
   private mediaStatus: MediaStatus = 'off';
@@ -213,8 +230,18 @@ export class MeetingClient {
     return this.send({ type: 'hand', raised });
   }
 
+  /**
+   * Sends a chat message: in clear in a meeting without end-to-end encryption, else sealed, and
+   * not at all (false) before this participant holds the keys to seal it.
+   */
   sendChat(text: string): boolean {
-    return this.send({ type: 'chat.send', text });
+    if (this.state.meeting?.options.e2ee === false) return this.send({ type: 'chat.send', text });
+    const e2ee = this.e2ee;
+    if (!e2ee?.chatReady || !this.connection) return false;
+    void e2ee.sealChat(text).then((sealed) => {
+      if (sealed && this.e2ee === e2ee) this.send({ type: 'chat.send', sealed });
+    });
+    return true;
   }
 
   admit(entryId: string): boolean {
@@ -285,6 +312,7 @@ export class MeetingClient {
     switch (message.type) {
       case 'welcome':
         this.startMedia(message);
+        for (const chat of message.chat) this.openChat(chat);
         break;
       case 'meeting':
         break;
@@ -321,8 +349,10 @@ export class MeetingClient {
       case 'admission':
       case 'lobby':
       case 'attempt':
-      case 'chat':
       case 'pong':
+        break;
+      case 'chat':
+        this.openChat(message.message);
         break;
     }
   }
@@ -336,24 +366,11 @@ export class MeetingClient {
 
   private startMedia(welcome: Extract<ServerMessage, { type: 'welcome' }>): void {
     this.stopMedia();
-    const createE2ee =
-      this.deps.createE2ee ?? ((selfId, meetingId, events) => new MeetingE2ee(selfId, meetingId, events));
-    const e2ee = createE2ee(welcome.self.id, welcome.meeting.id, {
-      send: (message) => this.send(message),
-      changed: () => {
-        if (this.e2ee === e2ee) this.emit();
-      },
-      newEpoch: (members) => {
-        if (this.e2ee !== e2ee) return;
-        // Frames of the new epoch: each video restarts from a keyframe its receivers can decrypt.
-        for (const id of members) if (id !== welcome.self.id && this.remote.has(id)) this.requestKeyframe(id);
-      },
-    });
-    this.e2ee = e2ee;
-    e2ee.roster(welcome.roster);
-    const frames = e2ee.crypto;
-    if (!frames) {
-      // Media goes end-to-end encrypted or not at all.
+    this.e2eeOff = !welcome.meeting.options.e2ee;
+    const e2ee = this.e2eeOff ? undefined : this.startE2ee(welcome);
+    const frames = e2ee?.crypto;
+    if (e2ee && !frames) {
+      // In an end-to-end encrypted meeting, media goes encrypted or not at all.
       this.media = undefined;
       this.mediaStatus = 'failed';
       this.mediaProblem = 'end-to-end encryption is not available in this browser';
@@ -387,6 +404,36 @@ export class MeetingClient {
     this.emit();
   }
 
+  private startE2ee(welcome: Extract<ServerMessage, { type: 'welcome' }>): E2eeSession {
+    const createE2ee =
+      this.deps.createE2ee ?? ((selfId, meetingId, events) => new MeetingE2ee(selfId, meetingId, events));
+    const e2ee = createE2ee(welcome.self.id, welcome.meeting.id, {
+      send: (message) => this.send(message),
+      changed: () => {
+        if (this.e2ee === e2ee) this.emit();
+      },
+      newEpoch: (members) => {
+        if (this.e2ee !== e2ee) return;
+        // Frames of the new epoch: each video restarts from a keyframe its receivers can decrypt.
+        for (const id of members) if (id !== welcome.self.id && this.remote.has(id)) this.requestKeyframe(id);
+      },
+    });
+    this.e2ee = e2ee;
+    e2ee.roster(welcome.roster);
+    return e2ee;
+  }
+
+  /** A sealed message is opened in the background; the chat shows it once opened. */
+  private openChat(message: ChatMessage): void {
+    const e2ee = this.e2ee;
+    if (!('sealed' in message) || !e2ee || this.openedChat.has(message.id)) return;
+    void e2ee.openChat(message.sealed, message.from.participantId).then((opened) => {
+      if (this.e2ee !== e2ee) return;
+      this.openedChat = new Map(this.openedChat).set(message.id, opened);
+      this.emit();
+    });
+  }
+
   private stopMedia(): void {
     if (this.levelTimer !== undefined) clearInterval(this.levelTimer);
     this.levelTimer = undefined;
@@ -394,6 +441,7 @@ export class MeetingClient {
     this.media = undefined;
     this.e2ee?.close();
     this.e2ee = undefined;
+    this.openedChat = new Map();
     this.mediaStatus = 'off';
     this.remote = new Map();
     this.speakers = new ActiveSpeaker();
@@ -568,7 +616,8 @@ export class MeetingClient {
       mediaProblem: this.mediaProblem,
       speaker: this.media ? this.speakers.current : undefined,
       speaking: this.speaking,
-      e2ee: this.e2ee?.snapshot ?? initialE2ee,
+      e2ee: this.e2eeOff ? clearMeeting : (this.e2ee?.snapshot ?? initialE2ee),
+      openedChat: this.openedChat,
     };
   }
 }

@@ -25,7 +25,7 @@ export function meetingView(link = linkId): MeetingView {
     classification: preview.classification,
     startsAt: preview.startsAt,
     endsAt: preview.endsAt,
-    options: { lobby: true, guests: false },
+    options: { lobby: true, guests: false, e2ee: true },
     locked: false,
   };
 }

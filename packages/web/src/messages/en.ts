@@ -493,6 +493,10 @@ export const en = {
   'schedule.guestsHint':
     'People from outside the institution prove their email address with a one-time code, then wait in the lobby. Everyone sees them marked GUEST.',
   'schedule.guestsUnavailable': 'Only public and internal meetings can take external guests.',
+  'schedule.e2eeForced': 'Restricted and secret meetings are always end-to-end encrypted.',
+  'schedule.e2eeHint':
+    'Audio, video and chat are encrypted in the participants’ browsers: the server only relays what it cannot read. Turn it off only for a browser that cannot encrypt.',
+  'schedule.e2ee': 'End-to-end encryption',
   'schedule.submit': 'Schedule meeting',
   'schedule.window.invalid': 'Enter a valid start and end.',
   'schedule.window.endBeforeStart': 'The end must come after the start.',
@@ -646,9 +650,14 @@ export const en = {
   'room.chatPlaceholder': 'Message to everyone',
   'room.send': 'Send',
   'room.chatNotSent': 'Not sent: the connection to the meeting is down. Try again in a moment.',
+  'room.chatOpening': 'Decrypting…',
+  'room.chatSealed': 'Sealed message that cannot be opened',
+  'room.chatBeforeJoin': 'Sealed message, sent before you joined',
   'room.e2ee.on': 'End-to-end encrypted',
   'room.e2ee.off': 'Agreeing on encryption keys…',
   'room.e2ee.failed': 'End-to-end encryption failed: nothing is sent',
+  'room.e2ee.noKeys': 'Not sent: the encryption keys are not agreed yet. Try again in a moment.',
+  'room.e2ee.clear': 'Not end-to-end encrypted: the server can see, hear and read this meeting',
   'room.e2ee.showCode': 'Safety code',
   'room.e2ee.hideCode': 'Hide the safety code',
   'room.e2ee.codeHelp': 'Everyone in the meeting sees the same code; compare it aloud:',
@@ -669,6 +678,8 @@ export const en = {
   'room.signalError.unknown_participant': 'That person is no longer in the meeting.',
   'room.signalError.rate_limited': 'Too many actions at once. Wait a moment.',
   'room.signalError.media_failed': 'Audio and video could not be connected.',
+  'room.signalError.e2ee_off': 'This meeting is not end-to-end encrypted.',
+  'room.signalError.e2ee_required': 'This meeting is end-to-end encrypted: nothing is sent in clear.',
 
   'guest.title': 'Join as an external guest',
   'guest.intro':
@@ -1600,6 +1611,7 @@ export const en = {
   'error.too_many_attempts_wait': 'Too many attempts. Try again in {seconds} seconds.',
   'error.csrf_failed': 'This page is out of date. Reload it and try again.',
   'error.forbidden': 'You are not allowed to do this.',
+  'error.e2ee_required': 'Restricted and secret meetings are always end-to-end encrypted.',
   'error.enrolment_required': 'Enrol a second factor before doing anything else.',
   'error.mfa_required': 'Complete the second step of sign-in first.',
   'error.step_up_required': 'Confirm your identity with your second factor again.',

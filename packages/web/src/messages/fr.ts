@@ -502,6 +502,11 @@ export const fr: Messages = {
     'Les personnes extérieures à l’institution prouvent leur adresse e-mail par un code à usage unique, puis patientent en salle d’attente. Tous les participants les voient signalées comme EXTERNE.',
   'schedule.guestsUnavailable':
     'Seules les réunions publiques et internes peuvent accueillir des invités externes.',
+  'schedule.e2eeForced':
+    'Les réunions « Diffusion restreinte » et « Secret » sont toujours chiffrées de bout en bout.',
+  'schedule.e2eeHint':
+    'Le son, la vidéo et la discussion sont chiffrés dans les navigateurs des participants : le serveur ne relaie que ce qu’il ne peut pas lire. Ne le désactivez que pour un navigateur incapable de chiffrer.',
+  'schedule.e2ee': 'Chiffrement de bout en bout',
   'schedule.submit': 'Planifier la réunion',
   'schedule.window.invalid': 'Indiquez un début et une fin valides.',
   'schedule.window.endBeforeStart': 'La fin doit être postérieure au début.',
@@ -661,9 +666,16 @@ export const fr: Messages = {
   'room.send': 'Envoyer',
   'room.chatNotSent':
     'Message non envoyé : la connexion à la réunion est interrompue. Réessayez dans un instant.',
+  'room.chatOpening': 'Déchiffrement…',
+  'room.chatSealed': 'Message scellé qui ne peut pas être ouvert',
+  'room.chatBeforeJoin': 'Message scellé, envoyé avant votre arrivée',
   'room.e2ee.on': 'Chiffré de bout en bout',
   'room.e2ee.off': 'Accord sur les clés de chiffrement…',
   'room.e2ee.failed': 'Échec du chiffrement de bout en bout : rien n’est envoyé',
+  'room.e2ee.noKeys':
+    'Non envoyé : les clés de chiffrement ne sont pas encore convenues. Réessayez dans un instant.',
+  'room.e2ee.clear':
+    'Pas de chiffrement de bout en bout : le serveur peut voir, entendre et lire cette réunion',
   'room.e2ee.showCode': 'Code de sécurité',
   'room.e2ee.hideCode': 'Masquer le code de sécurité',
   'room.e2ee.codeHelp': 'Chaque participant voit le même code ; comparez-le à voix haute :',
@@ -684,6 +696,9 @@ export const fr: Messages = {
   'room.signalError.unknown_participant': 'Cette personne n’est plus dans la réunion.',
   'room.signalError.rate_limited': 'Trop d’actions à la fois. Patientez un instant.',
   'room.signalError.media_failed': 'L’audio et la vidéo n’ont pas pu être connectés.',
+  'room.signalError.e2ee_off': 'Cette réunion n’est pas chiffrée de bout en bout.',
+  'room.signalError.e2ee_required':
+    'Cette réunion est chiffrée de bout en bout : rien n’est envoyé en clair.',
 
   'guest.title': 'Rejoindre en tant qu’invité externe',
   'guest.intro':
@@ -1631,6 +1646,8 @@ export const fr: Messages = {
   'error.too_many_attempts_wait': 'Trop de tentatives. Réessayez dans {seconds} secondes.',
   'error.csrf_failed': 'Cette page n’est plus à jour. Rechargez-la et réessayez.',
   'error.forbidden': 'Vous n’êtes pas autorisé à faire cela.',
+  'error.e2ee_required':
+    'Les réunions « Diffusion restreinte » et « Secret » sont toujours chiffrées de bout en bout.',
   'error.enrolment_required': 'Enregistrez un second facteur avant toute autre action.',
   'error.mfa_required': 'Terminez d’abord la deuxième étape de la connexion.',
   'error.step_up_required': 'Confirmez à nouveau votre identité avec votre second facteur.',

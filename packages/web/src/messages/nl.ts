@@ -499,6 +499,10 @@ export const nl: Messages = {
   'schedule.guestsHint':
     'Mensen van buiten de instelling bewijzen hun e-mailadres met een eenmalige code en wachten daarna in de wachtruimte. Iedereen ziet hen gemarkeerd als GAST.',
   'schedule.guestsUnavailable': 'Alleen openbare en interne vergaderingen kunnen externe gasten ontvangen.',
+  'schedule.e2eeForced': 'Beperkte en geheime vergaderingen zijn altijd end-to-end versleuteld.',
+  'schedule.e2eeHint':
+    'Geluid, beeld en chat worden in de browsers van de deelnemers versleuteld: de server geeft alleen door wat hij niet kan lezen. Zet het alleen uit voor een browser die niet kan versleutelen.',
+  'schedule.e2ee': 'End-to-end-versleuteling',
   'schedule.submit': 'Vergadering plannen',
   'schedule.window.invalid': 'Vul een geldig begin en einde in.',
   'schedule.window.endBeforeStart': 'Het einde moet na het begin liggen.',
@@ -656,9 +660,15 @@ export const nl: Messages = {
   'room.send': 'Versturen',
   'room.chatNotSent':
     'Niet verstuurd: de verbinding met de vergadering is verbroken. Probeer het zo meteen opnieuw.',
+  'room.chatOpening': 'Ontsleutelen…',
+  'room.chatSealed': 'Verzegeld bericht dat niet kan worden geopend',
+  'room.chatBeforeJoin': 'Verzegeld bericht, verzonden voordat u binnenkwam',
   'room.e2ee.on': 'End-to-end versleuteld',
   'room.e2ee.off': 'Versleutelingssleutels worden afgesproken…',
   'room.e2ee.failed': 'End-to-end versleuteling mislukt: er wordt niets verzonden',
+  'room.e2ee.noKeys':
+    'Niet verzonden: de versleutelingssleutels zijn nog niet afgesproken. Probeer het zo opnieuw.',
+  'room.e2ee.clear': 'Niet end-to-end versleuteld: de server kan deze vergadering zien, horen en lezen',
   'room.e2ee.showCode': 'Veiligheidscode',
   'room.e2ee.hideCode': 'Veiligheidscode verbergen',
   'room.e2ee.codeHelp': 'Iedereen in de vergadering ziet dezelfde code; vergelijk hem hardop:',
@@ -679,6 +689,9 @@ export const nl: Messages = {
   'room.signalError.unknown_participant': 'Die persoon is niet meer in de vergadering.',
   'room.signalError.rate_limited': 'Te veel acties tegelijk. Wacht even.',
   'room.signalError.media_failed': 'Audio en video konden niet worden verbonden.',
+  'room.signalError.e2ee_off': 'Deze vergadering is niet end-to-end versleuteld.',
+  'room.signalError.e2ee_required':
+    'Deze vergadering is end-to-end versleuteld: niets wordt onversleuteld verzonden.',
 
   'guest.title': 'Deelnemen als externe gast',
   'guest.intro':
@@ -1619,6 +1632,7 @@ export const nl: Messages = {
   'error.too_many_attempts_wait': 'Te veel pogingen. Probeer het over {seconds} seconden opnieuw.',
   'error.csrf_failed': 'Deze pagina is verouderd. Laad haar opnieuw en probeer het nog eens.',
   'error.forbidden': 'U mag dit niet doen.',
+  'error.e2ee_required': 'Beperkte en geheime vergaderingen zijn altijd end-to-end versleuteld.',
   'error.enrolment_required': 'Registreer eerst een tweede factor.',
   'error.mfa_required': 'Voltooi eerst de tweede stap van het aanmelden.',
   'error.step_up_required': 'Bevestig uw identiteit opnieuw met uw tweede factor.',

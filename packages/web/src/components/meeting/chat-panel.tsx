@@ -1,9 +1,11 @@
 /**
  * The meeting's chat. Each message carries its sender's verified name as the server recorded
  * it (never a name the sender typed), with the GUEST mark for external guests. New messages
- * are announced politely; Enter sends.
+ * are announced politely; Enter sends. In an end-to-end encrypted meeting a message shows
+ * once opened in this browser; one sealed before this participant joined says so.
  */
 import { CHAT_MAX_CHARS, type ChatMessage } from '@rempart/core';
+import type { OpenedChat } from '../../meeting/e2ee/chat';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useI18n } from '../../i18n';
 import { GuestMark } from './identity-badge';
@@ -11,11 +13,17 @@ import { GuestMark } from './identity-badge';
 export function ChatPanel({
   id,
   chat,
+  opened,
+  sealing,
   selfId,
   onSend,
 }: {
   id: string;
   chat: readonly ChatMessage[];
+  /** What this browser made of each sealed message, by id (absent: still opening). */
+  opened: ReadonlyMap<string, OpenedChat>;
+  /** End-to-end encrypted: a message that cannot go yet is waiting for keys, not for the network. */
+  sealing: boolean;
   selfId: string | undefined;
   /** False when the message could not go (the connection is down): the text is kept. */
   onSend: (text: string) => boolean;
@@ -60,7 +68,7 @@ export function ChatPanel({
               <span className="chat-from">{message.from.displayName}</span>{' '}
               <time dateTime={message.at}>{formatTime(message.at)}</time>
             </span>
-            <span className="chat-text">{message.text}</span>
+            <ChatText message={message} opened={opened.get(message.id)} />
           </li>
         ))}
       </ol>
@@ -85,9 +93,26 @@ export function ChatPanel({
       </form>
       {notSent ? (
         <p id={`${id}-problem`} className="field-problem" role="alert">
-          {t('room.chatNotSent')}
+          {t(sealing ? 'room.e2ee.noKeys' : 'room.chatNotSent')}
         </p>
       ) : null}
     </section>
+  );
+}
+
+function ChatText({ message, opened }: { message: ChatMessage; opened: OpenedChat | undefined }) {
+  const { t } = useI18n();
+  if ('text' in message) return <span className="chat-text">{message.text}</span>;
+  if (opened?.kind === 'text') return <span className="chat-text">{opened.text}</span>;
+  const label =
+    opened === undefined
+      ? t('room.chatOpening')
+      : opened.kind === 'before-join'
+        ? t('room.chatBeforeJoin')
+        : t('room.chatSealed');
+  return (
+    <span className="chat-text chat-sealed" data-sealed={opened?.kind ?? 'opening'}>
+      {label}
+    </span>
   );
 }

@@ -109,6 +109,8 @@ export function JoinedRoom({ client, snapshot }: { client: MeetingClient; snapsh
             <ChatPanel
               id={panelIds.chat}
               chat={state.chat}
+              opened={snapshot.openedChat}
+              sealing={snapshot.e2ee.state !== 'clear'}
               selfId={selfId}
               onSend={(text) => client.sendChat(text)}
             />

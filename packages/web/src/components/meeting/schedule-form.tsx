@@ -1,5 +1,11 @@
 /** Scheduling a meeting (hosts and administrators): what, how sensitive, when, who, and how to get in. */
-import { classifications, type AgentRef, type Classification, type Meeting } from '@rempart/core';
+import {
+  classifications,
+  e2eeRequired,
+  type AgentRef,
+  type Classification,
+  type Meeting,
+} from '@rempart/core';
 import { useState, type FormEvent } from 'react';
 import { ApiError, api } from '../../api';
 import { useAction } from '../../hooks';
@@ -24,6 +30,7 @@ interface Draft {
   units: string[];
   lobby: boolean;
   guests: boolean;
+  e2ee: boolean;
 }
 
 function emptyDraft(): Draft {
@@ -38,6 +45,7 @@ function emptyDraft(): Draft {
     units: [],
     lobby: true,
     guests: false,
+    e2ee: true,
   };
 }
 
@@ -70,7 +78,11 @@ export function ScheduleForm({ onCreated }: { onCreated: (meeting: Meeting) => v
         endsAt,
         cohosts: draft.cohosts.map((a) => a.email),
         invitees: { emails: draft.invitees.map((a) => a.email), units: draft.units },
-        options: { lobby: draft.lobby, guests: draft.guests && guestsAllowed(draft.classification) },
+        options: {
+          lobby: draft.lobby,
+          guests: draft.guests && guestsAllowed(draft.classification),
+          e2ee: draft.e2ee || e2eeRequired(draft.classification),
+        },
       }),
     );
     if (!result.ok) return;
@@ -81,6 +93,7 @@ export function ScheduleForm({ onCreated }: { onCreated: (meeting: Meeting) => v
   const cohostIds = new Set([me.id, ...draft.cohosts.map((a) => a.id)]);
   const inviteeIds = new Set([me.id, ...draft.invitees.map((a) => a.id)]);
   const guestsPossible = guestsAllowed(draft.classification);
+  const e2eeForced = e2eeRequired(draft.classification);
 
   return (
     <form className="form-grid" onSubmit={(event) => void submit(event)}>
@@ -169,6 +182,14 @@ export function ScheduleForm({ onCreated }: { onCreated: (meeting: Meeting) => v
           checked={draft.guests && guestsPossible}
           disabled={!guestsPossible}
           onChange={(event) => update({ guests: event.target.checked })}
+        />
+        <CheckboxField
+          id="schedule-e2ee"
+          label={t('schedule.e2ee')}
+          hint={e2eeForced ? t('schedule.e2eeForced') : t('schedule.e2eeHint')}
+          checked={draft.e2ee || e2eeForced}
+          disabled={e2eeForced}
+          onChange={(event) => update({ e2ee: event.target.checked })}
         />
       </fieldset>
       <div className="form-grid-wide">

@@ -51,7 +51,10 @@ import {
 export const MLS_CIPHERSUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
 /** RFC 9420 §8.5 exporter label for the per-sender media keys. */
 export const MEDIA_KEY_LABEL = 'rempart media frame key';
+/** Its own label for the per-sender chat keys: a chat key and a media key never coincide. */
+export const CHAT_KEY_LABEL = 'rempart chat message key';
 export const MEDIA_KEY_BYTES = 16;
+export const CHAT_KEY_BYTES = 16;
 
 export type GroupMessage =
   | { type: 'e2ee.keypackage'; data: string }
@@ -73,6 +76,8 @@ export interface EpochKeys {
   ownLeaf: number;
   /** Raw 16-byte media key of each member's leaf. */
   keys: Map<number, Uint8Array>;
+  /** Raw 16-byte chat key of each member's leaf. */
+  chatKeys: Map<number, Uint8Array>;
   /** Participant id of each leaf. */
   members: Map<number, string>;
   /** Short code from the epoch authenticator, the same on every member's screen. */
@@ -99,8 +104,27 @@ export function mediaKeyFor(
   leaf: number,
   cs: CiphersuiteImpl,
 ): Promise<Uint8Array> {
+  return senderKey(exporterSecret, MEDIA_KEY_LABEL, leaf, MEDIA_KEY_BYTES, cs);
+}
+
+/** Per-sender chat key of one epoch, exported like the media key under the chat label. */
+export function chatKeyFor(
+  exporterSecret: Uint8Array,
+  leaf: number,
+  cs: CiphersuiteImpl,
+): Promise<Uint8Array> {
+  return senderKey(exporterSecret, CHAT_KEY_LABEL, leaf, CHAT_KEY_BYTES, cs);
+}
+
+function senderKey(
+  exporterSecret: Uint8Array,
+  label: string,
+  leaf: number,
+  bytes: number,
+  cs: CiphersuiteImpl,
+): Promise<Uint8Array> {
   const context = new Uint8Array([leaf >> 8, leaf & 0xff]);
-  return mlsExporter(exporterSecret, MEDIA_KEY_LABEL, context, MEDIA_KEY_BYTES, cs);
+  return mlsExporter(exporterSecret, label, context, bytes, cs);
 }
 
 /** Twelve digits in three groups from the epoch authenticator. */
@@ -190,6 +214,11 @@ export class MediaKeyGroup {
       }
       await this.reconcile();
     });
+  }
+
+  /** Settles once every MLS message received so far has been dealt with. */
+  settled(): Promise<void> {
+    return this.chain;
   }
 
   /** Current epoch, or undefined before this participant is in a group. */
@@ -359,15 +388,19 @@ export class MediaKeyGroup {
     if (!state) return;
     const members = this.members();
     const keys = new Map<number, Uint8Array>();
+    const chatKeys = new Map<number, Uint8Array>();
+    const { exporterSecret } = state.keySchedule;
     let ownLeaf = -1;
     for (const [leaf, id] of members) {
-      keys.set(leaf, await mediaKeyFor(state.keySchedule.exporterSecret, leaf, this.suite()));
+      keys.set(leaf, await mediaKeyFor(exporterSecret, leaf, this.suite()));
+      chatKeys.set(leaf, await chatKeyFor(exporterSecret, leaf, this.suite()));
       if (id === this.selfId) ownLeaf = leaf;
     }
     this.events.keys({
       epoch: Number(state.groupContext.epoch),
       ownLeaf,
       keys,
+      chatKeys,
       members,
       safetyCode: safetyCode(state.keySchedule.epochAuthenticator),
     });

@@ -1,17 +1,21 @@
 /**
- * End-to-end encryption of one presence in a meeting: the MLS group (`MediaKeyGroup`) and
- * the encoded transforms of every sender and receiver (`FrameEncryption`, a worker).
+ * End-to-end encryption of one presence in a meeting: the MLS group (`MediaKeyGroup`), the
+ * encoded transforms of every sender and receiver (`FrameEncryption`, a worker) and the chat
+ * keys (`ChatKeyring`).
  *
  * State: `off` until this participant holds the current epoch's keys (its own frames are
- * dropped, not sent in clear, meanwhile), `on` with them, `failed` when the browser cannot
- * transform encoded frames or the key agreement broke.
+ * dropped, not sent in clear, meanwhile, and its chat is not sent), `on` with them, `failed`
+ * when the browser cannot transform encoded frames or the key agreement broke; `clear` in a
+ * meeting whose hosts turned end-to-end encryption off.
  */
+import type { SealedChat } from '@rempart/core';
 import type { Outgoing } from '../connection';
+import { ChatKeyring, type OpenedChat } from './chat';
 import type { FrameKind } from './frame';
 import { MediaKeyGroup, type EpochKeys, type RelayedMessage, type RosterEntry } from './group';
 import type { FrameKeysMessage, FrameStats, TransformOptions } from './transform-protocol';
 
-export type E2eeState = 'off' | 'on' | 'failed';
+export type E2eeState = 'off' | 'on' | 'failed' | 'clear';
 
 export interface E2eeSnapshot {
   state: E2eeState;
@@ -37,6 +41,9 @@ export const initialE2ee: E2eeSnapshot = {
   members: [],
   frames: noFrames,
 };
+
+/** A meeting without end-to-end encryption: media and chat go to the server in clear. */
+export const clearMeeting: E2eeSnapshot = { ...initialE2ee, state: 'clear' };
 
 /** True where the browser runs encoded transforms in a worker (WebRTC Encoded Transform). */
 export function encodedTransformsSupported(): boolean {
@@ -90,13 +97,17 @@ export class MeetingE2ee {
   private group: MediaKeyGroup | undefined;
   private frames: FrameEncryption | undefined;
   private snap: E2eeSnapshot = initialE2ee;
+  private readonly chat: ChatKeyring;
+  /** Chat keys being imported: a message is opened only after the keys that came before it. */
+  private installing: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
-    selfId: string,
+    private readonly selfId: string,
     meetingId: string,
     private readonly events: E2eeEvents,
   ) {
+    this.chat = new ChatKeyring(meetingId);
     if (!encodedTransformsSupported()) {
       this.snap = { ...initialE2ee, state: 'failed' };
       return;
@@ -127,15 +138,35 @@ export class MeetingE2ee {
     void this.group?.receive(message);
   }
 
+  /** True once a chat message can be sealed (this participant holds an epoch's keys). */
+  get chatReady(): boolean {
+    return this.chat.ready;
+  }
+
+  /** Seals a chat message with this participant's key of the newest epoch; undefined before one. */
+  async sealChat(text: string): Promise<SealedChat | undefined> {
+    await this.installing;
+    return this.chat.seal(text, this.selfId);
+  }
+
+  /** Opens a relayed message once every MLS message received before it has been applied. */
+  async openChat(sealed: SealedChat, from: string): Promise<OpenedChat> {
+    await this.group?.settled();
+    await this.installing;
+    return this.chat.open(sealed, from);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.group?.close();
     this.frames?.close();
+    this.chat.close();
   }
 
   private onKeys(keys: EpochKeys): void {
     if (this.closed) return;
+    this.installing = this.installing.then(() => this.chat.install(keys));
     this.frames?.setKeys(keys);
     const members = [...keys.members.values()];
     this.update({ state: 'on', epoch: keys.epoch, safetyCode: keys.safetyCode, members });

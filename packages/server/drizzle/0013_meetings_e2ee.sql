@@ -1,0 +1,1 @@
+ALTER TABLE "meetings" ADD COLUMN "e2ee" boolean DEFAULT true NOT NULL;
