@@ -17,7 +17,7 @@ describe('parseConfig', () => {
         logLevel: 'info',
         trustProxy: false,
         secretKey: undefined,
-        media: { ip: '127.0.0.1', ports: undefined, turn: undefined },
+        media: { ip: '127.0.0.1', ports: undefined, turn: undefined, engine: 'embedded', janus: undefined },
         mail: undefined,
         meetings: { stepUpSeconds: 600 },
         leakcheck: { workers: 2, languages: ['fra'] },
@@ -197,6 +197,8 @@ describe('parseConfig', () => {
         urls: ['turn:turn.example.org:3478', 'turns:turn.example.org:5349'],
         secret: 'a-long-shared-secret',
       },
+      engine: 'embedded',
+      janus: undefined,
     });
     // Facing the network, the media address is found from the interfaces unless set.
     const tls = parseConfig({ REMPART_TLS: 'self-signed' });
@@ -210,6 +212,43 @@ describe('parseConfig', () => {
       /REMPART_MEDIA_PORTS[\s\S]*REMPART_TURN_URLS[\s\S]*REMPART_TURN_SECRET/,
     );
     expect(parseConfig({ REMPART_MEDIA_IP: 'not-an-ip' }).ok).toBe(false);
+  });
+
+  it('reads the Janus engine’s nodes and secrets, and refuses Janus without them', () => {
+    const ok = parseConfig({
+      REMPART_MEDIA_ENGINE: 'janus',
+      REMPART_JANUS_NODES: 'http://10.0.0.5:8088/janus/, http://10.0.0.6:8088/janus',
+      REMPART_JANUS_API_SECRET: 'an-api-secret-of-janus',
+      REMPART_JANUS_ADMIN_KEY: 'the-videoroom-admin-key',
+    });
+    expect(ok.ok && ok.config.media).toMatchObject({
+      engine: 'janus',
+      janus: {
+        nodes: ['http://10.0.0.5:8088/janus', 'http://10.0.0.6:8088/janus'],
+        apiSecret: 'an-api-secret-of-janus',
+        adminKey: 'the-videoroom-admin-key',
+      },
+    });
+    const bare = parseConfig({ REMPART_MEDIA_ENGINE: 'janus' });
+    expect(!bare.ok && bare.errors).toEqual([
+      'REMPART_JANUS_NODES: required with REMPART_MEDIA_ENGINE=janus (e.g. http://10.0.0.5:8088/janus)',
+      "REMPART_JANUS_API_SECRET: required with REMPART_MEDIA_ENGINE=janus (Janus's api_secret)",
+      "REMPART_JANUS_ADMIN_KEY: required with REMPART_MEDIA_ENGINE=janus (the VideoRoom's admin_key)",
+    ]);
+    const badUrl = parseConfig({
+      REMPART_MEDIA_ENGINE: 'janus',
+      REMPART_JANUS_NODES: 'http://10.0.0.5:8088/janus,ws://10.0.0.6:8188',
+      REMPART_JANUS_API_SECRET: 'an-api-secret-of-janus',
+      REMPART_JANUS_ADMIN_KEY: 'the-videoroom-admin-key',
+    });
+    expect(!badUrl.ok && badUrl.errors).toEqual([
+      'REMPART_JANUS_NODES: ws://10.0.0.6:8188 is not an http(s) URL',
+    ]);
+    expect(parseConfig({ REMPART_MEDIA_ENGINE: 'mediasoup' }).ok).toBe(false);
+    expect(parseConfig({ REMPART_JANUS_API_SECRET: 'short' }).ok).toBe(false);
+    // Janus's settings mean nothing to the embedded engine.
+    const embedded = parseConfig({ REMPART_JANUS_NODES: 'http://10.0.0.5:8088/janus' });
+    expect(embedded.ok && embedded.config.media).toMatchObject({ engine: 'embedded', janus: undefined });
   });
 
   it('takes a media port range of two ports at least, and says how many participants a range serves', () => {

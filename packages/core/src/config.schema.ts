@@ -47,6 +47,14 @@ export const EnvSchema = z.object({
   REMPART_TURN_URLS: z.string().optional(),
   /** coturn's `static-auth-secret`: browsers get time-limited TURN credentials (TURN REST API). */
   REMPART_TURN_SECRET: z.string().min(16).optional(),
+  /** Which SFU forwards meetings' media: `embedded` (in the server process) or `janus` (Janus nodes). */
+  REMPART_MEDIA_ENGINE: z.enum(['embedded', 'janus']).default('embedded'),
+  /** The Janus nodes' HTTP APIs, comma-separated, e.g. `http://10.0.0.5:8088/janus` (private addresses). */
+  REMPART_JANUS_NODES: z.string().optional(),
+  /** Janus's `api_secret` (janus.jcfg), the same on every node. */
+  REMPART_JANUS_API_SECRET: z.string().min(16).max(200).optional(),
+  /** The VideoRoom plugin's `admin_key` (janus.plugin.videoroom.jcfg): only Rempart creates rooms. */
+  REMPART_JANUS_ADMIN_KEY: z.string().min(16).max(200).optional(),
   /**
    * How recent an MFA check must be to join a restricted or secret meeting, in seconds.
    * Ten minutes at most; an institution may ask for less.
@@ -204,6 +212,9 @@ export interface Config {
   leakcheck: { workers: number; languages: LeakcheckLanguage[] };
   dns: {
     listen: { host: string; port: number } | undefined;
+    engine: 'embedded' | 'janus';
+    /** Set exactly when the engine is `janus`. */
+    janus: { nodes: string[]; apiSecret: string; adminKey: string } | undefined;
     /** Undefined: the server reads /etc/resolv.conf (core does no I/O). */
     upstreams: { host: string; port: number }[] | undefined;
     blockPage: { v4?: string; v6?: string };
@@ -296,6 +307,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     const split = hostPort(e.REMPART_DNS_LISTEN, 53, { anyPort: true });
     if (!split) errors.push('REMPART_DNS_LISTEN: must be address:port with a port within 0-65535');
     else dnsListen = split;
+  const janus = janusConfig(e, errors);
   }
   let upstreams: Config['dns']['upstreams'];
   if (e.REMPART_DNS_UPSTREAMS !== undefined && e.REMPART_DNS_UPSTREAMS.trim() !== '') {
@@ -372,6 +384,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
 /**
  * `host:port`, `[v6]:port` or a lone host (then `defaultPort`), the port within 1-65535
  * (0-65535 with `anyPort`).
+        engine: e.REMPART_MEDIA_ENGINE,
+        janus,
  *
  * @example hostPort('[::1]:5353', 53) // { host: '::1', port: 5353 }
  */
@@ -403,6 +417,29 @@ function watchConfig(e: z.infer<typeof EnvSchema>, tls: Config['tls'], errors: s
     const split = hostPort(value.trim(), port, { anyPort: true });
     if (!split) errors.push(`${name}: must be address:port with a port within 0-65535`);
     return split ?? undefined;
+/** The Janus engine's settings when it is chosen; problems are added to `errors`. */
+function janusConfig(e: z.infer<typeof EnvSchema>, errors: string[]): Config['media']['janus'] {
+  if (e.REMPART_MEDIA_ENGINE !== 'janus') return undefined;
+  const nodes = (e.REMPART_JANUS_NODES ?? '')
+    .split(',')
+    .map((url) => url.trim().replace(/\/+$/, ''))
+    .filter((url) => url !== '');
+  if (nodes.length === 0)
+    errors.push(
+      'REMPART_JANUS_NODES: required with REMPART_MEDIA_ENGINE=janus (e.g. http://10.0.0.5:8088/janus)',
+    );
+  for (const url of nodes)
+    if (!z.url({ protocol: /^https?$/ }).safeParse(url).success)
+      errors.push(`REMPART_JANUS_NODES: ${url} is not an http(s) URL`);
+  if (!e.REMPART_JANUS_API_SECRET)
+    errors.push("REMPART_JANUS_API_SECRET: required with REMPART_MEDIA_ENGINE=janus (Janus's api_secret)");
+  if (!e.REMPART_JANUS_ADMIN_KEY)
+    errors.push(
+      "REMPART_JANUS_ADMIN_KEY: required with REMPART_MEDIA_ENGINE=janus (the VideoRoom's admin_key)",
+    );
+  return { nodes, apiSecret: e.REMPART_JANUS_API_SECRET ?? '', adminKey: e.REMPART_JANUS_ADMIN_KEY ?? '' };
+}
+
   };
   const syslog = listen('REMPART_WATCH_SYSLOG', 514);
   const syslogTls = listen('REMPART_WATCH_SYSLOG_TLS', 6514);

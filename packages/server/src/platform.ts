@@ -26,6 +26,7 @@ import { relyingPartyFor } from './identity/webauthn.js';
 import { LeakCheckService } from './leakcheck/leakcheck.service.js';
 import { createLogger, type Logger } from './logger.js';
 import type { MediaEngine } from './media/engine.js';
+import { createMediaEngine } from './media/create-engine.js';
 import { SmtpMailer, type Mailer } from './mail/mailer.js';
 import { GuestService } from './meetings/guests.js';
 import { MeetingsRepository } from './meetings/meetings.repository.js';
@@ -191,13 +192,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     clock,
     log: log.child({ subsystem: 'meetings' }),
   });
-  // Loaded only when used: the WebRTC stack weighs some 30 MB resident.
-  const media =
-    options.media ??
-    new (await import('./media/embedded.js')).EmbeddedEngine({
-      ...config.media,
-      logger: log.child({ subsystem: 'media' }),
-    });
+  const media = options.media ?? (await createMediaEngine(config.media, log.child({ subsystem: 'media' })));
   const live = new LiveMeetings({
     meetings,
     guests,

@@ -154,6 +154,14 @@ export class MeetingRoom {
       mfaAt: member.mfaAt?.toISOString() ?? null,
       joinedAt: now.toISOString(),
       audio: false,
+      mediaReset: (participantId, reason) => {
+        const p = this.present.get(participantId);
+        if (!p) return;
+        deps.log.warn({ meetingId: record.row.id, participantId, reason }, 'media connections lost');
+        // The client publishes again on new connections; the engine's next offer starts afresh.
+        p.offerPending = false;
+        p.conn.send({ type: 'media.reset', reason });
+      },
       video: false,
       screen: false,
       hand: false,
