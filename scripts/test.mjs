@@ -30,6 +30,8 @@ const DOVECOT = '/usr/sbin/dovecot';
 const DOVECOT_LUA = '/usr/lib/dovecot/modules/auth/libauthdb_lua.so';
 const POSTFIX = '/usr/sbin/postfix';
 const LUA = '/usr/bin/lua5.4';
+const JANUS = '/usr/bin/janus';
+const CC = '/usr/bin/cc';
 const FONTS = [
   '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
   '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf',
@@ -93,13 +95,27 @@ const SYSTEM_PACKAGES = {
     apt: 'lua5.4',
     find: () => (existsSync(LUA) ? LUA : null),
   },
+  janus: {
+    // The Janus engine's tests, and the e2e meetings on Janus, start Janus instances of their own on
+    // loopback (packages/server/src/test-support/janus.ts); the machine's own is never used.
+    label: 'Janus Gateway',
+    apt: 'janus',
+    find: () => (existsSync(JANUS) ? JANUS : null),
+    services: ['janus'],
+  },
+  cc: {
+    // Builds the getifaddrs shim that lets those Janus instances gather ICE candidates on loopback.
+    label: 'C compiler',
+    apt: 'gcc',
+    find: () => (existsSync(CC) ? CC : null),
+  },
 };
 
 let aptUpdated = false;
 
 /**
  * Debian starts a server package's service when it installs it, unless /usr/sbin/policy-rc.d
- * forbids it (as in most containers). The tests never use the machine's own Dovecot or Postfix:
+ * forbids it (as in most containers). The tests never use the machine's own Dovecot, Postfix or Janus:
  * those just installed are stopped again (they stay enabled, and start at the next boot).
  */
 async function stopStartedServices(services) {
@@ -253,7 +269,7 @@ const STEPS = [
   {
     name: 'system',
     summary:
-      "Debian's chromium, postgresql, coturn, nftables, Dovecot, Postfix, Lua and fonts (apt-get install when missing, as root)",
+      "Debian's chromium, postgresql, coturn, nftables, Dovecot, Postfix, Lua, Janus, gcc and fonts (apt-get install when missing, as root)",
     run: (context) => ensureSystemPackages(context.systemPackages),
   },
   {
@@ -307,23 +323,23 @@ const STEPS = [
   },
   {
     name: 'integration',
-    summary: 'vitest run --project integration, on PGlite (real coturn, nft, Dovecot and Postfix)',
+    summary: 'vitest run --project integration, on PGlite (real coturn, nft, Dovecot, Postfix and Janus)',
     needs: ['deps', 'system'],
-    systemPackages: ['coturn', 'fonts', 'nftables', 'dovecot', 'postfix', 'lua'],
+    systemPackages: ['coturn', 'fonts', 'nftables', 'dovecot', 'postfix', 'lua', 'janus', 'cc'],
     run: () => vitest('integration'),
   },
   {
     name: 'integration-pg',
     summary: 'the same, on a throwaway PostgreSQL cluster (REMPART_TEST_DATABASE_URL)',
     needs: ['deps', 'system'],
-    systemPackages: ['postgresql', 'coturn', 'fonts', 'nftables', 'dovecot', 'postfix', 'lua'],
+    systemPackages: ['postgresql', 'coturn', 'fonts', 'nftables', 'dovecot', 'postfix', 'lua', 'janus', 'cc'],
     run: integrationOnPostgres,
   },
   {
     name: 'e2e',
     summary: `vitest run --project e2e, in Debian's Chromium (REMPART_CHROMIUM=${CHROMIUM})`,
     needs: ['deps', 'system', 'build'],
-    systemPackages: ['chromium', 'fonts'],
+    systemPackages: ['chromium', 'fonts', 'janus', 'cc'],
     run: () => vitest('e2e', { REMPART_CHROMIUM: CHROMIUM }),
   },
 ];

@@ -200,6 +200,13 @@ describe('Janus engine', () => {
 
     room.setForwarding(alice.id, 'camera', true);
     await Promise.all([flowing(bob, alice, 'camera'), flowing(carol, alice, 'camera')]);
+
+    // A participant's keyframe request reaches the publisher as a PLI.
+    const publisher = alice.publisher;
+    const plis = publisher?.plis.camera ?? 0;
+    room.requestKeyframe(alice.id);
+    await waitUntil('the keyframe request at the publisher', () => (publisher?.plis.camera ?? 0) > plis);
+    expect(room.stats().keyframeRequests).toBe(1);
   });
 
   it('cuts a leaving participant off at once, both ways', async () => {

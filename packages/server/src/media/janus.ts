@@ -167,7 +167,6 @@ class JanusRoom implements MediaRoom {
   private placement: Promise<Placement>;
   private current: Placement | undefined;
   private keyframeRequests = 0;
-  private packetsForwarded = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -275,7 +274,8 @@ class JanusRoom implements MediaRoom {
       participants: this.members.size,
       publishedTracks,
       forwardedTracks,
-      packetsForwarded: this.packetsForwarded,
+      // Janus counts packets itself (its admin API's handle_info); Rempart does not ask it per room.
+      packetsForwarded: 0,
       keyframeRequests: this.keyframeRequests,
     };
   }
