@@ -19,7 +19,7 @@ describe('parseConfig', () => {
         secretKey: undefined,
         media: { ip: '127.0.0.1', ports: undefined, turn: undefined, engine: 'embedded', janus: undefined },
         mail: undefined,
-        meetings: { stepUpSeconds: 600 },
+        meetings: { stepUpSeconds: 600, resumeGraceSeconds: 20 },
         leakcheck: { workers: 2, languages: ['fra'] },
         dns: {
           listen: undefined,

@@ -60,6 +60,11 @@ export const EnvSchema = z.object({
    * Ten minutes at most; an institution may ask for less.
    */
   REMPART_MEETING_STEP_UP_SECONDS: z.coerce.number().int().min(60).max(600).default(600),
+  /**
+   * How long a participant whose connection dropped (network, restart of the server) keeps
+   * their place, media included, to come back without admission, in seconds.
+   */
+  REMPART_MEETING_RESUME_GRACE_SECONDS: z.coerce.number().int().min(1).max(55).default(20),
   /** OCR threads of the leak check (each reads one image at a time); started at the first check. */
   REMPART_LEAKCHECK_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
   /**
@@ -208,7 +213,7 @@ export interface Config {
     ports: { min: number; max: number } | undefined;
     turn: { urls: string[]; secret: string } | undefined;
   };
-  meetings: { stepUpSeconds: number };
+  meetings: { stepUpSeconds: number; resumeGraceSeconds: number };
   leakcheck: { workers: number; languages: LeakcheckLanguage[] };
   dns: {
     listen: { host: string; port: number } | undefined;
@@ -342,7 +347,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       logLevel: e.REMPART_LOG_LEVEL,
       trustProxy: e.REMPART_TRUST_PROXY,
       secretKey: e.REMPART_SECRET_KEY,
-      meetings: { stepUpSeconds: e.REMPART_MEETING_STEP_UP_SECONDS },
+      meetings: {
+        stepUpSeconds: e.REMPART_MEETING_STEP_UP_SECONDS,
+        resumeGraceSeconds: e.REMPART_MEETING_RESUME_GRACE_SECONDS,
+      },
       leakcheck: { workers: e.REMPART_LEAKCHECK_WORKERS, languages: e.REMPART_LEAKCHECK_LANGUAGES },
       dns: {
         listen: dnsListen,

@@ -303,6 +303,8 @@ export const ClientMessage = z.discriminatedUnion('type', [
     message: 'a chat message has either text or sealed',
   }),
   client('keyframe', { participantId: Uuid }),
+  /** Asks the engine for a new subscribe offer with an ICE restart (RFC 8445 §9), after a network change. */
+  client('ice.restart', {}),
   /** A fresh MLS KeyPackage (RFC 9420 §10) so that the committer can add this participant. */
   client('e2ee.keypackage', { data: MlsBlob }),
   /** An MLS commit for everyone else, and the Welcome (RFC 9420 §12.4.3.1) for those it adds. */
@@ -369,7 +371,13 @@ export const ServerMessage = z.discriminatedUnion('type', [
     roster: z.array(Participant),
     chat: z.array(ChatMessage),
     iceServers: z.array(IceServer),
+    /** A short-lived token that takes this presence back after a dropped socket (`?resume=`). */
+    resume: z.string(),
+    /** This welcome continues an earlier presence: same participant, no lobby, keys kept. */
+    resumed: z.boolean(),
   }),
+  /** A fresh resume token, sent before the previous one expires. */
+  z.object({ type: z.literal('resume'), token: z.string() }),
   z.object({ type: z.literal('roster'), participants: z.array(Participant) }),
   z.object({ type: z.literal('meeting'), meeting: MeetingView }),
   /** Hosts only: who waits in the lobby. */
@@ -398,6 +406,11 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('e2ee.keypackage'), from: Uuid, data: MlsBlob }),
   z.object({ type: z.literal('e2ee.commit'), from: Uuid, data: MlsBlob }),
   z.object({ type: z.literal('e2ee.welcome'), from: Uuid, data: MlsBlob }),
+  /**
+   * The engine lost this participant's media connections (its node moved, or the server
+   * restarted): the client closes both, publishes again and waits for a new subscribe offer.
+   */
+  z.object({ type: z.literal('media.reset'), reason: z.enum(['engine_moved', 'server_restarted']) }),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
@@ -409,5 +422,7 @@ export const MeetingCloseCode = {
   removed: 4410,
   ended: 4499,
   sessionEnded: 4440,
+  /** Another socket resumed this presence (see `welcome.resume`). */
+  replaced: 4409,
   protocol: 4400,
 } as const;

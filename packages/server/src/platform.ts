@@ -31,6 +31,9 @@ import { SmtpMailer, type Mailer } from './mail/mailer.js';
 import { GuestService } from './meetings/guests.js';
 import { MeetingsRepository } from './meetings/meetings.repository.js';
 import { MeetingsService } from './meetings/meetings.service.js';
+import { PresenceJournal } from './meetings/presences.js';
+import { PresencesRepository } from './meetings/presences.repository.js';
+import { ResumeTokens } from './meetings/resume.js';
 import { LiveMeetings } from './meetings/signalling.js';
 import { NetguardRepository } from './netguard/netguard.repository.js';
 import { NetguardService } from './netguard/netguard.service.js';
@@ -202,6 +205,13 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     audit,
     clock,
     log: log.child({ subsystem: 'meetings' }),
+    presences: new PresenceJournal(
+      new PresencesRepository(database.db),
+      clock,
+      log.child({ subsystem: 'meetings' }),
+    ),
+    resume: new ResumeTokens(keys),
+    resumeGraceMs: config.meetings.resumeGraceSeconds * 1000,
   });
   const leakcheck = new LeakCheckService({
     meetings,

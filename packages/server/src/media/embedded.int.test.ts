@@ -278,6 +278,37 @@ describe('embedded SFU', () => {
     await waitUntil('the limit lifted', () => publisher.allowedBitrate('camera') > 600_000, 3000);
   });
 
+  it('restarts ICE on the same connections: new credentials both ways, media flowing on', async () => {
+    const { room, browser } = openRoom();
+    const alice = browser();
+    const bob = browser();
+    const publisher = await alice.publish();
+    publisher.stream();
+    await flowing(bob, alice, 'camera');
+
+    // Subscribe side: the engine offers anew with an ICE restart (RFC 8445 §9) when asked.
+    const subscribeBefore = iceCredentials(bob.subscriber.lastOffer);
+    const offers = bob.subscriber.offers;
+    room.restartIce(bob.id);
+    await waitUntil('a new subscribe offer', () => bob.subscriber.offers > offers);
+    await bob.subscriber.settled();
+    const subscribeAfter = iceCredentials(bob.subscriber.lastOffer);
+    expect(subscribeAfter.ufrag).not.toBe(subscribeBefore.ufrag);
+    expect(subscribeAfter.pwd).not.toBe(subscribeBefore.pwd);
+    expect(bob.subscriber.errors).toEqual([]);
+    await flowing(bob, alice, 'camera');
+
+    // Publish side: the browser's re-offer with new credentials is answered on its connection.
+    const publishBefore = iceCredentials(publisher.pc.remoteDescription?.sdp ?? '');
+    publisher.pc.restartIce();
+    await alice.publish();
+    const publishAfter = iceCredentials(publisher.pc.remoteDescription?.sdp ?? '');
+    expect(publishAfter.ufrag).not.toBe(publishBefore.ufrag);
+    expect(room.stats()).toMatchObject({ participants: 2, publishedTracks: 2 });
+    await flowing(bob, alice, 'camera');
+    await flowing(bob, alice, 'microphone');
+  });
+
   it('refuses media from outside the room and malformed offers, and keeps the room working', async () => {
     const { room, browser } = openRoom();
     const alice = browser();
@@ -378,4 +409,9 @@ describe('embedded SFU', () => {
 
 function bySource(a: { source: string }, b: { source: string }): number {
   return a.source.localeCompare(b.source);
+}
+
+/** The ICE credentials of a description (RFC 8839 §5.4); with BUNDLE, the first m-section's. */
+function iceCredentials(sdp: string): { ufrag: string | undefined; pwd: string | undefined } {
+  return { ufrag: /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1], pwd: /^a=ice-pwd:(\S+)/m.exec(sdp)?.[1] };
 }

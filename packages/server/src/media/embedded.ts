@@ -155,6 +155,8 @@ interface Member {
   anchor: RTCRtpTransceiver | undefined;
   /** Tracks changed since the last subscribe offer. */
   dirty: boolean;
+  /** The next subscribe offer carries new ICE credentials (the participant asked for an ICE restart). */
+  iceRestart: boolean;
   failedAnswers: number;
   /** The subscriber's latest receiver estimate of its whole downlink. */
   remb: { bps: number; at: number } | undefined;
@@ -167,7 +169,12 @@ interface Member {
 interface EngineContext {
   createPeer(): RTCPeerConnection;
   /** Creates and applies a local description, returning it with its candidates. */
-  describe(pc: RTCPeerConnection, kind: 'offer' | 'answer', gone: Promise<never>): Promise<string>;
+  describe(
+    pc: RTCPeerConnection,
+    kind: 'offer' | 'answer',
+    gone: Promise<never>,
+    options?: { iceRestart: boolean },
+  ): Promise<string>;
   closePeer(pc: RTCPeerConnection): void;
   roomClosed(room: EmbeddedRoom): void;
 }
@@ -223,8 +230,12 @@ export class EmbeddedEngine implements MediaEngine {
   private createContext(): EngineContext {
     return {
       createPeer: () => new RTCPeerConnection(this.peerConfig()),
-      describe: (pc, kind, gone) => {
-        const run = () => guard(withTimeout(this.describeNow(pc, kind), NEGOTIATION_TIMEOUT_MS), gone);
+      describe: (pc, kind, gone, options) => {
+        const run = () =>
+          guard(
+            withTimeout(this.describeNow(pc, kind, options?.iceRestart ?? false), NEGOTIATION_TIMEOUT_MS),
+            gone,
+          );
         if (!this.portRange) return run();
         // werift finds a free port in the range by binding and closing a probe socket, then
         // binds again: two connections gathering at once can pick the same port. One at a time.
@@ -241,8 +252,12 @@ export class EmbeddedEngine implements MediaEngine {
     };
   }
 
-  private async describeNow(pc: RTCPeerConnection, kind: 'offer' | 'answer'): Promise<string> {
-    const description = kind === 'offer' ? await pc.createOffer() : await pc.createAnswer();
+  private async describeNow(
+    pc: RTCPeerConnection,
+    kind: 'offer' | 'answer',
+    iceRestart: boolean,
+  ): Promise<string> {
+    const description = kind === 'offer' ? await pc.createOffer({ iceRestart }) : await pc.createAnswer();
     // werift gathers host candidates inside setLocalDescription: the SDP holds them all after it.
     await pc.setLocalDescription(description);
     const sdp = pc.localDescription?.sdp;
@@ -329,6 +344,7 @@ class EmbeddedRoom implements MediaRoom {
     try {
       if (problem) throw new Error(`malformed subscribe answer: ${problem}`);
       await guard(pc.setRemoteDescription({ type: 'answer', sdp: answerSdp }), member.gone);
+      restartIceChecks(pc);
     } catch (error) {
       if (member.left) throw new Error('the participant left', { cause: error });
       await this.answerFailed(member, pc);
@@ -353,6 +369,13 @@ class EmbeddedRoom implements MediaRoom {
     const member = this.members.get(participantId);
     if (!member) return;
     for (const track of member.published.values()) if (track.kind === 'video') this.keyframe(track);
+  }
+
+  restartIce(participantId: string): void {
+    const member = this.members.get(participantId);
+    if (!member?.subscriber) return;
+    member.iceRestart = true;
+    this.requestOffer(member);
   }
 
   leave(participantId: string): void {
@@ -416,6 +439,7 @@ class EmbeddedRoom implements MediaRoom {
       answerTimer: undefined,
       anchor: undefined,
       dirty: false,
+      iceRestart: false,
       failedAnswers: 0,
       remb: undefined,
       limited: false,
@@ -464,6 +488,7 @@ class EmbeddedRoom implements MediaRoom {
     try {
       await guard(pc.setRemoteDescription({ type: 'offer', sdp }), member.gone);
       answer = await this.engine.describe(pc, 'answer', member.gone);
+      restartIceChecks(pc);
     } catch (error) {
       if (member.left) throw new Error('the participant left', { cause: error });
       member.log.debug({ err: error }, 'publish offer refused');
@@ -647,7 +672,9 @@ class EmbeddedRoom implements MediaRoom {
       const pc = member.subscriber;
       // Nothing to carry yet: the first offer goes out with the first track.
       if (pc && !member.left && !this.closed) {
-        const sdp = await this.engine.describe(pc, 'offer', member.gone);
+        const iceRestart = member.iceRestart;
+        member.iceRestart = false;
+        const sdp = await this.engine.describe(pc, 'offer', member.gone, { iceRestart });
         if (member.left || this.closed) return;
         this.hookTransports(member, pc);
         member.negotiation = 'awaiting-answer';
@@ -868,6 +895,19 @@ function sendRemb(receiver: RTCRtpReceiver, bps: number, ssrcs: number[]): void 
     }),
   });
   transport.sendRtcp([packet]).catch(ignore);
+}
+
+/**
+ * Starts ICE checks again after an ICE restart (RFC 8445 §9), once both sides' new credentials
+ * are known. werift drops the selected pair on a restart but starts no checks while its DTLS
+ * transport is up (it skips connected transports): nothing would be sent again. The DTLS
+ * session goes on over the new pair, as after a browser's restart.
+ */
+export function restartIceChecks(pc: RTCPeerConnection): void {
+  for (const dtls of pc.dtlsTransports) {
+    const ice = dtls.iceTransport;
+    if (!ice.connection.nominated && dtls.state === 'connected') ice.start().catch(ignore);
+  }
 }
 
 /** Settles with the promise, or rejects as soon as `gone` does. */

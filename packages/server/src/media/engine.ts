@@ -48,6 +48,12 @@ export interface MediaRoom {
   setForwarding(participantId: string, source: MediaSource, on: boolean): void;
   /** Asks a publisher for a keyframe of its video (a subscriber's request, relayed). */
   requestKeyframe(participantId: string): void;
+  /**
+   * Renegotiates the participant's subscribe connection with new ICE credentials (an ICE
+   * restart, RFC 8445 §9), after its network changed; the offer follows through
+   * `subscribeOffer`. The publish connection restarts from the browser's side: a new offer.
+   */
+  restartIce(participantId: string): void;
   /** Stops every packet to and from the participant at once and closes its connections. */
   leave(participantId: string): void;
   stats(): RoomStats;

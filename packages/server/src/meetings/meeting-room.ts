@@ -24,8 +24,24 @@ import type { MediaEngine, MediaRoom } from '../media/engine.js';
 import type { Standing } from './admission.js';
 import type { MeetingRecord } from './meetings.repository.js';
 import type { MeetingsService } from './meetings.service.js';
+import type { PresenceJournal } from './presences.js';
+import { RESUME_REFRESH_MS, type ResumeTokens } from './resume.js';
 
 const CHAT_HISTORY = 200;
+/** Messages kept for a presence while its socket is gone, replayed when it resumes. */
+const MAX_HELD = 500;
+/**
+ * What is kept for an absent presence: what it could not learn otherwise (MLS messages, its
+ * media negotiation, a mute). Roster, lobby, meeting and chat are in the `welcome` it gets back.
+ */
+const heldTypes: ReadonlySet<ServerMessage['type']> = new Set([
+  'e2ee.keypackage',
+  'e2ee.commit',
+  'e2ee.welcome',
+  'subscribe.offer',
+  'publish.answer',
+  'muted',
+]);
 
 /** The socket as the room sees it. */
 export interface Connection {
@@ -36,6 +52,8 @@ export interface Connection {
 /** A verified person behind a connection. */
 export interface Member {
   personKey: string;
+  /** The agent session or guest pass behind the connection (see `resumeHolder`): resume tokens name it. */
+  holder: string;
   agentId: string | null;
   sessionId: string | null;
   displayName: string;
@@ -68,6 +86,10 @@ interface Present {
   /** The engine sent a subscribe offer that the client has not answered yet. */
   offerPending: boolean;
   publishing: boolean;
+  /** Set while the socket is gone: the presence leaves when `timer` fires unless it is resumed. */
+  away: { timer: NodeJS.Timeout; held: ServerMessage[] } | undefined;
+  /** The engine holds this participant's media (not a presence restored after a restart, until it resumes). */
+  inMedia: boolean;
 }
 
 interface Waiting {
@@ -95,6 +117,13 @@ export interface RoomDeps {
   log: Logger;
   /** Standings survive the room (a removed person stays removed if everyone leaves and comes back). */
   standings: Map<string, Standing>;
+  presences: PresenceJournal;
+  resume: ResumeTokens;
+  /**
+   * How long a presence whose socket dropped (or that a restart of the server left behind) is
+   * kept for its participant to resume it, media connections included, before it has left.
+   */
+  resumeGraceMs: number;
   onEmpty: () => void;
 }
 
@@ -104,7 +133,10 @@ export class MeetingRoom {
   private readonly chat: ChatMessage[] = [];
   private readonly media: MediaRoom;
   private endTimer: NodeJS.Timeout | undefined;
+  private readonly resumeTimer: NodeJS.Timeout;
   private closed = false;
+  /** Settles once the presences a restart of the server left behind are back (see `restore`). */
+  readonly restored: Promise<void>;
 
   constructor(
     public record: MeetingRecord,
@@ -122,8 +154,19 @@ export class MeetingRoom {
         // The participant's client shows it as a media failure, with this reason.
         this.present.get(participantId)?.conn.send({ type: 'error', code: 'media_failed', message: reason });
       },
+      mediaReset: (participantId, reason) => {
+        const p = this.present.get(participantId);
+        if (!p) return;
+        deps.log.warn({ meetingId: record.row.id, participantId, reason }, 'media connections lost');
+        // The client publishes again on new connections; the engine's next offer starts afresh.
+        p.offerPending = false;
+        p.conn.send({ type: 'media.reset', reason });
+      },
     });
     this.scheduleEnd();
+    this.resumeTimer = setInterval(() => this.refreshResumeTokens(), RESUME_REFRESH_MS);
+    this.resumeTimer.unref();
+    this.restored = this.restore();
   }
 
   get id(): string {
@@ -154,31 +197,51 @@ export class MeetingRoom {
       mfaAt: member.mfaAt?.toISOString() ?? null,
       joinedAt: now.toISOString(),
       audio: false,
-      mediaReset: (participantId, reason) => {
-        const p = this.present.get(participantId);
-        if (!p) return;
-        deps.log.warn({ meetingId: record.row.id, participantId, reason }, 'media connections lost');
-        // The client publishes again on new connections; the engine's next offer starts afresh.
-        p.offerPending = false;
-        p.conn.send({ type: 'media.reset', reason });
-      },
       video: false,
       screen: false,
       hand: false,
     };
-    const present: Present = { participant, member, conn, offerPending: false, publishing: false };
+    const present: Present = {
+      participant,
+      member,
+      conn,
+      offerPending: false,
+      publishing: false,
+      away: undefined,
+      inMedia: true,
+    };
     this.present.set(participant.id, present);
-    conn.send({
-      type: 'welcome',
-      self: participant,
-      meeting: this.deps.meetings.meetingView(this.record),
-      roster: this.roster(),
-      chat: [...this.chat],
-      iceServers: this.deps.engine.iceServers(participant.id),
-    });
-    if (participant.host) conn.send({ type: 'lobby', waiting: this.lobbyList() });
+    this.deps.presences.save(this.id, { participant, member });
+    this.welcome(present, false);
     this.media.join(participant.id);
     this.broadcastRoster();
+    return present;
+  }
+
+  /**
+   * Takes a presence back on a new socket (its resume token was checked, and admission decided
+   * again): the same participant, no lobby. A socket still open for it is replaced. Undefined
+   * when the presence is gone (left, removed, its grace period over) or not this person's.
+   */
+  resume(participantId: string, member: Member, conn: Connection): Present | undefined {
+    const present = this.present.get(participantId);
+    if (present?.member.holder !== member.holder || present.member.personKey !== member.personKey)
+      return undefined;
+    const held = present.away?.held ?? [];
+    if (present.away) clearTimeout(present.away.timer);
+    else present.conn.close(MeetingCloseCode.replaced, 'resumed on another connection');
+    present.away = undefined;
+    present.conn = conn;
+    present.member = { ...present.member, ip: member.ip };
+    this.welcome(present, true);
+    if (!present.inMedia) {
+      // Restored after a restart: the engine has no connection of this participant any more.
+      present.inMedia = true;
+      present.offerPending = false;
+      this.media.join(participantId);
+      conn.send({ type: 'media.reset', reason: 'server_restarted' });
+    }
+    for (const message of held) conn.send(message);
     return present;
   }
 
@@ -204,13 +267,21 @@ export class MeetingRoom {
     return waiting;
   }
 
-  /** The connection went away (closed tab, network): no decision, just gone. */
-  disconnect(id: string): void {
-    if (this.present.has(id)) {
-      this.media.leave(id);
-      this.present.delete(id);
-      this.broadcastRoster();
-    } else if (this.waiting.delete(id)) {
+  /**
+   * The connection went away: no decision. Leaving on purpose, one is gone at once; a socket
+   * that dropped (network, server) leaves its presence for the grace period (`resumeGraceMs`) to be resumed.
+   * A connection that another has replaced changes nothing.
+   */
+  disconnect(id: string, conn: Connection, intended: boolean): void {
+    // Closing the server closes every socket: the presences stay written for its restart.
+    if (this.closed) return;
+    const present = this.present.get(id);
+    if (present) {
+      if (present.conn !== conn) return;
+      if (intended) this.leave(present);
+      else this.holdFor(present);
+    } else if (this.waiting.get(id)?.conn === conn) {
+      this.waiting.delete(id);
       this.broadcastLobby();
     }
     this.closeIfEmpty();
@@ -231,10 +302,9 @@ export class MeetingRoom {
   sessionsEnded(agentId: string, sessionId: string | undefined): void {
     const matches = (m: Member) =>
       m.agentId === agentId && (sessionId === undefined || m.sessionId === sessionId);
-    for (const [id, p] of this.present) {
+    for (const p of [...this.present.values()]) {
       if (!matches(p.member)) continue;
-      this.media.leave(id);
-      this.present.delete(id);
+      this.drop(p);
       p.conn.close(MeetingCloseCode.sessionEnded, 'session ended');
     }
     for (const [id, w] of this.waiting) {
@@ -319,6 +389,9 @@ export class MeetingRoom {
         if (!this.present.has(message.participantId))
           throw new SignalError('unknown_participant', 'No such participant in this meeting.');
         this.media.requestKeyframe(message.participantId);
+        return;
+      case 'ice.restart':
+        this.media.restartIce(participantId);
         return;
       case 'e2ee.keypackage':
         this.requireE2ee();
@@ -427,8 +500,7 @@ export class MeetingRoom {
         if (target === me)
           throw new SignalError('forbidden', 'Leave the meeting instead of removing yourself.');
         // Media stops before anything else: not one more packet to or from them.
-        this.media.leave(target.participant.id);
-        this.present.delete(target.participant.id);
+        this.drop(target);
         this.deps.standings.set(target.member.personKey, 'removed');
         target.conn.send({ type: 'removed', by: me.participant.displayName });
         target.conn.close(MeetingCloseCode.removed, 'removed by a host');
@@ -494,7 +566,9 @@ export class MeetingRoom {
       details: { participants: this.present.size, by },
     });
     const everyone = [...this.present.values(), ...this.waiting.values()];
+    for (const p of this.present.values()) if (p.away) clearTimeout(p.away.timer);
     this.present.clear();
+    this.deps.presences.forgetMeeting(this.id);
     this.waiting.clear();
     for (const p of everyone) {
       p.conn.send({ type: 'ended', by });
@@ -507,6 +581,9 @@ export class MeetingRoom {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.endTimer);
+    clearInterval(this.resumeTimer);
+    // Presences still in their grace period stay written: a restart of the server finds them.
+    for (const p of this.present.values()) if (p.away) clearTimeout(p.away.timer);
     this.media.close();
     this.deps.onEmpty();
   }
@@ -524,6 +601,91 @@ export class MeetingRoom {
       this.endTimer = setTimeout(() => void this.end(null, null, null).catch(() => undefined), ms);
       this.endTimer.unref();
     }
+  }
+
+  private welcome(present: Present, resumed: boolean): void {
+    const { participant, conn } = present;
+    conn.send({
+      type: 'welcome',
+      self: participant,
+      meeting: this.deps.meetings.meetingView(this.record),
+      roster: this.roster(),
+      chat: [...this.chat],
+      iceServers: this.deps.engine.iceServers(participant.id),
+      resume: this.resumeToken(present),
+      resumed,
+    });
+    if (participant.host) conn.send({ type: 'lobby', waiting: this.lobbyList() });
+  }
+
+  private resumeToken({ participant, member }: Present): string {
+    const claims = { meetingId: this.id, participantId: participant.id, holder: member.holder };
+    return this.deps.resume.issue(claims, this.deps.clock.now());
+  }
+
+  private refreshResumeTokens(): void {
+    for (const p of this.present.values())
+      if (!p.away) p.conn.send({ type: 'resume', token: this.resumeToken(p) });
+  }
+
+  /** Keeps a presence whose socket dropped, holding what it must not miss, until it resumes or leaves. */
+  private holdFor(present: Present): void {
+    const held: ServerMessage[] = [];
+    const timer = setTimeout(() => {
+      if (this.closed || this.present.get(present.participant.id) !== present) return;
+      this.deps.log.info(
+        { meetingId: this.id, participantId: present.participant.id },
+        'presence not resumed: left',
+      );
+      this.leave(present);
+      this.closeIfEmpty();
+    }, this.deps.resumeGraceMs);
+    timer.unref();
+    present.away = { timer, held };
+    present.conn = holdingConnection(held);
+  }
+
+  /** Brings back, as absent, the presences written before a restart of the server. */
+  private async restore(): Promise<void> {
+    let stored;
+    try {
+      stored = await this.deps.presences.ofMeeting(this.id);
+    } catch (error) {
+      this.deps.log.warn({ err: error, meetingId: this.id }, 'meeting presences not restored');
+      return;
+    }
+    if (this.closed || this.record.row.endedAt !== null) return;
+    for (const { participant, member } of stored) {
+      if (this.present.has(participant.id)) continue;
+      participant.host = member.agentId !== null && this.record.hostIds.includes(member.agentId);
+      const present: Present = {
+        participant,
+        member,
+        conn: holdingConnection([]),
+        offerPending: false,
+        publishing: false,
+        away: undefined,
+        inMedia: false,
+      };
+      this.present.set(participant.id, present);
+      this.holdFor(present);
+    }
+    if (stored.length > 0) this.broadcastRoster();
+  }
+
+  private leave(present: Present): void {
+    this.drop(present);
+    this.broadcastRoster();
+  }
+
+  /** The presence ends: media first (not one more packet), then the roster entry and its row. */
+  private drop(present: Present): void {
+    const id = present.participant.id;
+    if (present.inMedia) this.media.leave(id);
+    if (present.away) clearTimeout(present.away.timer);
+    present.away = undefined;
+    this.present.delete(id);
+    this.deps.presences.forget(id);
   }
 
   private target(participantId: string): Present {
@@ -559,6 +721,22 @@ export class MeetingRoom {
   private closeIfEmpty(): void {
     if (this.isEmpty) this.close();
   }
+}
+
+/** The connection of an absent presence: keeps what it must not miss (see `heldTypes`). */
+function holdingConnection(held: ServerMessage[]): Connection {
+  return {
+    send: (message) => {
+      if (!heldTypes.has(message.type)) return;
+      // Only the latest subscribe offer is worth answering.
+      if (message.type === 'subscribe.offer') {
+        const stale = held.findIndex((m) => m.type === 'subscribe.offer');
+        if (stale >= 0) held.splice(stale, 1);
+      }
+      if (held.length < MAX_HELD) held.push(message);
+    },
+    close: () => undefined,
+  };
 }
 
 function messageOf(error: unknown): string {

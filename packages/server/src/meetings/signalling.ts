@@ -6,6 +6,9 @@
  *
  * Every message is parsed with the contract's schemas; a bad one (malformed, too large,
  * out of order, for another meeting) is answered with an `error` and changes nothing.
+ *
+ * A socket opened with `?resume=<token>` (see `resume.ts`) takes back a presence whose socket
+ * dropped, when admission would still let the person in: same participant, no lobby.
  */
 import {
   ClientMessage,
@@ -27,6 +30,8 @@ import { MeetingRoom, SignalError, type Connection, type Member } from './meetin
 import type { MeetingRecord } from './meetings.repository.js';
 import { GUEST_COOKIE, type GuestPass, type GuestService } from './guests.js';
 import { type JoinAttempt, type MeetingsService, type Requester } from './meetings.service.js';
+import type { PresenceJournal } from './presences.js';
+import { resumeHolder, type ResumeClaims, type ResumeTokens } from './resume.js';
 
 /** Messages one connection may send per second, on average, with bursts of twice that. */
 const MESSAGES_PER_SECOND = 20;
@@ -41,6 +46,10 @@ export interface LiveDeps {
   audit: AuditLog;
   clock: Clock;
   log: Logger;
+  presences: PresenceJournal;
+  resume: ResumeTokens;
+  /** See `RoomDeps.resumeGraceMs`. */
+  resumeGraceMs: number;
 }
 
 /** The running meetings of this process. */
@@ -91,10 +100,10 @@ export class LiveMeetings {
       ?.notifyAttempt(attempt.label, attempt.who, attempt.decision.outcome, attempt.decision.reason);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.stopListening();
     for (const room of [...this.rooms.values()]) room.close();
-    return Promise.resolve();
+    await this.deps.presences.settled();
   }
 }
 
@@ -109,6 +118,7 @@ export function personKey(person: AdmissionPerson): string {
 function memberOf(auth: Authenticated, invited: boolean, ip: string): Member {
   return {
     personKey: `agent:${auth.agent.id}`,
+    holder: resumeHolder({ sessionId: auth.session.id }),
     agentId: auth.agent.id,
     sessionId: auth.session.id,
     displayName: auth.agent.displayName,
@@ -124,6 +134,7 @@ function memberOf(auth: Authenticated, invited: boolean, ip: string): Member {
 function guestMemberOf(pass: GuestPass, ip: string): Member {
   return {
     personKey: `guest:${pass.email}`,
+    holder: resumeHolder({ guestPassId: pass.id }),
     agentId: null,
     sessionId: null,
     displayName: pass.displayName,
@@ -165,7 +176,7 @@ function connectionOf(socket: WebSocket): Connection {
 
 export function signallingRoutes(app: FastifyInstance, live: LiveMeetings, publicOrigin: string): void {
   const deps = live.deps;
-  app.get<{ Params: { linkId: string } }>(
+  app.get<{ Params: { linkId: string }; Querystring: { resume?: unknown } }>(
     '/api/meetings/live/:linkId',
     { websocket: true, schema: { hide: true } },
     (socket, request) => {
@@ -187,7 +198,7 @@ export function signallingRoutes(app: FastifyInstance, live: LiveMeetings, publi
 async function admit(
   socket: WebSocket,
   conn: Connection,
-  request: FastifyRequest<{ Params: { linkId: string } }>,
+  request: FastifyRequest<{ Params: { linkId: string }; Querystring: { resume?: unknown } }>,
   live: LiveMeetings,
   deps: LiveDeps,
   publicOrigin: string,
@@ -236,6 +247,10 @@ async function admit(
       : undefined;
   if (!member) return conn.close(MeetingCloseCode.unauthenticated, 'unauthenticated');
   const room = live.room(record);
+  // Presences a restart left behind are back before anyone joins or resumes.
+  await room.restored;
+  if (socket.readyState !== socket.OPEN) return;
+  const resume = await resumeClaims(request.query.resume, record, member, deps, ctx.ip);
   const limiter = new MessageBudget(deps.clock);
   let participantId: string | undefined;
   let waitingId: string | undefined;
@@ -246,9 +261,12 @@ async function admit(
     waitingId = undefined;
   };
 
-  socket.on('close', () => {
-    if (participantId) room.disconnect(participantId);
-    else if (waitingId) room.disconnect(waitingId);
+  socket.on('close', (code: number) => {
+    // The client leaves with 1000. Anything else may be a blip to resume from: a lost network,
+    // the server closing its sockets to restart (no status), a page closing (1001).
+    const intended = code === 1000;
+    if (participantId) room.disconnect(participantId, conn, intended);
+    else if (waitingId) room.disconnect(waitingId, conn, intended);
   });
   socket.on('message', (data: Buffer, isBinary: boolean) => {
     void onMessage(data, isBinary);
@@ -282,7 +300,11 @@ async function admit(
     }
   };
 
-  if (decision.outcome === 'admit') {
+  const resumed = resume ? room.resume(resume.participantId, member, conn) : undefined;
+  if (resumed) {
+    participantId = resumed.participant.id;
+    deps.log.info({ meetingId: room.id, participantId }, 'presence resumed');
+  } else if (decision.outcome === 'admit') {
     enter();
   } else {
     conn.send({ type: 'admission', outcome: 'lobby', reason: null, meeting: preview });
@@ -311,6 +333,41 @@ async function admit(
   }
   stopBuffering();
   for (const data of early.splice(0)) void onMessage(data, false);
+}
+
+/**
+ * The claims of the `?resume=` token when it is one for this meeting and this session or guest
+ * pass; anything else (forged, expired, someone else's) is ignored, and written to the audit log.
+ */
+async function resumeClaims(
+  token: unknown,
+  record: MeetingRecord,
+  member: Member,
+  deps: LiveDeps,
+  ip: string,
+): Promise<ResumeClaims | undefined> {
+  if (token === undefined) return undefined;
+  const check =
+    typeof token === 'string'
+      ? deps.resume.check(token, deps.clock.now())
+      : { ok: false as const, reason: 'malformed' as const };
+  const reason = !check.ok
+    ? check.reason
+    : check.claims.meetingId !== record.row.id
+      ? 'other_meeting'
+      : check.claims.holder !== member.holder
+        ? 'other_holder'
+        : undefined;
+  if (check.ok && reason === undefined) return check.claims;
+  await deps.audit.record({
+    action: 'meeting.resume',
+    outcome: 'denied',
+    actor: member.agentId ? { id: member.agentId, email: member.email } : null,
+    targetId: record.row.id,
+    ip,
+    details: { reason, guest: member.guest ? member.email : undefined },
+  });
+  return undefined;
 }
 
 /** A token bucket per connection. */

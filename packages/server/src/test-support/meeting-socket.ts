@@ -20,10 +20,13 @@ export class MeetingSocket {
     linkId: string,
     cookie: string | undefined,
     headers: Record<string, string> = {},
+    /** A resume token (`?resume=`): takes back the presence it names. */
+    resume?: string,
   ): Promise<MeetingSocket> {
     let socket: MeetingSocket | undefined;
+    const query = resume === undefined ? '' : `?resume=${encodeURIComponent(resume)}`;
     await app.injectWS(
-      `/api/meetings/live/${linkId}`,
+      `/api/meetings/live/${linkId}${query}`,
       { headers: { ...(cookie ? { cookie } : {}), ...headers } },
       {
         // Listen before the upgrade completes so that no early message is missed.
@@ -88,8 +91,14 @@ export class MeetingSocket {
     return this.closed;
   }
 
+  /** Leaves, as a page does (normal closure). */
   close(): void {
-    this.ws.close();
+    this.ws.close(1000, 'left');
+  }
+
+  /** The connection drops without a word, as on a network failure. */
+  drop(): void {
+    this.ws.terminate();
   }
 
   private wait(ms: number): Promise<void> {

@@ -7,7 +7,7 @@ import type { IceServer, MediaSource } from '@rempart/core';
 import type { MediaEngine, MediaRoom, RoomEvents, RoomStats } from '../media/engine.js';
 
 export type EngineCall =
-  | { room: string; op: 'join' | 'leave' | 'keyframe'; participantId: string }
+  | { room: string; op: 'join' | 'leave' | 'keyframe' | 'ice-restart'; participantId: string }
   | { room: string; op: 'forwarding'; participantId: string; source: MediaSource; on: boolean }
   | { room: string; op: 'publish' | 'answer'; participantId: string; sdp: string }
   | { room: string; op: 'close' };
@@ -48,6 +48,9 @@ export class RecordingEngine implements MediaEngine {
       },
       requestKeyframe(participantId) {
         calls.push({ room: roomId, op: 'keyframe', participantId });
+      },
+      restartIce(participantId) {
+        calls.push({ room: roomId, op: 'ice-restart', participantId });
       },
       leave(participantId) {
         joined.delete(participantId);

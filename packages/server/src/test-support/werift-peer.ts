@@ -25,6 +25,7 @@ import {
   type RTCRtpTransceiver,
 } from 'werift';
 import type { MediaRoom, RoomEvents } from '../media/engine.js';
+import { restartIceChecks } from '../media/embedded.js';
 
 /** How a fake browser reaches the engine. */
 export interface BrowserNetwork {
@@ -112,6 +113,7 @@ export class FakePublisher {
 
   async accept(answerSdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+    restartIceChecks(this.pc);
   }
 
   /** The bandwidth the engine last allowed this source (REMB), in bits per second. */
@@ -282,6 +284,8 @@ export class FakeSubscriber {
         this.lastOffer = sdp;
         await this.pc.setRemoteDescription({ type: 'offer', sdp });
         await this.pc.setLocalDescription(await this.pc.createAnswer());
+        // After the engine's ICE restart, as a browser does.
+        restartIceChecks(this.pc);
         for (const transceiver of this.pc.getTransceivers())
           for (const track of transceiver.receiver.tracks) this.count(track);
         await this.sendAnswer(this.pc.localDescription?.sdp ?? '');
