@@ -414,6 +414,12 @@ export const ServerMessage = z.discriminatedUnion('type', [
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
+/**
+ * How long a resume token (`welcome.resume`, `resume`) takes a dropped presence back: a client
+ * tries to resume only with a token younger than this.
+ */
+export const RESUME_TOKEN_TTL_MS = 60_000;
+
 /** WebSocket close codes of the meeting socket (4000–4999 are the application's). */
 export const MeetingCloseCode = {
   unauthenticated: 4401,

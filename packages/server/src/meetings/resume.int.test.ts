@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Meeting } from '@rempart/core';
+import { RESUME_TOKEN_TTL_MS, type Meeting } from '@rempart/core';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
@@ -17,7 +17,7 @@ import {
   type TestPlatform,
 } from '../test-support/platform.js';
 import { RecordingEngine } from '../test-support/recording-engine.js';
-import { RESUME_TOKEN_TTL_MS, ResumeTokens, resumeHolder } from './resume.js';
+import { ResumeTokens, resumeHolder } from './resume.js';
 
 const GRACE_SECONDS = 2;
 const masterKey = randomBytes(32);

@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeyRing } from '../identity/secrets.js';
-import { RESUME_TOKEN_TTL_MS, ResumeTokens, resumeHolder } from './resume.js';
+import { RESUME_TOKEN_TTL_MS } from '@rempart/core';
+import { ResumeTokens, resumeHolder } from './resume.js';
 
 const now = new Date('2026-11-22T10:00:00Z');
 const presence = () => ({

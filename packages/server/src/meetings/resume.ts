@@ -11,12 +11,10 @@
  * a reason to let anyone in by itself: the admission decision still runs, and the presence it
  * names must still exist (removal, leaving, the end of the meeting all end the presence).
  */
-import { Uuid } from '@rempart/core';
+import { RESUME_TOKEN_TTL_MS, Uuid } from '@rempart/core';
 import { z } from 'zod';
 import { safeEqual } from '../identity/secrets.js';
 
-/** How long a token takes a presence back: past this, the person goes through admission again. */
-export const RESUME_TOKEN_TTL_MS = 60_000;
 /** A participant gets a fresh token this often, well inside its lifetime. */
 export const RESUME_REFRESH_MS = 20_000;
 /** Longest token accepted (a real one is about 250 characters). */

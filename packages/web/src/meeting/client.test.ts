@@ -60,6 +60,10 @@ class FakeMedia implements MediaSession {
   audioLevels() {
     return Promise.resolve(new Map<string, number>());
   }
+  recovered = 0;
+  recover() {
+    this.recovered++;
+  }
   close() {
     this.closed = true;
   }
@@ -131,7 +135,7 @@ const admit: AdmissionCheck = { outcome: 'admit', reason: null, meeting: preview
 const settle = () => vi.advanceTimersByTimeAsync(0);
 
 beforeEach(() =>
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] }),
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] }),
 );
 afterEach(() => vi.useRealTimers());
 
@@ -290,12 +294,55 @@ describe('the meeting client', () => {
     sockets[0]?.events.close(1006, '');
     expect(phase()).toBe('reconnecting');
     await vi.advanceTimersByTimeAsync(2000);
-    expect(sockets[1]?.url).toBe(`ws://test/api/meetings/live/${rotated}`);
-    for (let i = 1; i <= MAX_RETRIES; i++) {
-      sockets[i]?.events.close(1006, '');
+    expect(sockets[1]?.url).toBe(`ws://test/api/meetings/live/${rotated}?resume=resume-token-1`);
+    // Past the resume token's life, the usual backoff, then giving up.
+    await vi.advanceTimersByTimeAsync(60_000);
+    const resuming = sockets.length;
+    for (let i = 0; i <= MAX_RETRIES; i++) {
+      sockets.at(-1)?.events.close(1006, '');
       await vi.advanceTimersByTimeAsync(40_000);
     }
+    expect(sockets.length).toBeLessThanOrEqual(resuming + MAX_RETRIES + 1);
+    expect(sockets.at(-1)?.url).toBe(`ws://test/api/meetings/live/${rotated}`);
     expect(phase()).toBe('disconnected');
+    client.close();
+  });
+
+  it('takes its presence back at once after a drop, keeping media and keys, and restarts what broke', async () => {
+    const { client, sockets, media, phase } = setUp([admit]);
+    await client.check();
+    client.join();
+    sockets[0]?.receive(welcomeAt());
+    await settle();
+    sockets[0]?.receive({ type: 'resume', token: 'resume-token-2' });
+    sockets[0]?.events.close(1006, '');
+    expect(phase()).toBe('reconnecting');
+    expect(media[0]?.closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(320);
+    expect(sockets[1]?.url).toBe(`ws://test/api/meetings/live/${linkId}?resume=resume-token-2`);
+    sockets[1]?.receive({ ...welcomeAt(), resumed: true, resume: 'resume-token-3' });
+    expect(phase()).toBe('joined');
+    expect(media).toHaveLength(1);
+    expect(media[0]?.recovered).toBe(1);
+    // The server lost its media connections (a restart): new ones, published again, same keys.
+    sockets[1]?.receive({ type: 'media.reset', reason: 'server_restarted' });
+    await settle();
+    expect(media[0]?.closed).toBe(true);
+    expect(media).toHaveLength(2);
+    expect(sockets[1]?.sent.some((m) => m.type === 'publish')).toBe(true);
+    client.close();
+  });
+
+  it('starts afresh when the server could not take the presence back', async () => {
+    const { client, sockets, media } = setUp([admit]);
+    await client.check();
+    client.join();
+    sockets[0]?.receive(welcomeAt());
+    sockets[0]?.events.close(1006, '');
+    await vi.advanceTimersByTimeAsync(320);
+    sockets[1]?.receive(welcomeAt());
+    expect(media[0]?.closed).toBe(true);
+    expect(media).toHaveLength(2);
     client.close();
   });
 

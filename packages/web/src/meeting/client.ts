@@ -4,18 +4,22 @@
  * devices (`LocalMedia`) and the active speaker. Components read `getSnapshot()` (through
  * `useSyncExternalStore`) and call the actions; none of them touches a socket or a track.
  */
-import type {
-  AdmissionCheck,
-  ChatMessage,
-  MediaSource,
-  Participant,
-  SealedChat,
-  ServerMessage,
+import {
+  RESUME_TOKEN_TTL_MS,
+  type AdmissionCheck,
+  type ChatMessage,
+  type IceServer,
+  type MediaSource,
+  type Participant,
+  type SealedChat,
+  type ServerMessage,
 } from '@rempart/core';
 import {
   MeetingConnection,
   browserSocket,
   reconnectDelay,
+  resumeDelay,
+  withResume,
   type Outgoing,
   type SocketFactory,
 } from './connection';
@@ -35,6 +39,8 @@ import { initialMeetingState, meetingReducer, type MeetingEvent, type MeetingSta
 
 /** Reconnection attempts after the socket drops, before giving up (about a minute in all). */
 export const MAX_RETRIES = 6;
+/** A resume token is tried while younger than this (the server's lifetime, less a margin). */
+const RESUME_WINDOW_MS = RESUME_TOKEN_TTL_MS - 5000;
 const LEVEL_INTERVAL_MS = 250;
 
 export type MediaStatus = 'off' | 'connecting' | 'connected' | 'failed';
@@ -97,6 +103,10 @@ export class MeetingClient {
   private readonly listeners = new Set<() => void>();
   private connection: MeetingConnection | undefined;
   private media: MediaSession | undefined;
+  /** The ICE servers of the latest welcome (a media reset opens new connections with them). */
+  private iceServers: readonly IceServer[] = [];
+  /** The latest resume token, and when it came (`Date.now()`). */
+  private resume: { token: string; at: number } | undefined;
   private e2ee: E2eeSession | undefined;
   private e2eeOff = false;
   private openedChat = new Map<string, OpenedChat>();
@@ -285,8 +295,9 @@ export class MeetingClient {
 
   private openSocket(): void {
     this.connection?.close();
+    const url = this.deps.socketUrl(this.linkId);
     const connection = new MeetingConnection(
-      this.deps.socketUrl(this.linkId),
+      this.resume && this.resumable() ? withResume(url, this.resume.token) : url,
       {
         message: (message) => {
           if (this.connection === connection) this.onMessage(message);
@@ -294,8 +305,9 @@ export class MeetingClient {
         closed: (code) => {
           if (this.connection !== connection) return;
           this.connection = undefined;
-          this.stopMedia();
           this.dispatch({ type: 'closed', code });
+          // A drop that can be resumed keeps the media connections and the MLS group meanwhile.
+          if (this.state.phase !== 'reconnecting' || !this.resumable()) this.stopMedia();
         },
       },
       this.deps.createSocket ?? browserSocket,
@@ -311,8 +323,15 @@ export class MeetingClient {
     this.dispatch({ type: 'message', message });
     switch (message.type) {
       case 'welcome':
-        this.startMedia(message);
+        this.resume = { token: message.resume, at: Date.now() };
+        if (!message.resumed || !this.resumeMedia(message)) this.startMedia(message);
         for (const chat of message.chat) this.openChat(chat);
+        break;
+      case 'resume':
+        this.resume = { token: message.token, at: Date.now() };
+        break;
+      case 'media.reset':
+        this.resetMedia();
         break;
       case 'meeting':
         break;
@@ -377,8 +396,39 @@ export class MeetingClient {
       this.emit();
       return;
     }
+    this.iceServers = welcome.iceServers;
+    this.openMedia(frames);
+    this.levelTimer = setInterval(() => void this.measureLevels(), LEVEL_INTERVAL_MS);
+    this.emit();
+  }
+
+  /**
+   * The presence was taken back after a dropped socket: the MLS group and the media
+   * connections go on; only connections whose network path broke restart their ICE.
+   * False when there is nothing to go on with (then media starts afresh).
+   */
+  private resumeMedia(welcome: Extract<ServerMessage, { type: 'welcome' }>): boolean {
+    const media = this.media;
+    if (!media) return false;
+    this.e2ee?.roster(welcome.roster);
+    this.sendMediaState();
+    media.recover();
+    return true;
+  }
+
+  /** The engine lost this participant's connections (`media.reset`): new ones, same keys. */
+  private resetMedia(): void {
+    if (!this.media) return;
+    this.media.close();
+    this.remote = new Map();
+    this.openMedia(this.e2ee?.crypto);
+    this.emit();
+  }
+
+  /** Opens both media connections and publishes the local devices. */
+  private openMedia(frames: FrameCrypto | undefined): void {
     const createMedia = this.deps.createMedia ?? ((ice, handlers) => new MeetingMedia(ice, handlers));
-    const media = createMedia(welcome.iceServers, {
+    const media = createMedia(this.iceServers, {
       send: (message) => this.send(message),
       remote: (tracks) => this.onRemote(tracks),
       failed: (reason) => this.mediaFailed(reason),
@@ -400,8 +450,6 @@ export class MeetingClient {
         if (this.media === media) this.mediaFailed(error);
       }
     })();
-    this.levelTimer = setInterval(() => void this.measureLevels(), LEVEL_INTERVAL_MS);
-    this.emit();
   }
 
   private startE2ee(welcome: Extract<ServerMessage, { type: 'welcome' }>): E2eeSession {
@@ -448,7 +496,13 @@ export class MeetingClient {
     this.speaking = noSpeakers;
   }
 
+  /** True while the last resume token may still take this presence back. */
+  private resumable(): boolean {
+    return this.resume !== undefined && Date.now() - this.resume.at < RESUME_WINDOW_MS;
+  }
+
   private stopMeeting(): void {
+    this.resume = undefined;
     this.clearRetry();
     this.connection?.close();
     this.connection = undefined;
@@ -565,7 +619,14 @@ export class MeetingClient {
         void this.local.start();
         break;
       case 'reconnecting':
-        if (this.state.retries > MAX_RETRIES) {
+        if (this.resumable()) {
+          // The presence waits on the server: come back at once, and often.
+          this.clearRetry();
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.join();
+          }, resumeDelay(this.state.retries));
+        } else if (this.state.retries > MAX_RETRIES) {
           // Dispatched after this transition has finished.
           queueMicrotask(() => this.dispatch({ type: 'gave-up' }));
         } else {

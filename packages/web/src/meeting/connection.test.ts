@@ -6,6 +6,8 @@ import {
   meetingSocketUrl,
   parseServerMessage,
   reconnectDelay,
+  resumeDelay,
+  withResume,
   type SocketEvents,
   type Timers,
 } from './connection';
@@ -159,5 +161,15 @@ describe('socket address and reconnection delay', () => {
     expect(reconnectDelay(20, 0.5)).toBe(30_000);
     expect(reconnectDelay(1, 0)).toBe(750);
     expect(reconnectDelay(1, 1)).toBe(1250);
+  });
+
+  it('comes back within a quarter of a second to resume, then every second at most', () => {
+    expect(resumeDelay(1, 0.5)).toBe(250);
+    expect(resumeDelay(2, 0.5)).toBe(500);
+    expect(resumeDelay(30, 0.5)).toBe(1000);
+    expect(resumeDelay(30, 1)).toBe(1250);
+    expect(withResume('wss://rempart.example/api/meetings/live/x', 'a.b-c_d')).toBe(
+      'wss://rempart.example/api/meetings/live/x?resume=a.b-c_d',
+    );
   });
 });

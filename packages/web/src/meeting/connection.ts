@@ -15,6 +15,8 @@ export type Outgoing = DistributiveOmit<ClientMessage, 'meetingId'>;
 /** Keeps idle proxies from closing the socket (and notices a dead one). */
 export const KEEPALIVE_MS = 25_000;
 const MAX_RECONNECT_DELAY_MS = 30_000;
+/** While a resume token lives, retries stay this close together: the presence waits on the server. */
+const MAX_RESUME_DELAY_MS = 1000;
 
 export function meetingSocketUrl(linkId: string, where: { protocol: string; host: string }): string {
   const scheme = where.protocol === 'https:' ? 'wss' : 'ws';
@@ -39,6 +41,20 @@ export function parseServerMessage(data: unknown): ServerMessage | undefined {
 export function reconnectDelay(attempt: number, random: number = Math.random()): number {
   const base = Math.min(MAX_RECONNECT_DELAY_MS, 1000 * 2 ** Math.max(0, attempt - 1));
   return Math.round(base * (0.75 + random * 0.5));
+}
+
+/**
+ * Delay before resuming attempt `attempt` (1-based): 250 ms, 500 ms, then every second, ±25 %
+ * (so that a restarted server is not met by every client at the same instant).
+ */
+export function resumeDelay(attempt: number, random: number = Math.random()): number {
+  const base = Math.min(MAX_RESUME_DELAY_MS, 250 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base * (0.75 + random * 0.5));
+}
+
+/** The socket address that takes back the presence a resume token names (`?resume=`). */
+export function withResume(url: string, token: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}resume=${encodeURIComponent(token)}`;
 }
 
 export interface SocketEvents {

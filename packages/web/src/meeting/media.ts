@@ -73,10 +73,20 @@ export interface MediaSession {
   publishRefused(reason: string): boolean;
   subscribeOffer(sdp: string, tracks: readonly TrackInfo[]): Promise<void>;
   audioLevels(selfId: string | undefined): Promise<Map<string, number>>;
+  /**
+   * After the signalling came back: each connection whose ICE is disconnected or failed
+   * restarts it (RFC 8445 §9), the publish one with a new offer, the subscribe one by asking
+   * the engine (`ice.restart`). A connection that kept working is left alone.
+   */
+  recover(): void;
   close(): void;
 }
 
 export type MediaSessionFactory = (iceServers: readonly IceServer[], handlers: MediaHandlers) => MediaSession;
+
+function iceBroken(pc: RTCPeerConnection): boolean {
+  return pc.iceConnectionState === 'disconnected' || pc.iceConnectionState === 'failed';
+}
 
 function* audioStats(report: RTCStatsReport): Generator<AudioStat> {
   for (const value of report.values() as Iterable<unknown>) {
@@ -205,6 +215,12 @@ export class MeetingMedia implements MediaSession {
     return levels;
   }
 
+  recover(): void {
+    if (this.closed) return;
+    if (iceBroken(this.publisher)) this.restartPublishIce();
+    if (this.subscriber && iceBroken(this.subscriber)) this.handlers.send({ type: 'ice.restart' });
+  }
+
   /** Closes both connections at once. Idempotent; local devices are the caller's to stop. */
   close(): void {
     if (this.closed) return;
@@ -288,9 +304,22 @@ export class MeetingMedia implements MediaSession {
     return pc;
   }
 
+  private restartPublishIce(): void {
+    this.publisher.restartIce();
+    this.renegotiate().catch((error: unknown) =>
+      this.handlers.failed(error instanceof Error ? error.message : 'publish ICE restart failed'),
+    );
+  }
+
   private watch(pc: RTCPeerConnection, which: 'publish' | 'subscribe'): void {
     pc.addEventListener('connectionstatechange', () => {
       if (!this.closed && pc.connectionState === 'failed') this.handlers.failed(`${which} connection failed`);
+    });
+    // A network change broke the path: try new candidates on the same connection.
+    pc.addEventListener('iceconnectionstatechange', () => {
+      if (this.closed || pc.iceConnectionState !== 'failed') return;
+      if (which === 'publish') this.restartPublishIce();
+      else this.handlers.send({ type: 'ice.restart' });
     });
   }
 

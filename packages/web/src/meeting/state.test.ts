@@ -27,6 +27,8 @@ const welcome = message({
   roster: [me, jean],
   chat: [],
   iceServers: [],
+  resume: 'resume-token-1',
+  resumed: false,
 });
 const joined = run([
   {

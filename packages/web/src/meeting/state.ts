@@ -296,6 +296,8 @@ function onMessage(state: MeetingState, message: ServerMessage): MeetingState {
       return { ...state, notice: { kind: 'signal-error', code: message.code, message: message.message } };
     case 'publish.answer':
     case 'subscribe.offer':
+    case 'resume':
+    case 'media.reset':
     case 'pong':
     case 'e2ee.keypackage':
     case 'e2ee.commit':

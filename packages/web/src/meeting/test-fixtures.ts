@@ -66,5 +66,7 @@ export function welcome({
     roster,
     chat: [],
     iceServers,
+    resume: 'resume-token-1',
+    resumed: false,
   };
 }

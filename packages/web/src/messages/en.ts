@@ -519,6 +519,7 @@ export const en = {
   'room.checkFailedTitle': 'Your access could not be checked',
   'room.connecting': 'Connecting to the meeting…',
   'room.reconnecting': 'The connection was lost. Reconnecting (attempt {count})…',
+  'room.resuming': 'Connection lost. Reconnecting…',
   'room.signInTitle': 'Sign in to join this meeting',
   'room.signInText':
     'Only verified identities enter Rempart meetings. Sign in with your password and second factor; you come back here afterwards.',

@@ -529,6 +529,7 @@ export const fr: Messages = {
   'room.checkFailedTitle': 'Votre accès n’a pas pu être vérifié',
   'room.connecting': 'Connexion à la réunion…',
   'room.reconnecting': 'La connexion a été perdue. Reconnexion (tentative {count})…',
+  'room.resuming': 'Connexion perdue. Reconnexion…',
   'room.signInTitle': 'Connectez-vous pour rejoindre cette réunion',
   'room.signInText':
     'Seules les identités vérifiées entrent dans les réunions Rempart. Connectez-vous avec votre mot de passe et votre second facteur ; vous reviendrez ensuite ici.',

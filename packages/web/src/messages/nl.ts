@@ -525,6 +525,7 @@ export const nl: Messages = {
   'room.checkFailedTitle': 'Uw toegang kon niet worden nagegaan',
   'room.connecting': 'Verbinden met de vergadering…',
   'room.reconnecting': 'De verbinding is verbroken. Opnieuw verbinden (poging {count})…',
+  'room.resuming': 'Verbinding verbroken. Opnieuw verbinden…',
   'room.signInTitle': 'Meld u aan om aan deze vergadering deel te nemen',
   'room.signInText':
     'Alleen geverifieerde identiteiten komen in Rempart-vergaderingen. Meld u aan met uw wachtwoord en tweede factor; daarna komt u hier terug.',

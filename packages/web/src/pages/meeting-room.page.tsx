@@ -79,9 +79,12 @@ function RoomBody({
   const retry = () => void client.check();
 
   switch (phase) {
+    case 'reconnecting':
+      // Still in the meeting while its connection comes back: the room stays, saying so.
+      if (snapshot.state.self) return <JoinedRoom client={client} snapshot={snapshot} />;
+      return <CheckingScreen snapshot={snapshot} onRetry={retry} />;
     case 'checking':
     case 'connecting':
-    case 'reconnecting':
       return <CheckingScreen snapshot={snapshot} onRetry={retry} />;
     case 'signed-out':
       return (

@@ -268,8 +268,18 @@ function Notices({ client, snapshot }: { client: MeetingClient; snapshot: Meetin
       {t('room.dismiss')}
     </button>
   );
+  // The socket dropped: the room stays as it was while the presence is taken back.
+  const reconnecting = snapshot.state.phase === 'reconnecting';
   return (
     <div className="room-notices">
+      <div
+        role="status"
+        aria-live="polite"
+        className={reconnecting ? 'notice notice-info' : 'message-empty'}
+        data-testid="room-reconnecting"
+      >
+        {reconnecting ? t('room.resuming') : null}
+      </div>
       <div role="status" aria-live="polite" className={info ? 'notice notice-info' : 'message-empty'}>
         {info}
         {info ? dismiss : null}
