@@ -4,7 +4,8 @@
  * posted; nobody asked who he was. Here the outsider holds far more: the full meeting link and
  * every identifier the meeting has. Signed out; signed in as an agent who is not invited (the
  * lobby is off); with a session cookie stolen from an invitee whose MFA check is older than
- * the step-up window: each time, no media, no roster, no chat, and the hosts are told.
+ * the step-up window: each time, no media, no roster, no chat, and the hosts are told. The story
+ * runs on each media engine (the embedded SFU, Janus).
  */
 import type { Alert, Meeting } from '@rempart/core';
 import type { Page } from 'playwright-core';
@@ -20,20 +21,23 @@ import {
   received,
   personPage,
 } from './support/meeting-page.js';
-import { startRempart, type RunningRempart } from './support/server.js';
+import { engines, startRempartOn, type EngineName } from './support/engines.js';
+import type { RunningRempart } from './support/server.js';
 
 /** The shortest step-up window the configuration allows, so the stolen session ages quickly. */
 const STEP_UP_SECONDS = 60;
 
-let rempart: RunningRempart;
-let host: ApiAgent;
-let minister: ApiAgent;
-let colleague: ApiAgent;
-/** A second session of the invited minister, taken at the start: its MFA check ages. */
-let stolen: ApiAgent;
-let stolenAt = 0;
-let meeting: Meeting;
-let hostPage: Page;
+/** One engine's server, people and meeting. */
+interface Stage {
+  rempart: RunningRempart;
+  host: ApiAgent;
+  minister: ApiAgent;
+  colleague: ApiAgent;
+  /** A second session of the invited minister, taken at the start: its MFA check ages. */
+  stolen: ApiAgent;
+  stolenAt: number;
+  meeting: Meeting;
+}
 const browsers: Browser[] = [];
 
 const pageFor = (agent: ApiAgent | null, options: { keepAfterClose?: boolean } = {}) =>
@@ -76,28 +80,43 @@ async function expectNothingLeaked(page: Page): Promise<void> {
   expect(text).not.toContain('hello from the ministers');
 }
 
-beforeAll(async () => {
-  rempart = await startRempart({ REMPART_MEETING_STEP_UP_SECONDS: String(STEP_UP_SECONDS) });
-  ({ host, minister, colleague } = await incidentCast(rempart));
-  stolen = await minister.newSession();
-  stolenAt = Date.now();
+async function setStage(engine: EngineName): Promise<Stage> {
+  const rempart = await startRempartOn(engine, { REMPART_MEETING_STEP_UP_SECONDS: String(STEP_UP_SECONDS) });
+  const { host, minister, colleague } = await incidentCast(rempart);
+  const stolen = await minister.newSession();
+  const stolenAt = Date.now();
   const now = Date.now();
-  ({ meeting } = await host.ok<{ meeting: Meeting }>('POST', '/api/meetings', {
+  const { meeting } = await host.ok<{ meeting: Meeting }>('POST', '/api/meetings', {
     title: 'Conseil des ministres de la défense (UE)',
     classification: 'secret',
     startsAt: new Date(now - 60_000).toISOString(),
     endsAt: new Date(now + 3_600_000).toISOString(),
     invitees: { emails: [minister.email], units: [] },
     options: { lobby: false, guests: false },
-  }));
-});
+  });
+  return { rempart, host, minister, colleague, stolen, stolenAt, meeting };
+}
 
-afterAll(async () => {
-  for (const b of browsers) await b.close();
-  await rempart?.stop();
-});
+describe.each(engines)('incident of November 2020: a leaked meeting link, on the %s engine', (engine) => {
+  let host: ApiAgent;
+  let minister: ApiAgent;
+  let colleague: ApiAgent;
+  let stolen: ApiAgent;
+  let stolenAt = 0;
+  let meeting: Meeting;
+  let hostPage: Page;
 
-describe('incident of November 2020: a leaked meeting link', () => {
+  let stage: Stage | undefined;
+  // One engine after the other: each story's MFA checks must be fresh when it starts.
+  beforeAll(async () => {
+    stage = await setStage(engine);
+    ({ host, minister, colleague, stolen, stolenAt, meeting } = stage);
+  });
+  afterAll(async () => {
+    for (const b of browsers.splice(0)) await b.close();
+    await stage?.rempart.stop();
+  });
+
   it('the host and the invited minister meet, with media flowing', async () => {
     hostPage = await pageFor(host);
     await joinMeeting(hostPage, meeting.url);
