@@ -30,6 +30,11 @@ export interface RunningRempart {
   env: NodeJS.ProcessEnv;
   logs: string[];
   cli(args: string[]): { status: number; stdout: string; stderr: string };
+  /**
+   * Stops the process (SIGTERM) and starts it again on the same port and data directory, as an
+   * operator's restart does; resolves with the time its health check answered again.
+   */
+  restart(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -48,25 +53,8 @@ export async function startRempart(extraEnv: Record<string, string> = {}): Promi
     ...extraEnv,
   };
   delete env.DATABASE_URL;
-  const child: ChildProcess = spawn(process.execPath, [cli, 'serve'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   const logs: string[] = [];
-  child.stdout?.on('data', (d: Buffer) => logs.push(d.toString()));
-  child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`rempart serve exited early:\n${logs.join('')}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`rempart serve did not start:\n${logs.join('')}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  let child = await serve(env, port, logs);
   return {
     url,
     dataDir,
@@ -76,21 +64,51 @@ export async function startRempart(extraEnv: Record<string, string> = {}): Promi
       const r = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
       return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     },
+    restart: async () => {
+      await terminate(child);
+      child = await serve(env, port, logs);
+      return Date.now();
+    },
     stop: async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(() => {
-            child.kill('SIGKILL');
-            resolve();
-          }, 10_000);
-          child.once('exit', () => {
-            clearTimeout(t);
-            resolve();
-          });
-        });
-      }
+      await terminate(child);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Spawns `rempart serve` and waits until its health check answers. */
+async function serve(env: NodeJS.ProcessEnv, port: number, logs: string[]): Promise<ChildProcess> {
+  const child: ChildProcess = spawn(process.execPath, [cli, 'serve'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => logs.push(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`rempart serve exited early:\n${logs.join('')}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (res.ok) return child;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`rempart serve did not start:\n${logs.join('')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** SIGTERM, then SIGKILL after 10 s; resolves once the process has exited. */
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, 10_000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }

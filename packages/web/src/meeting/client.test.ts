@@ -322,14 +322,21 @@ describe('the meeting client', () => {
     expect(sockets[1]?.url).toBe(`ws://test/api/meetings/live/${linkId}?resume=resume-token-2`);
     sockets[1]?.receive({ ...welcomeAt(), resumed: true, resume: 'resume-token-3' });
     expect(phase()).toBe('joined');
+    await vi.advanceTimersByTimeAsync(400);
     expect(media).toHaveLength(1);
     expect(media[0]?.recovered).toBe(1);
-    // The server lost its media connections (a restart): new ones, published again, same keys.
-    sockets[1]?.receive({ type: 'media.reset', reason: 'server_restarted' });
-    await settle();
+
+    // After a restart the server lost the media connections: new ones, published again, same keys,
+    // and nothing repaired on the old ones.
+    sockets[1]?.events.close(1006, '');
+    await vi.advanceTimersByTimeAsync(320);
+    sockets[2]?.receive({ ...welcomeAt(), resumed: true });
+    sockets[2]?.receive({ type: 'media.reset', reason: 'server_restarted' });
+    await vi.advanceTimersByTimeAsync(400);
     expect(media[0]?.closed).toBe(true);
+    expect(media[0]?.recovered).toBe(1);
     expect(media).toHaveLength(2);
-    expect(sockets[1]?.sent.some((m) => m.type === 'publish')).toBe(true);
+    expect(sockets[2]?.sent.some((m) => m.type === 'publish')).toBe(true);
     client.close();
   });
 

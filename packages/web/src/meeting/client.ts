@@ -41,6 +41,11 @@ import { initialMeetingState, meetingReducer, type MeetingEvent, type MeetingSta
 export const MAX_RETRIES = 6;
 /** A resume token is tried while younger than this (the server's lifetime, less a margin). */
 const RESUME_WINDOW_MS = RESUME_TOKEN_TTL_MS - 5000;
+/**
+ * After a resumed welcome, how long to wait for a `media.reset` (sent right after it when the
+ * engine lost the connections) before repairing the connections kept.
+ */
+const RECOVER_AFTER_MS = 300;
 const LEVEL_INTERVAL_MS = 250;
 
 export type MediaStatus = 'off' | 'connecting' | 'connected' | 'failed';
@@ -412,7 +417,10 @@ export class MeetingClient {
     if (!media) return false;
     this.e2ee?.roster(welcome.roster);
     this.sendMediaState();
-    media.recover();
+    // Repairing connections the engine no longer has would only race the new ones.
+    setTimeout(() => {
+      if (this.media === media) media.recover();
+    }, RECOVER_AFTER_MS);
     return true;
   }
 
