@@ -50,6 +50,7 @@ const EVERY_OPTION = Object.fromEntries([
     'backup',
     'lines',
     'logs',
+    'members',
   ].map((name) => [name, { type: 'string' }]),
   ['no-janus', { type: 'boolean' }],
 ]);

@@ -176,8 +176,16 @@ export type GuestVerifyResponse = z.infer<typeof GuestVerifyResponse>;
 // ---------------------------------------------------------------------------------------------
 // Signalling: the meeting's WebSocket
 
-/** Largest signalling message accepted, in bytes (an SDP offer with three tracks is ~6 KiB). */
-export const SIGNAL_MAX_BYTES = 64 * 1024;
+/**
+ * Largest signalling message accepted from a client, in bytes (an SDP offer with three tracks is
+ * ~6 KiB; an MLS commit with its Welcome, see `E2EE_MAX_BYTES`, is the largest).
+ */
+export const SIGNAL_MAX_BYTES = 192 * 1024;
+/**
+ * Largest message a client takes from the server: a `welcome` carries the roster and the chat
+ * history (200 messages of up to 2,000 characters, sealed ones a third larger in base64).
+ */
+export const SERVER_SIGNAL_MAX_BYTES = 4 * 1024 * 1024;
 export const CHAT_MAX_CHARS = 2000;
 
 export const MediaSource = z.enum(['camera', 'microphone', 'screen']);
@@ -278,7 +286,12 @@ export type IceServer = z.infer<typeof IceServer>;
  * group keys with MLS (RFC 9420) and the server only carries their opaque messages, base64
  * encoded, between admitted participants of one meeting. It never parses nor keeps them.
  */
-export const E2EE_MAX_BYTES = 24 * 1024;
+export const E2EE_MAX_BYTES = 64 * 1024;
+/**
+ * Members an MLS group is sized for. A Welcome carries the whole ratchet tree (RFC 9420 §12.4.3.3):
+ * 22.4 KiB at 100 members (`node bench/mls.mjs`), so `E2EE_MAX_BYTES` holds about 250.
+ */
+export const E2EE_MAX_MEMBERS = 250;
 export const MlsBlob = z
   .string()
   .min(4)
@@ -310,7 +323,7 @@ export const ClientMessage = z.discriminatedUnion('type', [
   /** An MLS commit for everyone else, and the Welcome (RFC 9420 §12.4.3.1) for those it adds. */
   client('e2ee.commit', {
     data: MlsBlob,
-    welcome: z.strictObject({ data: MlsBlob, to: z.array(Uuid).min(1).max(100) }).nullable(),
+    welcome: z.strictObject({ data: MlsBlob, to: z.array(Uuid).min(1).max(E2EE_MAX_MEMBERS) }).nullable(),
   }),
   // Host actions
   client('lobby.admit', { entryId: Uuid }),

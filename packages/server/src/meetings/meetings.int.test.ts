@@ -1,4 +1,10 @@
-import { ClientMessage, E2EE_MAX_BYTES, MeetingCloseCode, type Meeting } from '@rempart/core';
+import {
+  ClientMessage,
+  E2EE_MAX_BYTES,
+  MeetingCloseCode,
+  SIGNAL_MAX_BYTES,
+  type Meeting,
+} from '@rempart/core';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -549,7 +555,7 @@ describe('end-to-end encryption messages', () => {
       [commit({ data: 'V2VsY29tZQ==', to: [ew.self.id] }), 'unknown_participant'],
       [commit({ data: 'V2VsY29tZQ==', to: [iw.self.id] }), 'unknown_participant'],
       [commit({ data: 'V2VsY29tZQ==', to: [] }), 'malformed'],
-      [commit(null, 'A'.repeat(70_000)), 'too_large'],
+      [commit(null, 'A'.repeat(SIGNAL_MAX_BYTES)), 'too_large'],
     ];
     for (const [raw, code] of cases) {
       i.sendRaw(raw);
@@ -621,7 +627,10 @@ describe('bad signalling messages', () => {
         JSON.stringify({ type: 'keyframe', participantId: crypto.randomUUID(), ...ids(meeting) }),
         'unknown_participant',
       ],
-      [JSON.stringify({ type: 'chat.send', text: 'x'.repeat(70_000), ...ids(meeting) }), 'too_large'],
+      [
+        JSON.stringify({ type: 'chat.send', text: 'x'.repeat(SIGNAL_MAX_BYTES), ...ids(meeting) }),
+        'too_large',
+      ],
       [Buffer.from([1, 2, 3]), 'malformed'],
     ];
     for (const [raw, code] of cases) {

@@ -1,4 +1,4 @@
-import type { ServerMessage } from '@rempart/core';
+import { SERVER_SIGNAL_MAX_BYTES, type ServerMessage } from '@rempart/core';
 import { describe, expect, it } from 'vitest';
 import {
   KEEPALIVE_MS,
@@ -78,7 +78,9 @@ describe('reading server messages', () => {
     expect(parseServerMessage(JSON.stringify({ type: 'welcome' }))).toBeUndefined();
     expect(parseServerMessage(JSON.stringify({ type: 'take-over' }))).toBeUndefined();
     expect(
-      parseServerMessage(JSON.stringify({ type: 'removed', by: 'x', pad: 'y'.repeat(70_000) })),
+      parseServerMessage(
+        JSON.stringify({ type: 'removed', by: 'x', pad: 'y'.repeat(SERVER_SIGNAL_MAX_BYTES) }),
+      ),
     ).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@
  * `ClientMessage` and carry the meeting's stable id, known only from `welcome`: nothing is
  * sent before it.
  */
-import { ClientMessage, SIGNAL_MAX_BYTES, ServerMessage } from '@rempart/core';
+import { ClientMessage, SERVER_SIGNAL_MAX_BYTES, SIGNAL_MAX_BYTES, ServerMessage } from '@rempart/core';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -26,7 +26,7 @@ export function meetingSocketUrl(linkId: string, where: { protocol: string; host
 /** The server message in a WebSocket frame, or undefined for anything else (binary, oversized, malformed). */
 export function parseServerMessage(data: unknown): ServerMessage | undefined {
   // A frame of n bytes holds at most n UTF-16 code units: a longer string is certainly too large.
-  if (typeof data !== 'string' || data.length > SIGNAL_MAX_BYTES) return undefined;
+  if (typeof data !== 'string' || data.length > SERVER_SIGNAL_MAX_BYTES) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(data);

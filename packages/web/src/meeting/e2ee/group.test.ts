@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decryptFrame, encryptFrame, importMediaKey } from './frame';
 import { MediaKeyGroup, committerOf, safetyCode, type EpochKeys } from './group';
 import { FakeMeeting, meetingId } from './relay.test-support';
@@ -153,6 +153,27 @@ describe('media keys agreed with MLS between the participants only', () => {
     const keys = sameEpoch(meeting, [ids.claire, ids.jan]);
     expect(keys.epoch).toBeGreaterThan(3);
     expect(new Set(keys.members.values())).toEqual(new Set([ids.claire, ids.jan]));
+    for (const c of meeting.clients.values()) expect(c.failures).toEqual([]);
+  });
+
+  it('adds a burst of arrivals in one commit, one new epoch for all of them', async () => {
+    const meeting = new FakeMeeting(50);
+    meeting.join(ids.claire);
+    await meeting.settle();
+    await vi.waitFor(() => expect(meeting.latest(ids.claire)?.epoch).toBe(0));
+    meeting.join(ids.jan);
+    meeting.join(ids.lucas);
+    await meeting.settle();
+    // Claire waits for the batch: nothing is committed at once.
+    expect(meeting.latest(ids.claire)?.epoch).toBe(0);
+    await vi.waitFor(async () => {
+      await meeting.settle();
+      expect(meeting.latest(ids.lucas)?.epoch).toBe(1);
+      expect(meeting.latest(ids.jan)?.epoch).toBe(1);
+    });
+    const keys = sameEpoch(meeting, [ids.claire, ids.jan, ids.lucas]);
+    expect(keys.epoch).toBe(1);
+    expect(keys.members.size).toBe(3);
     for (const c of meeting.clients.values()) expect(c.failures).toEqual([]);
   });
 

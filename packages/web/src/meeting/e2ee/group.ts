@@ -161,6 +161,12 @@ interface OwnPackage {
   privatePackage: PrivateKeyPackage;
 }
 
+/**
+ * How long the committer gathers membership changes into one commit: short against a person's
+ * patience, long enough for a burst of joins (a meeting's start) to become a few epochs.
+ */
+export const COMMIT_BATCH_MS = 300;
+
 /** Key packages kept for a Welcome that may still be on its way. */
 const KEPT_PACKAGES = 3;
 
@@ -176,10 +182,17 @@ export class MediaKeyGroup {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
 
+  private commitTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * `commitDelayMs`: how long the committer gathers changes before committing them together
+   * (0: at once, as unit tests do to stay deterministic).
+   */
   constructor(
     private readonly selfId: string,
     private readonly meetingId: string,
     private readonly events: GroupEvents,
+    private readonly commitDelayMs = COMMIT_BATCH_MS,
   ) {}
 
   /** Prepares the ciphersuite and announces this participant's KeyPackage. */
@@ -228,8 +241,12 @@ export class MediaKeyGroup {
 
   /** Participant ids of the group's members, by leaf. */
   members(): Map<number, string> {
+    return this.state ? this.membersOf(this.state) : new Map();
+  }
+
+  private membersOf(state: ClientState): Map<number, string> {
     const members = new Map<number, string>();
-    const tree = this.state?.ratchetTree ?? [];
+    const tree = state.ratchetTree;
     for (let i = 0; i < tree.length; i += 2) {
       const node = tree[i];
       const id = node?.nodeType === 'leaf' ? identityOf(node.leaf.credential) : undefined;
@@ -240,6 +257,8 @@ export class MediaKeyGroup {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
     this.state = undefined;
     this.own = [];
     this.known.clear();
@@ -349,22 +368,20 @@ export class MediaKeyGroup {
       this.state = await createGroup(groupId, pkg.publicPackage, pkg.privatePackage, [], this.cs);
       await this.publishKeys();
     }
-    const present = new Set(this.roster.map((p) => p.id));
-    const members = this.members();
-    const inGroup = new Set(members.values());
-    const proposals: Proposal[] = [];
-    const added: string[] = [];
-    for (const [leaf, id] of members) {
-      if (id === this.selfId) continue;
-      // Gone, or back with a fresh KeyPackage after losing step: the old leaf goes.
-      if (!present.has(id) || this.fresh.has(id))
-        proposals.push({ proposalType: 'remove', remove: { removed: leaf } });
-    }
-    for (const [id, keyPackage] of this.known) {
-      if (id === this.selfId || !present.has(id) || (inGroup.has(id) && !this.fresh.has(id))) continue;
-      proposals.push({ proposalType: 'add', add: { keyPackage } });
-      added.push(id);
-    }
+    if (this.changes(this.state).proposals.length === 0) return;
+    if (this.commitDelayMs === 0) return this.commit();
+    // Changes arriving together (a burst of joins) wait for one commit: every commit costs each
+    // member one processing, so one per arrival would cost a meeting of N people O(N²).
+    this.commitTimer ??= setTimeout(() => {
+      this.commitTimer = undefined;
+      void this.run(() => this.commit());
+    }, this.commitDelayMs);
+  }
+
+  /** One commit that brings the group in line with the roster: removes, replacements and adds. */
+  private async commit(): Promise<void> {
+    if (!this.cs || !this.state || committerOf(this.roster) !== this.selfId) return;
+    const { proposals, added } = this.changes(this.state);
     this.fresh.clear();
     if (proposals.length === 0) return;
     const result = await createCommit(
@@ -381,6 +398,27 @@ export class MediaKeyGroup {
       welcome: welcome && added.length > 0 ? { data: welcome, to: added } : null,
     });
     await this.publishKeys();
+  }
+
+  /** What the group lacks against the roster: proposals, and who they add. */
+  private changes(state: ClientState): { proposals: Proposal[]; added: string[] } {
+    const present = new Set(this.roster.map((p) => p.id));
+    const members = this.membersOf(state);
+    const inGroup = new Set(members.values());
+    const proposals: Proposal[] = [];
+    const added: string[] = [];
+    for (const [leaf, id] of members) {
+      if (id === this.selfId) continue;
+      // Gone, or back with a fresh KeyPackage after losing step: the old leaf goes.
+      if (!present.has(id) || this.fresh.has(id))
+        proposals.push({ proposalType: 'remove', remove: { removed: leaf } });
+    }
+    for (const [id, keyPackage] of this.known) {
+      if (id === this.selfId || !present.has(id) || (inGroup.has(id) && !this.fresh.has(id))) continue;
+      proposals.push({ proposalType: 'add', add: { keyPackage } });
+      added.push(id);
+    }
+    return { proposals, added };
   }
 
   private async publishKeys(): Promise<void> {

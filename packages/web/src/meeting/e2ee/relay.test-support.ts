@@ -16,17 +16,25 @@ export class FakeMeeting {
   /** Participants whose commits are lost on the way (a dropped message). */
   readonly deaf = new Set<string>();
 
+  /** The committer's batching delay (0: commit at once, so that `settle` sees every commit). */
+  constructor(private readonly commitDelayMs = 0) {}
+
   join(id: string): void {
     const entry = {
       group: undefined as unknown as MediaKeyGroup,
       keys: [] as EpochKeys[],
       failures: [] as unknown[],
     };
-    entry.group = new MediaKeyGroup(id, meetingId, {
-      send: (message) => this.relay(id, message),
-      keys: (keys) => entry.keys.push(keys),
-      failed: (error) => entry.failures.push(error),
-    });
+    entry.group = new MediaKeyGroup(
+      id,
+      meetingId,
+      {
+        send: (message) => this.relay(id, message),
+        keys: (keys) => entry.keys.push(keys),
+        failed: (error) => entry.failures.push(error),
+      },
+      this.commitDelayMs,
+    );
     this.clients.set(id, entry);
     this.roster.push({ id, joinedAt: new Date(1_700_000_000_000 + this.clock++ * 1000).toISOString() });
     // As on the socket: the welcome (roster) first, then the roster to everyone.

@@ -189,13 +189,18 @@ class Wire {
     const endpoint: Endpoint = {
       id,
       keys: [],
-      group: new MediaKeyGroup(id, meetingId, {
-        send: (message) => this.deliver(endpoint, message),
-        keys: (keys) => endpoint.keys.push(keys),
-        failed: (error) => {
-          throw error;
+      group: new MediaKeyGroup(
+        id,
+        meetingId,
+        {
+          send: (message) => this.deliver(endpoint, message),
+          keys: (keys) => endpoint.keys.push(keys),
+          failed: (error) => {
+            throw error;
+          },
         },
-      }),
+        0,
+      ),
     };
     return endpoint;
   }
