@@ -322,7 +322,7 @@ describe('the meeting client', () => {
     expect(sockets[1]?.url).toBe(`ws://test/api/meetings/live/${linkId}?resume=resume-token-2`);
     sockets[1]?.receive({ ...welcomeAt(), resumed: true, resume: 'resume-token-3' });
     expect(phase()).toBe('joined');
-    await vi.advanceTimersByTimeAsync(400);
+    await vi.advanceTimersByTimeAsync(1100);
     expect(media).toHaveLength(1);
     expect(media[0]?.recovered).toBe(1);
 
@@ -332,7 +332,7 @@ describe('the meeting client', () => {
     await vi.advanceTimersByTimeAsync(320);
     sockets[2]?.receive({ ...welcomeAt(), resumed: true });
     sockets[2]?.receive({ type: 'media.reset', reason: 'server_restarted' });
-    await vi.advanceTimersByTimeAsync(400);
+    await vi.advanceTimersByTimeAsync(1100);
     expect(media[0]?.closed).toBe(true);
     expect(media[0]?.recovered).toBe(1);
     expect(media).toHaveLength(2);

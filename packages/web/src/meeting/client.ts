@@ -45,7 +45,7 @@ const RESUME_WINDOW_MS = RESUME_TOKEN_TTL_MS - 5000;
  * After a resumed welcome, how long to wait for a `media.reset` (sent right after it when the
  * engine lost the connections) before repairing the connections kept.
  */
-const RECOVER_AFTER_MS = 300;
+const RECOVER_AFTER_MS = 1000;
 const LEVEL_INTERVAL_MS = 250;
 
 export type MediaStatus = 'off' | 'connecting' | 'connected' | 'failed';
