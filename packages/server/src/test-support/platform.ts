@@ -62,7 +62,8 @@ export async function openTestPlatform(
   const clock = new ManualClock(new Date());
   const config = testConfig(options.env);
   const platform = await openPlatform(config, {
-    database: await testTarget(),
+    // A test that reopens its own database (a restart) must not have it reset first.
+    database: options.database ?? (await testTarget()),
     clock,
     log: createLogger('silent'),
     masterKey: randomBytes(32),
