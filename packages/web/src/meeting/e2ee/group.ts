@@ -241,7 +241,7 @@ export class MediaKeyGroup {
 
   /** Participant ids of the group's members, by leaf. */
   members(): Map<number, string> {
-    return this.state ? this.membersOf(this.state) : new Map();
+    return this.state ? this.membersOf(this.state) : new Map<number, string>();
   }
 
   private membersOf(state: ClientState): Map<number, string> {
