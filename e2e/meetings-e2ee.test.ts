@@ -5,6 +5,10 @@
  * end-to-end encrypted meeting none decodes; in a meeting with encryption turned off, the same
  * capture decodes, which shows that the capture and the decoder work and the difference is the
  * encryption. Run on every media engine (`engines.ts`).
+ *
+ * Then, once (it does not depend on the engine): sealed chat between Chromium pages, a newcomer
+ * who sees the earlier message as sent before they joined, and the scheduling form that keeps
+ * encryption on for a restricted meeting.
  */
 import type { Meeting } from '@rempart/core';
 import type { Page } from 'playwright-core';
@@ -199,5 +203,103 @@ describe.each(engines)('what the %s engine forwards', (engine) => {
     // What it forwards of an end-to-end encrypted meeting decodes to nothing.
     expect(fromCiphertext.frames).toBe(0);
     expect(fromCiphertext.error).toBeDefined();
+  });
+});
+
+describe('sealed chat and the encryption option in Chromium', () => {
+  let rempart: RunningRempart;
+  let host: ApiAgent;
+  let invitee: ApiAgent;
+  let latecomer: ApiAgent;
+  const browsers: Browser[] = [];
+
+  beforeAll(async () => {
+    rempart = await startRempartOn('embedded');
+    host = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
+      email: 'claire.martin@interieur.gouv.fr',
+      name: 'Claire Martin',
+      unit: 'Cabinet du ministre',
+    });
+    invitee = await host.invite({
+      email: 'jan.peeters@defensie.be',
+      displayName: 'Jan Peeters',
+      unit: 'Defensie',
+      clearance: 'secret',
+    });
+    latecomer = await host.invite({
+      email: 'sofia.rossi@interieur.gouv.fr',
+      displayName: 'Sofia Rossi',
+      unit: 'DNUM',
+      clearance: 'internal',
+    });
+  });
+
+  afterAll(async () => {
+    for (const b of browsers.splice(0)) await b.close();
+    await rempart?.stop();
+  });
+
+  const chatLine = (page: Page, text: string) => page.getByTestId('chat-message').filter({ hasText: text });
+
+  async function say(page: Page, text: string): Promise<void> {
+    await page.getByTestId('chat-input').fill(text);
+    await page.getByTestId('chat-input').press('Enter');
+  }
+
+  it('opens chat in the browsers present, and shows a newcomer earlier messages as sent before they joined', async () => {
+    const now = Date.now();
+    const { meeting } = await host.ok<{ meeting: Meeting }>('POST', '/api/meetings', {
+      title: 'Point de situation',
+      classification: 'internal',
+      startsAt: new Date(now - 60_000).toISOString(),
+      endsAt: new Date(now + 3_600_000).toISOString(),
+      invitees: { emails: [invitee.email, latecomer.email], units: [] },
+    });
+    const pages: Page[] = [];
+    for (const agent of [host, invitee]) {
+      const page = await personPage(browsers, agent);
+      await joinMeeting(page, meeting.url);
+      await expectState(page, 'joined');
+      const state = page.getByTestId('e2ee-state');
+      await expect.poll(() => state.getAttribute('data-state'), { timeout: 20_000 }).toBe('on');
+      pages.push(page);
+    }
+    const [hostPage, inviteePage] = pages as [Page, Page];
+    await expect
+      .poll(async () => (await hostPage.getByTestId('e2ee-state').getAttribute('data-epoch')) ?? '', {
+        timeout: 20_000,
+      })
+      .toBe((await inviteePage.getByTestId('e2ee-state').getAttribute('data-epoch')) ?? 'none');
+    await say(inviteePage, 'Le préfet arrive à 15 h.');
+    await chatLine(hostPage, 'Le préfet arrive à 15 h.').waitFor({ timeout: 20_000 });
+
+    const late = await personPage(browsers, latecomer);
+    await joinMeeting(late, meeting.url);
+    await expectState(late, 'joined');
+    const sealed = late.locator('[data-testid="chat-message"] [data-sealed="before-join"]');
+    await sealed.waitFor({ timeout: 20_000 });
+    expect(await late.getByTestId('chat-message').count()).toBe(1);
+    expect(await chatLine(late, 'préfet').count()).toBe(0);
+
+    // Once she holds the new epoch's keys, what is said is hers to read.
+    await expect
+      .poll(() => late.getByTestId('e2ee-state').getAttribute('data-state'), { timeout: 20_000 })
+      .toBe('on');
+    await say(hostPage, 'Bienvenue, Sofia.');
+    await chatLine(late, 'Bienvenue, Sofia.').waitFor({ timeout: 20_000 });
+  });
+
+  it('the scheduling form keeps encryption on, and says why, for a restricted meeting', async () => {
+    const page = await personPage(browsers, host);
+    await page.goto(`${rempart.url}/meetings`);
+    const e2ee = page.getByLabel('End-to-end encryption');
+    await page.getByLabel('Classification').selectOption('internal');
+    expect(await e2ee.isChecked()).toBe(true);
+    expect(await e2ee.isEnabled()).toBe(true);
+    await e2ee.uncheck();
+    await page.getByLabel('Classification').selectOption('restricted');
+    expect(await e2ee.isChecked()).toBe(true);
+    expect(await e2ee.isDisabled()).toBe(true);
+    await page.getByText('Restricted and secret meetings are always end-to-end encrypted.').waitFor();
   });
 });
