@@ -212,14 +212,14 @@ export interface Config {
     ip: string | undefined;
     ports: { min: number; max: number } | undefined;
     turn: { urls: string[]; secret: string } | undefined;
+    engine: 'embedded' | 'janus';
+    /** Set exactly when the engine is `janus`. */
+    janus: { nodes: string[]; apiSecret: string; adminKey: string } | undefined;
   };
   meetings: { stepUpSeconds: number; resumeGraceSeconds: number };
   leakcheck: { workers: number; languages: LeakcheckLanguage[] };
   dns: {
     listen: { host: string; port: number } | undefined;
-    engine: 'embedded' | 'janus';
-    /** Set exactly when the engine is `janus`. */
-    janus: { nodes: string[]; apiSecret: string; adminKey: string } | undefined;
     /** Undefined: the server reads /etc/resolv.conf (core does no I/O). */
     upstreams: { host: string; port: number }[] | undefined;
     blockPage: { v4?: string; v6?: string };
@@ -307,12 +307,12 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     errors.push('REMPART_TURN_URLS: each URL must start with turn: or turns:');
   if (turnUrls.length > 0 && !e.REMPART_TURN_SECRET)
     errors.push('REMPART_TURN_SECRET: required with REMPART_TURN_URLS');
+  const janus = janusConfig(e, errors);
   let dnsListen: Config['dns']['listen'];
   if (e.REMPART_DNS_LISTEN) {
     const split = hostPort(e.REMPART_DNS_LISTEN, 53, { anyPort: true });
     if (!split) errors.push('REMPART_DNS_LISTEN: must be address:port with a port within 0-65535');
     else dnsListen = split;
-  const janus = janusConfig(e, errors);
   }
   let upstreams: Config['dns']['upstreams'];
   if (e.REMPART_DNS_UPSTREAMS !== undefined && e.REMPART_DNS_UPSTREAMS.trim() !== '') {
@@ -384,6 +384,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
           turnUrls.length > 0 && e.REMPART_TURN_SECRET
             ? { urls: turnUrls, secret: e.REMPART_TURN_SECRET }
             : undefined,
+        engine: e.REMPART_MEDIA_ENGINE,
+        janus,
       },
     },
   };
@@ -392,8 +394,6 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
 /**
  * `host:port`, `[v6]:port` or a lone host (then `defaultPort`), the port within 1-65535
  * (0-65535 with `anyPort`).
-        engine: e.REMPART_MEDIA_ENGINE,
-        janus,
  *
  * @example hostPort('[::1]:5353', 53) // { host: '::1', port: 5353 }
  */
@@ -417,14 +417,6 @@ function hostOf(url: string): string {
   return rest.split(/[:/?#]/)[0] ?? rest;
 }
 
-/** The server watch's part of the configuration; problems are added to `errors`. */
-function watchConfig(e: z.infer<typeof EnvSchema>, tls: Config['tls'], errors: string[]): WatchConfig {
-  const listen = (name: 'REMPART_WATCH_SYSLOG' | 'REMPART_WATCH_SYSLOG_TLS', port: number) => {
-    const value = e[name];
-    if (value === undefined || value.trim() === '') return undefined;
-    const split = hostPort(value.trim(), port, { anyPort: true });
-    if (!split) errors.push(`${name}: must be address:port with a port within 0-65535`);
-    return split ?? undefined;
 /** The Janus engine's settings when it is chosen; problems are added to `errors`. */
 function janusConfig(e: z.infer<typeof EnvSchema>, errors: string[]): Config['media']['janus'] {
   if (e.REMPART_MEDIA_ENGINE !== 'janus') return undefined;
@@ -448,6 +440,14 @@ function janusConfig(e: z.infer<typeof EnvSchema>, errors: string[]): Config['me
   return { nodes, apiSecret: e.REMPART_JANUS_API_SECRET ?? '', adminKey: e.REMPART_JANUS_ADMIN_KEY ?? '' };
 }
 
+/** The server watch's part of the configuration; problems are added to `errors`. */
+function watchConfig(e: z.infer<typeof EnvSchema>, tls: Config['tls'], errors: string[]): WatchConfig {
+  const listen = (name: 'REMPART_WATCH_SYSLOG' | 'REMPART_WATCH_SYSLOG_TLS', port: number) => {
+    const value = e[name];
+    if (value === undefined || value.trim() === '') return undefined;
+    const split = hostPort(value.trim(), port, { anyPort: true });
+    if (!split) errors.push(`${name}: must be address:port with a port within 0-65535`);
+    return split ?? undefined;
   };
   const syslog = listen('REMPART_WATCH_SYSLOG', 514);
   const syslogTls = listen('REMPART_WATCH_SYSLOG_TLS', 6514);
