@@ -1,6 +1,6 @@
 // `npm test`: every check of the repository, in order, stopping at the first failure.
 // `npm test -- --help` lists the steps; `npm test -- unit integration` runs only those.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -201,7 +201,7 @@ function readReport(file) {
   }
 }
 
-async function vitest(project, env = {}, envDisplay = env, extraArgs = []) {
+async function vitest(project, env = {}, envDisplay = env, extraArgs = [], argsDisplay = extraArgs) {
   const report = path.join(reportDir, `${project}-${Date.now()}.json`);
   const shown = Object.entries(envDisplay).map(([key, value]) => `${key}=${value} `);
   let failure = null;
@@ -221,7 +221,7 @@ async function vitest(project, env = {}, envDisplay = env, extraArgs = []) {
       ],
       {
         env,
-        display: `${shown.join('')}vitest run --project ${project}${extraArgs.map((a) => ` ${a}`).join('')}`,
+        display: `${shown.join('')}vitest run --project ${project}${argsDisplay.map((a) => ` ${a}`).join('')}`,
       },
     );
   } catch (error) {
@@ -239,16 +239,52 @@ async function vitest(project, env = {}, envDisplay = env, extraArgs = []) {
   return { note: `${counts.passed} passed in ${counts.files} files${skipped}` };
 }
 
+/**
+ * The integration test files that never import the test platform (the only reader of
+ * REMPART_TEST_DATABASE_URL), directly or through another test-support module.
+ */
+function integrationTestsWithoutDatabase() {
+  const support = path.join(root, 'packages/server/src/test-support');
+  const supportImports = (text) => [...text.matchAll(/test-support\/([\w-]+)/g)].map((m) => m[1]);
+  const reaches = new Map([['platform', true]]);
+  const reachesDatabase = (name, seen = new Set()) => {
+    if (reaches.has(name)) return reaches.get(name);
+    if (seen.has(name)) return false;
+    seen.add(name);
+    const file = path.join(support, `${name}.ts`);
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const local = [...text.matchAll(/from '\.\/([\w-]+)\.js'/g)].map((m) => m[1]);
+    const result = [...supportImports(text), ...local].some((n) => reachesDatabase(n, seen));
+    reaches.set(name, result);
+    return result;
+  };
+  const files = [];
+  for (const pkg of readdirSync(path.join(root, 'packages'))) {
+    const src = path.join(root, 'packages', pkg, 'src');
+    if (!existsSync(src)) continue;
+    for (const entry of readdirSync(src, { recursive: true })) {
+      if (!String(entry).endsWith('.int.test.ts')) continue;
+      const relative = path.join('packages', pkg, 'src', String(entry));
+      const text = readFileSync(path.join(root, relative), 'utf8');
+      if (!supportImports(text).some((n) => reachesDatabase(n))) files.push(relative);
+    }
+  }
+  return files.sort();
+}
+
 async function integrationOnPostgres() {
   const cluster = await startCluster({ log: say });
   try {
     const masked = cluster.url.replace(/:[^:@/]+@/, ':***@');
+    // The integration tests that never reach the database (the DNS transport, the media engines,
+    // the log readers, the leak check's recall run…) ran in the step before: once is enough.
+    const withoutDatabase = integrationTestsWithoutDatabase();
     const outcome = await vitest(
       'integration',
       { REMPART_TEST_DATABASE_URL: cluster.url },
       { REMPART_TEST_DATABASE_URL: masked },
-      // The leak check's recall run reads no database: once, in the step before, is enough.
-      ['--exclude', '**/leakcheck/recall.int.test.ts'],
+      withoutDatabase.flatMap((file) => ['--exclude', `**/${file}`]),
+      [`(without the ${withoutDatabase.length} files that open no database)`],
     );
     return { ...outcome, note: `${outcome.note} (PostgreSQL ${cluster.version})` };
   } finally {
