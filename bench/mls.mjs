@@ -9,7 +9,10 @@
  *
  * Peer, same run: the flat rekey that MLS replaces, where the committer seals a fresh group key
  * to every other member with HPKE (RFC 9180, same KEM and AEAD): O(N) bytes and work per change
- * against MLS's O(log N) path for a removal.
+ * against MLS's O(log N) path for a removal. Beside it, derived from the flat rekey's bytes, the
+ * pairwise rekey of per-sender keys (each member seals its new key to every other one, as
+ * meetings without a group key agreement do): N·(N−1) messages and N times the flat bytes, where
+ * MLS sends one commit (and one Welcome when someone joins) that the server relays to all.
  *
  * Only the committer, one long-standing member and each newcomer keep state: other members do
  * not change what is measured (their processing is the member's), and keeping them all would
@@ -263,6 +266,9 @@ function printReport(summary, options, resultsFile) {
       'flat rekey',
       'flat create ms',
       'commit / flat bytes',
+      'MLS messages',
+      'pairwise messages',
+      'pairwise bytes',
     ],
     ...shown.map((r) => [
       r.kind,
@@ -276,6 +282,9 @@ function printReport(summary, options, resultsFile) {
       kb(r.flatBytes),
       ms(r.flatCreateMs),
       (r.commitBytes / r.flatBytes).toFixed(2),
+      r.welcomeBytes > 0 ? 2 : 1,
+      (r.size * (r.size - 1)).toLocaleString('en'),
+      kb(r.size * r.flatBytes),
     ]),
   ];
   for (const line of table(rows)) console.log(`  ${line}`);
