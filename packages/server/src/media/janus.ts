@@ -5,9 +5,10 @@
  * with the same two connections as the embedded engine:
  * - *publish*: the browser offers; Janus answers a VideoRoom publisher's `configure`.
  * - *subscribe*: Janus offers (a multistream subscriber: `join` with the streams, then
- *   `subscribe`/`unsubscribe` as tracks come and go: Janus 1.1 does not renegotiate by itself
- *   when a feed leaves); the browser answers through `start`. One negotiation at a time per
- *   subscriber.
+ *   `subscribe`/`unsubscribe` as tracks come and go: Janus 1.1 does not reliably renegotiate by
+ *   itself when a feed leaves); the browser answers through `start`. One negotiation at a time
+ *   per subscriber; an offer Janus sends unasked (one it held back while busy, or its own after
+ *   a feed left) is passed on like the others.
  *
  * Janus admits no one by itself: each room is created with the plugin's `admin_key` and a random
  * `secret` (to moderate, kick, destroy) and `pin` (to join) that only Rempart knows, and Janus's
@@ -221,7 +222,8 @@ class JanusRoom implements MediaRoom {
       if (member.conn === conn) conn.negotiation = 'awaiting-answer';
       throw new Error(`the subscribe answer was refused: ${messageOf(error)}`, { cause: error });
     }
-    if (member.conn !== conn || member.left) return;
+    // Janus may have sent its next offer (one it held back, or its own) before this reply came.
+    if (member.conn !== conn || member.left || conn.negotiation !== 'applying-answer') return;
     conn.negotiation = 'idle';
     if (conn.dirty) void this.subscribeLoop(member, conn);
   }
@@ -492,7 +494,12 @@ class JanusRoom implements MediaRoom {
         list.some((o) => o.feed === s.feed && o.mid === s.mid);
       const current = conn.streams.map(({ feed, feedMid }) => ({ feed, mid: feedMid }));
       const add = wanted.filter((s) => !has(current, s));
-      const drop = current.filter((s) => !has(wanted, s));
+      // Dropped by the subscription's own mid (`sub_mid`): once a publisher is gone (kicked as it
+      // left, which may reach Janus before this request), Janus no longer matches its feed and
+      // mid, and would answer that nothing changed, with no new offer.
+      const drop = conn.streams
+        .filter(({ feed, feedMid }) => !has(wanted, { feed, mid: feedMid }))
+        .map(({ mid }) => ({ sub_mid: mid }));
       let reply: { data: PluginData; jsep: Jsep | undefined } | undefined;
       if (!conn.subscriber) {
         if (add.length > 0) reply = await this.openSubscriber(member, conn, placement, add);
@@ -511,6 +518,9 @@ class JanusRoom implements MediaRoom {
         this.offer(member, conn, reply.data, reply.jsep);
         return;
       }
+      // Janus answers `updating` when the connection is still busy with the last negotiation: its
+      // offer comes later as an event (`subscriberEvent`), and may have come already.
+      if (reply?.data.videoroom === 'updating' || conn.negotiation !== 'requesting') return;
       if (reply) this.noteStreams(conn, reply.data);
     } catch (error) {
       if (member.left || member.conn !== conn || this.closed) return;
