@@ -43,7 +43,14 @@ import {
 } from 'werift';
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { MediaEngine, MediaRoom, RoomEvents, RoomStats } from './engine.js';
+import {
+  mediaKinds,
+  publisherOf,
+  type MediaEngine,
+  type MediaRoom,
+  type RoomEvents,
+  type RoomStats,
+} from './engine.js';
 import { sdpProblem } from './sdp-check.js';
 import { turnCredentials } from './turn-credentials.js';
 
@@ -76,7 +83,6 @@ const MAX_FAILED_ANSWERS = 3;
 /** A browser answers in milliseconds, or within its 5 s gathering limit: past this, it will not. */
 const SUBSCRIBE_ANSWER_TIMEOUT_MS = 20_000;
 
-const mediaKinds = ['audio', 'video'] as const;
 type Kind = (typeof mediaKinds)[number];
 const kindOf = (source: MediaSource): Kind => (source === 'microphone' ? 'audio' : 'video');
 
@@ -323,10 +329,8 @@ class EmbeddedRoom implements MediaRoom {
   }
 
   publish(participantId: string, offerSdp: string, sources: Record<string, MediaSource>): Promise<string> {
-    const member = this.members.get(participantId);
-    if (!member) return Promise.reject(new Error('the participant has not joined the media room'));
-    const problem = sdpProblem(offerSdp, { kinds: mediaKinds });
-    if (problem) return Promise.reject(new Error(`malformed publish offer: ${problem}`));
+    const member = publisherOf(this.members, participantId, offerSdp);
+    if (member instanceof Error) return Promise.reject(member);
     const run = member.publishChain.then(() => this.negotiatePublish(member, offerSdp, sources));
     member.publishChain = run.catch(ignore);
     return run;

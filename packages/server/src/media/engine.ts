@@ -9,6 +9,7 @@
  * no way in of its own, so media flows only from and to admitted participants.
  */
 import { RempartError, type IceServer, type MediaSource, type TrackInfo } from '@rempart/core';
+import { sdpProblem } from './sdp-check.js';
 
 export interface RoomEvents {
   /** The engine has a new offer for a participant's subscribe connection. */
@@ -80,3 +81,26 @@ export const noMediaEngine: MediaEngine = {
   iceServers: () => [],
   close: () => Promise.resolve(),
 };
+
+/** The media kinds of every m-section an engine takes from a browser: no data channels. */
+export const mediaKinds = ['audio', 'video'] as const;
+
+/**
+ * The member of a room a publish offer comes from, or why the offer is refused before an engine
+ * does any work: the participant has not joined the room, or the offer is malformed (sdp-check.ts).
+ *
+ * @example
+ *   const member = publisherOf(this.members, participantId, offerSdp);
+ *   if (member instanceof Error) return Promise.reject(member);
+ */
+export function publisherOf<Member>(
+  members: ReadonlyMap<string, Member>,
+  participantId: string,
+  offerSdp: string,
+): Member | Error {
+  const member = members.get(participantId);
+  if (!member) return new Error('the participant has not joined the media room');
+  const problem = sdpProblem(offerSdp, { kinds: mediaKinds });
+  if (problem) return new Error(`malformed publish offer: ${problem}`);
+  return member;
+}

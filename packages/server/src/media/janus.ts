@@ -28,7 +28,14 @@ import type { Config, IceServer, MediaSource, TrackInfo } from '@rempart/core';
 import { pino } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { MediaEngine, MediaRoom, RoomEvents, RoomStats } from './engine.js';
+import {
+  mediaKinds,
+  publisherOf,
+  type MediaEngine,
+  type MediaRoom,
+  type RoomEvents,
+  type RoomStats,
+} from './engine.js';
 import type { JanusHandle, JanusMessage, Jsep, PluginData } from './janus-api.js';
 import { JanusNodes, type JanusNode, type JanusNodeOptions } from './janus-nodes.js';
 import { sdpProblem } from './sdp-check.js';
@@ -52,7 +59,6 @@ export interface JanusEngineOptions {
 const VIDEOROOM = 'janus.plugin.videoroom';
 /** Publishers one room takes (Janus refuses the next `join`): a meeting's own limit is lower. */
 const MAX_PUBLISHERS = 1000;
-const mediaKinds = ['audio', 'video'] as const;
 const ignore = (): void => undefined;
 
 /** A meeting's room on one Janus node. */
@@ -196,10 +202,8 @@ class JanusRoom implements MediaRoom {
   }
 
   publish(participantId: string, offerSdp: string, sources: Record<string, MediaSource>): Promise<string> {
-    const member = this.members.get(participantId);
-    if (!member) return Promise.reject(new Error('the participant has not joined the media room'));
-    const problem = sdpProblem(offerSdp, { kinds: mediaKinds });
-    if (problem) return Promise.reject(new Error(`malformed publish offer: ${problem}`));
+    const member = publisherOf(this.members, participantId, offerSdp);
+    if (member instanceof Error) return Promise.reject(member);
     const conn = member.conn;
     const run = conn.publishChain.then(() => this.negotiatePublish(member, conn, offerSdp, sources));
     conn.publishChain = run.catch(ignore);
