@@ -315,10 +315,14 @@ export class FakeSubscriber {
   }
 }
 
-/** Routes a room's subscribe offers to the fake browsers in it and records media failures. */
+/**
+ * Routes a room's subscribe offers to the fake browsers in it, and records media failures and
+ * resets (as the meeting room passes them on).
+ */
 export class FakeSignalling implements RoomEvents {
   readonly browsers = new Map<string, FakeBrowser>();
   readonly failures: { participantId: string; reason: string }[] = [];
+  readonly resets: { participantId: string; reason: string }[] = [];
 
   subscribeOffer(participantId: string, sdp: string, tracks: TrackInfo[]): void {
     void this.browsers.get(participantId)?.subscriber.offer(sdp, tracks);
@@ -326,6 +330,10 @@ export class FakeSignalling implements RoomEvents {
 
   mediaFailed(participantId: string, reason: string): void {
     this.failures.push({ participantId, reason });
+  }
+
+  mediaReset(participantId: string, reason: string): void {
+    this.resets.push({ participantId, reason });
   }
 }
 
