@@ -1,8 +1,8 @@
 /**
  * A meeting that survives its connections, in real Chromium against a real `rempart serve` on
- * loopback: after a network blip, and after a restart of the server process, both people are
- * back in the meeting as the same participants, without going through the lobby again, with
- * end-to-end encryption still on and video decoded again within 5 s.
+ * loopback, on each media engine: after a network blip, and after a restart of the server
+ * process, both people are back in the meeting as the same participants, without going through
+ * the lobby again, with end-to-end encryption still on and video decoded again within 5 s.
  */
 import type { Meeting } from '@rempart/core';
 import type { Page } from 'playwright-core';
@@ -16,17 +16,11 @@ import {
   personPage,
   received,
 } from './support/meeting-page.js';
-import { startRempart, type RunningRempart } from './support/server.js';
+import { engines, startRempartOn } from './support/engines.js';
+import type { RunningRempart } from './support/server.js';
 
 /** What the people in the meeting must get back within, from the moment the network or server is back. */
 const BACK_WITHIN_MS = 5000;
-
-let rempart: RunningRempart;
-let host: ApiAgent;
-let stranger: ApiAgent;
-let hostPage: Page;
-let strangerPage: Page;
-const browsers: Browser[] = [];
 
 /** Keeps the page's WebSockets, so that a test can cut them as a failing network would. */
 async function recordSockets(page: Page): Promise<void> {
@@ -82,30 +76,37 @@ async function diagnosis(page: Page) {
   };
 }
 
-beforeAll(async () => {
-  rempart = await startRempart();
-  host = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
-    email: 'claire.martin@interieur.gouv.fr',
-    name: 'Claire Martin',
-    unit: 'Cabinet du ministre',
-  });
-  stranger = await host.invite({
-    email: 'lucas.bernard@interieur.gouv.fr',
-    displayName: 'Lucas Bernard',
-    unit: 'DGSI',
-    clearance: 'secret',
-  });
-  hostPage = await personPage(browsers, host);
-  strangerPage = await personPage(browsers, stranger);
-  for (const page of [hostPage, strangerPage]) await recordSockets(page);
-}, 120_000);
+describe.each(engines)('a meeting that loses its connections, on the %s engine', (engine) => {
+  let rempart: RunningRempart;
+  let host: ApiAgent;
+  let stranger: ApiAgent;
+  let hostPage: Page;
+  let strangerPage: Page;
+  const browsers: Browser[] = [];
 
-afterAll(async () => {
-  for (const b of browsers) await b.close();
-  await rempart?.stop();
-});
+  beforeAll(async () => {
+    rempart = await startRempartOn(engine);
+    host = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
+      email: 'claire.martin@interieur.gouv.fr',
+      name: 'Claire Martin',
+      unit: 'Cabinet du ministre',
+    });
+    stranger = await host.invite({
+      email: 'lucas.bernard@interieur.gouv.fr',
+      displayName: 'Lucas Bernard',
+      unit: 'DGSI',
+      clearance: 'secret',
+    });
+    hostPage = await personPage(browsers, host);
+    strangerPage = await personPage(browsers, stranger);
+    for (const page of [hostPage, strangerPage]) await recordSockets(page);
+  }, 120_000);
 
-describe('a meeting that loses its connections', () => {
+  afterAll(async () => {
+    for (const b of browsers) await b.close();
+    await rempart?.stop();
+  });
+
   it('brings two people together, one through the lobby, with encrypted media flowing', async () => {
     const now = Date.now();
     const { meeting } = await host.ok<{ meeting: Meeting }>('POST', '/api/meetings', {
@@ -155,7 +156,9 @@ describe('a meeting that loses its connections', () => {
     const back = await backInMeeting(strangerPage, id ?? '', online + 15_000);
     const hostSees = await backInMeeting(hostPage, (await selfId(hostPage)) ?? '', online + 15_000);
     const took = Math.max(back, hostSees) - online;
-    console.log(`network blip: back in the meeting with video ${took} ms after the network returned`);
+    console.log(
+      `${engine}: network blip: back in the meeting with video ${took} ms after the network returned`,
+    );
     expect(took).toBeLessThan(BACK_WITHIN_MS);
     await cdp.detach();
   }, 60_000);
@@ -167,7 +170,9 @@ describe('a meeting that loses its connections', () => {
       [hostPage, strangerPage].map((page, i) => backInMeeting(page, ids[i] ?? '', answering + 20_000)),
     );
     const took = Math.max(...back) - answering;
-    console.log(`server restart: both back in the meeting with video ${took} ms after the server answered`);
+    console.log(
+      `${engine}: server restart: both back in the meeting with video ${took} ms after the server answered`,
+    );
     expect(took).toBeLessThan(BACK_WITHIN_MS);
   }, 90_000);
 });
