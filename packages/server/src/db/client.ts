@@ -52,8 +52,12 @@ export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.me
 
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string }
-  /** `dataDir` undefined means in memory (tests). */
-  | { kind: 'pglite'; dataDir: string | undefined };
+  /**
+   * `dataDir` undefined means in memory (tests). `client`, an open PGlite to use instead of
+   * starting one (tests share one per process: a start is an initdb, ~3 s); it stays open when
+   * the database is closed, for its owner to close.
+   */
+  | { kind: 'pglite'; dataDir: string | undefined; client?: PGlite };
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if (target.kind === 'postgres') {
@@ -72,7 +76,8 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     };
   }
   if (target.dataDir !== undefined) mkdirSync(target.dataDir, { recursive: true });
-  const client = new PGlite(target.dataDir, embeddedOptions());
+  const owned = target.client === undefined;
+  const client = target.client ?? new PGlite(target.dataDir, embeddedOptions());
   await client.waitReady;
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
@@ -87,7 +92,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       );
     },
     close: async () => {
-      if (!client.closed) await client.close();
+      if (owned && !client.closed) await client.close();
     },
   };
 }
