@@ -29,6 +29,13 @@ describe('Dovecot lines', () => {
     });
   });
 
+  it('read a login line cut before its pairs as no success (what the offline scan’s head tells too)', () => {
+    const e = parse('Dec  3 08:31:12 mx1 dovecot: imap-login: Login');
+    expect(e.fields).toMatchObject({ process: 'imap-login', reason: 'Login' });
+    expect(e.fields.outcome).toBeUndefined();
+    expect(e.fields.action).toBeUndefined();
+  });
+
   it('read a disconnection after failed authentication with the number of attempts', () => {
     const e = parse(
       'Dec  3 11:02:40 mx1 dovecot: imap-login: Disconnected (auth failed, 3 attempts in 14 secs): user=<paul.bernard@ville.example>, method=PLAIN, rip=185.220.101.47, lip=192.0.2.25, TLS, session=<qX2b0e4SqLy5XNwv>',

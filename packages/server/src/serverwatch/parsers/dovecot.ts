@@ -101,7 +101,8 @@ export function parseDovecotMessage(message: string, out: Fields): void {
     const colon = pairsStart(text);
     const head = colon < 0 ? text : text.slice(0, colon);
     if (colon >= 0) keyValuesIn(text, colon + 2, text.length, out, LOGIN_NAMES, LOGIN_NUMBERS);
-    if (head === 'Login') {
+    // A login's words are `Login` with its pairs after them; a bare `Login` (a cut line) tells no success.
+    if (head === 'Login' && colon >= 0) {
       out.action = 'login';
       out.outcome = 'success';
     } else {
