@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -14,6 +15,12 @@ const alias = [
   { find: /^@rempart\/server\/serverwatch$/, replacement: src('server/src/serverwatch/index.ts') },
 ];
 
+// Unit and integration files run side by side, one per core (vitest's default keeps one core
+// free: on a 2-core machine, one file at a time). Integration files hold no fixed port, name or
+// folder: each starts its servers on free ports in its own folders, nftables in its own network
+// namespace, and on PostgreSQL takes a database of its own (test-support/platform.ts).
+const workers = availableParallelism();
+
 export default defineConfig({
   resolve: { alias },
   test: {
@@ -22,6 +29,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
+          maxWorkers: workers,
           include: ['packages/*/src/**/*.test.ts'],
           exclude: ['packages/*/src/**/*.int.test.ts', '**/node_modules/**'],
         },
@@ -33,7 +41,7 @@ export default defineConfig({
           include: ['packages/*/src/**/*.int.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
-          fileParallelism: false,
+          maxWorkers: workers,
         },
       },
       {

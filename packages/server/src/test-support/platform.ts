@@ -1,7 +1,7 @@
 /**
- * Test platforms on a real database: an in-memory PGlite by default, or the PostgreSQL
- * named by REMPART_TEST_DATABASE_URL (the test script starts a throwaway cluster), reset
- * to an empty schema for each platform.
+ * Test platforms on a real database: an in-memory PGlite by default, or, in the PostgreSQL
+ * cluster named by REMPART_TEST_DATABASE_URL (the test script starts a throwaway one), a
+ * database of the test worker's own; either is reset to an empty schema for each platform.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,13 +16,41 @@ import { embeddedOptions, type DatabaseTarget } from '../db/client.js';
 import { createLogger } from '../logger.js';
 import { openPlatform, type Platform, type PlatformOptions } from '../platform.js';
 
-export const testDatabaseUrl = process.env.REMPART_TEST_DATABASE_URL;
+const clusterUrl = process.env.REMPART_TEST_DATABASE_URL;
+
+/**
+ * This test worker's own database in the cluster named by REMPART_TEST_DATABASE_URL (its
+ * database's name with the worker's number after it): test files running side by side never
+ * share one. Made on first use by `resetPostgres`.
+ */
+export const testDatabaseUrl = clusterUrl === undefined ? undefined : workerDatabaseUrl(clusterUrl);
+
+function workerDatabaseUrl(url: string): string {
+  const u = new URL(url);
+  u.pathname = `${u.pathname}_${process.env.VITEST_POOL_ID ?? '0'}`;
+  return u.toString();
+}
+
+/** Creates the database of `url` in its cluster when missing, connected to the cluster's own. */
+async function ensureDatabase(url: string): Promise<void> {
+  if (clusterUrl === undefined) return;
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const client = new pg.Client({ connectionString: clusterUrl });
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (found.rowCount === 0) await client.query(`create database "${name.replaceAll('"', '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
 
 /** Empties a database: Rempart's tables and the migrations' own record, so the next open migrates afresh. */
 const RESET_SCHEMA =
   'drop schema if exists public cascade; drop schema if exists drizzle cascade; create schema public;';
 
 export async function resetPostgres(url: string): Promise<void> {
+  await ensureDatabase(url);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
