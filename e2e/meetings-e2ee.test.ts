@@ -14,9 +14,9 @@ import type { Meeting } from '@rempart/core';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAME_MAGIC } from '../packages/web/src/meeting/e2ee/frame';
-import { firstAdmin, type ApiAgent } from './support/api-agent.js';
+import type { ApiAgent } from './support/api-agent.js';
 import type { Browser } from './support/browser.js';
-import { engines, startRempartOn } from './support/engines.js';
+import { engines, startWithHost } from './support/engines.js';
 import { MeetingBot } from './support/meeting-bot.js';
 import { expectState, joinMeeting, personPage } from './support/meeting-page.js';
 import type { RunningRempart } from './support/server.js';
@@ -116,12 +116,7 @@ describe.each(engines)('what the %s engine forwards', (engine) => {
   const bots: MeetingBot[] = [];
 
   beforeAll(async () => {
-    rempart = await startRempartOn(engine);
-    host = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
-      email: 'claire.martin@interieur.gouv.fr',
-      name: 'Claire Martin',
-      unit: 'Cabinet du ministre',
-    });
+    ({ rempart, host } = await startWithHost(engine));
     tapAgent = await host.invite({
       email: 'tap@interieur.gouv.fr',
       displayName: 'Écoute',
@@ -214,12 +209,7 @@ describe('sealed chat and the encryption option in Chromium', () => {
   const browsers: Browser[] = [];
 
   beforeAll(async () => {
-    rempart = await startRempartOn('embedded');
-    host = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
-      email: 'claire.martin@interieur.gouv.fr',
-      name: 'Claire Martin',
-      unit: 'Cabinet du ministre',
-    });
+    ({ rempart, host } = await startWithHost('embedded'));
     invitee = await host.invite({
       email: 'jan.peeters@defensie.be',
       displayName: 'Jan Peeters',

@@ -7,7 +7,7 @@
 import type { Meeting } from '@rempart/core';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firstAdmin, type ApiAgent } from './support/api-agent.js';
+import type { ApiAgent } from './support/api-agent.js';
 import type { Browser } from './support/browser.js';
 import {
   expectMediaFlowing,
@@ -16,7 +16,7 @@ import {
   personPage,
   received,
 } from './support/meeting-page.js';
-import { engines, startRempartOn } from './support/engines.js';
+import { engines, startWithHost } from './support/engines.js';
 import type { RunningRempart } from './support/server.js';
 
 /** What the people in the meeting must get back within, from the moment the network or server is back. */
@@ -85,12 +85,7 @@ describe.each(engines)('a meeting that loses its connections, on the %s engine',
   const browsers: Browser[] = [];
 
   beforeAll(async () => {
-    rempart = await startRempartOn(engine);
-    host = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
-      email: 'claire.martin@interieur.gouv.fr',
-      name: 'Claire Martin',
-      unit: 'Cabinet du ministre',
-    });
+    ({ rempart, host } = await startWithHost(engine));
     stranger = await host.invite({
       email: 'lucas.bernard@interieur.gouv.fr',
       displayName: 'Lucas Bernard',

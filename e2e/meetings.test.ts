@@ -8,7 +8,7 @@
 import type { Meeting } from '@rempart/core';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firstAdmin, type ApiAgent } from './support/api-agent.js';
+import type { ApiAgent } from './support/api-agent.js';
 import type { Browser } from './support/browser.js';
 import {
   expectMediaFlowing,
@@ -17,7 +17,7 @@ import {
   received,
   personPage,
 } from './support/meeting-page.js';
-import { engines, startRempartOn } from './support/engines.js';
+import { engines, startWithHost } from './support/engines.js';
 import type { RunningRempart } from './support/server.js';
 
 let rempart: RunningRempart;
@@ -46,12 +46,7 @@ async function schedule(body: Record<string, unknown>): Promise<Meeting> {
 
 describe.each(engines)('on the %s engine', (engine) => {
   beforeAll(async () => {
-    rempart = await startRempartOn(engine);
-    host = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
-      email: 'claire.martin@interieur.gouv.fr',
-      name: 'Claire Martin',
-      unit: 'Cabinet du ministre',
-    });
+    ({ rempart, host } = await startWithHost(engine));
     invitee = await host.invite({
       email: 'jan.peeters@defensie.be',
       displayName: 'Jan Peeters',

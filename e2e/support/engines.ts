@@ -9,6 +9,7 @@
  *   });
  */
 import { startJanus } from '../../packages/server/src/test-support/janus.js';
+import { firstAdmin, type ApiAgent } from './api-agent.js';
 import { startRempart, type RunningRempart } from './server.js';
 
 export const engines = ['embedded', 'janus'] as const;
@@ -41,6 +42,28 @@ export async function startRempartOn(
     };
   } catch (error) {
     await janus.stop();
+    throw error;
+  }
+}
+
+/**
+ * A meeting story's start: Rempart on `engine`, and its first administrator, Claire Martin of
+ * the minister's office, who hosts. Rempart is stopped again when the administrator cannot be made.
+ */
+export async function startWithHost(
+  engine: EngineName,
+  extraEnv: Record<string, string> = {},
+): Promise<{ rempart: RunningRempart; host: ApiAgent }> {
+  const rempart = await startRempartOn(engine, extraEnv);
+  try {
+    const host = await firstAdmin(rempart.url, (args) => rempart.cli(args), {
+      email: 'claire.martin@interieur.gouv.fr',
+      name: 'Claire Martin',
+      unit: 'Cabinet du ministre',
+    });
+    return { rempart, host };
+  } catch (error) {
+    await rempart.stop();
     throw error;
   }
 }
