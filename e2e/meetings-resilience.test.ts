@@ -145,6 +145,11 @@ describe.each(engines)('a meeting that loses its connections, on the %s engine',
       for (const socket of (window as unknown as { __sockets: WebSocket[] }).__sockets) socket.close();
     });
     await expect.poll(() => strangerPage.getByTestId('room-reconnecting').textContent()).not.toBe('');
+    // The host sees the stranger as reconnecting, not gone: on the tile and in the roster.
+    const strangerTile = hostPage.locator(`[data-testid="tile"][data-participant-id="${id ?? ''}"]`);
+    const strangerEntry = hostPage.locator(`[data-testid="roster-entry"][data-participant-id="${id ?? ''}"]`);
+    await expect.poll(() => strangerTile.getAttribute('data-reconnecting')).toBe('true');
+    expect(await strangerEntry.getByTestId('reconnecting-mark').count()).toBe(1);
     await strangerPage.waitForTimeout(2000);
     await offline(false);
     const online = Date.now();
@@ -155,6 +160,8 @@ describe.each(engines)('a meeting that loses its connections, on the %s engine',
       `${engine}: network blip: back in the meeting with video ${took} ms after the network returned`,
     );
     expect(took).toBeLessThan(BACK_WITHIN_MS);
+    await expect.poll(() => strangerTile.getAttribute('data-reconnecting')).toBe('false');
+    expect(await strangerEntry.getByTestId('reconnecting-mark').count()).toBe(0);
     await cdp.detach();
   }, 60_000);
 

@@ -208,6 +208,11 @@ export const Participant = z.object({
   video: z.boolean(),
   screen: z.boolean(),
   hand: z.boolean(),
+  /**
+   * True while the participant's connection is down and their place is held for them to come
+   * back (the grace period: a network blip, a restart of the server); absent otherwise.
+   */
+  reconnecting: z.boolean().optional(),
 });
 export type Participant = z.infer<typeof Participant>;
 

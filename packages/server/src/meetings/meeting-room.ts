@@ -234,6 +234,7 @@ export class MeetingRoom {
     present.conn = conn;
     present.member = { ...present.member, ip: member.ip };
     this.welcome(present, true);
+    this.broadcastRoster(present);
     if (!present.inMedia) {
       // Restored after a restart: the engine has no connection of this participant any more.
       present.inMedia = true;
@@ -279,7 +280,11 @@ export class MeetingRoom {
     if (present) {
       if (present.conn !== conn) return;
       if (intended) this.leave(present);
-      else this.holdFor(present);
+      else {
+        this.holdFor(present);
+        // The others see this person as reconnecting, not gone.
+        this.broadcastRoster();
+      }
     } else if (this.waiting.get(id)?.conn === conn) {
       this.waiting.delete(id);
       this.broadcastLobby();
@@ -695,7 +700,9 @@ export class MeetingRoom {
   }
 
   private roster(): Participant[] {
-    return [...this.present.values()].map((p) => p.participant);
+    return [...this.present.values()].map((p) =>
+      p.away ? { ...p.participant, reconnecting: true } : p.participant,
+    );
   }
 
   private lobbyList(): LobbyEntry[] {
@@ -706,8 +713,10 @@ export class MeetingRoom {
     for (const p of this.present.values()) p.conn.send(message);
   }
 
-  private broadcastRoster(): void {
-    this.broadcast({ type: 'roster', participants: this.roster() });
+  /** The roster to everyone present, or to everyone but `except` (who has it already). */
+  private broadcastRoster(except?: Present): void {
+    const message: ServerMessage = { type: 'roster', participants: this.roster() };
+    for (const p of this.present.values()) if (p !== except) p.conn.send(message);
   }
 
   private broadcastLobby(): void {

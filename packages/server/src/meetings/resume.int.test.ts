@@ -130,12 +130,27 @@ describe('resuming a presence', () => {
     const strangerId = welcome.self.id;
 
     strangerSocket.drop();
-    // Away, still on the roster; what it must not miss is kept for it.
-    await new Promise((r) => setTimeout(r, 100));
+    // Away, still on the roster, shown to the others as reconnecting; what it must not miss is kept for it.
+    const away = await hostSocket.latest('roster', (m) =>
+      m.participants.some((p) => p.id === strangerId && p.reconnecting === true),
+    );
+    expect(away.participants.find((p) => p.id === hostWelcome.self.id)?.reconnecting).toBeUndefined();
+    // A roster change while it is away (the host's hand): its welcome back tells it.
+    hostSocket.send({ type: 'hand', meetingId: meeting.id, raised: true });
+    await hostSocket.latest('roster', (m) =>
+      m.participants.some((p) => p.id === hostWelcome.self.id && p.hand),
+    );
     hostSocket.send({ type: 'e2ee.keypackage', meetingId: meeting.id, data: 'AAAAAAAA' });
     const back = await connect(meeting, stranger, welcome.resume);
     const again = await back.next('welcome');
     expect(again).toMatchObject({ resumed: true, self: { id: strangerId, joinedAt: welcome.self.joinedAt } });
+    expect(again.roster.some((p) => p.reconnecting === true)).toBe(false);
+    expect(again.roster.find((p) => p.id === hostWelcome.self.id)?.hand).toBe(true);
+    // Back: the others see it so; it has the roster from its welcome alone (none is held for it).
+    await hostSocket.latest('roster', (m) =>
+      m.participants.some((p) => p.id === strangerId && p.reconnecting === undefined),
+    );
+    expect(back.messages.filter((m) => m.type === 'roster')).toEqual([]);
     expect(back.messages.some((m) => m.type === 'admission')).toBe(false);
     expect(await back.next('e2ee.keypackage')).toMatchObject({ from: hostWelcome.self.id, data: 'AAAAAAAA' });
     expect(back.messages.some((m) => m.type === 'media.reset')).toBe(false);
@@ -233,7 +248,11 @@ describe('resuming a presence', () => {
     const again = await stranger2.next('welcome');
     expect(again).toMatchObject({ resumed: true, self: { id: welcome.self.id } });
     expect(again.roster.map((p) => p.id).sort()).toEqual([hostWelcome.self.id, welcome.self.id].sort());
-    expect(again.roster.find((p) => p.id === hostWelcome.self.id)?.joinedAt).toBe(hostWelcome.self.joinedAt);
+    expect(again.roster.find((p) => p.id === hostWelcome.self.id)).toMatchObject({
+      joinedAt: hostWelcome.self.joinedAt,
+      reconnecting: true,
+    });
+    expect(again.roster.find((p) => p.id === welcome.self.id)?.reconnecting).toBeUndefined();
     expect(await stranger2.next('media.reset')).toEqual({ type: 'media.reset', reason: 'server_restarted' });
     expect(stranger2.messages.some((m) => m.type === 'admission')).toBe(false);
     expect(ofCall('join', welcome.self.id)).toHaveLength(1);
@@ -244,6 +263,8 @@ describe('resuming a presence', () => {
       self: { id: hostWelcome.self.id, host: true },
     });
     await host2.next('media.reset');
+    // With the host back, the stranger sees no one reconnecting.
+    await stranger2.latest('roster', (m) => m.participants.every((p) => p.reconnecting === undefined));
   }, 60_000);
 
   it('asks the engine for an ICE restart of the subscribe connection', async () => {

@@ -611,6 +611,7 @@ export const en = {
   'room.cameraOffState': 'Camera off',
   'room.sharing': 'Sharing their screen',
   'room.handRaised': 'Hand raised',
+  'room.participantReconnecting': 'Reconnecting…',
   'room.speaking': 'Speaking',
   'room.screenOf': 'Screen shared by {name}',
   'room.actionsFor': 'Host actions for {name}',

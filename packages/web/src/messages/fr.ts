@@ -626,6 +626,7 @@ export const fr: Messages = {
   'room.cameraOffState': 'Caméra coupée',
   'room.sharing': 'Partage son écran',
   'room.handRaised': 'Main levée',
+  'room.participantReconnecting': 'Reconnexion…',
   'room.speaking': 'Parle',
   'room.screenOf': 'Écran partagé par {name}',
   'room.actionsFor': 'Actions de l’organisateur pour {name}',

@@ -620,6 +620,7 @@ export const nl: Messages = {
   'room.cameraOffState': 'Camera uit',
   'room.sharing': 'Deelt zijn scherm',
   'room.handRaised': 'Hand opgestoken',
+  'room.participantReconnecting': 'Verbinding wordt hersteld…',
   'room.speaking': 'Spreekt',
   'room.screenOf': 'Scherm gedeeld door {name}',
   'room.actionsFor': 'Acties van de organisator voor {name}',

@@ -79,11 +79,17 @@ function RosterEntry({
       data-testid="roster-entry"
       data-participant-id={participant.id}
       data-name={participant.displayName}
+      data-reconnecting={participant.reconnecting === true ? 'true' : 'false'}
     >
       <div className="roster-who">
         <IdentityBadge person={participant} mfaAt={participant.mfaAt} self={self} />
         <span className="roster-marks">
           {participant.host ? <span className="host-mark">{t('room.host')}</span> : null}
+          {participant.reconnecting === true ? (
+            <span className="reconnecting-mark" data-testid="reconnecting-mark">
+              {t('room.participantReconnecting')}
+            </span>
+          ) : null}
           {participant.hand ? (
             <span className="hand-mark">
               <Icon name="hand" /> {t('room.handRaised')}

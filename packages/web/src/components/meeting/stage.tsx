@@ -115,6 +115,7 @@ function CameraTile({
     large ? 'tile-large' : '',
     speaking ? 'tile-speaking' : '',
     speaker ? 'tile-speaker' : '',
+    participant.reconnecting === true ? 'tile-reconnecting' : '',
   ];
   return (
     <figure
@@ -124,6 +125,7 @@ function CameraTile({
       data-name={participant.displayName}
       data-guest={participant.guest ? 'true' : 'false'}
       data-self={self ? 'true' : 'false'}
+      data-reconnecting={participant.reconnecting === true ? 'true' : 'false'}
     >
       {showVideo ? (
         <VideoView track={track} mirrored={self} />
@@ -132,6 +134,11 @@ function CameraTile({
           <span className="tile-initials">{initials(participant.displayName)}</span>
         </div>
       )}
+      {participant.reconnecting === true ? (
+        <span className="tile-reconnecting-mark" role="status">
+          {t('room.participantReconnecting')}
+        </span>
+      ) : null}
       {participant.hand ? (
         <span className="tile-hand">
           <Icon name="hand" />
