@@ -366,6 +366,25 @@ export const meetingPresences = pgTable(
   (t) => [index('meeting_presences_meeting_idx').on(t.meetingId)],
 );
 
+/**
+ * A host's decisions about a person in a meeting (admitted from the lobby, denied, removed),
+ * kept so that a restart of the server forgets none: a removed invitee must go through the
+ * lobby again, not straight back in. `person_key` is admission's key of the person (agent id,
+ * or a guest's address).
+ */
+export const meetingStandings = pgTable(
+  'meeting_standings',
+  {
+    meetingId: uuid('meeting_id')
+      .notNull()
+      .references(() => meetings.id, { onDelete: 'cascade' }),
+    personKey: text('person_key').notNull(),
+    standing: text('standing', { enum: ['admitted', 'denied', 'removed'] }).notNull(),
+    decidedAt: ts('decided_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.meetingId, t.personKey] })],
+);
+
 /** A network guard group: clients (CIDR ranges, enrolled devices) and what their DNS queries may reach. */
 export const netguardGroups = pgTable('netguard_groups', {
   id: text('id').primaryKey(),

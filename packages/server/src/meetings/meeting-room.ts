@@ -25,6 +25,7 @@ import type { Standing } from './admission.js';
 import type { MeetingRecord } from './meetings.repository.js';
 import type { MeetingsService } from './meetings.service.js';
 import type { PresenceJournal } from './presences.js';
+import type { Decided } from './presences.repository.js';
 import { RESUME_REFRESH_MS, type ResumeTokens } from './resume.js';
 
 const CHAT_HISTORY = 200;
@@ -115,7 +116,10 @@ export interface RoomDeps {
   audit: AuditLog;
   clock: Clock;
   log: Logger;
-  /** Standings survive the room (a removed person stays removed if everyone leaves and comes back). */
+  /**
+   * Standings survive the room (a removed person stays removed if everyone leaves and comes
+   * back) and, written to the database, a restart of the server.
+   */
   standings: Map<string, Standing>;
   presences: PresenceJournal;
   resume: ResumeTokens;
@@ -471,7 +475,7 @@ export class MeetingRoom {
         if (!w) throw new SignalError('unknown_participant', 'Nobody with this id waits in the lobby.');
         this.waiting.delete(w.entry.id);
         const admit = message.type === 'lobby.admit';
-        this.deps.standings.set(w.member.personKey, admit ? 'admitted' : 'denied');
+        this.decide(w.member.personKey, admit ? 'admitted' : 'denied');
         await audit(
           admit ? 'meeting.lobby_admitted' : 'meeting.lobby_denied',
           w.entry.agentId ?? w.member.email,
@@ -506,7 +510,7 @@ export class MeetingRoom {
           throw new SignalError('forbidden', 'Leave the meeting instead of removing yourself.');
         // Media stops before anything else: not one more packet to or from them.
         this.drop(target);
-        this.deps.standings.set(target.member.personKey, 'removed');
+        this.decide(target.member.personKey, 'removed');
         target.conn.send({ type: 'removed', by: me.participant.displayName });
         target.conn.close(MeetingCloseCode.removed, 'removed by a host');
         this.broadcastRoster();
@@ -697,6 +701,12 @@ export class MeetingRoom {
     const target = this.present.get(participantId);
     if (!target) throw new SignalError('unknown_participant', 'No such participant in this meeting.');
     return target;
+  }
+
+  /** A host's decision about a person: in force at once, and written for a restart of the server. */
+  private decide(personKey: string, standing: Decided): void {
+    this.deps.standings.set(personKey, standing);
+    this.deps.presences.standing(this.id, personKey, standing);
   }
 
   private roster(): Participant[] {

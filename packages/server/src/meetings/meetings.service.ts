@@ -241,7 +241,7 @@ export class MeetingsService {
   async attempt(
     linkId: string,
     requester: Requester,
-    standingOf: (meetingId: string, person: AdmissionPerson) => Standing,
+    standingOf: (meetingId: string, person: AdmissionPerson) => Promise<Standing>,
     ctx: RequestContext & { via: 'http' | 'socket' },
   ): Promise<JoinAttempt | { record: undefined; decision: AdmissionDecision }> {
     const now = this.deps.clock.now();
@@ -287,7 +287,7 @@ export class MeetingsService {
     const decision = decideAdmission({
       meeting: admissionMeeting(record, this.deps.stepUpSeconds),
       person,
-      standing: standingOf(record.row.id, person),
+      standing: await standingOf(record.row.id, person),
       now,
     });
     await this.deps.audit.record({

@@ -8,8 +8,13 @@ import { Participant } from '@rempart/core';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { meetingPresences } from '../db/schema.js';
+import { meetingPresences, meetingStandings } from '../db/schema.js';
+import type { Standing } from './admission.js';
 import type { Member } from './meeting-room.js';
+
+/** A host's decision about a person, as kept (`none` is no row). */
+export type Decided = Exclude<Standing, 'none'>;
+const DECIDED: ReadonlySet<string> = new Set<Decided>(['admitted', 'denied', 'removed']);
 
 export interface StoredPresence {
   participant: Participant;
@@ -60,8 +65,31 @@ export class PresencesRepository {
     await this.db.delete(meetingPresences).where(eq(meetingPresences.participantId, participantId));
   }
 
+  /** Forgets a meeting's presences and its hosts' decisions (it has ended: nobody joins again). */
   async forgetMeeting(meetingId: string): Promise<void> {
     await this.db.delete(meetingPresences).where(eq(meetingPresences.meetingId, meetingId));
+    await this.db.delete(meetingStandings).where(eq(meetingStandings.meetingId, meetingId));
+  }
+
+  async saveStanding(meetingId: string, personKey: string, standing: Decided, at: Date): Promise<void> {
+    await this.db
+      .insert(meetingStandings)
+      .values({ meetingId, personKey, standing, decidedAt: at })
+      .onConflictDoUpdate({
+        target: [meetingStandings.meetingId, meetingStandings.personKey],
+        set: { standing, decidedAt: at },
+      });
+  }
+
+  /** The hosts' decisions in a meeting, by person key; a row of an unknown standing is skipped. */
+  async standingsOf(meetingId: string): Promise<Map<string, Standing>> {
+    const rows = await this.db
+      .select({ personKey: meetingStandings.personKey, standing: meetingStandings.standing })
+      .from(meetingStandings)
+      .where(eq(meetingStandings.meetingId, meetingId));
+    const standings = new Map<string, Standing>();
+    for (const row of rows) if (DECIDED.has(row.standing)) standings.set(row.personKey, row.standing);
+    return standings;
   }
 
   async ofMeeting(meetingId: string): Promise<StoredPresence[]> {

@@ -1,11 +1,12 @@
 /**
- * The running meetings' presences as written to the database, in the order they happened:
+ * The running meetings' presences and hosts' decisions as written to the database, in the order they happened:
  * a join followed at once by a leave must not leave a row behind because the two writes
  * raced. Writes are one queue; a read waits for the writes before it. A failed write is
  * logged and costs only what it was for (a presence not restored after a restart).
  */
 import type { Logger } from '../logger.js';
-import type { PresencesRepository, StoredPresence } from './presences.repository.js';
+import type { Standing } from './admission.js';
+import type { Decided, PresencesRepository, StoredPresence } from './presences.repository.js';
 import type { Clock } from '../clock.js';
 
 export class PresenceJournal {
@@ -28,6 +29,18 @@ export class PresenceJournal {
 
   forgetMeeting(meetingId: string): void {
     this.write('forget meeting', () => this.repo.forgetMeeting(meetingId));
+  }
+
+  /** A host's decision about a person in a meeting (see `meeting_standings`). */
+  standing(meetingId: string, personKey: string, standing: Decided): void {
+    const at = this.clock.now();
+    this.write('standing', () => this.repo.saveStanding(meetingId, personKey, standing, at));
+  }
+
+  /** The hosts' decisions in a meeting, once every write queued before this call is done. */
+  async standingsOf(meetingId: string): Promise<Map<string, Standing>> {
+    await this.queue;
+    return this.repo.standingsOf(meetingId);
   }
 
   /** The presences of a meeting, once every write queued before this call is done. */

@@ -267,6 +267,36 @@ describe('resuming a presence', () => {
     await stranger2.latest('roster', (m) => m.participants.every((p) => p.reconnecting === undefined));
   }, 60_000);
 
+  it('keeps a host’s removal across a restart of the server: the removed invitee goes through the lobby again', async () => {
+    const meeting = await schedule();
+    const hostSocket = await connect(meeting, host);
+    await hostSocket.next('welcome');
+    const inviteeSocket = await connect(meeting, invitee);
+    const inviteeWelcome = await inviteeSocket.next('welcome');
+    // Once removed, an invitee waits in the lobby for a host's decision.
+    hostSocket.send({
+      type: 'participant.remove',
+      meetingId: meeting.id,
+      participantId: inviteeWelcome.self.id,
+    });
+    await inviteeSocket.next('removed');
+    await stop();
+    await start();
+    [host, stranger, invitee] = [host, stranger, invitee].map(sameSession) as [
+      HttpAgent,
+      HttpAgent,
+      HttpAgent,
+    ];
+
+    const knocking = await connect(meeting, invitee);
+    expect((await knocking.next('admission')).outcome).toBe('lobby');
+    expect(knocking.messages.some((m) => m.type === 'welcome')).toBe(false);
+    const host2 = await connect(meeting, host);
+    await host2.next('welcome');
+    const lobby = await host2.latest('lobby', (m) => m.waiting.length === 1);
+    expect(lobby.waiting[0]).toMatchObject({ displayName: 'Jan Peeters', removedBefore: true });
+  }, 60_000);
+
   it('asks the engine for an ICE restart of the subscribe connection', async () => {
     const meeting = await schedule();
     const hostSocket = await connect(meeting, host);

@@ -55,7 +55,8 @@ export interface LiveDeps {
 /** The running meetings of this process. */
 export class LiveMeetings {
   private readonly rooms = new Map<string, MeetingRoom>();
-  private readonly standings = new Map<string, Map<string, Standing>>();
+  /** Each meeting's hosts' decisions, read once from the database and kept up to date here. */
+  private readonly standings = new Map<string, Promise<Map<string, Standing>>>();
   private readonly stopListening: () => void;
 
   constructor(readonly deps: LiveDeps) {
@@ -72,11 +73,10 @@ export class LiveMeetings {
     return this.rooms.get(meetingId);
   }
 
-  room(record: MeetingRecord): MeetingRoom {
+  async room(record: MeetingRecord): Promise<MeetingRoom> {
+    const standings = await this.standingsOfMeeting(record.row.id);
     const existing = this.rooms.get(record.row.id);
     if (existing) return existing;
-    let standings = this.standings.get(record.row.id);
-    if (!standings) this.standings.set(record.row.id, (standings = new Map<string, Standing>()));
     const room = new MeetingRoom(record, {
       ...this.deps,
       standings,
@@ -89,8 +89,21 @@ export class LiveMeetings {
     return room;
   }
 
-  standingOf = (meetingId: string, person: AdmissionPerson): Standing =>
-    this.standings.get(meetingId)?.get(personKey(person)) ?? 'none';
+  standingOf = async (meetingId: string, person: AdmissionPerson): Promise<Standing> =>
+    (await this.standingsOfMeeting(meetingId)).get(personKey(person)) ?? 'none';
+
+  /** A read that fails is not kept: admission fails with it (closed), and the next attempt reads again. */
+  private standingsOfMeeting(meetingId: string): Promise<Map<string, Standing>> {
+    let standings = this.standings.get(meetingId);
+    if (!standings) {
+      standings = this.deps.presences.standingsOf(meetingId);
+      this.standings.set(meetingId, standings);
+      standings.catch(() => {
+        if (this.standings.get(meetingId) === standings) this.standings.delete(meetingId);
+      });
+    }
+    return standings;
+  }
 
   /** Hosts in the meeting hear about refused and waiting attempts, however they came (HTTP or socket). */
   notifyHosts(attempt: JoinAttempt): void {
@@ -246,7 +259,7 @@ async function admit(
       ? guestMemberOf(attempt.guest, ctx.ip)
       : undefined;
   if (!member) return conn.close(MeetingCloseCode.unauthenticated, 'unauthenticated');
-  const room = live.room(record);
+  const room = await live.room(record);
   // Presences a restart left behind are back before anyone joins or resumes.
   await room.restored;
   if (socket.readyState !== socket.OPEN) return;
