@@ -58,6 +58,13 @@ async function stop(): Promise<void> {
   await platform.close();
 }
 
+/** A restart of the server: the same database and master key, the same people signed in. */
+async function restart(): Promise<void> {
+  await stop();
+  await start();
+  [host, stranger, invitee] = [host, stranger, invitee].map(sameSession) as [HttpAgent, HttpAgent, HttpAgent];
+}
+
 beforeAll(async () => {
   target = testDatabaseUrl ? await testTarget() : { kind: 'pglite', dataDir: pgliteDir };
   await start();
@@ -235,13 +242,7 @@ describe('resuming a presence', () => {
   it('comes back after a restart of the server with its token: same participant, no lobby, media reset', async () => {
     const meeting = await schedule();
     const { hostWelcome, welcome } = await hostAndAdmittedStranger(meeting);
-    await stop();
-    await start();
-    [host, stranger, invitee] = [host, stranger, invitee].map(sameSession) as [
-      HttpAgent,
-      HttpAgent,
-      HttpAgent,
-    ];
+    await restart();
 
     // The stranger comes back first: the host, not back yet, is on the roster as before.
     const stranger2 = await connect(meeting, stranger, welcome.resume);
@@ -280,13 +281,7 @@ describe('resuming a presence', () => {
       participantId: inviteeWelcome.self.id,
     });
     await inviteeSocket.next('removed');
-    await stop();
-    await start();
-    [host, stranger, invitee] = [host, stranger, invitee].map(sameSession) as [
-      HttpAgent,
-      HttpAgent,
-      HttpAgent,
-    ];
+    await restart();
 
     const knocking = await connect(meeting, invitee);
     expect((await knocking.next('admission')).outcome).toBe('lobby');
