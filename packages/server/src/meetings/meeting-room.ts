@@ -719,14 +719,13 @@ export class MeetingRoom {
     return [...this.waiting.values()].map((w) => w.entry);
   }
 
-  private broadcast(message: ServerMessage): void {
-    for (const p of this.present.values()) p.conn.send(message);
+  /** To everyone present, or to everyone but `except` (who has it already). */
+  private broadcast(message: ServerMessage, except?: Present): void {
+    for (const p of this.present.values()) if (p !== except) p.conn.send(message);
   }
 
-  /** The roster to everyone present, or to everyone but `except` (who has it already). */
   private broadcastRoster(except?: Present): void {
-    const message: ServerMessage = { type: 'roster', participants: this.roster() };
-    for (const p of this.present.values()) if (p !== except) p.conn.send(message);
+    this.broadcast({ type: 'roster', participants: this.roster() }, except);
   }
 
   private broadcastLobby(): void {

@@ -1,7 +1,7 @@
 /**
- * The running meetings' presences and hosts' decisions as written to the database, in the order they happened:
- * a join followed at once by a leave must not leave a row behind because the two writes
- * raced. Writes are one queue; a read waits for the writes before it. A failed write is
+ * The running meetings' presences and hosts' decisions as written to the database, in the
+ * order they happened: a join followed at once by a leave must not leave a row behind because
+ * the two writes raced. Writes are one queue; a read waits for the writes before it. A failed write is
  * logged and costs only what it was for (a presence not restored after a restart).
  */
 import type { Logger } from '../logger.js';
