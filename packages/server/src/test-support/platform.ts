@@ -31,8 +31,23 @@ function workerDatabaseUrl(url: string): string {
   return u.toString();
 }
 
-/** Creates the database of `url` in its cluster when missing, connected to the cluster's own. */
-async function ensureDatabase(url: string): Promise<void> {
+const ensured = new Map<string, Promise<void>>();
+
+/**
+ * Creates the database of `url` in its cluster when missing, connected to the cluster's own;
+ * once per test process (a failed attempt is tried again by the next call).
+ */
+function ensureDatabase(url: string): Promise<void> {
+  let done = ensured.get(url);
+  if (!done) {
+    done = createDatabase(url);
+    ensured.set(url, done);
+    done.catch(() => ensured.delete(url));
+  }
+  return done;
+}
+
+async function createDatabase(url: string): Promise<void> {
   if (clusterUrl === undefined) return;
   const name = decodeURIComponent(new URL(url).pathname.slice(1));
   const client = new pg.Client({ connectionString: clusterUrl });
